@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// `npm run dev`: everything a fresh clone needs to serve Pulse locally, safe to re-run.
+//  1. .dev.vars with freshly generated development keys, when missing (never overwritten).
+//  2. Local D1 migrations applied under PERSIST_DIR (already-applied ones are skipped).
+//  3. `wrangler dev` on PORT (default 8787) with state under PERSIST_DIR (default .wrangler/state).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatDevVars, generateDevSecrets, parseDevVars } from "./dev-vars.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const port = process.env.PORT ?? "8787";
+const persistDir = resolve(root, process.env.PERSIST_DIR ?? ".wrangler/state");
+const wrangler = resolve(root, "node_modules/.bin/wrangler");
+
+if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+  console.error(`PORT must be a TCP port number (1-65535); got "${port}".`);
+  process.exit(2);
+}
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  console.error(
+    `wrangler needs Node >= 22.12, this is ${process.version}. Run through npm (\`npm run dev\`), which uses the project's own Node from node_modules/.bin.`,
+  );
+  process.exit(2);
+}
+
+async function ensureDevVars() {
+  const file = resolve(root, ".dev.vars");
+  const fresh = await generateDevSecrets();
+  if (!existsSync(file)) {
+    writeFileSync(file, formatDevVars(fresh), { mode: 0o600 });
+    console.log("created .dev.vars with fresh development keys");
+    return;
+  }
+  // Keep what exists; add only settings a newer version of Pulse needs.
+  const existing = parseDevVars(readFileSync(file, "utf8"));
+  const missing = Object.keys(fresh).filter((name) => !(name in existing));
+  if (missing.length > 0) {
+    const additions = Object.fromEntries(missing.map((name) => [name, fresh[name]]));
+    writeFileSync(file, `${readFileSync(file, "utf8").trimEnd()}\n${formatDevVars(additions).split("\n").slice(2).join("\n")}`);
+    console.log(`added ${missing.join(", ")} to .dev.vars`);
+  }
+}
+
+function applyMigrations() {
+  const result = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, CI: "true" },
+  });
+  if (result.status !== 0) {
+    console.error("applying local D1 migrations failed");
+    process.exit(result.status ?? 1);
+  }
+}
+
+await ensureDevVars();
+applyMigrations();
+
+const args = [
+  "dev",
+  "--port",
+  port,
+  "--ip",
+  process.env.HOST ?? "127.0.0.1",
+  "--persist-to",
+  persistDir,
+  "--show-interactive-dev-session=false",
+];
+const child = spawn(wrangler, args, { cwd: root, stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,49 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { registerDocsRoutes } from "./docs/routes";
+import { registerHealthRoutes } from "./health/routes";
+import { notFoundHandler, onError } from "./http/error-handler";
+import { accessLog } from "./http/middleware/access-log";
+import { bodyLimits } from "./http/middleware/body";
+import { withConfig } from "./http/middleware/config";
+import { cors } from "./http/middleware/cors";
+import { requestId } from "./http/middleware/request-id";
+import { securityHeaders } from "./http/middleware/security-headers";
+import type { App, AppEnv } from "./http/types";
+import { validationHook } from "./http/validation";
+import { clientIp, rateLimit } from "./rate-limit/middleware";
+
+/**
+ * Builds the Hono application: middleware in the order every request crosses it, then the route
+ * families. Each domain registers its routes through a `register*Routes(app)` function.
+ */
+export function createApp(): App {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use("*", requestId(), accessLog(), securityHeaders(), withConfig(), cors());
+  app.use("*", bodyLimits({ defaultMaxBytes: (c) => c.var.config.MAX_JSON_BODY_BYTES }));
+  app.use(
+    "/v1/*",
+    rateLimit({
+      name: "ip",
+      windowSeconds: 60,
+      limit: (c) => c.var.config.RATE_LIMIT_PER_IP_PER_MINUTE,
+      key: (c) => clientIp(c),
+    }),
+  );
+
+  registerHealthRoutes(app);
+  registerDocsRoutes(app);
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Pulse API",
+      version: "0.1.0",
+      description: "Health data you own: passkey sign-in, uploads, providers, FHIR export, consented sharing, audited access.",
+    },
+  });
+
+  app.notFound(notFoundHandler(app));
+  app.onError(onError);
+  return app;
+}

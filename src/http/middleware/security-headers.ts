@@ -1,0 +1,39 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../types";
+
+// The API serves JSON; the only HTML is /docs, which loads its script and styles from this origin.
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const HEADERS: Record<string, string> = {
+  "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "no-referrer",
+  "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+};
+
+/**
+ * Security headers on every response (DESIGN §3). Responses default to `Cache-Control: no-store`
+ * unless a route chose otherwise: anything under /v1 may carry health data, and caching public
+ * documents is a decision the route makes explicitly.
+ */
+export function securityHeaders() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    await next();
+    const headers = c.res.headers;
+    for (const [name, value] of Object.entries(HEADERS)) headers.set(name, value);
+    if (!headers.has("Cache-Control") || c.req.path.startsWith("/v1/")) headers.set("Cache-Control", "no-store");
+  });
+}

@@ -1,0 +1,127 @@
+/**
+ * The queue consumer (DESIGN §1, §6, §7). Every message is a JSON envelope `{type, ...}`; each
+ * queue has a registry of job handlers keyed by `type`, each with a zod schema for its body.
+ *
+ * - A message is acked or retried explicitly, one by one (STYLE: Durable Objects and Queues).
+ * - A handler that throws is retried with exponential backoff; after the queue's `max_retries`
+ *   Cloudflare moves it to the dead-letter queue.
+ * - A message no handler can ever process (bad envelope, unknown type, body failing its schema)
+ *   is not retried: it is kept in R2 under `dead-letters/` and acked, so nothing is lost and the
+ *   queue is not clogged.
+ * - Messages arriving on a dead-letter queue are kept in R2 the same way and acked.
+ */
+import { z } from "zod";
+import { errorName, log } from "../http/log";
+
+export interface JobContext {
+  env: Env;
+  ctx: ExecutionContext;
+  messageId: string;
+  attempts: number;
+}
+
+export interface Job<T> {
+  schema: z.ZodType<T>;
+  run(body: T, context: JobContext): Promise<void>;
+}
+
+/** Keeps the body type of a job tied to its schema when building a registry. */
+export function defineJob<T>(job: Job<T>): Job<unknown> {
+  return job as unknown as Job<unknown>;
+}
+
+export type JobRegistry = Readonly<Record<string, Job<unknown>>>;
+
+export const QUEUES = {
+  ingest: "pulse-ingest",
+  sync: "pulse-sync",
+  ingestDlq: "pulse-ingest-dlq",
+  syncDlq: "pulse-sync-dlq",
+} as const;
+
+/** Job registries per queue; domains add their jobs here as they land. */
+export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
+  [QUEUES.ingest]: {},
+  [QUEUES.sync]: {},
+};
+
+const envelopeSchema = z.object({ type: z.string().min(1).max(100) }).loose();
+
+const MAX_BACKOFF_SECONDS = 15 * 60;
+
+/** 10 s, 20 s, 40 s, … capped at 15 minutes. */
+export function backoffSeconds(attempts: number): number {
+  return Math.min(MAX_BACKOFF_SECONDS, 10 * 2 ** Math.max(0, attempts - 1));
+}
+
+function deadLetterKey(queue: string, message: Message): string {
+  const day = new Date(message.timestamp).toISOString().slice(0, 10);
+  return `dead-letters/${queue}/${day}/${message.id}.json`;
+}
+
+async function keepDeadLetter(env: Env, queue: string, message: Message, reason: string): Promise<void> {
+  const record = {
+    queue,
+    messageId: message.id,
+    enqueuedAt: new Date(message.timestamp).toISOString(),
+    attempts: message.attempts,
+    reason,
+    body: message.body,
+  };
+  await env.LAKE.put(deadLetterKey(queue, message), JSON.stringify(record), {
+    httpMetadata: { contentType: "application/json" },
+    customMetadata: { queue, reason },
+  });
+}
+
+export async function handleQueueBatch(
+  batch: MessageBatch,
+  env: Env,
+  ctx: ExecutionContext,
+  registries: Readonly<Record<string, JobRegistry>> = defaultRegistries,
+): Promise<void> {
+  const isDeadLetterQueue = batch.queue.endsWith("-dlq");
+  const registry = registries[batch.queue];
+
+  for (const message of batch.messages) {
+    if (isDeadLetterQueue || !registry) {
+      const reason = isDeadLetterQueue ? "retries exhausted" : "no consumer for queue";
+      await keepDeadLetter(env, batch.queue, message, reason);
+      log("error", "dead letter kept", { queue: batch.queue, messageId: message.id, reason });
+      message.ack();
+      continue;
+    }
+
+    const envelope = envelopeSchema.safeParse(message.body);
+    const job = envelope.success ? registry[envelope.data.type] : undefined;
+    const parsed = job?.schema.safeParse(message.body);
+    if (!job || !parsed?.success) {
+      const reason = !envelope.success ? "invalid envelope" : !job ? "unknown message type" : "invalid message body";
+      await keepDeadLetter(env, batch.queue, message, reason);
+      log("error", "unprocessable message kept", {
+        queue: batch.queue,
+        messageId: message.id,
+        type: envelope.success ? envelope.data.type : null,
+        reason,
+      });
+      message.ack();
+      continue;
+    }
+
+    try {
+      await job.run(parsed.data, { env, ctx, messageId: message.id, attempts: message.attempts });
+      message.ack();
+    } catch (error) {
+      const delaySeconds = backoffSeconds(message.attempts);
+      log("warn", "job failed; retrying", {
+        queue: batch.queue,
+        messageId: message.id,
+        type: envelope.data?.type,
+        attempts: message.attempts,
+        delaySeconds,
+        error: errorName(error),
+      });
+      message.retry({ delaySeconds });
+    }
+  }
+}

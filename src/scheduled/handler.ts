@@ -1,0 +1,51 @@
+/**
+ * Cron triggers (wrangler.toml [triggers]). Each cron expression names a list of jobs; every job
+ * runs even if another fails, and failures are logged by name. Domains add their jobs here.
+ */
+import { errorName, log } from "../http/log";
+
+export interface ScheduledJob {
+  name: string;
+  run(env: Env, scheduledTime: Date): Promise<void>;
+}
+
+export const CRONS = {
+  hourly: "0 * * * *",
+  daily: "30 3 * * *",
+} as const;
+
+export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
+  // Provider token refresh (DESIGN §7) registers here when the providers land.
+  [CRONS.hourly]: [],
+  [CRONS.daily]: [],
+};
+
+export async function runScheduled(
+  cron: string,
+  scheduledTime: Date,
+  env: Env,
+  schedule: Readonly<Record<string, readonly ScheduledJob[]>> = defaultSchedule,
+): Promise<{ ran: string[]; failed: string[] }> {
+  const jobs = schedule[cron];
+  if (!jobs) {
+    log("warn", "no jobs for cron", { cron });
+    return { ran: [], failed: [] };
+  }
+  const results = await Promise.allSettled(jobs.map((job) => job.run(env, scheduledTime)));
+  const ran: string[] = [];
+  const failed: string[] = [];
+  results.forEach((result, index) => {
+    const name = jobs[index]?.name ?? "(unknown)";
+    if (result.status === "fulfilled") ran.push(name);
+    else {
+      failed.push(name);
+      log("error", "scheduled job failed", { cron, job: name, error: errorName(result.reason) });
+    }
+  });
+  log("info", "cron finished", { cron, ran, failed });
+  return { ran, failed };
+}
+
+export async function handleScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  await runScheduled(controller.cron, new Date(controller.scheduledTime), env);
+}
