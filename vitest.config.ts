@@ -20,5 +20,7 @@ export default defineConfig({
     include: ["test/worker/**/*.test.ts"],
     setupFiles: ["./test/worker/setup.ts"],
     testTimeout: 20_000,
+    // Request logs of passing tests are noise; a failing test still shows its output.
+    silent: "passed-only",
   },
 });

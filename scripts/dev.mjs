@@ -13,6 +13,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const port = process.env.PORT ?? "8787";
 const persistDir = resolve(root, process.env.PERSIST_DIR ?? ".wrangler/state");
 const wrangler = resolve(root, "node_modules/.bin/wrangler");
+// Nothing may reach the internet at runtime: no telemetry, no update checks.
+const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" };
 
 if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
   console.error(`PORT must be a TCP port number (1-65535); got "${port}".`);
@@ -49,7 +51,7 @@ function applyMigrations() {
   const result = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], {
     cwd: root,
     stdio: "inherit",
-    env: { ...process.env, CI: "true" },
+    env: { ...wranglerEnv, CI: "true" },
   });
   if (result.status !== 0) {
     console.error("applying local D1 migrations failed");
@@ -70,6 +72,6 @@ const args = [
   persistDir,
   "--show-interactive-dev-session=false",
 ];
-const child = spawn(wrangler, args, { cwd: root, stdio: "inherit" });
+const child = spawn(wrangler, args, { cwd: root, stdio: "inherit", env: wranglerEnv });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -7,7 +7,12 @@
  */
 import { z } from "zod";
 
-const origin = z.url().refine((value) => new URL(value).origin === value, "must be a bare origin like https://app.example.com");
+const origin = z
+  .string()
+  .refine(
+    (value) => URL.canParse(value) && new URL(value).origin === value,
+    "must be a bare origin like https://app.example.com",
+  );
 
 const commaList = z.string().transform((value) =>
   value

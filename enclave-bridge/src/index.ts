@@ -1,0 +1,1 @@
+export { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from "./framing.ts";
