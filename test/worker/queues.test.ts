@@ -30,7 +30,7 @@ async function deadLetter(queue: string, id: string, at: Date): Promise<Record<s
 describe("queue consumer", () => {
   it("acks messages its job handled and retries failures with backoff", async () => {
     const at = new Date();
-    const batch = createMessageBatch(QUEUES.ingest, [
+    const batch = createMessageBatch<unknown>(QUEUES.ingest, [
       { id: "m-ok", timestamp: at, attempts: 1, body: { type: "test.record", value: "first" } },
       { id: "m-flaky", timestamp: at, attempts: 3, body: { type: "test.flaky" } },
     ]);
@@ -44,7 +44,7 @@ describe("queue consumer", () => {
 
   it("keeps unprocessable messages in R2 instead of retrying them forever", async () => {
     const at = new Date();
-    const batch = createMessageBatch(QUEUES.ingest, [
+    const batch = createMessageBatch<unknown>(QUEUES.ingest, [
       { id: "m-unknown", timestamp: at, attempts: 1, body: { type: "test.nobody-handles-this" } },
       { id: "m-invalid", timestamp: at, attempts: 1, body: { type: "test.record", value: 42 } },
       { id: "m-garbage", timestamp: at, attempts: 1, body: "not an envelope" },
@@ -64,7 +64,7 @@ describe("queue consumer", () => {
 
   it("keeps every message arriving on a dead-letter queue", async () => {
     const at = new Date();
-    const batch = createMessageBatch(QUEUES.syncDlq, [
+    const batch = createMessageBatch<unknown>(QUEUES.syncDlq, [
       { id: "m-dead", timestamp: at, attempts: 1, body: { type: "tokens.refresh", connectionId: "c1" } },
     ]);
     const ctx = createExecutionContext();
