@@ -10,7 +10,7 @@ import { requestId } from "./http/middleware/request-id";
 import { securityHeaders } from "./http/middleware/security-headers";
 import type { App, AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
-import { clientIp, rateLimit } from "./rate-limit/middleware";
+import { ipRateLimitKey, rateLimit } from "./rate-limit/middleware";
 
 /**
  * Builds the Hono application: middleware in the order every request crosses it, then the route
@@ -27,7 +27,7 @@ export function createApp(): App {
       name: "ip",
       windowSeconds: 60,
       limit: (c) => c.var.config.RATE_LIMIT_PER_IP_PER_MINUTE,
-      key: (c) => clientIp(c),
+      key: (c) => ipRateLimitKey(c),
     }),
   );
 
