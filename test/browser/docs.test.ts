@@ -1,0 +1,90 @@
+import type { Browser, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./chromium";
+import { type DevServer, startDevServer } from "./dev-server";
+
+let server: DevServer | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  server = await startDevServer();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  try {
+    await browser?.close();
+  } finally {
+    await server?.stop();
+  }
+});
+
+/** The text as laid out on screen, which is what a person reads. */
+function visibleText(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: rendered text (hidden parts excluded, blocks separated) is the point.
+  return locator.innerText();
+}
+
+/** Opens /docs and records everything a person would see go wrong: errors, CSP violations, failed loads. */
+async function openDocs(): Promise<{ page: Page; problems: string[] }> {
+  if (!browser || !server) throw new Error("the dev server or the browser did not start");
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  await page.addInitScript(
+    "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI));",
+  );
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) => problems.push(`failed: ${request.url()} ${request.failure()?.errorText ?? ""}`));
+  page.on("response", (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  const response = await page.goto(`${server.url}/docs`);
+  expect(response?.status()).toBe(200);
+  return { page, problems };
+}
+
+describe("/docs in Chromium", () => {
+  it("shows the API reference with the /health operation, without errors or CSP violations", async () => {
+    const { page, problems } = await openDocs();
+    const health = page.getByRole("article", { name: "GET /health" });
+    await health.waitFor({ state: "visible" });
+
+    expect(await page.title()).toBe("Pulse API reference");
+    expect(await visibleText(page.getByRole("heading", { level: 1 }))).toContain("Pulse API");
+    expect(await page.getByRole("heading", { level: 2, name: "Operations" }).isVisible()).toBe(true);
+
+    const card = await visibleText(health);
+    expect(card).toContain("Liveness and dependency checks (D1, R2)");
+    expect(card).toMatch(/200\s+All dependencies answer/);
+    expect(card).toMatch(/503\s+Problem details \(RFC 9457\)/);
+    expect(card).toContain("application/problem+json");
+    expect(card).toContain("checks");
+
+    const indexLink = page.getByRole("navigation").getByRole("link", { name: "GET /health" });
+    expect(await indexLink.getAttribute("href")).toBe(`#${await health.getAttribute("id")}`);
+    expect(await visibleText(page.getByRole("article", { name: "Problem" }))).toContain("requestId");
+
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("filters the operations by what a person types", async () => {
+    const { page, problems } = await openDocs();
+    const health = page.getByRole("article", { name: "GET /health" });
+    await health.waitFor({ state: "visible" });
+
+    const filter = page.getByRole("searchbox", { name: "Filter operations" });
+    await filter.fill("no-such-operation");
+    await health.waitFor({ state: "hidden" });
+    expect(await page.getByRole("navigation").getByRole("link", { name: "GET /health" }).isVisible()).toBe(false);
+
+    await filter.fill("health");
+    await health.waitFor({ state: "visible" });
+
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
