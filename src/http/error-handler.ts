@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
 import { ConfigError } from "../config/config";
-import { AppError, type ErrorCode, problemResponse } from "./errors";
+import { AppError, type ErrorCode, problemResponse, reviveAppError } from "./errors";
 import { errorName, log } from "./log";
 import type { App, AppEnv } from "./types";
 
@@ -25,7 +25,9 @@ function requestIdOf(c: Context<AppEnv>): string {
 }
 
 /** Maps anything thrown to a problem document; unexpected errors become a bare 500. */
-export function toAppError(error: unknown, c: Context<AppEnv>): AppError {
+export function toAppError(thrown: unknown, c: Context<AppEnv>): AppError {
+  // Errors from Durable Object RPC arrive without their class.
+  const error = reviveAppError(thrown);
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException) {
     // Hono's JSON validator throws a 400 HTTPException for unparsable bodies.

@@ -108,3 +108,40 @@ export function fieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<Property
     message: issue.message,
   }));
 }
+
+/**
+ * An AppError thrown inside a Durable Object (or any RPC target) reaches the caller as a plain `Error` that keeps its
+ * name and own properties (`code`, `detail`, `errors`) but not its class. This turns it back into
+ * an AppError so the HTTP layer answers with the intended problem document; anything else is
+ * returned unchanged.
+ */
+export function reviveAppError(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof AppError || error.name !== "AppError") return error;
+  const code = "code" in error ? error.code : undefined;
+  const detail = "detail" in error ? error.detail : undefined;
+  const errors = "errors" in error ? error.errors : undefined;
+  if (typeof code !== "string" || !isErrorCode(code)) return error;
+  return new AppError(code, typeof detail === "string" ? detail : undefined, {
+    ...(isFieldErrors(errors) ? { errors } : {}),
+    cause: error,
+  });
+}
+
+function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+function isFieldErrors(value: unknown): value is FieldError[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (item: unknown) =>
+        typeof item === "object" &&
+        item !== null &&
+        "path" in item &&
+        typeof item.path === "string" &&
+        "message" in item &&
+        typeof item.message === "string",
+    )
+  );
+}

@@ -1,0 +1,99 @@
+import type { ChainAnchor } from "../../src/audit/chain";
+import { GENESIS_ANCHOR } from "../../src/audit/chain";
+import { ACTOR_ROLES, AUDIT_RESULTS, type AuditResult, type ChainedAuditEvent } from "../../src/audit/event";
+import { decodeCursor, encodeCursor } from "./cursor";
+import type { Page, ParsedAccessLogQuery } from "./schema";
+
+/**
+ * The per-user audit chain in the HealthStore's SQLite (DESIGN §8). Synchronous on purpose: these
+ * run inside `transactionSync` next to the read or write they record.
+ */
+type AuditRow = {
+  seq: number;
+  at: string;
+  actor: string;
+  role: string;
+  action: string;
+  resource: string;
+  subject: string | null;
+  reason: string | null;
+  result: string;
+  request_id: string | null;
+  ip: string | null;
+  prev_hash: string;
+  hash: string;
+};
+
+export function readAuditTail(sql: SqlStorage): ChainAnchor {
+  const [row] = sql.exec<{ seq: number; hash: string }>("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").toArray();
+  return row ?? GENESIS_ANCHOR;
+}
+
+export function insertAuditEvent(sql: SqlStorage, event: ChainedAuditEvent): void {
+  sql.exec(
+    `INSERT INTO audit_events (seq, at, actor, role, action, resource, subject, reason, result, request_id, ip, prev_hash, hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    event.seq,
+    event.at,
+    event.actor,
+    event.role,
+    event.action,
+    event.resource,
+    event.subject,
+    event.reason,
+    event.result,
+    event.requestId,
+    event.ip,
+    event.prevHash,
+    event.hash,
+  );
+}
+
+/** The access log: newest first, a page at a time; the cursor is the seq of the last item. */
+export function listAccessLog(sql: SqlStorage, query: ParsedAccessLogQuery): Page<ChainedAuditEvent> {
+  const rows = (
+    query.cursor === undefined
+      ? sql.exec<AuditRow>("SELECT * FROM audit_events ORDER BY seq DESC LIMIT ?", query.limit + 1)
+      : sql.exec<AuditRow>(
+          "SELECT * FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+          ...decodeCursor(query.cursor, 1),
+          query.limit + 1,
+        )
+  ).toArray();
+  const items = rows.slice(0, query.limit).map(toEvent);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor([last.seq]) : null };
+}
+
+/** Oldest first, strictly after `afterSeq`: the order verification walks. */
+export function listAuditEventsInOrder(sql: SqlStorage, page: { afterSeq: number; limit: number }): ChainedAuditEvent[] {
+  return sql
+    .exec<AuditRow>("SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?", page.afterSeq, page.limit)
+    .toArray()
+    .map(toEvent);
+}
+
+function toEvent(row: AuditRow): ChainedAuditEvent {
+  return {
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    role: oneOf(ACTOR_ROLES, row.role),
+    action: row.action,
+    resource: row.resource,
+    subject: row.subject,
+    reason: row.reason,
+    result: oneOf<AuditResult>(AUDIT_RESULTS, row.result),
+    requestId: row.request_id,
+    ip: row.ip,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** The table's CHECK constraints guarantee the value; this narrows the type without a cast. */
+function oneOf<T extends string>(allowed: readonly T[], value: string): T {
+  const found = allowed.find((candidate) => candidate === value);
+  if (found === undefined) throw new Error("audit_events row violates its CHECK constraint");
+  return found;
+}

@@ -1,0 +1,13 @@
+import type { z } from "zod";
+import { AppError, fieldErrors } from "../../src/http/errors";
+
+/** Parses one RPC argument; every issue is reported with its path under the argument's name. */
+export function parseArgument<S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const errors = fieldErrors(parsed.error.issues).map((issue) => ({
+    ...issue,
+    path: issue.path === "(root)" ? name : `${name}.${issue.path}`,
+  }));
+  throw new AppError("VALIDATION_FAILED", `Invalid ${name}.`, { errors });
+}
