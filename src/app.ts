@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { registerAuthRoutes } from "./auth/routes";
 import { registerDocsRoutes } from "./docs/routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
@@ -33,6 +34,7 @@ export function createApp(): App {
 
   registerHealthRoutes(app);
   registerDocsRoutes(app);
+  registerAuthRoutes(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

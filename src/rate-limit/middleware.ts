@@ -84,3 +84,27 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     applyHeaders(c.res.headers, decision);
   });
 }
+
+/**
+ * The same quota check for code that learns its key only after parsing the body (e.g. a username
+ * in a sign-in request). Fails closed: it guards account-level abuse limits.
+ */
+export async function enforceQuota(
+  env: Env,
+  quota: { name: string; key: string; limit: number; windowSeconds: number },
+): Promise<RateLimitDecision> {
+  let decision: RateLimitDecision;
+  try {
+    decision = await env.RATE_LIMITER.getByName(`${quota.name}:${quota.key}`).consume(quota.limit, quota.windowSeconds);
+  } catch (error) {
+    log("error", "rate limiter unavailable", { limiter: quota.name, error: errorName(error) });
+    throw new AppError("SERVICE_UNAVAILABLE", "Rate limiting is temporarily unavailable; retry shortly.", {
+      headers: { "Retry-After": String(UNAVAILABLE_RETRY_SECONDS) },
+    });
+  }
+  if (!decision.allowed)
+    throw new AppError("RATE_LIMITED", `Too many attempts; retry in ${decision.retryAfterSeconds} s.`, {
+      headers: { ...rateLimitHeaders(decision), "Retry-After": String(decision.retryAfterSeconds) },
+    });
+  return decision;
+}

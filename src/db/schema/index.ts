@@ -1,2 +1,3 @@
+export * from "./auth";
 export * from "./security-events";
 export * from "./users";

@@ -1,0 +1,94 @@
+/**
+ * Authentication and authorization for routes (DESIGN §4). `requireAuth()` accepts
+ *  - `Authorization: Bearer <access JWT>`: verified (src/auth/access-token.ts), then its session is
+ *    looked up so a revoked, expired or idle session stops working at once, and the role is read
+ *    from the user row (a role change applies without waiting for tokens to expire);
+ *  - `Authorization: DPoP <device credential>` with a `DPoP` proof header: a device credential,
+ *    only where the route's scope allows devices (src/auth/devices/authenticate.ts).
+ * Failures are 401 with `WWW-Authenticate`; a missing scope or role is 403.
+ */
+import { eq } from "drizzle-orm";
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { getDb } from "../db/client";
+import { sessions, type UserRole, users } from "../db/schema";
+import { AppError } from "../http/errors";
+import type { AppEnv, AuthContext } from "../http/types";
+import { verifyAccessToken } from "./access-token";
+import { authenticateDevice } from "./devices/authenticate";
+import { sessionEndReason } from "./sessions";
+
+/** Session activity is written at most this often, so reads don't each cost a D1 write. */
+const TOUCH_INTERVAL_MS = 60 * 1000;
+
+export interface RequireAuthOptions {
+  /** The scope the route needs; `user` (the full account) by default. */
+  scope?: string;
+  /** Roles allowed on the route; any role by default. */
+  roles?: readonly UserRole[];
+}
+
+function unauthenticated(detail: string, scheme = "Bearer"): AppError {
+  return new AppError("UNAUTHENTICATED", detail, {
+    headers: { "WWW-Authenticate": `${scheme} realm="pulse", error="invalid_token"` },
+  });
+}
+
+export function requireAuth(options: RequireAuthOptions = {}) {
+  const scope = options.scope ?? "user";
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const auth = await authenticate(c);
+    if (!auth.scopes.includes(scope)) {
+      throw new AppError("FORBIDDEN", `This credential does not have the ${scope} scope.`);
+    }
+    if (options.roles && !options.roles.includes(auth.role)) {
+      throw new AppError("FORBIDDEN", "Your role does not allow this.");
+    }
+    c.set("auth", auth);
+    c.set("userId", auth.userId);
+    await next();
+  });
+}
+
+async function authenticate(c: Context<AppEnv>): Promise<AuthContext> {
+  const header = c.req.header("Authorization");
+  if (!header) throw unauthenticated("Sign in: send Authorization: Bearer <access token>.");
+  const [scheme, credential, ...rest] = header.split(" ");
+  if (!credential || rest.length > 0) throw unauthenticated("Malformed Authorization header.");
+  if (scheme?.toLowerCase() === "dpop") return authenticateDevice(c, credential);
+  if (scheme?.toLowerCase() !== "bearer") throw unauthenticated("Unsupported authorization scheme.");
+  return authenticateSession(c, credential);
+}
+
+async function authenticateSession(c: Context<AppEnv>, token: string): Promise<AuthContext> {
+  const now = new Date();
+  const claims = await verifyAccessToken(c.var.config, token, now.getTime());
+  if (!claims) throw unauthenticated("The access token is invalid or expired.");
+  const db = getDb(c.env.DB);
+  const [row] = await db
+    .select({ session: sessions, role: users.role, deletedAt: users.deletedAt })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, claims.sessionId))
+    .limit(1);
+  if (!row || row.session.userId !== claims.userId || row.deletedAt || sessionEndReason(row.session, now)) {
+    throw unauthenticated("The session has ended; sign in again.");
+  }
+  if (now.getTime() - row.session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
+    c.executionCtx.waitUntil(
+      db
+        .update(sessions)
+        .set({ lastSeenAt: now })
+        .where(eq(sessions.id, row.session.id))
+        .then(() => undefined),
+    );
+  }
+  return { userId: claims.userId, role: row.role, kind: "session", sessionId: row.session.id, scopes: claims.scopes };
+}
+
+/** The authenticated caller; only valid behind `requireAuth()`. */
+export function authOf(c: Context<AppEnv>): AuthContext {
+  const auth = c.get("auth");
+  if (!auth) throw new AppError("UNAUTHENTICATED", "Sign in first.");
+  return auth;
+}

@@ -1,0 +1,3 @@
+import type { App } from "../../http/types";
+
+export function registerSessionRoutes(_app: App): void {}
