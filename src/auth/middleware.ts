@@ -22,8 +22,8 @@ import { sessionEndReason } from "./sessions";
 const TOUCH_INTERVAL_MS = 60 * 1000;
 
 export interface RequireAuthOptions {
-  /** The scope the route needs; `user` (the full account) by default. */
-  scope?: string;
+  /** The scope the route needs (any one of a list); `user` (the full account) by default. */
+  scope?: string | readonly string[];
   /** Roles allowed on the route; any role by default. */
   roles?: readonly UserRole[];
 }
@@ -35,11 +35,11 @@ function unauthenticated(detail: string, scheme = "Bearer"): AppError {
 }
 
 export function requireAuth(options: RequireAuthOptions = {}) {
-  const scope = options.scope ?? "user";
+  const accepted: readonly string[] = typeof options.scope === "string" ? [options.scope] : (options.scope ?? ["user"]);
   return createMiddleware<AppEnv>(async (c, next) => {
     const auth = await authenticate(c);
-    if (!auth.scopes.includes(scope)) {
-      throw new AppError("FORBIDDEN", `This credential does not have the ${scope} scope.`);
+    if (!accepted.some((scope) => auth.scopes.includes(scope))) {
+      throw new AppError("FORBIDDEN", `This credential does not have the ${accepted.join(" or ")} scope.`);
     }
     if (options.roles && !options.roles.includes(auth.role)) {
       throw new AppError("FORBIDDEN", "Your role does not allow this.");

@@ -1,3 +1,4 @@
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { AuditContext } from "../audit/event";
 import { appendSecurityEvent, type SecurityWrite } from "../audit/security-events";
@@ -57,4 +58,10 @@ export async function createUser(
 
 function isUsernameTaken(error: unknown): boolean {
   return isConstraintViolation(error, /users_username_unique|users\.username\b/);
+}
+
+/** A live (not deleted) user by id, or undefined. */
+export async function findUser(ctx: { db: Db }, id: string): Promise<UserRow | undefined> {
+  const [user] = await ctx.db.select().from(users).where(eq(users.id, id)).limit(1);
+  return user && !user.deletedAt ? user : undefined;
 }
