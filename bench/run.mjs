@@ -95,8 +95,8 @@ async function main() {
     modulePath: join(workDir, "bench", benchFiles[0]),
     persistDir: join(workDir, "state"),
     // The stack run sends thousands of requests a minute from one address; at the default
-    // 600/min the per-IP limiter would answer 429 and the bench would measure rejections.
-    overrides: { RATE_LIMIT_PER_IP_PER_MINUTE: "100000000" },
+    // 600/min the per-IP limit would answer 429 and the bench would measure rejections.
+    ratelimits: { IP_RATE_LIMIT: { simple: { limit: 100_000_000, period: 60 } } },
   });
   const cpuMeter = workerdCpuMeter();
   if (cpuMeter === undefined) step("workerd CPU cannot be read here (no /proc): CPU columns show n/a");

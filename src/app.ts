@@ -11,7 +11,7 @@ import { requestId } from "./http/middleware/request-id";
 import { securityHeaders } from "./http/middleware/security-headers";
 import type { App, AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
-import { ipRateLimitKey, rateLimit } from "./rate-limit/middleware";
+import { ipAbuseLimit } from "./rate-limit/ip-limit";
 
 /**
  * Builds the Hono application: middleware in the order every request crosses it, then the route
@@ -22,15 +22,7 @@ export function createApp(): App {
 
   app.use("*", requestId(), accessLog(), securityHeaders(), withConfig(), cors());
   app.use("*", bodyLimits({ defaultMaxBytes: (c) => c.var.config.MAX_JSON_BODY_BYTES }));
-  app.use(
-    "/v1/*",
-    rateLimit({
-      name: "ip",
-      windowSeconds: 60,
-      limit: (c) => c.var.config.RATE_LIMIT_PER_IP_PER_MINUTE,
-      key: (c) => ipRateLimitKey(c),
-    }),
-  );
+  app.use("/v1/*", ipAbuseLimit());
 
   registerHealthRoutes(app);
   registerDocsRoutes(app);

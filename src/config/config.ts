@@ -55,7 +55,6 @@ export const configSchema = z.object({
   JWT_ISSUER: z.url(),
   JWT_AUDIENCE: z.string().min(1),
   MAX_JSON_BODY_BYTES: positiveInt.max(10 * 1024 * 1024),
-  RATE_LIMIT_PER_IP_PER_MINUTE: positiveInt,
   /** ES256 signing keys, newest first; older ones stay to verify tokens until they expire. */
   JWT_SIGNING_KEYS: jsonString(z.array(ecPrivateJwk).min(1)),
   /** Versioned AES-256-GCM keys for provider tokens: `v2:<base64>,v1:<base64>`, newest first. */

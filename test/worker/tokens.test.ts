@@ -104,7 +104,10 @@ describe("access tokens", () => {
 
   it("refuse an unknown kid, and a key that is not ours", async () => {
     const session = await signedIn();
-    const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+      "sign",
+      "verify",
+    ])) as CryptoKeyPair;
     for (const kid of ["unknown-kid", config.JWT_SIGNING_KEYS[0]?.kid ?? ""]) {
       const forged = await new SignJWT({ sid: session.sessionId, role: "admin", scope: "user" })
         .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
@@ -168,8 +171,11 @@ describe("access tokens", () => {
 
   it("keep verifying after a key rotation", async () => {
     const session = await signedIn();
-    const fresh = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
-    const jwk = await crypto.subtle.exportKey("jwk", fresh.privateKey);
+    const fresh = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+      "sign",
+      "verify",
+    ])) as CryptoKeyPair;
+    const jwk = (await crypto.subtle.exportKey("jwk", fresh.privateKey)) as JsonWebKey;
     const rotated = {
       ...env,
       JWT_SIGNING_KEYS: JSON.stringify([

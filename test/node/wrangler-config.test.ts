@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { unstable_readConfig } from "wrangler";
+
+/** The parts of wrangler's resolved configuration this test reads (its published types are loose). */
+interface Config {
+  ratelimits: { name: string; simple: { limit: number; period: number } }[];
+  d1_databases: { binding: string }[];
+  r2_buckets: { binding: string }[];
+  queues: { producers?: { binding: string }[]; consumers?: { queue: string; dead_letter_queue?: string }[] };
+  durable_objects: { bindings: { name: string }[] };
+  migrations: { new_sqlite_classes?: string[] }[];
+  triggers: { crons: string[] };
+  observability?: { enabled?: boolean };
+}
+
+import { IP_LIMIT } from "../../src/rate-limit/ip-limit-policy";
+
+describe("wrangler.toml", () => {
+  const config = unstable_readConfig({ config: "wrangler.toml" }, { hideWarnings: true }) as Config;
+
+  it("declares the per-IP limit the code reports in its headers", () => {
+    const binding = config.ratelimits.find((r) => r.name === "IP_RATE_LIMIT");
+    expect(binding?.simple).toEqual({ limit: IP_LIMIT.limit, period: IP_LIMIT.periodSeconds });
+  });
+
+  it("declares every binding of DESIGN §1", () => {
+    expect(config.d1_databases.map((d) => d.binding)).toEqual(["DB"]);
+    expect(config.r2_buckets.map((b) => b.binding)).toEqual(["LAKE"]);
+    expect(config.queues.producers?.map((q) => q.binding).sort()).toEqual(["INGEST", "SYNC"]);
+    const consumers = config.queues.consumers ?? [];
+    expect(consumers.map((q) => q.queue).sort()).toEqual(["pulse-ingest", "pulse-ingest-dlq", "pulse-sync", "pulse-sync-dlq"]);
+    expect(consumers.find((q) => q.queue === "pulse-ingest")?.dead_letter_queue).toBe("pulse-ingest-dlq");
+    expect(consumers.find((q) => q.queue === "pulse-sync")?.dead_letter_queue).toBe("pulse-sync-dlq");
+    expect(config.durable_objects.bindings.map((b) => b.name).sort()).toEqual(["HEALTH_STORE", "OAUTH_STATE", "RATE_LIMITER"]);
+    expect(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []).sort()).toEqual([
+      "HealthStore",
+      "OAuthState",
+      "RateLimiter",
+    ]);
+    expect(config.triggers.crons).toEqual(["0 * * * *", "30 3 * * *"]);
+    expect(config.observability?.enabled).toBe(true);
+  });
+});
