@@ -13,8 +13,6 @@ export default defineConfig({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: { ...secrets, ENVIRONMENT: "test", TEST_MIGRATIONS: migrations },
-        // A tiny per-IP limit that tests swap in for IP_RATE_LIMIT to reach a 429 quickly.
-        ratelimits: { TEST_IP_RATE_LIMIT_3: { namespace_id: "9003", simple: { limit: 3, period: 60 } } },
       },
     }),
   ],

@@ -39,7 +39,7 @@ async function phase(agent, url, headers, concurrency, durationMs, latencies) {
   let completed = 0;
   const loop = async () => {
     while (failure === undefined && performance.now() < deadline) {
-      const result = await send(agent, url, headers);
+      const result = await send(agent, url, typeof headers === "function" ? headers() : headers);
       if (!result.ok) {
         failure = result;
         return;

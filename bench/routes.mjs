@@ -6,9 +6,18 @@ import { probe } from "./load.mjs";
 // as it would for the portal in a browser.
 const ORIGIN = "http://localhost:8787";
 
+// The per-IP limit on /v1/* allows 600 requests a minute per address. The stack route gives every
+// request its own client address (as CF-Connecting-IP), so the limiter counts each one in full
+// without ever refusing and the bench measures the limiter's real cost.
+let client = 0;
+const freshClient = () => {
+  client = (client + 1) % 16_777_216;
+  return { Origin: ORIGIN, "CF-Connecting-IP": `10.${client >> 16}.${(client >> 8) & 255}.${client & 255}` };
+};
+
 export const ROUTES = [
   { key: "bare", id: "(a)", label: "bare Response", path: "/__bench/bare", headers: { Origin: ORIGIN } },
-  { key: "stack", id: "(b)", label: "middleware stack", path: "/v1/__bench/stack", headers: { Origin: ORIGIN } },
+  { key: "stack", id: "(b)", label: "middleware stack", path: "/v1/__bench/stack", headers: freshClient },
   { key: "unlimited", id: "(b')", label: "stack, no limiter", path: "/__bench/stack", headers: { Origin: ORIGIN } },
   { key: "health", id: "(c)", label: "GET /health", path: "/health", headers: { Origin: ORIGIN } },
 ];
@@ -24,7 +33,8 @@ function expect(condition, message) {
 export async function checkRoutes(baseUrl) {
   const seen = {};
   for (const route of ROUTES) {
-    const res = await probe(new URL(route.path, baseUrl).href, route.headers);
+    const headers = typeof route.headers === "function" ? route.headers() : route.headers;
+    const res = await probe(new URL(route.path, baseUrl).href, headers);
     expect(res.status >= 200 && res.status < 300, `${route.path} answered ${res.status}: ${res.body.slice(0, 300)}`);
     seen[route.key] = res;
   }
@@ -36,7 +46,8 @@ export async function checkRoutes(baseUrl) {
   expect(seen.unlimited.headers["x-request-id"] !== undefined, "/__bench/stack has no X-Request-Id: middleware not applied");
   expect(JSON.parse(seen.health.body).status === "ok", `/health is not ok: ${seen.health.body.slice(0, 300)}`);
 
-  // The per-IP limit on /v1/* is the rate-limiting binding: allowed requests carry no headers, so
-  // only its 429 would show it; (b) includes its cost all the same.
-  return ["per-IP limit on /v1/*: Cloudflare rate-limiting binding (src/rate-limit/ip-limit.ts); (b) includes it"];
+  const limit = stack["ratelimit-limit"];
+  expect(limit !== undefined, "/v1/__bench/stack has no RateLimit-* headers: the per-IP limit is not applied");
+  expect(seen.unlimited.headers["ratelimit-limit"] === undefined, "/__bench/stack is rate limited; it should be outside /v1/*");
+  return [`per-IP limit active on /v1/* (RateLimit-Limit: ${limit}); (b) includes its cost`];
 }

@@ -41,7 +41,7 @@ function logBook(limit) {
  * wrangler.toml plus freshly generated development secrets plus `overrides`: a developer's
  * .dev.vars never reaches the bench, and no state is written outside `persistDir`.
  */
-export async function startBenchWorker({ root, bundleDir, modulePath, persistDir, overrides = {}, ratelimits = {} }) {
+export async function startBenchWorker({ root, bundleDir, modulePath, persistDir, overrides = {} }) {
   const configPath = `${root}/wrangler.toml`;
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
   // Options the bundle does not need (rules for unbundled imports, source root) are dropped:
@@ -56,7 +56,6 @@ export async function startBenchWorker({ root, bundleDir, modulePath, persistDir
       modulesRoot: bundleDir,
       modules: [{ type: "ESModule", path: modulePath }],
       bindings: { ...config.vars, ...(await generateDevSecrets()), ...overrides },
-      ratelimits: { ...workerOptions.ratelimits, ...ratelimits },
       host: "127.0.0.1",
       port: 0,
       resourcePersistencePath: persistDir,

@@ -2,6 +2,9 @@
  * Cron triggers (wrangler.toml [triggers]). Each cron expression names a list of jobs; every job
  * runs even if another fails, and failures are logged by name. Domains add their jobs here.
  */
+import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
+import { purgeExpiredFlows } from "../auth/passkeys/flows";
+import { purgeEndedSessions } from "../auth/purge-sessions";
 import { errorName, log } from "../http/log";
 
 export interface ScheduledJob {
@@ -17,7 +20,7 @@ export const CRONS = {
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
   // Provider token refresh (DESIGN §7) registers here when the providers land.
   [CRONS.hourly]: [],
-  [CRONS.daily]: [],
+  [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions],
 };
 
 export async function runScheduled(

@@ -3,7 +3,6 @@ import { unstable_readConfig } from "wrangler";
 
 /** The parts of wrangler's resolved configuration this test reads (its published types are loose). */
 interface Config {
-  ratelimits: { name: string; simple: { limit: number; period: number } }[];
   d1_databases: { binding: string }[];
   r2_buckets: { binding: string }[];
   queues: { producers?: { binding: string }[]; consumers?: { queue: string; dead_letter_queue?: string }[] };
@@ -13,15 +12,8 @@ interface Config {
   observability?: { enabled?: boolean };
 }
 
-import { IP_LIMIT } from "../../src/rate-limit/ip-limit-policy";
-
 describe("wrangler.toml", () => {
   const config = unstable_readConfig({ config: "wrangler.toml" }, { hideWarnings: true }) as Config;
-
-  it("declares the per-IP limit the code reports in its headers", () => {
-    const binding = config.ratelimits.find((r) => r.name === "IP_RATE_LIMIT");
-    expect(binding?.simple).toEqual({ limit: IP_LIMIT.limit, period: IP_LIMIT.periodSeconds });
-  });
 
   it("declares every binding of DESIGN §1", () => {
     expect(config.d1_databases.map((d) => d.binding)).toEqual(["DB"]);

@@ -4,7 +4,6 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
-      TEST_IP_RATE_LIMIT_3: RateLimit;
     }
   }
 }

@@ -29,3 +29,32 @@ describe("scheduled", () => {
     }
   });
 });
+
+describe("daily retention", () => {
+  it("purges expired ceremonies, DPoP proofs and long-ended sessions, and keeps live ones", async () => {
+    const now = Date.now();
+    const day = 24 * 60 * 60 * 1000;
+    const user = `usr_${"r".repeat(26)}`;
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO users (id, username, display_name, role, created_at, updated_at) VALUES (?, ?, 'R', 'patient', ?, ?)",
+      ).bind(user, `retention-${crypto.randomUUID()}`, now, now),
+      env.DB.prepare(
+        "INSERT INTO auth_flows (id, kind, challenge, created_at, expires_at) VALUES ('flw_old', 'login', 'c', ?, ?)",
+      ).bind(now - day, now - day),
+      env.DB.prepare(
+        "INSERT INTO auth_flows (id, kind, challenge, created_at, expires_at) VALUES ('flw_live', 'login', 'c', ?, ?)",
+      ).bind(now, now + 60_000),
+      env.DB.prepare("INSERT INTO dpop_proofs (key, expires_at) VALUES ('old', ?), ('live', ?)").bind(now - 1000, now + 60_000),
+      env.DB.prepare(
+        "INSERT INTO sessions (id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at) VALUES ('ses_old', ?, 'interactive', ?, ?, ?, NULL), ('ses_live', ?, 'interactive', ?, ?, ?, NULL)",
+      ).bind(user, now - 40 * day, now - 40 * day, now - 39 * day, user, now, now, now + day),
+    ]);
+    const result = await runScheduled(CRONS.daily, new Date(now), env);
+    expect(result.failed).toEqual([]);
+    const ids = async (sql: string) => (await env.DB.prepare(sql).all<{ id: string }>()).results.map((row) => row.id);
+    expect(await ids("SELECT id FROM auth_flows WHERE id IN ('flw_old', 'flw_live')")).toEqual(["flw_live"]);
+    expect(await ids("SELECT key AS id FROM dpop_proofs WHERE key IN ('old', 'live')")).toEqual(["live"]);
+    expect(await ids("SELECT id FROM sessions WHERE id IN ('ses_old', 'ses_live')")).toEqual(["ses_live"]);
+  });
+});
