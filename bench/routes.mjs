@@ -20,7 +20,23 @@ export const ROUTES = [
   { key: "stack", id: "(b)", label: "middleware stack", path: "/v1/__bench/stack", headers: freshClient },
   { key: "unlimited", id: "(b')", label: "stack, no limiter", path: "/__bench/stack", headers: { Origin: ORIGIN } },
   { key: "health", id: "(c)", label: "GET /health", path: "/health", headers: { Origin: ORIGIN } },
+  {
+    key: "authed",
+    id: "(d)",
+    label: "authenticated route",
+    path: "/v1/__bench/authed",
+    headers: () => ({ ...freshClient(), Authorization: `Bearer ${accessToken}` }),
+  },
 ];
+
+let accessToken = "";
+
+/** Signs a bench user in (bench/worker.ts writes the session directly) for the authenticated route. */
+export async function prepareRoutes(baseUrl) {
+  const res = await fetch(new URL("/__bench/session", baseUrl), { method: "POST" });
+  expect(res.ok, `could not create the bench session: ${res.status} ${await res.clone().text()}`);
+  ({ accessToken } = await res.json());
+}
 
 function expect(condition, message) {
   if (!condition) throw new Error(message);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: what the middleware stack and /health cost against a bare Response, in the same
+// `npm run bench`: what the middleware stack, an authenticated route and /health cost against a bare Response, in the same
 // workerd and the same run, plus the gzip size of the deployable bundle. See docs/benchmarks.md.
 //
 // Options: --duration <s> per route per round (default 5), --rounds <n> (3), --warmup <s> before each
@@ -15,7 +15,7 @@ import { buildWorker, bundleComposition, bundleSize, runningBuilds } from "./bui
 import { runLoad } from "./load.mjs";
 import { killWorkerdChildren, workerdCpuMeter } from "./processes.mjs";
 import { formatBytes, formatRatio, formatResults, ratios, summarize, verdict } from "./report.mjs";
-import { checkRoutes, ROUTES } from "./routes.mjs";
+import { checkRoutes, prepareRoutes, ROUTES } from "./routes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BUNDLE_TARGET_BYTES = 1024 * 1024;
@@ -100,6 +100,7 @@ async function main() {
   });
   const cpuMeter = workerdCpuMeter();
   if (cpuMeter === undefined) step("workerd CPU cannot be read here (no /proc): CPU columns show n/a");
+  await prepareRoutes(server.url);
   const notes = await checkRoutes(server.url);
   assertNoWorkerErrors();
   for (const note of notes) step(note);

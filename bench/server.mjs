@@ -2,6 +2,7 @@
 // `wrangler dev` and the worker tests) with every binding from wrangler.toml: real local D1, R2,
 // Queues and Durable Objects, state in a throw-away directory. Miniflare directly rather than
 // `wrangler dev`, whose reload proxy would add a second hop to every request being measured.
+import { readdirSync, readFileSync } from "node:fs";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { generateDevSecrets } from "../scripts/dev-vars.mjs";
@@ -68,5 +69,20 @@ export async function startBenchWorker({ root, bundleDir, modulePath, persistDir
     }),
   );
   const url = await mf.ready;
+  await applyMigrations(mf, `${root}/migrations`);
   return { url, logs, dispose: () => mf.dispose() };
+}
+
+/** The D1 migrations, in order, as `wrangler d1 migrations apply` would run them. */
+async function applyMigrations(mf, dir) {
+  const db = await mf.getD1Database("DB");
+  for (const file of readdirSync(dir)
+    .filter((name) => name.endsWith(".sql"))
+    .sort()) {
+    const statements = readFileSync(`${dir}/${file}`, "utf8")
+      .split("--> statement-breakpoint")
+      .map((statement) => statement.trim())
+      .filter(Boolean);
+    await db.batch(statements.map((statement) => db.prepare(statement)));
+  }
 }
