@@ -1,23 +1,8 @@
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./chromium";
-import { type DevServer, startDevServer } from "./dev-server";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { useDevServerAndBrowser } from "./harness";
 
-let server: DevServer | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  server = await startDevServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await server?.stop();
-  }
-});
+const harness = useDevServerAndBrowser();
 
 /** The text as laid out on screen, which is what a person reads. */
 function visibleText(locator: Locator): Promise<string> {
@@ -27,7 +12,7 @@ function visibleText(locator: Locator): Promise<string> {
 
 /** Opens /docs and records everything a person would see go wrong: errors, CSP violations, failed loads. */
 async function openDocs(): Promise<{ page: Page; problems: string[] }> {
-  if (!browser || !server) throw new Error("the dev server or the browser did not start");
+  const { server, browser } = harness();
   const page = await browser.newPage();
   const problems: string[] = [];
   await page.addInitScript(

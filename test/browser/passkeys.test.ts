@@ -3,26 +3,11 @@
 // Windows Hello). The page must be opened on `localhost`: that is the RP ID in development, and
 // WebAuthn refuses an RP ID that is not the page's host or a registrable suffix of it.
 import { randomUUID } from "node:crypto";
-import type { Browser, BrowserContext, CDPSession, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./chromium";
-import { type DevServer, startDevServer } from "./dev-server";
+import type { BrowserContext, CDPSession, Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { useDevServerAndBrowser } from "./harness";
 
-let server: DevServer | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  server = await startDevServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await server?.stop();
-  }
-});
+const harness = useDevServerAndBrowser();
 
 interface Portal {
   context: BrowserContext;
@@ -34,7 +19,7 @@ interface Portal {
 
 /** Opens /portal on localhost with a fresh virtual authenticator, recording everything that goes wrong. */
 async function openPortal(): Promise<Portal> {
-  if (!browser || !server) throw new Error("the dev server or the browser did not start");
+  const { server, browser } = harness();
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems: string[] = [];
@@ -157,7 +142,7 @@ describe("passkeys in Chromium through /portal", () => {
       // Signing out ends the session on the server, not only in the page.
       await page.getByRole("button", { name: "Sign out" }).click();
       await login.waitFor({ state: "visible" });
-      const after = await fetch(`${server?.url}/v1/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+      const after = await fetch(`${harness().server.url}/v1/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
       expect(after.status).toBe(401);
 
       expect(problems).toEqual([]);
