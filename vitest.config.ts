@@ -1,10 +1,21 @@
 // Tests that run inside workerd with real local D1, R2, Queues and Durable Objects
 // (@cloudflare/vitest-plugin). Browser tests have their own config: vitest.browser.config.ts.
+import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { generateDevSecrets } from "./scripts/dev-vars.mjs";
 
 const migrations = await readD1Migrations("./migrations");
+
+// Contract test data (../shared/data, DESIGN §6) handed to the workerd tests as bindings: files on
+// disk are not reachable from inside workerd. Base64, keyed by file name.
+const samplesDir = resolve(import.meta.dirname, "../shared/data/health-connect/samples");
+const samples = Object.fromEntries(
+  readdirSync(samplesDir)
+    .filter((name) => name.endsWith(".avro"))
+    .map((name) => [name, readFileSync(resolve(samplesDir, name)).toString("base64")]),
+);
 const secrets = await generateDevSecrets();
 
 export default defineConfig({
@@ -12,7 +23,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { ...secrets, ENVIRONMENT: "test", TEST_MIGRATIONS: migrations },
+        bindings: { ...secrets, ENVIRONMENT: "test", TEST_MIGRATIONS: migrations, TEST_HEALTH_CONNECT_SAMPLES: samples },
       },
     }),
   ],
