@@ -4,23 +4,41 @@ import { type ChainVerification, chainAuditEvent, GENESIS_ANCHOR, verifyChain } 
 import { type AuditEvent, auditActionSchema, type ChainedAuditEvent } from "../src/audit/event";
 import { AUDIT_RESULTS } from "../src/audit/vocabulary";
 import { insertAuditEvent, listAccessLog, listAuditEventsInOrder, readAuditTail } from "./health-store/audit-log";
+import { type BatchIngestResult, type IngestBatch, type IngestBatchInput, parseIngestBatch } from "./health-store/batch-schema";
+import { queryBuckets } from "./health-store/buckets";
+import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
 import { ingestObservations } from "./health-store/ingest";
+import { ingestSleepSessions, ingestWorkouts } from "./health-store/ingest-sessions";
 import { migrateStore } from "./health-store/migrations";
 import { claimOwner } from "./health-store/owner";
-import { queryObservations } from "./health-store/query";
+import { latestObservations, queryRawObservations } from "./health-store/query";
+import {
+  type DailySummary,
+  type DailySummaryQuery,
+  dailySummaryQuerySchema,
+  latestMetricsSchema,
+  type ObservationPage,
+  type ObservationQuery,
+  observationQuerySchema,
+  type SessionListQuery,
+  type SleepSession,
+  sessionListQuerySchema,
+  type Workout,
+} from "./health-store/read-schema";
 import {
   type AccessLogQuery,
   accessLogQuerySchema,
   type IngestResult,
   ingestBatchSchema,
+  MAX_INGEST_BATCH,
   type Observation,
   type ObservationInput,
-  type ObservationQuery,
-  observationQuerySchema,
   type Page,
   type StoreAuditContext,
   storeAuditContextSchema,
 } from "./health-store/schema";
+import { listSleepSessions, listWorkouts } from "./health-store/sessions-read";
+import { dailySummary } from "./health-store/summary";
 import { parseArgument } from "./health-store/validate";
 
 type AuditedAction = Pick<AuditEvent, "action" | "resource" | "result">;
@@ -32,6 +50,7 @@ const auditedActionSchema = z.strictObject({
 });
 
 const VERIFY_PAGE_SIZE = 500;
+const NOTHING: IngestResult = { accepted: 0, duplicate: 0, replaced: 0 };
 
 /**
  * One per user (`idFromName(userId)`, DESIGN §5): that user's health data and the hash-chained
@@ -52,23 +71,78 @@ export class HealthStore extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => this.#ensureSchema());
   }
 
-  /** Stores a batch of observations idempotently and records `observations.write`. */
-  async ingest(batch: ObservationInput[], audit: StoreAuditContext): Promise<IngestResult> {
-    const records = parseArgument(ingestBatchSchema, batch, "batch");
+  /**
+   * Stores observations, sleep sessions and workouts idempotently, all in one transaction with one
+   * `observations.write` event. An empty batch writes nothing and records nothing.
+   */
+  async ingestBatch(batch: IngestBatchInput, audit: StoreAuditContext): Promise<BatchIngestResult> {
+    const parsed = parseIngestBatch(batch);
     const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    const now = Date.now();
-    return this.#audited(context, { action: "observations.write", resource: "observations", result: "success" }, () =>
-      ingestObservations(this.ctx.storage.sql, records, now),
+    return this.#ingest(parsed, context);
+  }
+
+  /** Observations only: `ingestBatch({ observations })`, refusing an empty batch. */
+  async ingest(batch: ObservationInput[], audit: StoreAuditContext): Promise<IngestResult> {
+    const fast = fastParseAll(batch, MAX_INGEST_BATCH, fastParseObservation);
+    const observations = fast !== null && fast.length > 0 ? fast : parseArgument(ingestBatchSchema, batch, "batch");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    return (await this.#ingest({ observations, sleepSessions: [], workouts: [] }, context)).observations;
+  }
+
+  /**
+   * Observations of [since, until): raw, one page at a time, or as hour or day buckets in the
+   * given zone. Records `observations.read` with the metrics read.
+   */
+  async queryObservations(query: ObservationQuery, audit: StoreAuditContext): Promise<ObservationPage> {
+    const parsed = parseArgument(observationQuerySchema, query, "query");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    const metrics = parsed.metrics ?? (parsed.metric === undefined ? undefined : [parsed.metric]);
+    const resource = metrics === undefined ? "observations" : `observations:${[...new Set(metrics)].join(",")}`.slice(0, 200);
+    return this.#audited(context, { action: "observations.read", resource, result: "success" }, (): ObservationPage => {
+      const sql = this.ctx.storage.sql;
+      const { resolution, since, until } = parsed;
+      if (resolution === "raw") return { resolution, ...queryRawObservations(sql, parsed) };
+      // The schema requires both, and metrics, for bucketed reads.
+      if (since === undefined || until === undefined || metrics === undefined)
+        throw new Error("unreachable: unbounded bucket query");
+      return { resolution, ...queryBuckets(sql, { ...parsed, resolution, since, until }, [...new Set(metrics)]) };
+    });
+  }
+
+  /** The most recent observation of each metric that has one; records `observations.read`. */
+  async latest(metrics: string[], audit: StoreAuditContext): Promise<Observation[]> {
+    const parsed = parseArgument(latestMetricsSchema, metrics, "metrics");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    const resource = `observations:${[...new Set(parsed)].join(",")}`.slice(0, 200);
+    return this.#audited(context, { action: "observations.read", resource, result: "success" }, () =>
+      latestObservations(this.ctx.storage.sql, parsed),
     );
   }
 
-  /** One page of observations, and an `observations.read` event recorded with the read. */
-  async queryObservations(query: ObservationQuery, audit: StoreAuditContext): Promise<Page<Observation>> {
-    const parsed = parseArgument(observationQuerySchema, query, "query");
+  /** Sleep sessions overlapping [since, until) with stages and totals; records `sleep.read`. */
+  async listSleep(query: SessionListQuery, audit: StoreAuditContext): Promise<Page<SleepSession>> {
+    const parsed = parseArgument(sessionListQuerySchema, query, "query");
     const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    const resource = parsed.metric === undefined ? "observations" : `observations:${parsed.metric}`;
-    return this.#audited(context, { action: "observations.read", resource, result: "success" }, () =>
-      queryObservations(this.ctx.storage.sql, parsed),
+    return this.#audited(context, { action: "sleep.read", resource: "sleep", result: "success" }, () =>
+      listSleepSessions(this.ctx.storage.sql, parsed),
+    );
+  }
+
+  /** Workouts overlapping [since, until); records `workouts.read`. */
+  async listWorkouts(query: SessionListQuery, audit: StoreAuditContext): Promise<Page<Workout>> {
+    const parsed = parseArgument(sessionListQuerySchema, query, "query");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    return this.#audited(context, { action: "workouts.read", resource: "workouts", result: "success" }, () =>
+      listWorkouts(this.ctx.storage.sql, parsed),
+    );
+  }
+
+  /** One local day's summary (./health-store/summary.ts); records `summary.read`. */
+  async dailySummary(query: DailySummaryQuery, audit: StoreAuditContext): Promise<DailySummary> {
+    const parsed = parseArgument(dailySummaryQuerySchema, query, "query");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    return this.#audited(context, { action: "summary.read", resource: `summary:${parsed.date}`, result: "success" }, () =>
+      dailySummary(this.ctx.storage.sql, parsed),
     );
   }
 
@@ -112,6 +186,24 @@ export class HealthStore extends DurableObject<Env> {
     return this.#serially(async () => {
       await this.ctx.storage.deleteAll();
       this.#migrated = false;
+    });
+  }
+
+  #ingest(batch: IngestBatch, context: StoreAuditContext): Promise<BatchIngestResult> {
+    const written = [
+      batch.observations.length > 0 ? "observations" : null,
+      batch.sleepSessions.length > 0 ? "sleep" : null,
+      batch.workouts.length > 0 ? "workouts" : null,
+    ].filter((kind) => kind !== null);
+    if (written.length === 0) return Promise.resolve({ observations: NOTHING, sleepSessions: NOTHING, workouts: NOTHING });
+    const now = Date.now();
+    return this.#audited(context, { action: "observations.write", resource: written.join(","), result: "success" }, () => {
+      const sql = this.ctx.storage.sql;
+      return {
+        observations: ingestObservations(sql, batch.observations, now),
+        sleepSessions: ingestSleepSessions(sql, batch.sleepSessions, now),
+        workouts: ingestWorkouts(sql, batch.workouts, now),
+      };
     });
   }
 

@@ -11,7 +11,10 @@ import { requestId } from "./http/middleware/request-id";
 import { securityHeaders } from "./http/middleware/security-headers";
 import type { App, AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
+import { registerObservationRoutes } from "./observations/routes";
 import { ipAbuseLimit } from "./rate-limit/ip-limit";
+import { UPLOAD_BODY_RULE } from "./uploads/body-rule";
+import { registerUploadRoutes } from "./uploads/routes";
 
 /**
  * Builds the Hono application: middleware in the order every request crosses it, then the route
@@ -21,12 +24,14 @@ export function createApp(): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", requestId(), accessLog(), securityHeaders(), withConfig(), cors());
-  app.use("*", bodyLimits({ defaultMaxBytes: (c) => c.var.config.MAX_JSON_BODY_BYTES }));
+  app.use("*", bodyLimits({ defaultMaxBytes: (c) => c.var.config.MAX_JSON_BODY_BYTES, rules: [UPLOAD_BODY_RULE] }));
   app.use("/v1/*", ipAbuseLimit());
 
   registerHealthRoutes(app);
   registerDocsRoutes(app);
   registerAuthRoutes(app);
+  registerUploadRoutes(app);
+  registerObservationRoutes(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

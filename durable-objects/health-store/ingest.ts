@@ -1,130 +1,204 @@
+import { changes, chunked, jsonColumns } from "./json-rows";
+import { RollupChanges } from "./rollups";
 import type { IngestResult, ObservationRecord } from "./schema";
-import { chunksFor, placeholders } from "./sql-chunks";
+import { sourceKey } from "./source-key";
 
 /**
- * Idempotent ingestion (DESIGN §5). A sample is identified by its source record and its place in
- * it (source kind, app, record id, metric, start). Per source record, only the highest version
+ * Idempotent ingestion (DESIGN §5). A sample is identified by its source record (source kind, app,
+ * record id) and its place in it (metric, start). Per source record only the highest version
  * survives: a newer version removes every stored sample of the older ones (a re-exported series
  * may have fewer samples), an equal version adds only samples not yet stored, an older one is
  * ignored. Runs inside the caller's transaction.
+ *
+ * Cost is a handful of statements per 1,000 samples and none per sample: records are looked up and
+ * created in bulk, samples inserted up to 1,000 per statement (./json-rows.ts), and the rollups
+ * updated from sums kept while the rows are built (./rollups.ts).
  */
-const RECORD_KEY_COLUMNS = "(source_kind, source_app, source_record_id)";
-const INSERT_COLUMNS = [
-  "metric",
-  "start_ms",
-  "end_ms",
-  "value",
-  "unit",
-  "source_kind",
-  "source_app",
-  "device",
-  "source_record_id",
-  "zone_offset_seconds",
-  "local_date",
-  "flagged",
-  "version",
-  "ingested_at",
-] as const;
+const SAMPLE_COLUMNS = "record_id, metric, start_ms, end_ms, value, unit, zone_offset_seconds, local_date, flagged";
 
 interface SourceRecord {
   kind: string;
   app: string;
   id: string;
+  /** The highest version in the batch; only its samples are kept. */
   version: number;
-  stored: number | null;
+  device: string | null;
+  samples: ObservationRecord[];
+  storedId: number | null;
+  storedVersion: number | null;
 }
 
 export function ingestObservations(sql: SqlStorage, batch: readonly ObservationRecord[], now: number): IngestResult {
-  const records = latestVersions(batch);
-  readStoredVersions(sql, [...records.values()]);
+  const records = [...groupByRecord(batch).values()];
+  readStoredRecords(sql, records);
 
-  const fresh: ObservationRecord[] = [];
-  const replacing: ObservationRecord[] = [];
-  for (const obs of batch) {
-    const record = records.get(recordKey(obs));
-    if (record === undefined || obs.version < record.version) continue;
-    if (record.stored === null || record.stored === record.version) fresh.push(obs);
-    else if (record.stored < record.version) replacing.push(obs);
-  }
+  const created = records.filter((record) => record.storedVersion === null);
+  const same = records.filter((record) => record.storedVersion === record.version);
+  const newer = records.filter((record) => record.storedVersion !== null && record.storedVersion < record.version);
+  const rollups = new RollupChanges();
 
-  deleteRecords(
-    sql,
-    [...records.values()].filter((record) => record.stored !== null && record.stored < record.version),
-  );
-  const accepted = insertNew(sql, fresh, now);
-  const replaced = insertNew(sql, replacing, now);
+  createRecords(sql, created, now);
+  replaceRecords(sql, newer, now, rollups);
+  const accepted = insertSamples(sql, [...created, ...same], rollups);
+  const replaced = insertSamples(sql, newer, rollups);
+  rollups.apply(sql);
   return { accepted, replaced, duplicate: batch.length - accepted - replaced };
 }
 
-function recordKey(obs: { sourceKind: string; sourceApp: string; sourceRecordId: string }): string {
-  return JSON.stringify([obs.sourceKind, obs.sourceApp, obs.sourceRecordId]);
-}
-
-function latestVersions(batch: readonly ObservationRecord[]): Map<string, SourceRecord> {
+function groupByRecord(batch: readonly ObservationRecord[]): Map<string, SourceRecord> {
   const records = new Map<string, SourceRecord>();
   for (const obs of batch) {
-    const key = recordKey(obs);
+    const key = sourceKey(obs.sourceKind, obs.sourceApp, obs.sourceRecordId);
     const known = records.get(key);
-    if (known === undefined) {
-      records.set(key, { kind: obs.sourceKind, app: obs.sourceApp, id: obs.sourceRecordId, version: obs.version, stored: null });
-    } else if (obs.version > known.version) {
-      known.version = obs.version;
+    if (known === undefined || obs.version > known.version) {
+      records.set(key, {
+        kind: obs.sourceKind,
+        app: obs.sourceApp,
+        id: obs.sourceRecordId,
+        version: obs.version,
+        device: obs.device,
+        samples: [obs],
+        storedId: null,
+        storedVersion: null,
+      });
+    } else if (obs.version === known.version) {
+      known.samples.push(obs);
     }
   }
   return records;
 }
 
-/** Fills `stored` with each record's highest stored version. */
-function readStoredVersions(sql: SqlStorage, records: readonly SourceRecord[]): void {
-  const byKey = new Map(records.map((record) => [JSON.stringify([record.kind, record.app, record.id]), record]));
-  for (const chunk of chunksFor(records, 3)) {
-    const rows = sql.exec<{ source_kind: string; source_app: string; source_record_id: string; version: number }>(
-      `SELECT source_kind, source_app, source_record_id, MAX(version) AS version FROM observations
-       WHERE ${RECORD_KEY_COLUMNS} IN (VALUES ${placeholders(chunk.length, 3)})
-       GROUP BY source_kind, source_app, source_record_id`,
-      ...chunk.flatMap((record) => [record.kind, record.app, record.id]),
+function readStoredRecords(sql: SqlStorage, records: readonly SourceRecord[]): void {
+  for (const chunk of chunked(records)) {
+    const rows = sql.exec<{ i: number; id: number; version: number }>(
+      `SELECT j.key AS i, r.id, r.version FROM json_each(?) j
+       JOIN observation_records r
+         ON r.source_kind = j.value ->> 0 AND r.source_app = j.value ->> 1 AND r.source_record_id = j.value ->> 2`,
+      JSON.stringify(chunk.map((record) => [record.kind, record.app, record.id])),
     );
     for (const row of rows) {
-      const record = byKey.get(JSON.stringify([row.source_kind, row.source_app, row.source_record_id]));
-      if (record !== undefined) record.stored = row.version;
+      const record = chunk[row.i];
+      if (record === undefined) continue;
+      record.storedId = row.id;
+      record.storedVersion = row.version;
     }
   }
 }
 
-function deleteRecords(sql: SqlStorage, records: readonly SourceRecord[]): void {
-  for (const chunk of chunksFor(records, 3)) {
+function createRecords(sql: SqlStorage, records: readonly SourceRecord[], now: number): void {
+  for (const chunk of chunked(records)) {
+    const byKey = new Map(chunk.map((record) => [sourceKey(record.kind, record.app, record.id), record]));
+    const rows = sql.exec<{ id: number; source_kind: string; source_app: string; source_record_id: string }>(
+      `INSERT INTO observation_records (source_kind, source_app, source_record_id, version, device, ingested_at)
+       SELECT ${jsonColumns(5)}, ? FROM json_each(?)
+       RETURNING id, source_kind, source_app, source_record_id`,
+      now,
+      JSON.stringify(chunk.map((record) => [record.kind, record.app, record.id, record.version, record.device])),
+    );
+    for (const row of rows) {
+      const record = byKey.get(sourceKey(row.source_kind, row.source_app, row.source_record_id));
+      if (record !== undefined) record.storedId = row.id;
+    }
+  }
+}
+
+/** Drops the samples of the older version (marking their slots for repair) and moves the record on. */
+function replaceRecords(sql: SqlStorage, records: readonly SourceRecord[], now: number, rollups: RollupChanges): void {
+  for (const chunk of chunked(records)) {
+    const ids = JSON.stringify(chunk.map((record) => record.storedId));
+    const spans = sql.exec<{ metric: string; first: number; last: number }>(
+      `SELECT metric, MIN(start_ms) AS first, MAX(start_ms) AS last FROM observations
+       WHERE record_id IN (SELECT value FROM json_each(?)) AND flagged = 0 GROUP BY record_id, metric`,
+      ids,
+    );
+    for (const span of spans) rollups.mark(span.metric, span.first, span.last);
+    sql.exec("DELETE FROM observations WHERE record_id IN (SELECT value FROM json_each(?))", ids);
+  }
+  for (const record of records) {
     sql.exec(
-      `DELETE FROM observations WHERE ${RECORD_KEY_COLUMNS} IN (VALUES ${placeholders(chunk.length, 3)})`,
-      ...chunk.flatMap((record) => [record.kind, record.app, record.id]),
+      "UPDATE observation_records SET version = ?, device = ?, ingested_at = ? WHERE id = ?",
+      record.version,
+      record.device,
+      now,
+      record.storedId,
     );
   }
 }
 
-/** Inserts what is not stored yet; returns how many rows were actually inserted. */
-function insertNew(sql: SqlStorage, rows: readonly ObservationRecord[], now: number): number {
+/**
+ * Inserts the samples not stored yet; returns how many were. Samples are grouped by what most of
+ * them share (metric, unit, zone, local date, flag, and whether they are instants), which is bound
+ * once per statement; each row then carries only record id, start, (end,) value. Reading a JSON
+ * cell costs ~0.3 µs in SQLite, so 3 cells a row instead of 9 halves the cost of a batch.
+ */
+function insertSamples(sql: SqlStorage, records: readonly SourceRecord[], rollups: RollupChanges): number {
+  const groups = new Map<string, SampleGroup>();
+  let group: SampleGroup | undefined;
+  for (const record of records) {
+    for (const obs of record.samples) {
+      const instant = obs.end === obs.start;
+      // Neighbours usually share everything: look the group up only when something changes.
+      if (group === undefined || !sameGroup(group, obs, instant)) {
+        const key = `${obs.metric}\n${obs.unit.length}:${obs.unit}\n${obs.zoneOffsetSeconds}\n${obs.localDate}\n${obs.flagged}\n${instant}`;
+        group = groups.get(key) ?? { first: obs, instant, samples: [] };
+        groups.set(key, group);
+      }
+      group.samples.push({ recordId: record.storedId, obs });
+    }
+  }
   let inserted = 0;
-  for (const chunk of chunksFor(rows, INSERT_COLUMNS.length)) {
-    const cursor = sql.exec(
-      `INSERT INTO observations (${INSERT_COLUMNS.join(", ")}) VALUES ${placeholders(chunk.length, INSERT_COLUMNS.length)}
-       ON CONFLICT DO NOTHING RETURNING id`,
-      ...chunk.flatMap((obs) => [
-        obs.metric,
-        obs.start,
-        obs.end,
-        obs.value,
-        obs.unit,
-        obs.sourceKind,
-        obs.sourceApp,
-        obs.device,
-        obs.sourceRecordId,
-        obs.zoneOffsetSeconds,
-        obs.localDate,
-        obs.flagged ? 1 : 0,
-        obs.version,
-        now,
-      ]),
-    );
-    inserted += cursor.toArray().length;
+  for (const { first, instant, samples } of groups.values()) {
+    for (const chunk of chunked(samples)) {
+      const rows = chunk.map(({ recordId, obs }) =>
+        instant ? [recordId, obs.start, obs.value] : [recordId, obs.start, obs.end, obs.value],
+      );
+      sql.exec(
+        `INSERT INTO observations (${SAMPLE_COLUMNS})
+         SELECT value ->> 0, ?, value ->> 1, ${instant ? "value ->> 1, value ->> 2" : "value ->> 2, value ->> 3"}, ?, ?, ?, ?
+         FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`,
+        first.metric,
+        first.unit,
+        first.zoneOffsetSeconds,
+        first.localDate,
+        first.flagged ? 1 : 0,
+        JSON.stringify(rows),
+      );
+      const count = changes(sql);
+      inserted += count;
+      const observations = chunk.map(({ obs }) => obs);
+      if (count === chunk.length && !first.flagged) rollups.add(first.metric, observations);
+      else if (count > 0 && !first.flagged) markSpan(rollups, first.metric, observations);
+    }
   }
   return inserted;
+}
+
+interface SampleGroup {
+  /** Every sample of the group shares this one's metric, unit, zone, local date and flag. */
+  first: ObservationRecord;
+  instant: boolean;
+  samples: { recordId: number | null; obs: ObservationRecord }[];
+}
+
+function sameGroup(group: SampleGroup, obs: ObservationRecord, instant: boolean): boolean {
+  const { first } = group;
+  return (
+    group.instant === instant &&
+    first.metric === obs.metric &&
+    first.unit === obs.unit &&
+    first.zoneOffsetSeconds === obs.zoneOffsetSeconds &&
+    first.localDate === obs.localDate &&
+    first.flagged === obs.flagged
+  );
+}
+
+/** Some samples were duplicates: the slots they fall in are recomputed instead of added to. */
+function markSpan(rollups: RollupChanges, metric: string, samples: readonly ObservationRecord[]): void {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const { start } of samples) {
+    first = Math.min(first, start);
+    last = Math.max(last, start);
+  }
+  rollups.mark(metric, first, last);
 }

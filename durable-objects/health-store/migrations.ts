@@ -3,6 +3,8 @@
  * applied once each (tracked in `_migrations`) when a store is first used after a deploy. Each
  * migration is frozen text: never edit one that has shipped, add the next version instead.
  */
+import { STORE_MIGRATION_V2 } from "./migrations-v2";
+
 export interface StoreMigration {
   version: number;
   name: string;
@@ -57,6 +59,7 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
       "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT",
     ],
   },
+  STORE_MIGRATION_V2,
 ];
 
 /** Applies pending migrations, each in its own transaction. Safe to call on every start. */

@@ -1,9 +1,13 @@
 import { decodeCursor, encodeCursor } from "./cursor";
-import type { Observation, Page, ParsedObservationQuery } from "./schema";
+import type { ParsedObservationQuery } from "./read-schema";
+import type { Observation, Page } from "./schema";
 
 /**
- * Observation reads, ordered by (start, id) so pages are stable while new data arrives. The
- * cursor is the (start, id) of the last item returned. Runs inside the caller's transaction.
+ * Raw observation reads, ordered by (start, id) so pages are stable while new data arrives; the
+ * cursor is the (start, id) of the last item returned. Each metric is read as one range scan of
+ * `observations_metric_start` (whose entries end with the rowid, so they are already in (start,
+ * id) order) and the per-metric pages are merged: no sort of the whole range. Runs inside the
+ * caller's transaction.
  */
 type ObservationRow = {
   id: number;
@@ -22,38 +26,71 @@ type ObservationRow = {
   version: number;
 };
 
-export function queryObservations(sql: SqlStorage, query: ParsedObservationQuery): Page<Observation> {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  if (query.metric !== undefined) {
-    where.push("metric = ?");
-    params.push(query.metric);
+const SELECT_OBSERVATIONS = `SELECT o.id, o.metric, o.start_ms, o.end_ms, o.value, o.unit, r.source_kind, r.source_app,
+    r.device, r.source_record_id, o.zone_offset_seconds, o.local_date, o.flagged, r.version
+  FROM observations o JOIN observation_records r ON r.id = o.record_id`;
+const END_OF_TIME = 253_402_300_800_000;
+
+export function queryRawObservations(sql: SqlStorage, query: ParsedObservationQuery): Page<Observation> {
+  const metrics = query.metrics ?? (query.metric === undefined ? storedMetrics(sql) : [query.metric]);
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, 2);
+  const since = Math.max(query.since ?? 0, after?.[0] ?? 0);
+  const until = query.until ?? END_OF_TIME;
+  const rows: ObservationRow[] = [];
+  for (const metric of new Set(metrics)) {
+    const page =
+      after === undefined
+        ? sql.exec<ObservationRow>(
+            `${SELECT_OBSERVATIONS} WHERE o.metric = ? AND o.start_ms >= ? AND o.start_ms < ?
+             ORDER BY o.start_ms, o.id LIMIT ?`,
+            metric,
+            since,
+            until,
+            query.limit + 1,
+          )
+        : sql.exec<ObservationRow>(
+            `${SELECT_OBSERVATIONS} WHERE o.metric = ? AND o.start_ms >= ? AND o.start_ms < ? AND (o.start_ms > ? OR o.id > ?)
+             ORDER BY o.start_ms, o.id LIMIT ?`,
+            metric,
+            since,
+            until,
+            after[0],
+            after[1],
+            query.limit + 1,
+          );
+    rows.push(...page);
   }
-  if (query.since !== undefined) {
-    where.push("start_ms >= ?");
-    params.push(query.since);
-  }
-  if (query.until !== undefined) {
-    where.push("start_ms < ?");
-    params.push(query.until);
-  }
-  if (query.cursor !== undefined) {
-    where.push("(start_ms, id) > (?, ?)");
-    params.push(...decodeCursor(query.cursor, 2));
-  }
-  const rows = sql
-    .exec<ObservationRow>(
-      `SELECT id, metric, start_ms, end_ms, value, unit, source_kind, source_app, device, source_record_id,
-              zone_offset_seconds, local_date, flagged, version
-       FROM observations ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-       ORDER BY start_ms, id LIMIT ?`,
-      ...params,
-      query.limit + 1,
-    )
-    .toArray();
+  rows.sort((a, b) => a.start_ms - b.start_ms || a.id - b.id);
   const items = rows.slice(0, query.limit).map(toObservation);
   const last = items.at(-1);
   return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor([last.start, last.id]) : null };
+}
+
+/** The most recent observation of each metric that has one, in the order asked. */
+export function latestObservations(sql: SqlStorage, metrics: readonly string[]): Observation[] {
+  const latest: Observation[] = [];
+  for (const metric of new Set(metrics)) {
+    const [row] = sql
+      .exec<ObservationRow>(`${SELECT_OBSERVATIONS} WHERE o.metric = ? ORDER BY o.start_ms DESC, o.id DESC LIMIT 1`, metric)
+      .toArray();
+    if (row !== undefined) latest.push(toObservation(row));
+  }
+  return latest;
+}
+
+/** Distinct metrics by skipping through the index (a loose index scan): one seek per metric. */
+function storedMetrics(sql: SqlStorage): string[] {
+  return sql
+    .exec<{ metric: string }>(
+      `WITH RECURSIVE m(metric) AS (
+         SELECT MIN(metric) FROM observations
+         UNION ALL
+         SELECT (SELECT MIN(metric) FROM observations WHERE metric > m.metric) FROM m WHERE m.metric IS NOT NULL
+       )
+       SELECT metric FROM m WHERE metric IS NOT NULL`,
+    )
+    .toArray()
+    .map((row) => row.metric);
 }
 
 function toObservation(row: ObservationRow): Observation {

@@ -46,18 +46,6 @@ export const ingestBatchSchema = z.array(observationInputSchema).min(1).max(MAX_
 export const storeAuditContextSchema = auditContextSchema.extend({ subject: text(128) });
 export type StoreAuditContext = z.infer<typeof storeAuditContextSchema>;
 
-export const observationQuerySchema = z.strictObject({
-  metric: metricCodeSchema.optional(),
-  /** Inclusive lower bound on `start`. */
-  since: epochMs.optional(),
-  /** Exclusive upper bound on `start`. */
-  until: epochMs.optional(),
-  limit: z.number().int().min(1).max(1_000).default(100),
-  cursor: text(200).optional(),
-});
-export type ObservationQuery = z.input<typeof observationQuerySchema>;
-export type ParsedObservationQuery = z.output<typeof observationQuerySchema>;
-
 export const accessLogQuerySchema = z.strictObject({
   limit: z.number().int().min(1).max(500).default(50),
   cursor: text(200).optional(),

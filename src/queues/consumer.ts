@@ -8,10 +8,13 @@
  * - A message no handler can ever process (bad envelope, unknown type, body failing its schema)
  *   is not retried: it is kept in R2 under `dead-letters/` and acked, so nothing is lost and the
  *   queue is not clogged.
- * - Messages arriving on a dead-letter queue are kept in R2 the same way and acked.
+ * - Messages arriving on a dead-letter queue are kept in R2 the same way and acked; a type may add
+ *   a dead-letter handler (e.g. `upload.ingest` marks its upload failed). If that handler fails the
+ *   dead letter is retried, so the consequence is not lost either.
  */
 import { z } from "zod";
 import { errorName, log } from "../http/log";
+import { failDeadLetteredUpload, uploadIngestJob } from "../uploads/ingest-job";
 
 export interface JobContext {
   env: Env;
@@ -41,8 +44,15 @@ export const QUEUES = {
 
 /** Job registries per queue; domains add their jobs here as they land. */
 export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
-  [QUEUES.ingest]: {},
+  [QUEUES.ingest]: { "upload.ingest": defineJob(uploadIngestJob) },
   [QUEUES.sync]: {},
+};
+
+/** What happens to a message of a given type when it dies, besides being kept in R2. */
+export type DeadLetterHandler = (env: Env, body: unknown) => Promise<void>;
+
+export const defaultDeadLetterHandlers: Readonly<Record<string, DeadLetterHandler>> = {
+  "upload.ingest": failDeadLetteredUpload,
 };
 
 const envelopeSchema = z.object({ type: z.string().min(1).max(100) }).loose();
@@ -79,6 +89,7 @@ export async function handleQueueBatch(
   env: Env,
   ctx: ExecutionContext,
   registries: Readonly<Record<string, JobRegistry>> = defaultRegistries,
+  deadLetterHandlers: Readonly<Record<string, DeadLetterHandler>> = defaultDeadLetterHandlers,
 ): Promise<void> {
   const isDeadLetterQueue = batch.queue.endsWith("-dlq");
   const registry = registries[batch.queue];
@@ -88,6 +99,19 @@ export async function handleQueueBatch(
       const reason = isDeadLetterQueue ? "retries exhausted" : "no consumer for queue";
       await keepDeadLetter(env, batch.queue, message, reason);
       log("error", "dead letter kept", { queue: batch.queue, messageId: message.id, reason });
+      const type = envelopeSchema.safeParse(message.body);
+      const onDeath = isDeadLetterQueue && type.success ? deadLetterHandlers[type.data.type] : undefined;
+      try {
+        await onDeath?.(env, message.body);
+      } catch (error) {
+        log("error", "dead-letter handler failed; retrying", {
+          queue: batch.queue,
+          messageId: message.id,
+          error: errorName(error),
+        });
+        message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+        continue;
+      }
       message.ack();
       continue;
     }

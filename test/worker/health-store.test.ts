@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import type { HealthStore } from "../../durable-objects/health-store";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { STORE_MIGRATIONS } from "../../durable-objects/health-store/migrations";
-import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
+import type { ObservationQuery } from "../../durable-objects/health-store/read-schema";
+import type { Observation, ObservationInput, Page, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import { newId } from "../../src/db/ids";
 import { AppError, reviveAppError } from "../../src/http/errors";
 
@@ -37,6 +38,17 @@ function heartRate(recordId: string, minute: number, value: number, version = 1)
   };
 }
 
+/** A raw page (what every read here asks for), without the union's `resolution` tag. */
+async function readRaw(
+  stub: DurableObjectStub<HealthStore>,
+  query: ObservationQuery,
+  audit: StoreAuditContext,
+): Promise<Page<Observation>> {
+  const page = await stub.queryObservations(query, audit);
+  if (page.resolution !== "raw") throw new Error(`expected a raw page, got ${page.resolution}`);
+  return { items: page.items, nextCursor: page.nextCursor };
+}
+
 /** RPC promises are resolved through `.catch`: vitest's `.rejects` leaves them reported as unhandled. */
 function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -66,7 +78,7 @@ describe("HealthStore schema", () => {
     expect(await versions()).toEqual(STORE_MIGRATIONS.map((migration) => migration.version));
 
     await evictDurableObject(store);
-    const page = await store.queryObservations({}, asOwner(userId));
+    const page = await readRaw(store, {}, asOwner(userId));
 
     expect(page.items.map((obs) => obs.value)).toEqual([61]);
     expect(await versions()).toEqual(STORE_MIGRATIONS.map((migration) => migration.version));
@@ -79,7 +91,7 @@ describe("HealthStore isolation", () => {
     const b = freshStore();
     await a.store.ingest([heartRate("a-1", 0, 70), heartRate("a-1", 1, 72)], asOwner(a.userId));
 
-    const seenByB = await b.store.queryObservations({ metric: "heart_rate" }, asOwner(b.userId));
+    const seenByB = await readRaw(b.store, { metric: "heart_rate" }, asOwner(b.userId));
 
     expect(seenByB).toEqual({ items: [], nextCursor: null });
     expect(await sqlCount(b.store, "observations")).toBe(0);
@@ -114,7 +126,7 @@ describe("HealthStore ingest", () => {
       replaced: 0,
     });
 
-    const page = await store.queryObservations({}, asOwner(userId));
+    const page = await readRaw(store, {}, asOwner(userId));
     expect(page.items).toHaveLength(3);
   });
 
@@ -127,7 +139,7 @@ describe("HealthStore ingest", () => {
 
     expect(newer).toEqual({ accepted: 0, duplicate: 0, replaced: 2 });
     expect(stale).toEqual({ accepted: 0, duplicate: 1, replaced: 0 });
-    const page = await store.queryObservations({}, asOwner(userId));
+    const page = await readRaw(store, {}, asOwner(userId));
     expect(page.items.map((obs) => [obs.value, obs.version])).toEqual([
       [80, 2],
       [85, 2],
@@ -139,7 +151,7 @@ describe("HealthStore ingest", () => {
     const sample: ObservationInput = { ...heartRate("r9", 0, 260), flagged: true, device: null };
     await store.ingest([sample], asOwner(userId));
 
-    const [stored] = (await store.queryObservations({ metric: "heart_rate" }, asOwner(userId))).items;
+    const [stored] = (await readRaw(store, { metric: "heart_rate" }, asOwner(userId))).items;
     expect(stored).toEqual({ ...sample, id: expect.any(Number) });
   });
 
@@ -153,11 +165,43 @@ describe("HealthStore ingest", () => {
     const starts: number[] = [];
     let cursor: string | undefined;
     do {
-      const page = await store.queryObservations({ limit: 100, ...(cursor ? { cursor } : {}) }, asOwner(userId));
+      const page = await readRaw(store, { limit: 100, ...(cursor ? { cursor } : {}) }, asOwner(userId));
       starts.push(...page.items.map((obs) => obs.start));
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
     expect(starts).toEqual(batch.map((obs) => obs.start));
+  });
+
+  it("pages several metrics merged by (start, id), ties included", async () => {
+    const { userId, store } = freshStore();
+    const steps = (minute: number): ObservationInput => ({
+      ...heartRate(`s${minute}`, minute, 100 + minute),
+      metric: "steps",
+      unit: "count",
+    });
+    const spo2 = (minute: number): ObservationInput => ({
+      ...heartRate(`o${minute}`, minute, 95),
+      metric: "oxygen_saturation",
+      unit: "%",
+    });
+    await store.ingest(
+      [...[0, 1, 2, 3].map((m) => heartRate(`h${m}`, m, 60 + m)), ...[1, 3, 5].map(steps), spo2(2)],
+      asOwner(userId),
+    );
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await readRaw(
+        store,
+        { metrics: ["steps", "heart_rate"], limit: 2, ...(cursor ? { cursor } : {}) },
+        asOwner(userId),
+      );
+      seen.push(...page.items.map((obs) => `${obs.metric}@${(obs.start - T0) / 60_000}`));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+
+    expect(seen).toEqual(["heart_rate@0", "heart_rate@1", "steps@1", "heart_rate@2", "heart_rate@3", "steps@3", "steps@5"]);
   });
 
   it("filters by metric and by [since, until)", async () => {
@@ -165,10 +209,7 @@ describe("HealthStore ingest", () => {
     const steps: ObservationInput = { ...heartRate("s1", 3, 120), metric: "steps", unit: "count" };
     await store.ingest([heartRate("r1", 0, 60), heartRate("r1", 1, 61), heartRate("r1", 2, 62), steps], asOwner(userId));
 
-    const page = await store.queryObservations(
-      { metric: "heart_rate", since: T0 + 60_000, until: T0 + 120_000 },
-      asOwner(userId),
-    );
+    const page = await readRaw(store, { metric: "heart_rate", since: T0 + 60_000, until: T0 + 120_000 }, asOwner(userId));
     expect(page.items.map((obs) => obs.value)).toEqual([61]);
   });
 
@@ -286,7 +327,7 @@ describe("HealthStore deleteAll", () => {
         .toArray(),
     );
     expect(tables).toEqual([]);
-    expect(await store.queryObservations({}, asOwner(userId))).toEqual({ items: [], nextCursor: null });
+    expect(await readRaw(store, {}, asOwner(userId))).toEqual({ items: [], nextCursor: null });
     expect(await store.verifyAudit()).toMatchObject({ ok: true, count: 1 });
   });
 });

@@ -1,3 +1,4 @@
 export * from "./auth";
 export * from "./security-events";
+export * from "./uploads";
 export * from "./users";

@@ -1,0 +1,144 @@
+/**
+ * `POST /v1/uploads` as a domain operation (DESIGN §6): receive the file into R2, record it in D1
+ * once per (user, SHA-256), audit it in the user's HealthStore, queue its ingestion.
+ *
+ * Idempotency: the row is inserted with `ON CONFLICT (user_id, sha256) DO NOTHING`, so of two
+ * identical uploads racing, exactly one inserts; the other deletes the R2 object it wrote and
+ * answers with the winner's id. A re-sent file gets its first upload back (200), and is queued
+ * again only if that upload failed for reasons outside the file (`RETRYABLE_ERRORS`).
+ *
+ * Audit: storing the raw file is a write of health data, so it is recorded as `upload.create` in
+ * the user's HealthStore chain (DESIGN §8), where the user sees it in their access log; the
+ * records it holds are audited again as `observations.write` when the ingest job stores them.
+ */
+import { eq } from "drizzle-orm";
+import { healthStoreFor, rethrowStoreError } from "../../durable-objects/health-store/client";
+import type { AuditContext } from "../audit/event";
+import type { Db } from "../db/client";
+import { newId } from "../db/ids";
+import { type UploadRow, uploads } from "../db/schema";
+import type { RecordType } from "../health-connect/record-types";
+import { AppError } from "../http/errors";
+import { errorName, log } from "../http/log";
+import { receiveFile } from "./receive-file";
+import { findBySha256, insertUpload, markFailed, requeueFailed, type UploadReceipt, uploadReceipt } from "./uploads";
+
+export interface UploadContext {
+  db: Db;
+  env: Env;
+}
+
+export interface NewUpload {
+  userId: string;
+  deviceId: string | null;
+  fileName: string | null;
+  body: ReadableStream<Uint8Array>;
+  length: number | null;
+  audit: AuditContext;
+}
+
+export interface IngestMessage {
+  type: "upload.ingest";
+  uploadId: string;
+  userId: string;
+  requestId: string | null;
+}
+
+/** `raw/{userId}/{RecordType}/{yyyy}/{mm}/{dd}/{uploadId}.avro`, dated by the upload day (UTC). */
+export function rawKey(userId: string, recordType: RecordType, at: Date, uploadId: string): string {
+  const [yyyy, mm, dd] = at.toISOString().slice(0, 10).split("-");
+  return `raw/${userId}/${recordType}/${yyyy}/${mm}/${dd}/${uploadId}.avro`;
+}
+
+export async function createUpload(
+  ctx: UploadContext,
+  input: NewUpload,
+  now = new Date(),
+): Promise<{ receipt: UploadReceipt; created: boolean }> {
+  const id = newId("upl");
+  const file = await receiveFile(ctx.env.LAKE, {
+    body: input.body,
+    length: input.length,
+    keyFor: (recordType) => rawKey(input.userId, recordType, now, id),
+    customMetadata: { userId: input.userId, uploadId: id },
+  });
+
+  let row: UploadRow | null;
+  try {
+    row = await insertUpload(ctx.db, {
+      id,
+      userId: input.userId,
+      deviceId: input.deviceId,
+      sha256: file.sha256,
+      recordType: file.recordType,
+      fileName: input.fileName,
+      byteSize: file.byteSize,
+      r2Key: file.r2Key,
+      status: "queued",
+      recordCount: file.recordCount,
+      createdAt: now,
+      updatedAt: now,
+    });
+  } catch (error) {
+    await ctx.env.LAKE.delete(file.r2Key);
+    throw error;
+  }
+
+  if (row === null) {
+    await ctx.env.LAKE.delete(file.r2Key);
+    const existing = await findBySha256(ctx.db, input.userId, file.sha256);
+    if (!existing) throw new AppError("CONFLICT", "The same file was being uploaded and removed at once; send it again.");
+    const requeued = await requeueFailed(ctx.db, existing.id);
+    if (requeued) await enqueue(ctx, requeued, input.audit.requestId);
+    log("info", "upload re-sent", {
+      requestId: input.audit.requestId,
+      userId: input.userId,
+      uploadId: existing.id,
+      requeued: requeued !== null,
+    });
+    return { receipt: uploadReceipt(requeued ?? existing), created: false };
+  }
+
+  try {
+    await healthStoreFor(ctx.env.HEALTH_STORE, input.userId)
+      .appendAuditEvent(
+        { action: "upload.create", resource: `upload:${id}`, result: "success" },
+        { ...input.audit, subject: input.userId },
+      )
+      .catch(rethrowStoreError);
+  } catch (error) {
+    // An unaudited write of health data must not remain.
+    await ctx.db.delete(uploads).where(eq(uploads.id, id));
+    await ctx.env.LAKE.delete(file.r2Key);
+    throw error;
+  }
+
+  await enqueue(ctx, row, input.audit.requestId);
+  log("info", "upload accepted", {
+    requestId: input.audit.requestId,
+    userId: input.userId,
+    uploadId: id,
+    recordType: file.recordType,
+    recordCount: file.recordCount,
+    byteSize: file.byteSize,
+  });
+  return { receipt: uploadReceipt(row), created: true };
+}
+
+/** Queues the ingest job; if the queue refuses, the upload is failed (re-sending the file retries). */
+async function enqueue(ctx: UploadContext, row: UploadRow, requestId: string | null): Promise<void> {
+  const message: IngestMessage = { type: "upload.ingest", uploadId: row.id, userId: row.userId, requestId };
+  try {
+    await ctx.env.INGEST.send(message, { contentType: "json" });
+  } catch (error) {
+    log("error", "ingest queue unavailable", { requestId, uploadId: row.id, error: errorName(error) });
+    await markFailed(ctx.db, row.id, {
+      code: "QUEUE_UNAVAILABLE",
+      message: "The upload could not be queued; send the file again.",
+    });
+    throw new AppError("SERVICE_UNAVAILABLE", "The upload could not be queued; send the file again shortly.", {
+      headers: { "Retry-After": "5" },
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Upload rows in D1 (DESIGN §5, §6): what the status routes read and the ingest job updates.
+ * Every read filters by the owning user, so another user's upload id is simply not found.
+ */
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { afterCursor, type Keyset, newestFirst, pageOf } from "../auth/devices/keyset";
+import type { Db } from "../db/client";
+import { type UploadRow, type UploadStatus, uploads } from "../db/schema";
+import type { RecordType } from "../health-connect/record-types";
+import { AppError } from "../http/errors";
+
+/** The 202 body of `POST /v1/uploads` (DESIGN §6). */
+export interface UploadReceipt {
+  uploadId: string;
+  status: UploadStatus;
+  recordType: RecordType;
+  recordCount: number;
+  sha256: string;
+  statusUrl: string;
+}
+
+export interface UploadView {
+  id: string;
+  status: UploadStatus;
+  recordType: RecordType;
+  fileName: string | null;
+  byteSize: number;
+  sha256: string;
+  recordCount: number;
+  counts: { accepted: number; duplicate: number; flagged: number; rejected: number };
+  error: { code: string; message: string } | null;
+  statusUrl: string;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+}
+
+/**
+ * Failures that say nothing about the file: re-sending it queues the same upload again. A file
+ * that failed on its own content (corrupt block, …) would fail again and stays failed.
+ */
+export const RETRYABLE_ERRORS = ["RETRIES_EXHAUSTED", "QUEUE_UNAVAILABLE"] as const;
+
+export function statusUrl(id: string): string {
+  return `/v1/uploads/${id}`;
+}
+
+export function uploadReceipt(row: UploadRow): UploadReceipt {
+  return {
+    uploadId: row.id,
+    status: row.status,
+    recordType: row.recordType,
+    recordCount: row.recordCount,
+    sha256: row.sha256,
+    statusUrl: statusUrl(row.id),
+  };
+}
+
+export function uploadView(row: UploadRow): UploadView {
+  return {
+    id: row.id,
+    status: row.status,
+    recordType: row.recordType,
+    fileName: row.fileName,
+    byteSize: row.byteSize,
+    sha256: row.sha256,
+    recordCount: row.recordCount,
+    counts: { accepted: row.accepted, duplicate: row.duplicate, flagged: row.flagged, rejected: row.rejected },
+    error: row.errorCode === null ? null : { code: row.errorCode, message: row.errorMessage ?? "" },
+    statusUrl: statusUrl(row.id),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    completedAt: row.completedAt?.toISOString() ?? null,
+  };
+}
+
+export async function findUpload(db: Db, userId: string, id: string): Promise<UploadRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(uploads)
+    .where(and(eq(uploads.id, id), eq(uploads.userId, userId)))
+    .limit(1);
+  return row;
+}
+
+export async function getUpload(db: Db, userId: string, id: string): Promise<UploadView> {
+  const row = await findUpload(db, userId, id);
+  if (!row) throw new AppError("NOT_FOUND", "No such upload.");
+  return uploadView(row);
+}
+
+export async function listUploads(
+  db: Db,
+  userId: string,
+  page: { limit: number; after?: Keyset | undefined },
+): Promise<{ items: UploadView[]; nextCursor: string | null }> {
+  const rows = await db
+    .select()
+    .from(uploads)
+    .where(and(eq(uploads.userId, userId), afterCursor(uploads, page.after)))
+    .orderBy(...newestFirst(uploads))
+    .limit(page.limit + 1);
+  const { rows: items, nextCursor } = pageOf(rows, page.limit);
+  return { items: items.map(uploadView), nextCursor };
+}
+
+/** Inserts the upload unless this user already sent the same bytes; null when they had. */
+export async function insertUpload(db: Db, row: typeof uploads.$inferInsert): Promise<UploadRow | null> {
+  const [inserted] = await db
+    .insert(uploads)
+    .values(row)
+    .onConflictDoNothing({ target: [uploads.userId, uploads.sha256] })
+    .returning();
+  return inserted ?? null;
+}
+
+export async function findBySha256(db: Db, userId: string, sha256: string): Promise<UploadRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(uploads)
+    .where(and(eq(uploads.userId, userId), eq(uploads.sha256, sha256)))
+    .limit(1);
+  return row;
+}
+
+/** Moves a failed upload back to `queued` if its failure was not the file's fault; null otherwise. */
+export async function requeueFailed(db: Db, id: string): Promise<UploadRow | null> {
+  const [row] = await db
+    .update(uploads)
+    .set({ status: "queued", errorCode: null, errorMessage: null, updatedAt: new Date() })
+    .where(and(eq(uploads.id, id), eq(uploads.status, "failed"), inArray(uploads.errorCode, [...RETRYABLE_ERRORS])))
+    .returning();
+  return row ?? null;
+}
+
+/** Marks an upload failed with a reason; a completed upload stays completed. */
+export async function markFailed(db: Db, id: string, error: { code: string; message: string }): Promise<void> {
+  await db
+    .update(uploads)
+    .set({ status: "failed", errorCode: error.code, errorMessage: error.message, updatedAt: new Date() })
+    .where(and(eq(uploads.id, id), sql`${uploads.status} <> 'completed'`));
+}
