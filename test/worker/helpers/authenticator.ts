@@ -60,12 +60,16 @@ export class SoftwareAuthenticator {
   /** base64url user handle, learned from the registration options. */
   userHandle: string | undefined;
   signCount = 0;
+  // Plain fields rather than parameter properties: scripts/dev-signup.mjs loads this file with
+  // Node's type stripping, which supports only erasable TypeScript syntax.
+  private readonly keys: CryptoKeyPair;
+  private readonly rawId: Uint8Array;
+  private readonly init: Required<AuthenticatorInit>;
 
-  private constructor(
-    private readonly keys: CryptoKeyPair,
-    private readonly rawId: Uint8Array,
-    private readonly init: Required<AuthenticatorInit>,
-  ) {
+  private constructor(keys: CryptoKeyPair, rawId: Uint8Array, init: Required<AuthenticatorInit>) {
+    this.keys = keys;
+    this.rawId = rawId;
+    this.init = init;
     this.credentialId = toBase64url(rawId);
   }
 
