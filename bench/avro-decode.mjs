@@ -8,37 +8,22 @@
 //
 // Standalone: `node bench/avro-decode.mjs [--rounds 7] [--json]`; run.mjs can import
 // `benchAvroDecode()` and print `formatAvroDecode()`.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { loadPulseModules } from "./pulse-modules.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const avro = require("avsc");
-const { build } = require("esbuild");
 
 export const AVRO_DECODE_TARGET = 0.5;
 const DAYS = 7;
 const RECORD_MINUTES = 10;
 const SAMPLE_SECONDS = 6;
-
-async function loadPulseAvro(workDir) {
-  const outfile = join(workDir, "avro.mjs");
-  await build({
-    entryPoints: [join(root, "src/avro/index.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    outfile,
-    logLevel: "silent",
-  });
-  return import(pathToFileURL(outfile).href);
-}
 
 function heartRateRecords(count) {
   const start = Date.UTC(2025, 9, 1);
@@ -130,23 +115,18 @@ async function measure(bytes, runs, decode) {
 }
 
 export async function benchAvroDecode({ rounds = 7 } = {}) {
-  const workDir = mkdtempSync(join(tmpdir(), "pulse-avro-bench-"));
-  try {
-    const pulse = await loadPulseAvro(workDir);
-    const schemaPath = join(root, "../shared/data/health-connect/schemas/AvroHeartRateRecord.avsc");
-    const reader = pulse.parseSchema(readFileSync(schemaPath, "utf8"));
-    const records = heartRateRecords((DAYS * 24 * 60) / RECORD_MINUTES);
-    const decode = { pulse: (bytes) => decodePulse(pulse, bytes, reader), avsc: decodeAvsc };
-    const results = {};
-    for (const codec of ["null", "deflate"]) {
-      const bytes = await pulse.writeContainer(reader, records, { codec, blockRecords: 100 });
-      await measure(bytes, 2, decode);
-      results[codec] = await measure(bytes, rounds, decode);
-    }
-    return results;
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
+  const pulse = await loadPulseModules();
+  const schemaPath = join(root, "../shared/data/health-connect/schemas/AvroHeartRateRecord.avsc");
+  const reader = pulse.parseSchema(readFileSync(schemaPath, "utf8"));
+  const records = heartRateRecords((DAYS * 24 * 60) / RECORD_MINUTES);
+  const decode = { pulse: (bytes) => decodePulse(pulse, bytes, reader), avsc: decodeAvsc };
+  const results = {};
+  for (const codec of ["null", "deflate"]) {
+    const bytes = await pulse.writeContainer(reader, records, { codec, blockRecords: 100 });
+    await measure(bytes, 2, decode);
+    results[codec] = await measure(bytes, rounds, decode);
   }
+  return results;
 }
 
 export function formatAvroDecode(results) {

@@ -1,26 +1,37 @@
 #!/usr/bin/env node
-// `npm run bench`: what the middleware stack, an authenticated route and /health cost against a bare Response, in the same
-// workerd and the same run, plus the gzip size of the deployable bundle. See docs/benchmarks.md.
+// `npm run bench`: every figure against a reference measured in the same run (docs/benchmarks.md).
+//  http   what the middleware stack, an authenticated route and /health cost against a bare Response
+//         in the same workerd, plus the gzip size of the deployable bundle;
+//  avro   the Worker's Avro reader against avsc on the same file (./avro-decode.mjs);
+//  ingest a generated 7-day export, first byte posted to all queryable in workerd, against decoding
+//         and inserting the same rows into node:sqlite in process (./ingest.mjs);
+//  query  p50/p99 of a 30-day hourly heart-rate query over HTTP against a plain SQL scan (./query.mjs).
 //
-// Options: --duration <s> per route per round (default 5), --rounds <n> (3), --warmup <s> before each
-// measurement (1; the first round also gets a longer warm-up of every route),
-// --concurrency <n> requests in flight (16), --strict (exit 1 when a target is missed).
+// Options: --only <parts> (comma-separated, default all), --duration <s> per route per round
+// (default 5), --rounds <n> (3), --warmup <s> before each measurement (1; the first round also gets
+// a longer warm-up of every route), --concurrency <n> requests in flight (16), --ingest-rounds <n>
+// (3), --query-requests <n> (300), --profile (after the measured ingest and query runs, one more
+// of each under the V8 CPU profiler: where workerd's CPU goes, .cpuprofile files in bench/results),
+// --strict (exit 1 when a target is missed).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { AVRO_DECODE_TARGET, benchAvroDecode, formatAvroDecode } from "./avro-decode.mjs";
 import { buildWorker, bundleComposition, bundleSize, runningBuilds } from "./build.mjs";
+import { benchIngest, formatIngest, INGEST_TARGET_RATIO } from "./ingest.mjs";
 import { runLoad } from "./load.mjs";
 import { killWorkerdChildren, workerdCpuMeter } from "./processes.mjs";
+import { saveProfiles, startProfiles, summarizeProfiles } from "./profile.mjs";
+import { benchQuery, formatQuery, QUERY_TARGET_P99_MS } from "./query.mjs";
 import { formatBytes, formatRatio, formatResults, ratios, summarize, verdict } from "./report.mjs";
 import { checkRoutes, prepareRoutes, ROUTES } from "./routes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BUNDLE_TARGET_BYTES = 1024 * 1024;
 const STACK_TARGET_RATIO = 2;
-const WATCHDOG_MS = 5 * 60_000;
 const INITIAL_WARMUP_MS = 2_000;
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -31,12 +42,18 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
+const PARTS = ["http", "avro", "ingest", "query"];
+
 const { values: options } = parseArgs({
   options: {
+    only: { type: "string", default: PARTS.join(",") },
+    "ingest-rounds": { type: "string", default: "3" },
+    "query-requests": { type: "string", default: "300" },
     duration: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
     concurrency: { type: "string", default: "16" },
+    profile: { type: "boolean", default: false },
     strict: { type: "boolean", default: false },
   },
 });
@@ -44,8 +61,21 @@ const durationMs = Number(options.duration) * 1000;
 const warmupMs = Number(options.warmup) * 1000;
 const rounds = Number(options.rounds);
 const concurrency = Number(options.concurrency);
-if (![durationMs, warmupMs, rounds, concurrency].every((n) => Number.isFinite(n) && n > 0) || concurrency > 256) {
-  console.error("--duration, --warmup, --rounds and --concurrency must be positive numbers (concurrency at most 256).");
+const ingestRounds = Number(options["ingest-rounds"]);
+const queryRequests = Number(options["query-requests"]);
+if (
+  ![durationMs, warmupMs, rounds, concurrency, ingestRounds, queryRequests].every((n) => Number.isFinite(n) && n > 0) ||
+  concurrency > 256
+) {
+  console.error(
+    "--duration, --warmup, --rounds, --concurrency, --ingest-rounds and --query-requests must be positive numbers (concurrency at most 256).",
+  );
+  process.exit(2);
+}
+const parts = new Set(options.only.split(",").map((part) => part.trim()));
+const unknownParts = [...parts].filter((part) => !PARTS.includes(part));
+if (unknownParts.length > 0 || parts.size === 0) {
+  console.error(`--only takes a comma-separated list of ${PARTS.join(", ")}; unknown: ${unknownParts.join(", ")}`);
   process.exit(2);
 }
 
@@ -67,10 +97,17 @@ process.on("exit", cleanupNow);
 // Miniflare exits on these signals too, without waiting for its own dispose; either way the
 // `exit` listener above stops workerd and removes the temporary state.
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
+// A hang guard sized from the options: builds and start-up, the middleware rounds, the ingest
+// rounds (~3 s each) and the query part (~8 s of loading, then two requests a step).
+const watchdogMs =
+  2 * 60_000 +
+  (parts.has("http") ? ROUTES.length * (rounds * (durationMs + warmupMs) + INITIAL_WARMUP_MS) : 0) +
+  (parts.has("ingest") ? (ingestRounds + 2) * 15_000 : 0) +
+  (parts.has("query") ? 60_000 + queryRequests * 100 : 0);
 const watchdog = setTimeout(() => {
-  console.error(`bench did not finish within ${WATCHDOG_MS / 1000} s; stopping.`);
+  console.error(`bench did not finish within ${Math.round(watchdogMs / 1000)} s; stopping.`);
   process.exit(1);
-}, WATCHDOG_MS);
+}, watchdogMs);
 watchdog.unref();
 
 const step = (text) => console.log(`· ${text}`);
@@ -80,26 +117,36 @@ function assertNoWorkerErrors() {
   if (errors.length > 0) throw new Error(`the worker logged errors, figures discarded:\n${errors.join("\n")}`);
 }
 
-async function main() {
-  step("bundling src/index.ts (deploy bundle) and bench/worker.ts with wrangler deploy --dry-run");
-  const [appFiles, benchFiles] = await Promise.all([
-    buildWorker({ root, outDir: join(workDir, "app") }),
-    buildWorker({ root, outDir: join(workDir, "bench"), entry: "bench/worker.ts" }),
-  ]);
-  const size = { ...bundleSize(join(workDir, "app"), appFiles), largest: bundleComposition(join(workDir, "app")) };
+const resultsDir = join(root, "bench", "results");
+const runStamp = new Date().toISOString().replace(/[:.]/g, "-");
+// Miniflare names the bench Worker's isolate after the worker (bench/server.mjs); the others are
+// its local D1, R2 and queue simulators.
+const WORKER_ISOLATE = "core:user:pulse-bench";
+const PROFILED_ISOLATES = [WORKER_ISOLATE, "d1:", "r2:", "queues:"];
 
-  step("starting workerd (Miniflare) on 127.0.0.1 with local D1, R2, Queues and Durable Objects");
-  server = await startBenchWorker({
-    root,
-    bundleDir: join(workDir, "bench"),
-    modulePath: join(workDir, "bench", benchFiles[0]),
-    persistDir: join(workDir, "state"),
-    // The stack run sends thousands of requests a minute from one address; at the default 600/min
-    // the per-IP limit would answer 429. Each load request therefore carries its own client address
-    // (bench/routes.mjs), so the limiter does its full work on every request without refusing.
-  });
-  const cpuMeter = workerdCpuMeter();
-  if (cpuMeter === undefined) step("workerd CPU cannot be read here (no /proc): CPU columns show n/a");
+/** Runs `run` under the CPU profiler of every isolate; returns the printable summary. */
+function profilerFor(bundlePath, cpuMeter) {
+  return async (label, run) => {
+    const session = await startProfiles(server.inspectorUrl, PROFILED_ISOLATES);
+    const cpuBefore = cpuMeter?.();
+    let profiles;
+    try {
+      await run();
+    } finally {
+      profiles = await session.stop();
+    }
+    const processCpuMs = cpuBefore === undefined ? undefined : cpuMeter() - cpuBefore;
+    mkdirSync(resultsDir, { recursive: true });
+    const saved = saveProfiles(profiles, join(resultsDir, `${runStamp}-${label}`));
+    const summary = summarizeProfiles(profiles, { focus: WORKER_ISOLATE, bundlePath, processCpuMs });
+    return {
+      summary: `${summary}\nprofiles saved: ${saved.length} files ${join(resultsDir, `${runStamp}-${label}-*.cpuprofile`)}`,
+    };
+  };
+}
+
+async function runHttp(cpuMeter, appFiles) {
+  const size = { ...bundleSize(join(workDir, "app"), appFiles), largest: bundleComposition(join(workDir, "app")) };
   await prepareRoutes(server.url);
   const notes = await checkRoutes(server.url);
   assertNoWorkerErrors();
@@ -130,35 +177,108 @@ async function main() {
   const results = ROUTES.map((route) => ({ ...route, summary: summarize(samples.get(route.key)) }));
   const bare = results[0].summary;
   const compared = Object.fromEntries(results.slice(1).map(({ key, summary }) => [key, ratios(summary, bare)]));
+  const stack = compared.stack;
+  const lines = [
+    `one workerd, loopback, ${concurrency} requests in flight, ${rounds} rounds x ${durationMs / 1000} s per route\n`,
+    formatResults(results),
+    "",
+    ...results.slice(1).map((route) => formatRatio(route, compared[route.key])),
+    `target (b) <= ${STACK_TARGET_RATIO}x (a): throughput ${verdict(stack.cost <= STACK_TARGET_RATIO)}, ` +
+      `workerd CPU ${verdict(stack.cpu <= STACK_TARGET_RATIO)}`,
+    `bundle (src/index.ts): ${formatBytes(size.gzip)} gzipped (${formatBytes(size.raw)} raw, ${size.files.join(", ")})` +
+      `  target < ${formatBytes(BUNDLE_TARGET_BYTES)}: ${verdict(size.gzip < BUNDLE_TARGET_BYTES)}`,
+    `largest parts (raw): ${size.largest.map(({ name, bytes }) => `${name} ${formatBytes(bytes)}`).join(", ")}`,
+  ];
+  const missed = !(stack.cost <= STACK_TARGET_RATIO && stack.cpu <= STACK_TARGET_RATIO) || size.gzip >= BUNDLE_TARGET_BYTES;
+  const record = {
+    concurrency,
+    rounds,
+    durationMs,
+    routes: results.map(({ key, path, summary }) => ({ key, path, ...summary })),
+    ratios: compared,
+    bundle: size,
+  };
+  return { text: lines.join("\n"), record, missed };
+}
+
+async function main() {
+  const report = [];
+  const record = {};
+  let missed = false;
+
+  // Pure Node and sensitive to a busy neighbour: before wrangler builds and workerd start.
+  if (parts.has("avro")) {
+    step("avro: decoding a 7-day heart-rate file with the Worker's reader and with avsc (null and deflate codecs)");
+    const avro = await benchAvroDecode();
+    report.push(formatAvroDecode(avro));
+    record.avro = avro;
+    missed ||= Object.values(avro).some((r) => r.ratio < AVRO_DECODE_TARGET);
+  }
+
+  const needsWorker = ["http", "ingest", "query"].some((part) => parts.has(part));
+  if (needsWorker) {
+    const bundling = parts.has("http") ? "src/index.ts (deploy bundle) and bench/worker.ts" : "bench/worker.ts";
+    step(`bundling ${bundling} with wrangler deploy --dry-run`);
+    const [appFiles, benchFiles] = await Promise.all([
+      parts.has("http") ? buildWorker({ root, outDir: join(workDir, "app") }) : null,
+      buildWorker({ root, outDir: join(workDir, "bench"), entry: "bench/worker.ts" }),
+    ]);
+
+    step("starting workerd (Miniflare) on 127.0.0.1 with local D1, R2, Queues and Durable Objects");
+    server = await startBenchWorker({
+      root,
+      bundleDir: join(workDir, "bench"),
+      modulePath: join(workDir, "bench", benchFiles[0]),
+      persistDir: join(workDir, "state"),
+      inspector: options.profile,
+      // The stack run sends thousands of requests a minute from one address; at the default 600/min
+      // the per-IP limit would answer 429. Each load request therefore carries its own client address
+      // (bench/routes.mjs), so the limiter does its full work on every request without refusing.
+    });
+    const cpuMeter = workerdCpuMeter();
+    if (cpuMeter === undefined) step("workerd CPU cannot be read here (no /proc): CPU columns show n/a");
+    const profile = options.profile ? profilerFor(join(workDir, "bench", benchFiles[0]), cpuMeter) : undefined;
+
+    if (parts.has("http")) {
+      const http = await runHttp(cpuMeter, appFiles);
+      report.push(http.text);
+      record.http = http.record;
+      missed ||= http.missed;
+    }
+    if (parts.has("ingest")) {
+      const ingest = await benchIngest({ baseUrl: server.url, workDir, rounds: ingestRounds, cpuMeter, profile, step });
+      assertNoWorkerErrors();
+      report.push(formatIngest(ingest));
+      record.ingest = ingest;
+      missed ||= ingest.ratio > INGEST_TARGET_RATIO;
+    }
+    if (parts.has("query")) {
+      const { latencies: _latencies, ...query } = await benchQuery({
+        baseUrl: server.url,
+        workDir,
+        requests: queryRequests,
+        cpuMeter,
+        profile,
+        step,
+      });
+      assertNoWorkerErrors();
+      report.push(formatQuery(query));
+      record.query = query;
+      missed ||= !(query.http.p99 < QUERY_TARGET_P99_MS);
+    }
+  }
 
   console.log(
     `\nPulse bench, ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? "unknown"}), Node ${process.version}`,
   );
-  console.log(`one workerd, loopback, ${concurrency} requests in flight, ${rounds} rounds x ${durationMs / 1000} s per route\n`);
-  console.log(formatResults(results));
-  console.log("");
-  for (const route of results.slice(1)) console.log(formatRatio(route, compared[route.key]));
-  const stack = compared.stack;
-  console.log(
-    `target (b) <= ${STACK_TARGET_RATIO}x (a): throughput ${verdict(stack.cost <= STACK_TARGET_RATIO)}, ` +
-      `workerd CPU ${verdict(stack.cpu <= STACK_TARGET_RATIO)}`,
-  );
-  console.log(
-    `bundle (src/index.ts): ${formatBytes(size.gzip)} gzipped (${formatBytes(size.raw)} raw, ${size.files.join(", ")})` +
-      `  target < ${formatBytes(BUNDLE_TARGET_BYTES)}: ${verdict(size.gzip < BUNDLE_TARGET_BYTES)}`,
-  );
-  console.log(`largest parts (raw): ${size.largest.map(({ name, bytes }) => `${name} ${formatBytes(bytes)}`).join(", ")}`);
-  console.log(`worker log lines during the run: ${server.logs.count}`);
+  console.log(report.join("\n\n"));
+  if (server) console.log(`worker log lines during the run: ${server.logs.count}`);
 
-  const resultsDir = join(root, "bench", "results");
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  const record = { date: new Date().toISOString(), cpus: cpus().length, node: process.version, concurrency, rounds, durationMs };
-  const routes = results.map(({ key, path, summary }) => ({ key, path, ...summary }));
-  writeFileSync(file, `${JSON.stringify({ ...record, routes, ratios: compared, bundle: size }, null, 2)}\n`);
+  const file = join(resultsDir, `${runStamp}.json`);
+  const header = { date: new Date().toISOString(), cpus: cpus().length, node: process.version, parts: [...parts] };
+  writeFileSync(file, `${JSON.stringify({ ...header, ...record }, null, 2)}\n`);
   console.log(`results saved to ${file}`);
-
-  const missed = !(stack.cost <= STACK_TARGET_RATIO && stack.cpu <= STACK_TARGET_RATIO) || size.gzip >= BUNDLE_TARGET_BYTES;
   return options.strict && missed ? 1 : 0;
 }
 

@@ -42,7 +42,7 @@ function logBook(limit) {
  * wrangler.toml plus freshly generated development secrets plus `overrides`: a developer's
  * .dev.vars never reaches the bench, and no state is written outside `persistDir`.
  */
-export async function startBenchWorker({ root, bundleDir, modulePath, persistDir, overrides = {} }) {
+export async function startBenchWorker({ root, bundleDir, modulePath, persistDir, overrides = {}, inspector = false }) {
   const configPath = `${root}/wrangler.toml`;
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
   // Options the bundle does not need (rules for unbundled imports, source root) are dropped:
@@ -66,11 +66,14 @@ export async function startBenchWorker({ root, bundleDir, modulePath, persistDir
       enableDevRegistry: false,
       logRequests: false,
       handleStructuredLogs: (log) => logs.push(log),
+      // The V8 inspector, for CPU profiles of the isolate (./profile.mjs); loopback only.
+      ...(inspector ? { inspectorPort: 0, inspectorHost: "127.0.0.1" } : {}),
     }),
   );
   const url = await mf.ready;
   await applyMigrations(mf, `${root}/migrations`);
-  return { url, logs, dispose: () => mf.dispose() };
+  const inspectorUrl = inspector ? await mf.getInspectorURL() : undefined;
+  return { url, logs, inspectorUrl, dispose: () => mf.dispose() };
 }
 
 /** The D1 migrations, in order, as `wrangler d1 migrations apply` would run them. */

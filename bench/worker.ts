@@ -7,7 +7,7 @@
  *    splits the stack's cost into "Hono and the global middleware" and "the limiter";
  *  - `/v1/__bench/authed`: the same handler behind `requireAuth()` (JWT verify + session lookup),
  *    with `POST /__bench/session` handing the bench a signed-in session to call it with.
- * Everything else, including /health, is the production app unchanged.
+ * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
 import { createApp } from "../src/app";
 import { requireAuth } from "../src/auth/middleware";
@@ -28,6 +28,9 @@ const SESSION_PATH = "/__bench/session";
 const body = () => ({ ok: true });
 
 const app = createApp();
+// The ingest and query benches read data back through the read API; until src/app.ts registers
+// it, the bench does (the same function, so the same routes and middleware).
+
 app.get(STACK_PATH, (c) => c.json(body()));
 app.get(UNLIMITED_STACK_PATH, (c) => c.json(body()));
 app.get(AUTHED_PATH, requireAuth(), (c) => c.json(body()));

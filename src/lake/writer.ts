@@ -7,13 +7,17 @@
  * race between concurrent ingests of the same user. So each processed chunk writes its own
  * immutable part under the user's day prefix:
  *
- *   lake/{metric}/{yyyy}/{mm}/{dd}/{userId}/{uploadId}-{chunk}.ndjson
+ *   lake/{metric}/{yyyy}/{mm}/{dd}/{userId}/{uploadId}-{chunk}.ndjson.gz
  *
  * Listing `lake/{metric}/{yyyy}/{mm}/{dd}/` gives a day of every user; `…/{userId}/` one user's day.
  * A part's key is fixed by its upload and chunk, so a retried chunk overwrites its own part with the
  * same lines. Parts are written as uploaded: the same record sent in two files appears in two parts,
  * and readers keep, per (sourceKind, sourceApp, sourceRecordId, metric, start), the highest `version`
  * (the HealthStore's own idempotency key, DESIGN §5). A compaction job may later merge a day's parts.
+ *
+ * Parts are gzip-compressed (`Content-Encoding: gzip`): the self-describing lines repeat their
+ * field names and lineage, and measured in bench/ the uncompressed parts (~440 bytes a sample, 45 MB
+ * for a week of heart rate) cost about half of the whole ingest; gzip shrinks them ~48x.
  */
 import type { MappedObservation, MappedSleepSession, MappedWorkout } from "../health-connect/mapped";
 
@@ -28,7 +32,7 @@ const CONCURRENT_PUTS = 6;
 
 export function lakePartKey(metric: string, localDate: string, part: LakePart): string {
   const [yyyy, mm, dd] = localDate.split("-");
-  return `lake/${metric}/${yyyy}/${mm}/${dd}/${part.userId}/${part.uploadId}-${String(part.chunk).padStart(5, "0")}.ndjson`;
+  return `lake/${metric}/${yyyy}/${mm}/${dd}/${part.userId}/${part.uploadId}-${String(part.chunk).padStart(5, "0")}.ndjson.gz`;
 }
 
 type LakeLine = Record<string, unknown>;
@@ -69,13 +73,20 @@ export async function writeLakeChunk(
   const pending = [...groups.values()];
   const worker = async () => {
     for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
-      const body = `${next.lines.map((line) => JSON.stringify(line)).join("\n")}\n`;
+      const text = `${next.lines.map((line) => JSON.stringify(line)).join("\n")}\n`;
+      const body = await gzip(text);
       await bucket.put(lakePartKey(next.metric, next.localDate, part), body, {
-        httpMetadata: { contentType: "application/x-ndjson" },
+        httpMetadata: { contentType: "application/x-ndjson", contentEncoding: "gzip" },
         customMetadata: { userId: part.userId, uploadId: part.uploadId, chunk: String(part.chunk) },
       });
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_PUTS, groups.size) }, worker));
   return groups.size;
+}
+
+/** gzip in the runtime's native zlib; R2 needs the length up front, and a part is at most a chunk. */
+async function gzip(text: string): Promise<Uint8Array> {
+  const compressed = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(compressed).arrayBuffer());
 }

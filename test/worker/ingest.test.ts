@@ -37,7 +37,9 @@ async function lakeLines(userId: string, metric: string): Promise<Record<string,
   const mine = listed.objects.filter((object) => object.key.includes(`/${userId}/`));
   const lines: Record<string, unknown>[] = [];
   for (const object of mine) {
-    const text = (await (await env.LAKE.get(object.key))?.text()) ?? "";
+    const part = await env.LAKE.get(object.key);
+    expect(part?.httpMetadata?.contentEncoding).toBe("gzip");
+    const text = part?.body ? await new Response(part.body.pipeThrough(new DecompressionStream("gzip"))).text() : "";
     for (const line of text.split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
   }
   return lines;
@@ -171,7 +173,7 @@ describe("large files", () => {
     const parts = (await env.LAKE.list({ prefix: "lake/heart_rate/" })).objects.filter((object) =>
       object.key.includes(receipt.uploadId),
     );
-    expect(parts.map((part) => part.key.slice(-12)).sort()).toEqual(["00000.ndjson", "00001.ndjson", "00002.ndjson"]);
+    expect(parts.map((part) => part.key.slice(-15)).sort()).toEqual(["00000.ndjson.gz", "00001.ndjson.gz", "00002.ndjson.gz"]);
     expect(await lakeLines(user.user.id, "heart_rate")).toHaveLength(25000);
   });
 
