@@ -124,7 +124,9 @@ export class SoftwareAuthenticator {
     const authData = await this.authDataHead(knobs, 0, knobs.counter ?? this.signCount);
     const clientDataJSON = this.clientData("webauthn.get", options.challenge, knobs);
     const signed = concat(authData, await sha256(fromBase64url(clientDataJSON)));
-    const raw = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, this.keys.privateKey, signed));
+    const raw = new Uint8Array(
+      await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, this.keys.privateKey, signed as Uint8Array<ArrayBuffer>),
+    );
     const signature = rawToDer(raw);
     if (knobs.tamperSignature) signature[signature.length - 1] = (signature.at(-1) ?? 0) ^ 0x01;
     const userHandle = knobs.userHandle === undefined ? this.userHandle : knobs.userHandle;
@@ -226,7 +228,7 @@ const u16 = (n: number) => Uint8Array.of(n >> 8, n & 0xff);
 const u32 = (n: number) => Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 
 async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
 }
 
 export function toBase64url(bytes: Uint8Array): string {
