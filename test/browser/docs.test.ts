@@ -1,6 +1,6 @@
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { useDevServerAndBrowser } from "./harness";
+import { useDevServerAndBrowser, watchProblems } from "./harness";
 
 const harness = useDevServerAndBrowser();
 
@@ -14,18 +14,7 @@ function visibleText(locator: Locator): Promise<string> {
 async function openDocs(): Promise<{ page: Page; problems: string[] }> {
   const { server, browser } = harness();
   const page = await browser.newPage();
-  const problems: string[] = [];
-  await page.addInitScript(
-    "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI));",
-  );
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => problems.push(`failed: ${request.url()} ${request.failure()?.errorText ?? ""}`));
-  page.on("response", (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
-  });
+  const problems = await watchProblems(page);
   const response = await page.goto(`${server.url}/docs`);
   expect(response?.status()).toBe(200);
   return { page, problems };

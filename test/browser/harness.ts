@@ -1,4 +1,4 @@
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
 import { launchChromium } from "./chromium";
 import { type DevServer, startDevServer } from "./dev-server";
@@ -31,4 +31,24 @@ export function useDevServerAndBrowser(): () => Harness {
     if (!browser || !server) throw new Error("the dev server or the browser did not start");
     return { server, browser };
   };
+}
+
+/**
+ * Records everything a person would see go wrong on a page: console errors, page errors, CSP
+ * violations, failed requests and HTTP errors. Call before the first navigation.
+ */
+export async function watchProblems(page: Page): Promise<string[]> {
+  const problems: string[] = [];
+  await page.addInitScript(
+    "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI));",
+  );
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) => problems.push(`failed: ${request.url()} ${request.failure()?.errorText ?? ""}`));
+  page.on("response", (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  return problems;
 }

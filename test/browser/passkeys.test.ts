@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { BrowserContext, CDPSession, Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { useDevServerAndBrowser } from "./harness";
+import { useDevServerAndBrowser, watchProblems } from "./harness";
 
 const harness = useDevServerAndBrowser();
 
@@ -22,18 +22,7 @@ async function openPortal(): Promise<Portal> {
   const { server, browser } = harness();
   const context = await browser.newContext();
   const page = await context.newPage();
-  const problems: string[] = [];
-  await page.addInitScript(
-    "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI));",
-  );
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => problems.push(`failed: ${request.url()} ${request.failure()?.errorText ?? ""}`));
-  page.on("response", (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
-  });
+  const problems = await watchProblems(page);
 
   const cdp = await context.newCDPSession(page);
   await cdp.send("WebAuthn.enable");
