@@ -105,7 +105,8 @@ export function registerUploadRoutes(app: App): void {
   });
 
   app.openapi(read, async (c) => {
-    const upload = await getUpload(getDb(c.env.DB), authOf(c).userId, c.req.valid("param").id);
+    const auth = authOf(c);
+    const upload = await getUpload(getDb(c.env.DB), auth.userId, c.req.valid("param").id, auth.deviceId);
     return c.json(upload, 200);
   });
 

@@ -83,9 +83,13 @@ export async function findUpload(db: Db, userId: string, id: string): Promise<Up
   return row;
 }
 
-export async function getUpload(db: Db, userId: string, id: string): Promise<UploadView> {
+/**
+ * One of the user's uploads. A device credential (`onlyDevice`) sees only the uploads it made itself:
+ * it needs their status, not the rest of the account's history.
+ */
+export async function getUpload(db: Db, userId: string, id: string, onlyDevice?: string): Promise<UploadView> {
   const row = await findUpload(db, userId, id);
-  if (!row) throw new AppError("NOT_FOUND", "No such upload.");
+  if (!row || (onlyDevice !== undefined && row.deviceId !== onlyDevice)) throw new AppError("NOT_FOUND", "No such upload.");
   return uploadView(row);
 }
 

@@ -283,6 +283,20 @@ describe("uploads with a device credential", () => {
     const list = await call(app, "/v1/uploads", { headers: user.headers });
     expect((await list.json<{ items: UploadView[] }>()).items.map((item) => item.id)).toEqual([receipt.uploadId]);
   });
+
+  it("cannot read the status of an upload the user made without it", async () => {
+    const user = await createSessionUser();
+    const device = await enrolDevice(user);
+    const mine = await call(app, "/v1/uploads", {
+      method: "POST",
+      headers: { ...user.headers, "Content-Type": "application/avro" },
+      body: sampleBytes(SAMPLES.Steps),
+    });
+    expect(mine.status).toBe(202);
+    const { statusUrl } = await mine.json<UploadReceipt>();
+    expect((await call(app, statusUrl, { headers: user.headers })).status).toBe(200);
+    await expectProblem(await asDevice(user, device, "GET", statusUrl), 404, "NOT_FOUND");
+  });
 });
 
 describe("GET /v1/uploads", () => {
