@@ -1,0 +1,9 @@
+export { AttestationCache } from "./cache";
+export { loadPinnedRoot, type PinnedRoot } from "./chain";
+export {
+  type AttestationFailureReason,
+  type AttestationResult,
+  type VerifiedAttestation,
+  type VerifyAttestationOptions,
+  verifyAttestation,
+} from "./verify";
