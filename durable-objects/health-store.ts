@@ -40,6 +40,19 @@ import {
 import { listSleepSessions, listWorkouts } from "./health-store/sessions-read";
 import { dailySummary } from "./health-store/summary";
 import { parseArgument } from "./health-store/validate";
+import {
+  deleteVaultBlob,
+  getVaultBlob,
+  listVaultBlobs,
+  putVaultBlob,
+  type StoredVaultBlob,
+  type VaultBlobSummary,
+  type VaultListQuery,
+  type VaultPut,
+  vaultIdSchema,
+  vaultListQuerySchema,
+  vaultPutSchema,
+} from "./health-store/vault";
 
 type AuditedAction = Pick<AuditEvent, "action" | "resource" | "result">;
 
@@ -143,6 +156,43 @@ export class HealthStore extends DurableObject<Env> {
     const context = parseArgument(storeAuditContextSchema, audit, "audit");
     return this.#audited(context, { action: "summary.read", resource: `summary:${parsed.date}`, result: "success" }, () =>
       dailySummary(this.ctx.storage.sql, parsed),
+    );
+  }
+
+  /** Stores a client-encrypted vault blob under the client's id, replacing any; records `vault.write`. */
+  async putVaultBlob(blob: VaultPut, audit: StoreAuditContext): Promise<{ created: boolean; blob: VaultBlobSummary }> {
+    const parsed = parseArgument(vaultPutSchema, blob, "blob");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    const now = Date.now();
+    return this.#audited(context, { action: "vault.write", resource: `vault:${parsed.id}`, result: "success" }, () =>
+      putVaultBlob(this.ctx.storage.sql, parsed, now),
+    );
+  }
+
+  /** One vault blob as stored; `NOT_FOUND` (and no event) when there is none. Records `vault.read`. */
+  async getVaultBlob(id: string, audit: StoreAuditContext): Promise<StoredVaultBlob> {
+    const parsed = parseArgument(vaultIdSchema, id, "id");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    return this.#audited(context, { action: "vault.read", resource: `vault:${parsed}`, result: "success" }, () =>
+      getVaultBlob(this.ctx.storage.sql, parsed),
+    );
+  }
+
+  /** Deletes one vault blob; `NOT_FOUND` (and no event) when there is none. Records `vault.delete`. */
+  async deleteVaultBlob(id: string, audit: StoreAuditContext): Promise<void> {
+    const parsed = parseArgument(vaultIdSchema, id, "id");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    return this.#audited(context, { action: "vault.delete", resource: `vault:${parsed}`, result: "success" }, () =>
+      deleteVaultBlob(this.ctx.storage.sql, parsed),
+    );
+  }
+
+  /** The vault's ids with version, size and last update (never the blobs), by id; records `vault.read`. */
+  async listVaultBlobs(query: VaultListQuery, audit: StoreAuditContext): Promise<Page<VaultBlobSummary>> {
+    const parsed = parseArgument(vaultListQuerySchema, query, "query");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    return this.#audited(context, { action: "vault.read", resource: "vault", result: "success" }, () =>
+      listVaultBlobs(this.ctx.storage.sql, parsed),
     );
   }
 

@@ -15,6 +15,7 @@ import { registerObservationRoutes } from "./observations/routes";
 import { ipAbuseLimit } from "./rate-limit/ip-limit";
 import { UPLOAD_BODY_RULE } from "./uploads/body-rule";
 import { registerUploadRoutes } from "./uploads/routes";
+import { registerVaultRoutes } from "./vault/routes";
 
 /**
  * Builds the Hono application: middleware in the order every request crosses it, then the route
@@ -32,6 +33,7 @@ export function createApp(): App {
   registerAuthRoutes(app);
   registerUploadRoutes(app);
   registerObservationRoutes(app);
+  registerVaultRoutes(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

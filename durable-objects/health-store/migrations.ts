@@ -4,6 +4,7 @@
  * migration is frozen text: never edit one that has shipped, add the next version instead.
  */
 import { STORE_MIGRATION_V2 } from "./migrations-v2";
+import { STORE_MIGRATION_V3 } from "./migrations-v3";
 
 export interface StoreMigration {
   version: number;
@@ -60,6 +61,7 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     ],
   },
   STORE_MIGRATION_V2,
+  STORE_MIGRATION_V3,
 ];
 
 /** Applies pending migrations, each in its own transaction. Safe to call on every start. */

@@ -90,7 +90,9 @@ describe("HealthStore migration 2", () => {
 
       migrateStore(state.storage);
 
-      expect(sql.exec("SELECT version FROM _migrations ORDER BY version").toArray()).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(sql.exec("SELECT version FROM _migrations ORDER BY version").toArray()).toEqual(
+        STORE_MIGRATIONS.map(({ version }) => ({ version })),
+      );
       expect(
         sql
           .exec("SELECT source_kind, source_app, source_record_id, version, device FROM observation_records ORDER BY id")
