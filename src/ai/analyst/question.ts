@@ -1,0 +1,149 @@
+import type { Period } from "./types";
+import { type AnalystMetric, METRIC_WORDS, SLEEP, SLEEP_WORDS } from "./vocabulary";
+
+/**
+ * A small deterministic parser: what is asked (intent), about which metrics, over which period.
+ * Periods are rolling windows ending at `now` ("last week" is the last 7 days, "last month" the
+ * last 30), except "today" and "yesterday", which are UTC calendar days: the analyst is not told
+ * the user's time zone.
+ */
+export type Intent = "time_in_range" | "trend" | "range" | "highest" | "lowest" | "total" | "average";
+
+export interface DescribedPeriod extends Period {
+  /** How the answer names the period, e.g. "in the last 7 days". */
+  label: string;
+}
+
+export interface ParsedQuestion {
+  intent: Intent | null;
+  metrics: AnalystMetric[];
+  sleep: boolean;
+  period: DescribedPeriod;
+  /** An explicit "between 70 and 140" in the question, low first. */
+  bounds: { low: number; high: number } | null;
+}
+
+const DAY_MS = 86_400_000;
+const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, month: 30, year: 365 };
+
+export function normalize(question: string): string {
+  return ` ${question
+    .toLowerCase()
+    .replace(/[^a-z0-9.%\s-]/g, " ")
+    .replace(/\s+/g, " ")} `;
+}
+
+function has(text: string, words: readonly string[]): boolean {
+  return words.some((word) => new RegExp(`\\b${word}\\b`).test(text));
+}
+
+export function parseIntent(text: string): Intent | null {
+  if (has(text, ["time in range", "in range", "tir", "in target", "within range"]) || /\bbetween \d/.test(text)) {
+    return "time_in_range";
+  }
+  if (
+    has(text, [
+      "trend",
+      "trending",
+      "changed",
+      "change",
+      "changing",
+      "increasing",
+      "decreasing",
+      "improving",
+      "going up",
+      "going down",
+    ])
+  ) {
+    return "trend";
+  }
+  const highest = has(text, ["highest", "max", "maximum", "peak", "most", "top"]);
+  const lowest = has(text, ["lowest", "min", "minimum", "least", "fewest"]);
+  if (has(text, ["range", "spread"]) || (highest && lowest)) return "range";
+  if (highest) return "highest";
+  if (lowest) return "lowest";
+  if (has(text, ["total", "how many", "sum"])) return "total";
+  if (has(text, ["average", "mean", "avg", "typical", "typically", "usual"])) return "average";
+  return null;
+}
+
+/** Longest synonyms first, each match masked, so "resting heart rate" is not also "heart rate". */
+export function parseMetrics(text: string): AnalystMetric[] {
+  const candidates = Object.entries(METRIC_WORDS)
+    .flatMap(([code, words]) => words.synonyms.map((synonym) => ({ code: code as AnalystMetric, synonym })))
+    .sort((a, b) => b.synonym.length - a.synonym.length);
+  let masked = text;
+  const found: { code: AnalystMetric; at: number }[] = [];
+  for (const { code, synonym } of candidates) {
+    const match = new RegExp(`\\b${synonym}\\b`).exec(masked);
+    if (match === null) continue;
+    masked = masked.slice(0, match.index) + "_".repeat(synonym.length) + masked.slice(match.index + synonym.length);
+    if (!found.some((entry) => entry.code === code)) found.push({ code, at: match.index });
+  }
+  return found.sort((a, b) => a.at - b.at).map((entry) => entry.code);
+}
+
+export function parsePeriod(text: string, now: string): DescribedPeriod {
+  const nowMs = Date.parse(now);
+  if (Number.isNaN(nowMs)) return { since: null, until: null, label: "across all the data given" };
+  const until = new Date(nowMs).toISOString();
+  const startOfToday = Math.floor(nowMs / DAY_MS) * DAY_MS;
+  if (/\btoday\b/.test(text)) return { since: new Date(startOfToday).toISOString(), until, label: "today" };
+  if (/\byesterday\b/.test(text)) {
+    return {
+      since: new Date(startOfToday - DAY_MS).toISOString(),
+      until: new Date(startOfToday).toISOString(),
+      label: "yesterday",
+    };
+  }
+  const counted = /\b(?:last|past|previous) (\d{1,4}) (day|week|month|year)s?\b/.exec(text);
+  const single = /\b(?:last|past|previous|this) (day|week|month|year)\b/.exec(text);
+  const count = counted ? Number(counted[1]) : 1;
+  const unit = counted?.[2] ?? single?.[1];
+  const unitDays = unit === undefined ? undefined : UNIT_DAYS[unit];
+  if (unitDays === undefined || count < 1) return { since: null, until: null, label: "across all the data given" };
+  const days = count * unitDays;
+  return {
+    since: new Date(nowMs - days * DAY_MS).toISOString(),
+    until,
+    label: `in the last ${days} day${days === 1 ? "" : "s"}`,
+  };
+}
+
+function parseBounds(text: string): { low: number; high: number } | null {
+  const match = /(\d+(?:\.\d+)?) ?(?:-|to|and) ?(\d+(?:\.\d+)?)/.exec(text.replace(/\b(?:last|past|previous) \d+/g, " "));
+  if (match === null) return null;
+  const a = Number(match[1]);
+  const b = Number(match[2]);
+  return { low: Math.min(a, b), high: Math.max(a, b) };
+}
+
+export function parseQuestion(question: string, now: string): ParsedQuestion {
+  const text = normalize(question);
+  return {
+    intent: parseIntent(text),
+    metrics: parseMetrics(text),
+    sleep: has(text, SLEEP_WORDS),
+    period: parsePeriod(text, now),
+    bounds: parseBounds(text),
+  };
+}
+
+/** The metric codes (and `sleep`) a question needs, so the Worker seals only that data. */
+export function metricsNeeded(question: string): string[] {
+  const text = normalize(question);
+  const metrics: string[] = parseMetrics(text);
+  return has(text, SLEEP_WORDS) ? [...metrics, SLEEP] : metrics;
+}
+
+/** The window a question asks about relative to `now`; `null` bounds mean all the data. */
+export function periodOf(question: string, now: string): Period {
+  const { since, until } = parsePeriod(normalize(question), now);
+  return { since, until };
+}
+
+/** Whether an instant (epoch ms) falls in the half-open period. */
+export function inPeriod(at: number, period: Period): boolean {
+  if (Number.isNaN(at)) return false;
+  return (period.since === null || at >= Date.parse(period.since)) && (period.until === null || at < Date.parse(period.until));
+}
