@@ -28,8 +28,6 @@ const SESSION_PATH = "/__bench/session";
 const body = () => ({ ok: true });
 
 const app = createApp();
-// The ingest and query benches read data back through the read API; until src/app.ts registers
-// it, the bench does (the same function, so the same routes and middleware).
 
 app.get(STACK_PATH, (c) => c.json(body()));
 app.get(UNLIMITED_STACK_PATH, (c) => c.json(body()));
