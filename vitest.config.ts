@@ -30,6 +30,8 @@ export default defineConfig({
   test: {
     include: ["test/worker/**/*.test.ts"],
     setupFiles: ["./test/worker/setup.ts"],
+    // The real enclave-bridge (enclave + proxy, in Node) for the /v1/ai/* tests.
+    globalSetup: ["./test/support/enclave-bridge.global.ts"],
     testTimeout: 20_000,
     // Request logs of passing tests are noise; a failing test still shows its output.
     silent: "passed-only",

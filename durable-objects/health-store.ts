@@ -3,6 +3,13 @@ import { z } from "zod";
 import { type ChainVerification, chainAuditEvent, GENESIS_ANCHOR, verifyChain } from "../src/audit/chain";
 import { type AuditEvent, auditActionSchema, type ChainedAuditEvent } from "../src/audit/event";
 import { AUDIT_RESULTS } from "../src/audit/vocabulary";
+import {
+  type AnalysisDataset,
+  type AnalysisQuery,
+  analysisQuerySchema,
+  analysisResource,
+  readAnalysisDataset,
+} from "./health-store/analysis";
 import { insertAuditEvent, listAccessLog, listAuditEventsInOrder, readAuditTail } from "./health-store/audit-log";
 import { type BatchIngestResult, type IngestBatch, type IngestBatchInput, parseIngestBatch } from "./health-store/batch-schema";
 import { queryBuckets } from "./health-store/buckets";
@@ -129,6 +136,19 @@ export class HealthStore extends DurableObject<Env> {
     const resource = `observations:${[...new Set(parsed)].join(",")}`.slice(0, 200);
     return this.#audited(context, { action: "observations.read", resource, result: "success" }, () =>
       latestObservations(this.ctx.storage.sql, parsed),
+    );
+  }
+
+  /**
+   * The data a confidential-AI question needs, and nothing else: the named metrics (and sleep, if
+   * asked) within [since, until), as compact columns. Records `ai.query` with the categories read.
+   */
+  async analysisDataset(query: AnalysisQuery, audit: StoreAuditContext): Promise<AnalysisDataset> {
+    const parsed = parseArgument(analysisQuerySchema, query, "query");
+    const context = parseArgument(storeAuditContextSchema, audit, "audit");
+    const resource = analysisResource(parsed);
+    return this.#audited(context, { action: "ai.query", resource, result: "success" }, () =>
+      readAnalysisDataset(this.ctx.storage.sql, parsed),
     );
   }
 

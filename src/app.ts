@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { registerAiRoutes } from "./ai/routes";
 import { registerAuthRoutes } from "./auth/routes";
 import { registerDocsRoutes } from "./docs/routes";
 import { registerHealthRoutes } from "./health/routes";
@@ -34,6 +35,7 @@ export function createApp(): App {
   registerUploadRoutes(app);
   registerObservationRoutes(app);
   registerVaultRoutes(app);
+  registerAiRoutes(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   UNPROCESSABLE: { status: 422, title: "Unprocessable content" },
   RATE_LIMITED: { status: 429, title: "Too many requests" },
   INTERNAL: { status: 500, title: "Internal server error" },
+  ATTESTATION_FAILED: { status: 502, title: "Enclave attestation failed" },
+  ENCLAVE_FAILED: { status: 502, title: "Confidential AI failed" },
   SERVICE_UNAVAILABLE: { status: 503, title: "Service unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

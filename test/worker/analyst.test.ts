@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { AnalystData, SeriesPoint } from "../../src/ai/analyst";
-import { analyze, CAPABILITIES, metricsNeeded, periodOf } from "../../src/ai/analyst";
+import type { AnalystData, SeriesPoint } from "../../enclave-bridge/src/analyst/index.ts";
+import { analyze, CAPABILITIES, metricsNeeded, periodOf } from "../../enclave-bridge/src/analyst/index.ts";
 
 const NOW = "2024-05-15T12:00:00.000Z";
 

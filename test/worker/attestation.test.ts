@@ -123,22 +123,34 @@ describe("AttestationCache", () => {
     return result.attestation;
   }
 
-  it("returns a verification for the same enclave key until its TTL runs out", async () => {
+  it("returns a verification for the same endpoint until its TTL runs out", async () => {
     const cache = new AttestationCache(FIVE_MINUTES);
     const attestation = await verified();
-    const key = attestation.publicKey ?? new Uint8Array(0);
-    await cache.set(attestation, REAL_TIMESTAMP);
-    expect(await cache.get(key, new Date(REAL_TIMESTAMP.getTime() + 60_000))).toBe(attestation);
-    expect(await cache.get(new Uint8Array(1024).fill(2), REAL_TIMESTAMP)).toBeNull();
-    expect(await cache.get(key, new Date(REAL_TIMESTAMP.getTime() + FIVE_MINUTES))).toBeNull();
+    cache.set("bridge-a", attestation, REAL_TIMESTAMP);
+    expect(cache.get("bridge-a", new Date(REAL_TIMESTAMP.getTime() + 60_000))).toEqual({
+      attestation,
+      verifiedAt: REAL_TIMESTAMP,
+    });
+    expect(cache.get("bridge-b", REAL_TIMESTAMP)).toBeNull();
+    expect(cache.get("bridge-a", new Date(REAL_TIMESTAMP.getTime() + FIVE_MINUTES))).toBeNull();
   });
 
-  it("never outlives the leaf certificate", async () => {
+  it("never outlives the leaf certificate, and forgets on request", async () => {
     const cache = new AttestationCache(24 * 3_600_000);
     const attestation = await verified();
-    const key = attestation.publicKey ?? new Uint8Array(0);
-    await cache.set(attestation, REAL_TIMESTAMP);
-    expect(await cache.get(key, new Date(attestation.validUntil.getTime() - 1))).toBe(attestation);
-    expect(await cache.get(key, attestation.validUntil)).toBeNull();
+    cache.set("bridge-a", attestation, REAL_TIMESTAMP);
+    expect(cache.get("bridge-a", new Date(attestation.validUntil.getTime() - 1))?.attestation).toBe(attestation);
+    expect(cache.get("bridge-a", attestation.validUntil)).toBeNull();
+    cache.set("bridge-a", attestation, REAL_TIMESTAMP);
+    cache.delete("bridge-a");
+    expect(cache.get("bridge-a", REAL_TIMESTAMP)).toBeNull();
+  });
+
+  it("keeps at most its maximum number of endpoints, dropping the oldest", async () => {
+    const cache = new AttestationCache(FIVE_MINUTES, 2);
+    const attestation = await verified();
+    for (const key of ["a", "b", "c"]) cache.set(key, attestation, REAL_TIMESTAMP);
+    expect(cache.get("a", REAL_TIMESTAMP)).toBeNull();
+    expect(cache.get("c", REAL_TIMESTAMP)?.attestation).toBe(attestation);
   });
 });

@@ -7,6 +7,7 @@ export {
   LEAF_LIFETIME_MS,
   type StoredDevelopmentRoot,
 } from "./development-pki.ts";
+export { NitroNsm, NitroNsmError, type NitroNsmOptions } from "./nitro-nsm.ts";
 export {
   type AttestationRequest,
   MAX_NONCE_BYTES,

@@ -1,12 +1,18 @@
-// Verification is the expensive part of a query (a five-certificate chain and a P-384 signature),
-// and an enclave keeps its HPKE key for its lifetime. So a verified attestation is reused per
-// enclave public key until the earlier of its leaf certificate's expiry and the caller's TTL.
+// Verification is the expensive part of a query (a chain of certificates, a P-384 signature and a
+// round trip to the enclave), and an enclave keeps its HPKE key for its lifetime. So a verified
+// attestation is reused per enclave endpoint until the earlier of its leaf certificate's expiry and
+// the configured TTL; the endpoint's key names the bridge and everything pinned for it.
 import type { VerifiedAttestation } from "./verify";
 
 const DEFAULT_MAX_ENTRIES = 64;
 
-interface Entry {
+export interface CachedAttestation {
   readonly attestation: VerifiedAttestation;
+  /** When it was verified: `set`'s `now`. */
+  readonly verifiedAt: Date;
+}
+
+interface Entry extends CachedAttestation {
   readonly expiresAt: number;
 }
 
@@ -18,35 +24,31 @@ export class AttestationCache {
     private readonly maxEntries = DEFAULT_MAX_ENTRIES,
   ) {}
 
-  /** The cached verification for this enclave key, if still within its lifetime at `now`. */
-  async get(publicKey: Uint8Array, now: Date): Promise<VerifiedAttestation | null> {
-    const key = await keyOf(publicKey);
+  /** The cached verification under this key, if still within its lifetime at `now`. */
+  get(key: string, now: Date): CachedAttestation | null {
     const entry = this.entries.get(key);
     if (entry === undefined) return null;
     if (now.getTime() >= entry.expiresAt) {
       this.entries.delete(key);
       return null;
     }
-    return entry.attestation;
+    return { attestation: entry.attestation, verifiedAt: entry.verifiedAt };
   }
 
-  /** Stores a verification; documents without a public key have nothing to cache under. */
-  async set(attestation: VerifiedAttestation, now: Date): Promise<void> {
-    if (attestation.publicKey === null) return;
+  set(key: string, attestation: VerifiedAttestation, now: Date): void {
     const expiresAt = Math.min(attestation.validUntil.getTime(), now.getTime() + this.ttlMs);
     if (expiresAt <= now.getTime()) return;
-    const key = await keyOf(attestation.publicKey);
     this.entries.delete(key);
-    this.entries.set(key, { attestation, expiresAt });
+    this.entries.set(key, { attestation, verifiedAt: now, expiresAt });
     // Map iteration follows insertion order, so the first key is the oldest entry.
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries) break;
       this.entries.delete(oldest);
     }
   }
-}
 
-async function keyOf(publicKey: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", publicKey.slice()));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  /** Forgets a verification, e.g. when the enclave no longer knows the key it carried. */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
 }

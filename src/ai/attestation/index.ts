@@ -1,4 +1,4 @@
-export { AttestationCache } from "./cache";
+export { AttestationCache, type CachedAttestation } from "./cache";
 export { loadPinnedRoot, type PinnedRoot } from "./chain";
 export {
   type AttestationFailureReason,

@@ -1,5 +1,5 @@
-import type { Period } from "./types";
-import { type AnalystMetric, METRIC_WORDS, SLEEP, SLEEP_WORDS } from "./vocabulary";
+import type { Period } from "./types.ts";
+import { type AnalystMetric, METRIC_WORDS, SLEEP, SLEEP_WORDS } from "./vocabulary.ts";
 
 /**
  * A small deterministic parser: what is asked (intent), about which metrics, over which period.

@@ -1,7 +1,7 @@
-import { type DescribedPeriod, inPeriod } from "./question";
-import { formatMinutes, round } from "./stats";
-import type { Figure, SleepSessionData } from "./types";
-import { ASLEEP_STAGES } from "./vocabulary";
+import { type DescribedPeriod, inPeriod } from "./question.ts";
+import { formatMinutes, round } from "./stats.ts";
+import type { Figure, SleepSessionData } from "./types.ts";
+import { ASLEEP_STAGES } from "./vocabulary.ts";
 
 export interface Finding {
   text: string;

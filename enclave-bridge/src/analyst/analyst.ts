@@ -1,9 +1,9 @@
-import { inPeriod, normalize, parseQuestion } from "./question";
-import { answerSeries } from "./series";
-import type { Finding } from "./sleep";
-import { answerSleep } from "./sleep";
-import type { AnalystAnswer, AnalystInput } from "./types";
-import { type AnalystMetric, METRIC_WORDS, SLEEP } from "./vocabulary";
+import { inPeriod, normalize, parseQuestion } from "./question.ts";
+import { answerSeries } from "./series.ts";
+import type { Finding } from "./sleep.ts";
+import { answerSleep } from "./sleep.ts";
+import type { AnalystAnswer, AnalystInput } from "./types.ts";
+import { type AnalystMetric, METRIC_WORDS, SLEEP } from "./vocabulary.ts";
 
 /**
  * The built-in deterministic analyst (DESIGN §9): answers from the data it is given, with every

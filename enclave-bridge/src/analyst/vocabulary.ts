@@ -1,8 +1,7 @@
-import type { MetricCode } from "../../observations/metrics";
-
 /**
  * The words people use for each metric the analyst understands. Kept here rather than read from
- * the metric registry because the analyst also runs inside the enclave and may import only types.
+ * the Worker's metric registry because the analyst runs inside the enclave, which imports nothing
+ * of the Worker; the Worker's type check pins every key to a metric code (src/ai/dataset.ts).
  * `sum` metrics (steps, energy...) are totalled per UTC day before any statistic, as the registry's
  * aggregation says; the others are levels averaged sample by sample.
  */
@@ -50,7 +49,7 @@ export const METRIC_WORDS = {
   },
   distance: { display: "distance", aggregation: "sum", synonyms: ["distance"] },
   hydration: { display: "hydration", aggregation: "sum", synonyms: ["hydration", "water intake", "drank"] },
-} as const satisfies Partial<Record<MetricCode, MetricWords>>;
+} as const satisfies Record<string, MetricWords>;
 
 export type AnalystMetric = keyof typeof METRIC_WORDS;
 

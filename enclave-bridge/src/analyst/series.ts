@@ -1,5 +1,5 @@
-import type { DescribedPeriod, Intent } from "./question";
-import type { Finding } from "./sleep";
+import type { DescribedPeriod, Intent } from "./question.ts";
+import type { Finding } from "./sleep.ts";
 import {
   dailyTotals,
   extreme,
@@ -12,9 +12,9 @@ import {
   slopePerDay,
   sum,
   type TimedValue,
-} from "./stats";
-import type { MetricWords } from "./vocabulary";
-import { decimalsFor } from "./vocabulary";
+} from "./stats.ts";
+import type { MetricWords } from "./vocabulary.ts";
+import { decimalsFor } from "./vocabulary.ts";
 
 export interface SeriesContext {
   words: MetricWords;

@@ -1,0 +1,124 @@
+/**
+ * The enclave application (DESIGN §9): it holds an ephemeral HPKE key pair, answers ATTEST with a
+ * Nitro attestation document carrying that public key and the caller's nonce, and answers QUERY by
+ * opening the sealed question and data, asking the model, and sealing the answer back.
+ *
+ * What leaves this class is either a sealed answer, an attestation document or an error code.
+ * Nothing of a question, its data or its answer is logged, written or put in an error: the log
+ * callback sees the message kind, the outcome code and the duration only.
+ */
+import type { AnalystAnswer } from "../analyst/types.ts";
+import type { ModelProvider } from "../model/provider.ts";
+import type { Nsm } from "../nsm/nsm.ts";
+import {
+  decodeMessage,
+  type EnclaveErrorCode,
+  EnclaveKeys,
+  type EnclaveQuery,
+  encodeMessage,
+  errorMessage,
+  MAX_NONCE_BYTES,
+  MessageKind,
+  ProtocolError,
+  toAnalystData,
+} from "../protocol.ts";
+
+export interface EnclaveLogEvent {
+  readonly event: "enclave.request";
+  readonly kind: "attest" | "query" | "unknown";
+  readonly outcome: "ok" | EnclaveErrorCode;
+  readonly ms: number;
+}
+
+export interface EnclaveAppOptions {
+  readonly nsm: Nsm;
+  readonly model: ModelProvider;
+  /** Generated when absent; tests pass one to seal to it. */
+  readonly keys?: EnclaveKeys;
+  /** Queries answered at once; more get BUSY rather than queueing plaintext in memory. */
+  readonly maxConcurrentQueries?: number;
+  readonly modelTimeoutMs?: number;
+  readonly log?: (event: EnclaveLogEvent) => void;
+}
+
+const DEFAULT_MAX_CONCURRENT_QUERIES = 8;
+const DEFAULT_MODEL_TIMEOUT_MS = 60_000;
+
+export class EnclaveApp {
+  readonly keys: EnclaveKeys;
+  readonly #nsm: Nsm;
+  readonly #model: ModelProvider;
+  readonly #maxConcurrent: number;
+  readonly #modelTimeoutMs: number;
+  readonly #log: (event: EnclaveLogEvent) => void;
+  #inFlight = 0;
+
+  private constructor(options: EnclaveAppOptions, keys: EnclaveKeys) {
+    this.keys = keys;
+    this.#nsm = options.nsm;
+    this.#model = options.model;
+    this.#maxConcurrent = options.maxConcurrentQueries ?? DEFAULT_MAX_CONCURRENT_QUERIES;
+    this.#modelTimeoutMs = options.modelTimeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS;
+    this.#log = options.log ?? (() => {});
+  }
+
+  static async create(options: EnclaveAppOptions): Promise<EnclaveApp> {
+    return new EnclaveApp(options, options.keys ?? (await EnclaveKeys.generate()));
+  }
+
+  get modelName(): string {
+    return this.#model.name;
+  }
+
+  /** Answers one message with one message; never throws. */
+  async handle(message: Uint8Array): Promise<Uint8Array> {
+    const started = performance.now();
+    let kind: EnclaveLogEvent["kind"] = "unknown";
+    let outcome: EnclaveLogEvent["outcome"] = "ok";
+    try {
+      const decoded = decodeMessage(message);
+      if (decoded.kind === MessageKind.ATTEST) {
+        kind = "attest";
+        return await this.#attest(decoded.body);
+      }
+      if (decoded.kind === MessageKind.QUERY) {
+        kind = "query";
+        return await this.#query(decoded.body);
+      }
+      throw new ProtocolError("BAD_MESSAGE");
+    } catch (error) {
+      outcome = error instanceof ProtocolError ? error.code : "INTERNAL";
+      return errorMessage(outcome);
+    } finally {
+      this.#log({ event: "enclave.request", kind, outcome, ms: Math.round(performance.now() - started) });
+    }
+  }
+
+  async #attest(nonce: Uint8Array): Promise<Uint8Array> {
+    if (nonce.byteLength === 0 || nonce.byteLength > MAX_NONCE_BYTES) throw new ProtocolError("BAD_NONCE");
+    const document = await this.#nsm.getAttestationDocument({ publicKey: this.keys.publicKey, nonce: nonce.slice() });
+    return encodeMessage(MessageKind.ATTESTATION, document);
+  }
+
+  async #query(body: Uint8Array): Promise<Uint8Array> {
+    if (this.#inFlight >= this.#maxConcurrent) throw new ProtocolError("BUSY");
+    this.#inFlight += 1;
+    try {
+      return await this.keys.answer(body, (query) => this.#ask(query));
+    } finally {
+      this.#inFlight -= 1;
+    }
+  }
+
+  async #ask(query: EnclaveQuery): Promise<AnalystAnswer> {
+    try {
+      return await this.#model.answer(
+        { question: query.question, now: query.now, data: toAnalystData(query.data) },
+        { signal: AbortSignal.timeout(this.#modelTimeoutMs) },
+      );
+    } catch {
+      // A model's own error may quote what it was given; only the code crosses this line.
+      throw new ProtocolError("MODEL_FAILED");
+    }
+  }
+}

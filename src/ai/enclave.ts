@@ -1,0 +1,213 @@
+/**
+ * The Worker's side of the enclave bridge (DESIGN §9): fetch an attestation document with a fresh
+ * nonce, verify it against the pinned root and PCRs, and only then seal a query to the public key it
+ * carries. Verified attestations are cached per bridge (AttestationCache) so most queries cost one
+ * round trip; when the enclave answers UNKNOWN_KEY (it restarted with a new key) the cache entry is
+ * dropped and the query is sealed again to a freshly attested key, once.
+ */
+import {
+  attestRequest,
+  decodeMessage,
+  type EnclaveErrorCode,
+  type EnclaveQuery,
+  errorCodeOf,
+  MessageKind,
+  ProtocolError,
+  sealQuery,
+} from "../../enclave-bridge/src/protocol.ts";
+import { AppError } from "../http/errors";
+import {
+  AttestationCache,
+  type CachedAttestation,
+  loadPinnedRoot,
+  type PinnedRoot,
+  type VerifiedAttestation,
+  verifyAttestation,
+} from "./attestation";
+import type { AiConfig } from "./config";
+
+const NONCE_BYTES = 32;
+const ATTEST_TIMEOUT_MS = 10_000;
+const QUERY_TIMEOUT_MS = 90_000;
+
+export interface Attested {
+  readonly document: Uint8Array;
+  readonly attestation: VerifiedAttestation;
+  readonly nonce: Uint8Array;
+  readonly verifiedAt: Date;
+}
+
+export interface EnclaveAnswer {
+  readonly answer: string;
+  readonly usedMetrics: string[];
+  readonly figures: { label: string; value: number; unit: string }[];
+  readonly attestation: VerifiedAttestation;
+  readonly verifiedAt: Date;
+}
+
+// Per isolate: roots parsed once per pinned certificate, verifications kept per bridge.
+const roots = new Map<string, Promise<PinnedRoot>>();
+const caches = new Map<number, AttestationCache>();
+
+export class EnclaveClient {
+  readonly #config: AiConfig;
+  readonly #fetch: typeof fetch;
+  readonly #key: string;
+
+  constructor(config: AiConfig, fetcher: typeof fetch = (input, init) => fetch(input, init)) {
+    this.#config = config;
+    this.#fetch = fetcher;
+    this.#key = [
+      config.ENCLAVE_BRIDGE_URL,
+      config.ENCLAVE_ROOT_SHA256,
+      config.ENCLAVE_PCR0,
+      config.ENCLAVE_PCR1,
+      config.ENCLAVE_PCR2,
+    ].join("|");
+  }
+
+  /** A fresh attestation with this call's own nonce, verified; never from the cache. */
+  async attest(now: () => Date = () => new Date()): Promise<Attested> {
+    const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+    const reply = await this.#exchange(attestRequest(nonce), ATTEST_TIMEOUT_MS);
+    if (reply.kind !== MessageKind.ATTESTATION)
+      throw enclaveFailure(reply.kind === MessageKind.ERROR ? errorCodeOf(reply.body) : "BAD_MESSAGE");
+    const document = reply.body.slice();
+    const verifiedAt = now();
+    const result = await verifyAttestation(document, {
+      root: await this.#root(),
+      expectedPcrs: { 0: this.#config.ENCLAVE_PCR0, 1: this.#config.ENCLAVE_PCR1, 2: this.#config.ENCLAVE_PCR2 },
+      nonce,
+      maxAgeMs: this.#config.ENCLAVE_MAX_AGE_SECONDS * 1000,
+      now: verifiedAt,
+    });
+    if (!result.ok) {
+      throw new AppError("ATTESTATION_FAILED", `The enclave's attestation was refused: ${result.detail}`, {
+        extensions: { reason: result.reason },
+      });
+    }
+    return { document, attestation: result.attestation, nonce, verifiedAt };
+  }
+
+  /**
+   * A verified attestation of the bridge's enclave: cached while the TTL and the leaf certificate
+   * allow, otherwise fetched and verified now. Call it before reading any data, so a refused
+   * enclave never causes a read.
+   */
+  async session(): Promise<CachedAttestation> {
+    const cache = this.#cache();
+    const cached = cache?.get(this.#key, new Date());
+    if (cached !== null && cached !== undefined) return cached;
+    const { attestation, verifiedAt } = await this.attest();
+    cache?.set(this.#key, attestation, verifiedAt);
+    return { attestation, verifiedAt };
+  }
+
+  /** Seals the query to the session's attested key, sends it, and opens the answer. */
+  async ask(query: EnclaveQuery, session?: CachedAttestation): Promise<EnclaveAnswer> {
+    session ??= await this.session();
+    try {
+      return await this.#ask(session, query);
+    } catch (error) {
+      if (!(error instanceof StaleKey)) throw error;
+      this.#forget();
+      return this.#ask(await this.session(), query);
+    }
+  }
+
+  async #ask(session: CachedAttestation, query: EnclaveQuery): Promise<EnclaveAnswer> {
+    const publicKey = session.attestation.publicKey;
+    let sealed: Awaited<ReturnType<typeof sealQuery>>;
+    try {
+      sealed = await sealQuery(publicKey ?? new Uint8Array(0), query);
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.#forget();
+        throw new AppError("ATTESTATION_FAILED", "The attested enclave key is not an HPKE X25519 public key", {
+          extensions: { reason: "BAD_KEY" },
+        });
+      }
+      throw error;
+    }
+    const reply = await this.#exchange(sealed.message, QUERY_TIMEOUT_MS);
+    if (reply.kind === MessageKind.ERROR) {
+      const code = errorCodeOf(reply.body);
+      if (code === "UNKNOWN_KEY") throw new StaleKey();
+      throw enclaveFailure(code);
+    }
+    if (reply.kind !== MessageKind.ANSWER) throw enclaveFailure("BAD_MESSAGE");
+    try {
+      const answer = await sealed.openAnswer(reply.body);
+      return { ...answer, attestation: session.attestation, verifiedAt: session.verifiedAt };
+    } catch {
+      throw enclaveFailure("DECRYPT_FAILED");
+    }
+  }
+
+  #forget(): void {
+    this.#cache()?.delete(this.#key);
+  }
+
+  #cache(): AttestationCache | undefined {
+    const ttlMs = this.#config.ENCLAVE_ATTESTATION_TTL_SECONDS * 1000;
+    if (ttlMs === 0) return undefined;
+    let cache = caches.get(ttlMs);
+    if (cache === undefined) {
+      cache = new AttestationCache(ttlMs);
+      caches.set(ttlMs, cache);
+    }
+    return cache;
+  }
+
+  #root(): Promise<PinnedRoot> {
+    const { ENCLAVE_ROOT_CERTIFICATE: certificate, ENCLAVE_ROOT_SHA256: sha256 } = this.#config;
+    const key = `${sha256}|${certificate}`;
+    let root = roots.get(key);
+    if (root === undefined) {
+      const source = certificate.includes("-----BEGIN")
+        ? certificate
+        : Uint8Array.from(atob(certificate), (c) => c.charCodeAt(0));
+      root = loadPinnedRoot(source, sha256);
+      // A root that does not match its fingerprint is a configuration error: surfaced as a 500.
+      root.catch(() => roots.delete(key));
+      roots.set(key, root);
+    }
+    return root;
+  }
+
+  async #exchange(message: Uint8Array, timeoutMs: number): Promise<{ kind: number; body: Uint8Array }> {
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#config.ENCLAVE_BRIDGE_URL}/v1/enclave`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.#config.ENCLAVE_BRIDGE_TOKEN}`, "content-type": "application/octet-stream" },
+        body: message,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch {
+      throw unavailable("The confidential AI enclave is unreachable");
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw unavailable(`The confidential AI bridge answered ${response.status}`);
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    try {
+      return decodeMessage(bytes);
+    } catch {
+      throw enclaveFailure("BAD_MESSAGE");
+    }
+  }
+}
+
+class StaleKey extends Error {}
+
+function unavailable(detail: string): AppError {
+  return new AppError("SERVICE_UNAVAILABLE", detail, { headers: { "Retry-After": "30" } });
+}
+
+function enclaveFailure(code: EnclaveErrorCode): AppError {
+  if (code === "BUSY")
+    return new AppError("SERVICE_UNAVAILABLE", "The confidential AI enclave is busy", { headers: { "Retry-After": "5" } });
+  return new AppError("ENCLAVE_FAILED", "The confidential AI enclave could not answer", { extensions: { reason: code } });
+}

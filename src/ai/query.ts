@@ -1,0 +1,89 @@
+/**
+ * One confidential-AI question (DESIGN §9): verify the enclave first, then read only the data the
+ * question needs from the asker's own HealthStore (audited there as `ai.query` with the data
+ * categories, never the question), seal it with the question to the attested key, and return the
+ * enclave's answer. The Worker never sees the answer being computed and never logs either text.
+ */
+
+import type { HealthStore } from "../../durable-objects/health-store";
+import { healthStoreFor, rethrowStoreError } from "../../durable-objects/health-store/client";
+import { type AnalystMetric, METRIC_WORDS, metricsNeeded, periodOf, SLEEP } from "../../enclave-bridge/src/analyst/index.ts";
+import type { AuditContext } from "../audit/event";
+import { AppError } from "../http/errors";
+import type { MetricCode } from "../observations/metrics";
+import type { EnclaveClient } from "./enclave";
+import type { QueryBody } from "./schema";
+
+// Every metric the analyst understands is a stored metric: a compile-time check across the boundary.
+const ANALYST_METRICS: readonly MetricCode[] = Object.keys(METRIC_WORDS) as AnalystMetric[];
+const METRIC_SET: ReadonlySet<string> = new Set(ANALYST_METRICS);
+
+const DAY_MS = 86_400_000;
+/** Without a period in the question or the request, the enclave sees the last 90 days. */
+const DEFAULT_WINDOW_MS = 90 * DAY_MS;
+const MAX_WINDOW_MS = 732 * DAY_MS;
+const MAX_POINTS_PER_METRIC = 50_000;
+
+export interface QueryContext {
+  stores: DurableObjectNamespace<HealthStore>;
+  userId: string;
+  audit: AuditContext;
+  now: Date;
+  enclave: EnclaveClient;
+}
+
+export async function askQuestion(ctx: QueryContext, body: QueryBody) {
+  const now = ctx.now.toISOString();
+  const window = windowOf(body, now, ctx.now.getTime());
+  const needed = metricsNeeded(body.question);
+  const metrics = needed.filter((code) => METRIC_SET.has(code)) as MetricCode[];
+
+  const session = await ctx.enclave.session();
+  const store = healthStoreFor(ctx.stores, ctx.userId);
+  const dataset = await store
+    .analysisDataset(
+      {
+        metrics,
+        sleep: needed.includes(SLEEP),
+        since: window.since,
+        until: window.until,
+        maxPointsPerMetric: MAX_POINTS_PER_METRIC,
+      },
+      { ...ctx.audit, subject: ctx.userId },
+    )
+    .catch(rethrowStoreError);
+  const answer = await ctx.enclave.ask({ question: body.question, now, data: dataset }, session);
+  return {
+    answer: answer.answer,
+    usedMetrics: answer.usedMetrics,
+    figures: answer.figures,
+    period: { since: new Date(window.since).toISOString(), until: new Date(window.until).toISOString() },
+    attestation: {
+      pcr0: answer.attestation.pcrs[0] ?? "",
+      moduleId: answer.attestation.moduleId,
+      verifiedAt: answer.verifiedAt.toISOString(),
+    },
+  };
+}
+
+/** The request's bounds where given, else the question's own period, else the last 90 days. */
+function windowOf(body: QueryBody, now: string, nowMs: number): { since: number; until: number } {
+  const asked = periodOf(body.question, now);
+  const until = body.until !== undefined ? Date.parse(body.until) : asked.until !== null ? Date.parse(asked.until) : nowMs;
+  const since =
+    body.since !== undefined
+      ? Date.parse(body.since)
+      : asked.since !== null
+        ? Date.parse(asked.since)
+        : until - DEFAULT_WINDOW_MS;
+  if (since < 0 || since >= until)
+    throw new AppError("VALIDATION_FAILED", "The data window is empty.", {
+      errors: [{ path: "since", message: "since must be before until" }],
+    });
+  if (until - since > MAX_WINDOW_MS) {
+    throw new AppError("VALIDATION_FAILED", "The data window may span at most 732 days.", {
+      errors: [{ path: "since", message: "since and until may be at most 732 days apart" }],
+    });
+  }
+  return { since, until };
+}

@@ -1,0 +1,18 @@
+/**
+ * What test/support/enclave-bridge.global.ts provides to the workerd tests: where the real
+ * enclave-bridge listens and what the Worker must pin to trust it.
+ */
+export interface EnclaveBridgeFixture {
+  url: string;
+  token: string;
+  pcrs: { 0: string; 1: string; 2: string };
+  rootSha256: string;
+  /** The development root as base64 DER (one line, as `ENCLAVE_ROOT_CERTIFICATE` accepts). */
+  rootCertificate: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    enclaveBridge: EnclaveBridgeFixture;
+  }
+}

@@ -1,0 +1,281 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, inject, it, vi } from "vitest";
+import { healthStoreFor } from "../../durable-objects/health-store/client";
+import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
+import type { SleepSessionInput } from "../../durable-objects/health-store/session-schema";
+import type { EnclaveBridgeFixture } from "../support/enclave-bridge-fixture";
+import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from "./helpers/nitro-fixtures";
+import { expectProblem, securityCases } from "./helpers/security-cases";
+import { createSessionUser, type SessionUser } from "./helpers/session-user";
+import { call, createTestApp } from "./helpers/test-app";
+
+/**
+ * /v1/ai/*: the Worker in workerd calls the real enclave-bridge (enclave application with the
+ * simulated NSM and the built-in analyst, behind the parent proxy, over TCP) started by
+ * test/support/enclave-bridge.global.ts. Nothing is mocked between the route and the analyst.
+ */
+const app = createTestApp();
+const bridge: EnclaveBridgeFixture = inject("enclaveBridge");
+const DAY = 86_400_000;
+const QUESTION = "What was my average resting heart rate last week?";
+
+function bindings(overrides: Record<string, string> = {}): Partial<Env> {
+  return {
+    ENCLAVE_BRIDGE_URL: bridge.url,
+    ENCLAVE_BRIDGE_TOKEN: bridge.token,
+    ENCLAVE_PCR0: bridge.pcrs[0],
+    ENCLAVE_PCR1: bridge.pcrs[1],
+    ENCLAVE_PCR2: bridge.pcrs[2],
+    ENCLAVE_ROOT_CERTIFICATE: bridge.rootCertificate,
+    ENCLAVE_ROOT_SHA256: bridge.rootSha256,
+    ...overrides,
+  } as Partial<Env>;
+}
+
+function ask(user: SessionUser, body: unknown, overrides: Record<string, string> = {}): Promise<Response> {
+  return call(
+    app,
+    "/v1/ai/query",
+    {
+      method: "POST",
+      headers: { ...user.headers, "Content-Type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    },
+    bindings(overrides),
+  );
+}
+
+function attestation(user: SessionUser, overrides: Record<string, string> = {}): Promise<Response> {
+  return call(app, "/v1/ai/attestation", { headers: user.headers }, bindings(overrides));
+}
+
+function system(userId: string): StoreAuditContext {
+  return { actor: "etl", role: "system", subject: userId, reason: null, requestId: null, ip: null };
+}
+
+function reading(metric: string, unit: string, start: number, value: number, flagged = false): ObservationInput {
+  return {
+    metric,
+    start,
+    end: start,
+    value,
+    unit,
+    sourceKind: "upload",
+    sourceApp: "com.example.health",
+    sourceRecordId: `${metric}-${start}`,
+    localDate: new Date(start).toISOString().slice(0, 10),
+    flagged,
+    version: 1,
+  };
+}
+
+/** Six resting heart rates in the last week (mean 57.67), one older, one flagged; heart rate too. */
+async function userWithData(): Promise<SessionUser> {
+  const user = await createSessionUser();
+  const now = Date.now();
+  const restingHours = [26, 50, 74, 98, 122, 146];
+  const observations = [
+    ...[56, 58, 57, 60, 55, 60].map((value, index) =>
+      reading("resting_heart_rate", "bpm", now - (restingHours[index] ?? 0) * 3_600_000, value),
+    ),
+    reading("resting_heart_rate", "bpm", now - 20 * DAY, 90),
+    reading("resting_heart_rate", "bpm", now - 3 * DAY + 600_000, 200, true),
+    reading("heart_rate", "bpm", now - 2 * DAY, 71),
+  ];
+  const night = now - 2 * DAY;
+  const sleep: SleepSessionInput = {
+    sourceKind: "upload",
+    sourceApp: "com.example.health",
+    sourceRecordId: "night",
+    version: 1,
+    start: night,
+    end: night + 8 * 3_600_000,
+    localDate: new Date(night).toISOString().slice(0, 10),
+    stages: [
+      { stage: "light", start: night, end: night + 3 * 3_600_000 },
+      { stage: "deep", start: night + 3 * 3_600_000, end: night + 5 * 3_600_000 },
+      { stage: "rem", start: night + 5 * 3_600_000, end: night + 8 * 3_600_000 },
+    ],
+  };
+  await healthStoreFor(env.HEALTH_STORE, user.user.id).ingestBatch(
+    { observations, sleepSessions: [sleep], workouts: [] },
+    system(user.user.id),
+  );
+  return user;
+}
+
+async function aiEvents(userId: string) {
+  const page = await healthStoreFor(env.HEALTH_STORE, userId).accessLog({ limit: 100 });
+  return page.items.filter((event) => event.action === "ai.query");
+}
+
+securityCases({ app, method: "POST", path: "/v1/ai/query", body: { question: QUESTION } });
+securityCases({ app, method: "GET", path: "/v1/ai/attestation" });
+
+describe("GET /v1/ai/attestation", () => {
+  it("returns a fresh document from the enclave and what was verified in it", async () => {
+    const user = await createSessionUser();
+    const res = await attestation(user);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Cache-Control")).toContain("no-store");
+    const body = await res.json<{
+      document: string;
+      verifiedAt: string;
+      verified: {
+        pcrs: Record<string, string>;
+        nonce: string;
+        publicKey: string;
+        certificateChain: string[];
+        rootSha256: string;
+        debugMode: boolean;
+      };
+      hpke: { kem: string };
+    }>();
+    expect(body.verified.pcrs).toEqual({ 0: bridge.pcrs[0], 1: bridge.pcrs[1], 2: bridge.pcrs[2] });
+    expect(atob(body.verified.nonce)).toHaveLength(32);
+    expect(atob(body.verified.publicKey)).toHaveLength(32);
+    expect(body.verified.certificateChain).toHaveLength(3);
+    expect(body.verified.rootSha256).toBe(bridge.rootSha256);
+    expect(body.verified.debugMode).toBe(false);
+    expect(body.hpke.kem).toBe("DHKEM(X25519, HKDF-SHA256)");
+    // Each call carries its own nonce.
+    const again = await (await attestation(user)).json<{ verified: { nonce: string } }>();
+    expect(again.verified.nonce).not.toBe(body.verified.nonce);
+  });
+
+  it("refuses an enclave whose image differs from the pinned PCRs, or whose chain is not the pinned root (502)", async () => {
+    const user = await createSessionUser();
+    const wrongPcr = await attestation(user, { ENCLAVE_PCR0: "ab".repeat(48) });
+    await expectProblem(wrongPcr.clone(), 502, "ATTESTATION_FAILED");
+    expect(await wrongPcr.json()).toMatchObject({ reason: "PCR_MISMATCH" });
+    const awsRoot = await attestation(user, {
+      ENCLAVE_ROOT_CERTIFICATE: AWS_NITRO_ROOT_G1_PEM,
+      ENCLAVE_ROOT_SHA256: AWS_NITRO_ROOT_G1_SHA256,
+    });
+    await expectProblem(awsRoot.clone(), 502, "ATTESTATION_FAILED");
+    expect(await awsRoot.json()).toMatchObject({ reason: "UNTRUSTED_ROOT" });
+  });
+
+  it("answers 503 when no enclave is configured or the bridge cannot be reached", async () => {
+    const user = await createSessionUser();
+    await expectProblem(await call(app, "/v1/ai/attestation", { headers: user.headers }), 503, "SERVICE_UNAVAILABLE");
+    await expectProblem(await attestation(user, { ENCLAVE_BRIDGE_URL: "http://127.0.0.1:9" }), 503, "SERVICE_UNAVAILABLE");
+    await expectProblem(await attestation(user, { ENCLAVE_BRIDGE_TOKEN: "not-the-bridge-token" }), 503, "SERVICE_UNAVAILABLE");
+  });
+
+  it("refuses a production deployment that pins anything but the AWS root, as a configuration error", async () => {
+    const user = await createSessionUser();
+    const res = await attestation(user, { ENVIRONMENT: "production", ENCLAVE_BRIDGE_URL: "https://enclave.example.com" });
+    await expectProblem(res, 500, "INTERNAL");
+  });
+});
+
+describe("POST /v1/ai/query", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("answers inside the enclave from only the data the question needs, and audits the categories read", async () => {
+    const user = await userWithData();
+    const res = await ask(user, { question: QUESTION });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Cache-Control")).toContain("no-store");
+    const body = await res.json<{
+      answer: string;
+      usedMetrics: string[];
+      figures: { value: number; unit: string }[];
+      period: { since: string; until: string };
+      attestation: { pcr0: string; verifiedAt: string };
+    }>();
+    expect(body.answer).toContain("57.7 bpm");
+    expect(body.usedMetrics).toEqual(["resting_heart_rate"]);
+    expect(body.figures).toContainEqual(expect.objectContaining({ value: 57.7, unit: "bpm" }));
+    expect(body.attestation.pcr0).toBe(bridge.pcrs[0]);
+    expect(Date.parse(body.period.until) - Date.parse(body.period.since)).toBe(7 * DAY);
+
+    const events = await aiEvents(user.user.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ actor: user.user.id, result: "success", resource: "ai:vitals:resting_heart_rate" });
+    expect(JSON.stringify(events)).not.toMatch(/average|57\.7/);
+  });
+
+  it("sends sleep when the question is about sleep", async () => {
+    const user = await userWithData();
+    const body = await (await ask(user, { question: "How much deep sleep did I get in the last 7 days?" })).json<{
+      answer: string;
+      usedMetrics: string[];
+    }>();
+    expect(body.usedMetrics).toContain("sleep");
+    expect(body.answer).toMatch(/deep/i);
+    expect((await aiEvents(user.user.id))[0]?.resource).toBe("ai:sleep:sleep");
+  });
+
+  it("never writes the question or the answer to any log", async () => {
+    const user = await userWithData();
+    const lines: string[] = [];
+    for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+        lines.push(args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" "));
+      });
+    }
+    const res = await ask(user, { question: QUESTION });
+    const { answer } = await res.json<{ answer: string }>();
+    expect(lines.length).toBeGreaterThan(0); // the access log line
+    const logged = lines.join("\n");
+    expect(logged).not.toContain("resting heart rate");
+    expect(logged).not.toContain(answer);
+    expect(logged).not.toContain("57.7");
+  });
+
+  it("answers from the asker's own data only", async () => {
+    await userWithData();
+    const stranger = await createSessionUser();
+    const body = await (await ask(stranger, { question: QUESTION })).json<{ answer: string }>();
+    expect(body.answer).toMatch(/no resting heart rate data/i);
+  });
+
+  it("keeps to since/until when given, and reuses the verified attestation until its TTL", async () => {
+    const user = await userWithData();
+    const now = Date.now();
+    const window = { since: new Date(now - 30 * DAY).toISOString(), until: new Date(now).toISOString() };
+    const first = await (await ask(user, { question: "What was my highest resting heart rate?", ...window })).json<{
+      answer: string;
+      period: typeof window;
+      attestation: { verifiedAt: string };
+    }>();
+    expect(first.answer).toContain("90");
+    expect(first.period).toEqual(window);
+    const second = await (await ask(user, { question: QUESTION })).json<{ attestation: { verifiedAt: string } }>();
+    expect(second.attestation.verifiedAt).toBe(first.attestation.verifiedAt);
+    const uncached = await (await ask(user, { question: QUESTION }, { ENCLAVE_ATTESTATION_TTL_SECONDS: "0" })).json<{
+      attestation: { verifiedAt: string };
+    }>();
+    expect(uncached.attestation.verifiedAt).not.toBe(first.attestation.verifiedAt);
+  });
+
+  it("reads nothing when the enclave's attestation is refused", async () => {
+    const user = await userWithData();
+    const res = await ask(user, { question: QUESTION }, { ENCLAVE_PCR2: "cd".repeat(48), ENCLAVE_ATTESTATION_TTL_SECONDS: "0" });
+    await expectProblem(res, 502, "ATTESTATION_FAILED");
+    expect(await aiEvents(user.user.id)).toHaveLength(0);
+  });
+
+  it("refuses bad input with 4xx problems", async () => {
+    const user = await createSessionUser();
+    const cases: [unknown, number, string][] = [
+      [{ question: "" }, 400, "VALIDATION_FAILED"],
+      [{ question: "   " }, 400, "VALIDATION_FAILED"],
+      [{ question: "x".repeat(1_001) }, 400, "VALIDATION_FAILED"],
+      [{ question: QUESTION, extra: true }, 400, "VALIDATION_FAILED"],
+      [{ question: 42 }, 400, "VALIDATION_FAILED"],
+      [{ question: QUESTION, since: "yesterday" }, 400, "VALIDATION_FAILED"],
+      [{ question: QUESTION, since: "2026-02-01T00:00:00Z", until: "2026-01-01T00:00:00Z" }, 400, "VALIDATION_FAILED"],
+      [{ question: QUESTION, since: "2020-01-01T00:00:00Z", until: "2026-01-01T00:00:00Z" }, 400, "VALIDATION_FAILED"],
+      ['{"question": "truncated', 400, "MALFORMED_JSON"],
+    ];
+    for (const [body, status, code] of cases) await expectProblem(await ask(user, body), status, code);
+    const form = await call(app, "/v1/ai/query", { method: "POST", headers: user.headers, body: "question=hi" }, bindings());
+    await expectProblem(form, 415, "UNSUPPORTED_MEDIA_TYPE");
+    expect(await aiEvents(user.user.id)).toHaveLength(0);
+  });
+});
