@@ -87,7 +87,7 @@ export function heartRateRecords({ days, recordMinutes = 10, sampleSeconds = 6, 
   return records;
 }
 
-function stepsRecords({ days, start = EXPORT_START, seed = 2 }) {
+export function stepsRecords({ days, start = EXPORT_START, seed = 2 }) {
   const next = random(seed);
   const records = [];
   const fetchedAt = start + days * DAY_MS + 5 * 60_000;
@@ -109,8 +109,26 @@ function stepsRecords({ days, start = EXPORT_START, seed = 2 }) {
   return records;
 }
 
+/** One resting heart rate per morning (06:30 local), 52-60 bpm. */
+export function restingHeartRateRecords({ days, start = EXPORT_START, seed = 6 }) {
+  const next = random(seed);
+  const records = [];
+  const fetchedAt = start + days * DAY_MS + 5 * 60_000;
+  for (let day = 0; day < days; day++) {
+    const time = start + day * DAY_MS + 6.5 * HOUR_MS - ZONE_MS;
+    records.push({
+      metadata: metadata(next, FITNESS, WATCH, time + 60_000),
+      timeEpochMillis: time,
+      zoneOffsetId: ZONE,
+      beatsPerMinute: 52 + Math.floor(next() * 9),
+      appRecordFetchTimeEpochMillis: fetchedAt,
+    });
+  }
+  return records;
+}
+
 /** One night per day, ~23:00 to ~07:00 local, in 90-minute cycles of light, deep, light, REM. */
-function sleepRecords({ days, start = EXPORT_START, seed = 3 }) {
+export function sleepRecords({ days, start = EXPORT_START, seed = 3 }) {
   const next = random(seed);
   const records = [];
   const fetchedAt = start + days * DAY_MS + 5 * 60_000;
@@ -150,7 +168,7 @@ function sleepRecords({ days, start = EXPORT_START, seed = 3 }) {
 }
 
 /** A CGM reading every 5 minutes: ~95 mg/dL fasting, a rise after each meal. */
-function glucoseRecords({ days, start = EXPORT_START, seed = 4 }) {
+export function glucoseRecords({ days, start = EXPORT_START, seed = 4 }) {
   const next = random(seed);
   const records = [];
   const fetchedAt = start + days * DAY_MS + 5 * 60_000;
@@ -177,7 +195,7 @@ function glucoseRecords({ days, start = EXPORT_START, seed = 4 }) {
 }
 
 /** Encodes records as the exporter would: deflate, blocks of about 64 kB before compression. */
-async function exportFile(type, records) {
+export async function exportFile(type, records) {
   const pulse = await loadPulseModules();
   const schemaJson = pulse.readerSchemaFor(type);
   const schema = pulse.parseSchema(schemaJson);

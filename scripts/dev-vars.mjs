@@ -24,6 +24,8 @@ export async function generateDevSecrets() {
     JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey(kid)]),
     TOKEN_ENCRYPTION_KEYS: `v1:${base64(webcrypto.getRandomValues(new Uint8Array(32)))}`,
     AUDIT_PSEUDONYM_KEY: base64(webcrypto.getRandomValues(new Uint8Array(32))),
+    // What the Worker sends the local enclave-bridge proxy (DESIGN §9); scripts/dev.mjs hands it to the proxy.
+    ENCLAVE_BRIDGE_TOKEN: Buffer.from(webcrypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
   };
 }
 

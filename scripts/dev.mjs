@@ -2,9 +2,14 @@
 // `npm run dev`: everything a fresh clone needs to serve Pulse locally, safe to re-run.
 //  1. .dev.vars with freshly generated development keys, when missing (never overwritten).
 //  2. Local D1 migrations applied under PERSIST_DIR (already-applied ones are skipped).
-//  3. `wrangler dev` on PORT (default 8787) with state under PERSIST_DIR (default .wrangler/state).
+//  3. The local enclave-bridge (DESIGN §9): the enclave application with a simulated Nitro Security
+//     Module and the built-in analyst, and the parent proxy in front of it, each its own process;
+//     the Worker is pointed at the proxy and pins the development root and PCRs. ENCLAVE_BRIDGE=off
+//     skips it (the AI routes then answer 503).
+//  4. `wrangler dev` on PORT (default 8787) with state under PERSIST_DIR (default .wrangler/state).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDevVars, generateDevSecrets, parseDevVars } from "./dev-vars.mjs";
@@ -59,8 +64,53 @@ function applyMigrations() {
   }
 }
 
+/** A TCP port free right now on loopback (the OS picks it). */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port: free } = server.address();
+      server.close(() => resolvePort(free));
+    });
+  });
+}
+
+const children = [];
+
+/** Starts the enclave and its proxy; returns the `--var` settings that point the Worker at them. */
+async function startEnclaveBridge() {
+  const stateDir = resolve(persistDir, "enclave-bridge");
+  const { developmentEnclave } = await import("../enclave-bridge/src/dev.ts");
+  const identity = await developmentEnclave(stateDir);
+  const enclavePort = await freePort();
+  const proxyPort = process.env.ENCLAVE_BRIDGE_PORT ?? String(await freePort());
+  const cli = resolve(root, "enclave-bridge/src/cli.ts");
+  const token = parseDevVars(readFileSync(resolve(root, ".dev.vars"), "utf8")).ENCLAVE_BRIDGE_TOKEN;
+  const start = (args, env = {}) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+    child.on("exit", (code, signal) => {
+      if (!shuttingDown) console.error(`enclave-bridge ${args[0]} stopped (${signal ?? code}); /v1/ai/* will answer 503`);
+    });
+    children.push(child);
+  };
+  start(["enclave", "--listen", `127.0.0.1:${enclavePort}`, "--nsm", "simulated", "--state-dir", stateDir]);
+  start(["proxy", "--listen", `127.0.0.1:${proxyPort}`, "--enclave", `tcp://127.0.0.1:${enclavePort}`], { BRIDGE_TOKEN: token });
+  const rootDer = identity.rootPem.replace(/-----[A-Z ]+-----|\s/g, "");
+  return {
+    ENCLAVE_BRIDGE_URL: `http://127.0.0.1:${proxyPort}`,
+    ENCLAVE_PCR0: identity.pcrs[0],
+    ENCLAVE_PCR1: identity.pcrs[1],
+    ENCLAVE_PCR2: identity.pcrs[2],
+    ENCLAVE_ROOT_CERTIFICATE: rootDer,
+    ENCLAVE_ROOT_SHA256: identity.rootSha256,
+  };
+}
+
+let shuttingDown = false;
 await ensureDevVars();
 applyMigrations();
+const enclaveVars = process.env.ENCLAVE_BRIDGE === "off" ? {} : await startEnclaveBridge();
 
 const args = [
   "dev",
@@ -71,7 +121,18 @@ const args = [
   "--persist-to",
   persistDir,
   "--show-interactive-dev-session=false",
+  ...Object.entries(enclaveVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
 ];
 const child = spawn(wrangler, args, { cwd: root, stdio: "inherit", env: wranglerEnv });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+children.push(child);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    shuttingDown = true;
+    for (const running of children) running.kill(signal);
+  });
+}
+child.on("exit", (code, signal) => {
+  shuttingDown = true;
+  for (const running of children) running.kill("SIGTERM");
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -16,8 +16,13 @@ const OUTPUT_LIMIT = 20_000;
 
 export interface DevServer {
   url: string;
+  /** Everything the dev server's processes (dev.mjs, wrangler, workerd, enclave-bridge) printed so far. */
+  output(): string;
   stop(): Promise<void>;
 }
+
+/** Enough for every line a test run prints; beyond it the oldest output is dropped. */
+const FULL_OUTPUT_LIMIT = 20_000_000;
 
 function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -60,6 +65,7 @@ export async function startDevServer({ startupMs = 150_000 } = {}): Promise<DevS
   const persistDir = mkdtempSync(join(tmpdir(), "pulse-browser-"));
   const url = `http://127.0.0.1:${port}`;
   let output = "";
+  let full = "";
   const child = spawn(NODE, ["scripts/dev.mjs"], {
     cwd: ROOT,
     env: { ...process.env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`, PORT: String(port), PERSIST_DIR: persistDir },
@@ -67,7 +73,9 @@ export async function startDevServer({ startupMs = 150_000 } = {}): Promise<DevS
     detached: true,
   });
   const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
+    const text = chunk.toString("utf8");
+    output = (output + text).slice(-OUTPUT_LIMIT);
+    full = (full + text).slice(-FULL_OUTPUT_LIMIT);
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
@@ -87,7 +95,7 @@ export async function startDevServer({ startupMs = 150_000 } = {}): Promise<DevS
     if (spawnError || exited(child)) break;
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
-      if (res.status === 200) return { url, stop };
+      if (res.status === 200) return { url, stop, output: () => full };
       lastAttempt = `GET /health answered ${res.status}: ${(await res.text()).slice(0, 500)}`;
     } catch (error) {
       lastAttempt = `GET /health failed: ${error instanceof Error ? error.message : String(error)}`;

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// `npm run -s dev:demo-data -- [--days 14] [--out DIR] [--end <epoch ms>]`
+//
+// Writes Health Connect exports covering the last N days (default 14) up to today's UTC midnight,
+// as the Android exporter would: resting heart rate each morning, heart rate every minute, hourly
+// steps, nightly sleep with stages, CGM glucose every 5 minutes. Prints the file paths, one per
+// line, so that
+//
+//   eval "$(npm run -s dev:signup)"
+//   npm run upload -- $(npm run -s dev:demo-data)
+//
+// gives a new account recent data to ask about ("what was my average resting heart rate last
+// week?"). The shared samples (../shared/data) are dated 2025 and so never fall in "last week".
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import {
+  exportFile,
+  glucoseRecords,
+  heartRateRecords,
+  restingHeartRateRecords,
+  sleepRecords,
+  stepsRecords,
+} from "../bench/export-files.mjs";
+
+const DAY_MS = 86_400_000;
+
+function parse(argv) {
+  const options = { days: 14, out: undefined, end: Date.now() };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === "--days" && /^\d{1,3}$/.test(value ?? "") && Number(value) >= 1) options.days = Number(value);
+    else if (flag === "--out" && value) options.out = resolve(value);
+    else if (flag === "--end" && /^\d{13}$/.test(value ?? "")) options.end = Number(value);
+    else throw new Error(`usage: npm run -s dev:demo-data -- [--days N] [--out DIR] [--end <epoch ms>] (unexpected ${flag})`);
+    i++;
+  }
+  return options;
+}
+
+/** The records the files hold, for callers (tests) that check answers against them. */
+export function demoRecords({ days, end }) {
+  const start = Math.floor(end / DAY_MS) * DAY_MS - days * DAY_MS;
+  return {
+    RestingHeartRate: restingHeartRateRecords({ days, start }),
+    HeartRate: heartRateRecords({ days, start, sampleSeconds: 60 }),
+    Steps: stepsRecords({ days, start }),
+    SleepSession: sleepRecords({ days, start }),
+    BloodGlucose: glucoseRecords({ days, start }),
+  };
+}
+
+async function main() {
+  const options = parse(process.argv.slice(2));
+  const out = options.out ?? mkdtempSync(join(tmpdir(), "pulse-demo-"));
+  mkdirSync(out, { recursive: true });
+  for (const [type, records] of Object.entries(demoRecords(options))) {
+    const file = await exportFile(type, records);
+    const path = join(out, file.name);
+    writeFileSync(path, file.bytes);
+    console.log(path);
+  }
+}
+
+if (import.meta.main) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
+}
