@@ -4,6 +4,9 @@
  */
 export interface EnclaveBridgeFixture {
   url: string;
+  /** A bridge whose enclave restarts (new HPKE key, same image) on `POST restartUrl`. */
+  restartableUrl: string;
+  restartUrl: string;
   token: string;
   pcrs: { 0: string; 1: string; 2: string };
   rootSha256: string;

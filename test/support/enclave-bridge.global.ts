@@ -1,9 +1,13 @@
 // Starts the real enclave-bridge — the enclave application (simulated NSM, built-in analyst) and
 // the parent proxy over TCP — in the vitest process, for the workerd tests of /v1/ai/* to call
 // over HTTP like `npm run dev` does. The pins the Worker needs travel to the tests via provide().
-
+//
+// A second bridge stands for an enclave that restarts: its proxy reaches the enclave through a
+// relay that a `POST /restart` on the control server switches to another enclave instance (same
+// image, same PCRs, new HPKE key), as a real restart would.
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -11,32 +15,77 @@ import { developmentEnclave } from "../../enclave-bridge/src/dev.ts";
 import { EnclaveApp } from "../../enclave-bridge/src/enclave/app.ts";
 import { serveEnclave } from "../../enclave-bridge/src/enclave/server.ts";
 import { AnalystProvider } from "../../enclave-bridge/src/model/analyst-provider.ts";
+import type { Nsm } from "../../enclave-bridge/src/nsm/nsm.ts";
 import { parseEndpoint } from "../../enclave-bridge/src/proxy/endpoint.ts";
 import { createProxy } from "../../enclave-bridge/src/proxy/server.ts";
-
 import type { EnclaveBridgeFixture } from "./enclave-bridge-fixture";
+
+const portOf = (server: Server | HttpServer) => (server.address() as AddressInfo).port;
+
+function listen<T extends Server | HttpServer>(server: T): Promise<T> {
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+function close(server: Server | HttpServer): Promise<unknown> {
+  if ("closeAllConnections" in server) server.closeAllConnections();
+  return new Promise((resolve) => server.close(resolve));
+}
+
+async function startEnclave(nsm: Nsm): Promise<Server> {
+  return serveEnclave(await EnclaveApp.create({ nsm, model: new AnalystProvider() }), { host: "127.0.0.1", port: 0 });
+}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stateDir = mkdtempSync(join(tmpdir(), "pulse-enclave-"));
   const identity = await developmentEnclave(stateDir, "workerd-tests");
-  const app = await EnclaveApp.create({ nsm: identity.nsm, model: new AnalystProvider() });
-  const enclave = await serveEnclave(app, { host: "127.0.0.1", port: 0 });
   const token = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
-  const proxy = createProxy({ enclave: parseEndpoint(`tcp://127.0.0.1:${(enclave.address() as AddressInfo).port}`), token });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  const der = identity.rootPem.replace(/-----[A-Z ]+-----|\s/g, "");
+  const servers: (Server | HttpServer)[] = [];
+
+  const enclave = await startEnclave(identity.nsm);
+  const proxy = await listen(createProxy({ enclave: parseEndpoint(`tcp://127.0.0.1:${portOf(enclave)}`), token }));
+
+  // The restartable bridge: proxy → relay → the current enclave instance.
+  let current = await startEnclave(identity.nsm);
+  const relay = await listen(
+    createServer((socket) => {
+      const upstream = connect(portOf(current), "127.0.0.1");
+      socket.pipe(upstream).pipe(socket);
+      socket.on("error", () => upstream.destroy());
+      upstream.on("error", () => socket.destroy());
+    }),
+  );
+  const restartableProxy = await listen(createProxy({ enclave: parseEndpoint(`tcp://127.0.0.1:${portOf(relay)}`), token }));
+  const control = await listen(
+    createHttpServer((request, response) => {
+      if (request.method !== "POST" || request.url !== "/restart") {
+        response.writeHead(404).end();
+        return;
+      }
+      const previous = current;
+      startEnclave(identity.nsm)
+        .then(async (next) => {
+          current = next;
+          servers.push(next);
+          await close(previous);
+          response.writeHead(204).end();
+        })
+        .catch(() => response.writeHead(500).end());
+    }),
+  );
+  servers.push(enclave, proxy, current, relay, restartableProxy, control);
+
   const fixture: EnclaveBridgeFixture = {
-    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${portOf(proxy)}`,
+    restartableUrl: `http://127.0.0.1:${portOf(restartableProxy)}`,
+    restartUrl: `http://127.0.0.1:${portOf(control)}/restart`,
     token,
     pcrs: { 0: identity.pcrs[0], 1: identity.pcrs[1], 2: identity.pcrs[2] },
     rootSha256: identity.rootSha256,
-    rootCertificate: der,
+    rootCertificate: identity.rootPem.replace(/-----[A-Z ]+-----|\s/g, ""),
   };
   project.provide("enclaveBridge", fixture);
   return async () => {
-    proxy.closeAllConnections();
-    await new Promise((resolve) => proxy.close(resolve));
-    await new Promise((resolve) => enclave.close(resolve));
+    await Promise.all(servers.map(close));
     rmSync(stateDir, { recursive: true, force: true });
   };
 }

@@ -253,6 +253,18 @@ describe("POST /v1/ai/query", () => {
     expect(uncached.attestation.verifiedAt).not.toBe(first.attestation.verifiedAt);
   });
 
+  it("re-attests once and answers when the enclave restarted with a new key since it was cached", async () => {
+    const user = await userWithData();
+    const restartable = { ENCLAVE_BRIDGE_URL: bridge.restartableUrl };
+    const before = await (await ask(user, { question: QUESTION }, restartable)).json<{ attestation: { verifiedAt: string } }>();
+    expect((await fetch(bridge.restartUrl, { method: "POST" })).status).toBe(204);
+    const res = await ask(user, { question: QUESTION }, restartable);
+    expect(res.status).toBe(200);
+    const after = await res.json<{ answer: string; attestation: { verifiedAt: string } }>();
+    expect(after.answer).toContain("57.7 bpm");
+    expect(after.attestation.verifiedAt).not.toBe(before.attestation.verifiedAt);
+  });
+
   it("reads nothing when the enclave's attestation is refused", async () => {
     const user = await userWithData();
     const res = await ask(user, { question: QUESTION }, { ENCLAVE_PCR2: "cd".repeat(48), ENCLAVE_ATTESTATION_TTL_SECONDS: "0" });
