@@ -52,7 +52,7 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
         sleep: needed.includes(SLEEP),
         since: window.since,
         until: window.until,
-        maxPointsPerMetric: MAX_POINTS_PER_METRIC,
+        maxPointsPerMetric: pointsPerMetric(metrics.length),
       },
       { ...ctx.audit, subject: ctx.userId },
     )

@@ -5,8 +5,9 @@
 // A second bridge stands for an enclave that restarts: its proxy reaches the enclave through a
 // relay that a `POST /restart` on the control server switches to another enclave instance (same
 // image, same PCRs, new HPKE key), as a real restart would.
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
