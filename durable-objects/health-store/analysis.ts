@@ -10,7 +10,8 @@ import { listSleepSessions } from "./sessions-read";
  *
  * Unflagged samples only, as every aggregate in the store. A metric with more samples in the window
  * than `maxPointsPerMetric` is sent as quarter-hour rollups instead (mean per slot for levels, sum
- * per slot for quantities), which keeps a month of second-by-second heart rate within one request.
+ * per slot for quantities), which keeps a month of second-by-second heart rate within one request;
+ * the slots at the window's two ends are sent whole, so they may reach up to 15 minutes beyond it.
  */
 const EPOCH_MS_MAX = 253_402_300_799_999;
 const epochMs = z.number().int().min(0).max(EPOCH_MS_MAX);
