@@ -1,2 +1,11 @@
+export { type DevelopmentEnclave, developmentEnclave, sourceIdentity } from "./dev.ts";
+export { EnclaveApp, type EnclaveAppOptions, type EnclaveLogEvent } from "./enclave/app.ts";
+export { type EnclaveServerOptions, serveEnclave } from "./enclave/server.ts";
 export { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from "./framing.ts";
+export { AnalystProvider } from "./model/analyst-provider.ts";
+export { OpenAiCompatibleProvider } from "./model/openai.ts";
+export { ModelError, type ModelProvider } from "./model/provider.ts";
 export * from "./nsm/index.ts";
+export * from "./protocol.ts";
+export { connectEnclave, type EnclaveEndpoint, parseEndpoint } from "./proxy/endpoint.ts";
+export { createProxy, type ProxyLogLine, type ProxyOptions } from "./proxy/server.ts";

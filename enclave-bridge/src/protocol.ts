@@ -18,6 +18,7 @@
  */
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
 import type { AnalystAnswer, AnalystData, Figure } from "./analyst/types.ts";
+import { MAX_NONCE_BYTES } from "./nsm/nsm.ts";
 
 export const MessageKind = {
   ATTEST: 0x01,
@@ -43,7 +44,6 @@ export type EnclaveErrorCode = (typeof ENCLAVE_ERRORS)[number];
 export const HPKE_SUITE = { kem: "DHKEM(X25519, HKDF-SHA256)", kdf: "HKDF-SHA256", aead: "AES-256-GCM" } as const;
 export const X25519_PUBLIC_KEY_BYTES = 32;
 export const KEY_ID_BYTES = 8;
-export const MAX_NONCE_BYTES = 512;
 const ENC_BYTES = 32;
 const AES_GCM_NONCE_BYTES = 12;
 const INFO = new TextEncoder().encode("pulse/enclave-bridge/v1 query");

@@ -15,6 +15,7 @@ import {
   ProtocolError,
   sealQuery,
 } from "../../enclave-bridge/src/protocol.ts";
+import { ConfigError } from "../config/config";
 import { AppError } from "../http/errors";
 import {
   AttestationCache,
@@ -167,9 +168,14 @@ export class EnclaveClient {
       const source = certificate.includes("-----BEGIN")
         ? certificate
         : Uint8Array.from(atob(certificate), (c) => c.charCodeAt(0));
-      root = loadPinnedRoot(source, sha256);
-      // A root that does not match its fingerprint is a configuration error: surfaced as a 500.
-      root.catch(() => roots.delete(key));
+      // A root that does not parse or match its fingerprint is a configuration error (500, logged by name).
+      root = loadPinnedRoot(source, sha256).catch(() => {
+        roots.delete(key);
+        throw new ConfigError(
+          ["ENCLAVE_ROOT_CERTIFICATE", "ENCLAVE_ROOT_SHA256"],
+          "Invalid configuration: ENCLAVE_ROOT_CERTIFICATE does not match ENCLAVE_ROOT_SHA256",
+        );
+      });
       roots.set(key, root);
     }
     return root;

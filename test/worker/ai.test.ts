@@ -163,6 +163,12 @@ describe("GET /v1/ai/attestation", () => {
     await expectProblem(await attestation(user, { ENCLAVE_BRIDGE_TOKEN: "not-the-bridge-token" }), 503, "SERVICE_UNAVAILABLE");
   });
 
+  it("treats a pinned root that does not match its fingerprint as a configuration error (500)", async () => {
+    const user = await createSessionUser();
+    await expectProblem(await attestation(user, { ENCLAVE_ROOT_SHA256: "00".repeat(32) }), 500, "INTERNAL");
+    await expectProblem(await attestation(user, { ENCLAVE_ROOT_CERTIFICATE: "bm90IGEgY2VydGlmaWNhdGU=" }), 500, "INTERNAL");
+  });
+
   it("refuses a production deployment that pins anything but the AWS root, as a configuration error", async () => {
     const user = await createSessionUser();
     const res = await attestation(user, { ENVIRONMENT: "production", ENCLAVE_BRIDGE_URL: "https://enclave.example.com" });

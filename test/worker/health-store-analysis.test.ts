@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { AnalysisQuery } from "../../durable-objects/health-store/analysis";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import { reviveAppError } from "../../src/http/errors";
@@ -121,7 +122,9 @@ describe("HealthStore.analysisDataset", () => {
       { metrics: ["not_a_metric"], sleep: false, ...window, maxPointsPerMetric: 10 },
       { metrics: ["heart_rate"], sleep: false, since: window.until, until: window.since, maxPointsPerMetric: 10 },
     ]) {
-      const error = await store.analysisDataset(query, audit(subject)).catch((thrown: unknown) => reviveAppError(thrown));
+      const error = await store
+        .analysisDataset(query as AnalysisQuery, audit(subject))
+        .catch((thrown: unknown) => reviveAppError(thrown));
       expect(error).toMatchObject({ code: "VALIDATION_FAILED" });
     }
   });

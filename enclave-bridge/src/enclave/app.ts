@@ -9,7 +9,7 @@
  */
 import type { AnalystAnswer } from "../analyst/types.ts";
 import type { ModelProvider } from "../model/provider.ts";
-import type { Nsm } from "../nsm/nsm.ts";
+import { MAX_NONCE_BYTES, type Nsm } from "../nsm/nsm.ts";
 import {
   decodeMessage,
   type EnclaveErrorCode,
@@ -17,7 +17,6 @@ import {
   type EnclaveQuery,
   encodeMessage,
   errorMessage,
-  MAX_NONCE_BYTES,
   MessageKind,
   ProtocolError,
   toAnalystData,
