@@ -5,6 +5,7 @@ import type { ObservationInput, StoreAuditContext } from "../../durable-objects/
 import type { SleepSessionInput } from "../../durable-objects/health-store/session-schema";
 import type { EnclaveBridgeFixture } from "../support/enclave-bridge-fixture";
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from "./helpers/nitro-fixtures";
+import { observationInput } from "./helpers/observations";
 import { expectProblem, securityCases } from "./helpers/security-cases";
 import { createSessionUser, type SessionUser } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
@@ -54,19 +55,7 @@ function system(userId: string): StoreAuditContext {
 }
 
 function reading(metric: string, unit: string, start: number, value: number, flagged = false): ObservationInput {
-  return {
-    metric,
-    start,
-    end: start,
-    value,
-    unit,
-    sourceKind: "upload",
-    sourceApp: "com.example.health",
-    sourceRecordId: `${metric}-${start}`,
-    localDate: new Date(start).toISOString().slice(0, 10),
-    flagged,
-    version: 1,
-  };
+  return observationInput(metric, unit, start, value, { flagged });
 }
 
 /** Six resting heart rates in the last week (mean 57.67), one older, one flagged; heart rate too. */

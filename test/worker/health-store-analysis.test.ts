@@ -4,6 +4,7 @@ import type { AnalysisQuery } from "../../durable-objects/health-store/analysis"
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import { reviveAppError } from "../../src/http/errors";
+import { observationInput } from "./helpers/observations";
 
 /**
  * HealthStore.analysisDataset: what a confidential-AI question may read — the named metrics in the
@@ -16,27 +17,7 @@ function audit(subject: string): StoreAuditContext {
   return { actor: subject, role: "patient", subject, reason: null, requestId: null, ip: null };
 }
 
-function sample(
-  metric: string,
-  unit: string,
-  start: number,
-  value: number,
-  extra: Partial<ObservationInput> = {},
-): ObservationInput {
-  return {
-    metric,
-    start,
-    end: start,
-    value,
-    unit,
-    sourceKind: "upload",
-    sourceApp: "com.example",
-    sourceRecordId: `${metric}-${start}-${value}`,
-    localDate: new Date(start).toISOString().slice(0, 10),
-    version: 1,
-    ...extra,
-  };
-}
+const sample = observationInput;
 
 async function storeWith(observations: ObservationInput[]) {
   const subject = `usr_${crypto.randomUUID()}`;

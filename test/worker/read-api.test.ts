@@ -4,6 +4,7 @@ import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import type { SleepSessionInput, WorkoutInput } from "../../durable-objects/health-store/session-schema";
 import { registerObservationRoutes } from "../../src/observations/routes";
+import { observationInput } from "./helpers/observations";
 import { expectProblem } from "./helpers/security-cases";
 import { createSessionUser, type SessionUser } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
@@ -26,21 +27,13 @@ function sample(
   extra: Partial<ObservationInput> = {},
 ): ObservationInput {
   const start = at(iso);
-  return {
-    metric,
-    start,
-    end: start,
-    value,
-    unit,
-    sourceKind: "upload",
-    sourceApp: "com.example.health",
+  return observationInput(metric, unit, start, value, {
     device: "Watch",
     sourceRecordId: `${metric}-${iso}`,
     zoneOffsetSeconds: 3600,
     localDate: new Date(start + 3_600_000).toISOString().slice(0, 10),
-    version: 1,
     ...extra,
-  };
+  });
 }
 
 const interval = (metric: string, unit: string, from: string, to: string, value: number) => ({
