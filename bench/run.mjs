@@ -5,20 +5,25 @@
 //  avro   the Worker's Avro reader against avsc on the same file (./avro-decode.mjs);
 //  ingest a generated 7-day export, first byte posted to all queryable in workerd, against decoding
 //         and inserting the same rows into node:sqlite in process (./ingest.mjs);
-//  query  p50/p99 of a 30-day hourly heart-rate query over HTTP against a plain SQL scan (./query.mjs).
+//  query  p50/p99 of a 30-day hourly heart-rate query over HTTP against a plain SQL scan (./query.mjs);
+//  ai     what a confidential-AI question adds, model time excluded: HPKE and attestation in process
+//         against a JSON round trip, and POST /v1/ai/query over HTTP, attestation cached and not,
+//         against a plain read of the same data (./ai.mjs).
 //
 // Options: --only <parts> (comma-separated, default all), --duration <s> per route per round
 // (default 5), --rounds <n> (3), --warmup <s> before each measurement (1; the first round also gets
 // a longer warm-up of every route), --concurrency <n> requests in flight (16), --ingest-rounds <n>
-// (3), --query-requests <n> (300), --profile (after the measured ingest and query runs, one more
-// of each under the V8 CPU profiler: where workerd's CPU goes, .cpuprofile files in bench/results),
-// --strict (exit 1 when a target is missed).
+// (3), --query-requests <n> (300), --ai-requests <n> questions per attestation mode over HTTP (200),
+// --ai-runs <n> in-process runs of each confidential-AI stage (300), --profile (after the measured
+// ingest and query runs, one more of each under the V8 CPU profiler: where workerd's CPU goes,
+// .cpuprofile files in bench/results), --strict (exit 1 when a target is missed).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { benchAiHttp, benchAiInProcess, formatAi, stopAiBridge } from "./ai.mjs";
 import { AVRO_DECODE_TARGET, benchAvroDecode, formatAvroDecode } from "./avro-decode.mjs";
 import { buildWorker, bundleComposition, bundleSize, runningBuilds } from "./build.mjs";
 import { benchIngest, formatIngest, INGEST_TARGET_RATIO } from "./ingest.mjs";
@@ -42,13 +47,15 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
-const PARTS = ["http", "avro", "ingest", "query"];
+const PARTS = ["http", "avro", "ingest", "query", "ai"];
 
 const { values: options } = parseArgs({
   options: {
     only: { type: "string", default: PARTS.join(",") },
     "ingest-rounds": { type: "string", default: "3" },
     "query-requests": { type: "string", default: "300" },
+    "ai-requests": { type: "string", default: "200" },
+    "ai-runs": { type: "string", default: "300" },
     duration: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
@@ -63,12 +70,16 @@ const rounds = Number(options.rounds);
 const concurrency = Number(options.concurrency);
 const ingestRounds = Number(options["ingest-rounds"]);
 const queryRequests = Number(options["query-requests"]);
+const aiRequests = Number(options["ai-requests"]);
+const aiRuns = Number(options["ai-runs"]);
 if (
-  ![durationMs, warmupMs, rounds, concurrency, ingestRounds, queryRequests].every((n) => Number.isFinite(n) && n > 0) ||
+  ![durationMs, warmupMs, rounds, concurrency, ingestRounds, queryRequests, aiRequests, aiRuns].every(
+    (n) => Number.isFinite(n) && n > 0,
+  ) ||
   concurrency > 256
 ) {
   console.error(
-    "--duration, --warmup, --rounds, --concurrency, --ingest-rounds and --query-requests must be positive numbers (concurrency at most 256).",
+    "--duration, --warmup, --rounds, --concurrency, --ingest-rounds, --query-requests, --ai-requests and --ai-runs must be positive numbers (concurrency at most 256).",
   );
   process.exit(2);
 }
@@ -90,6 +101,7 @@ let server;
 /** Synchronous, so it also works from an `exit` listener after a signal or a crash. */
 function cleanupNow() {
   for (const child of runningBuilds) child.kill("SIGTERM");
+  stopAiBridge();
   killWorkerdChildren();
   rmSync(workDir, { recursive: true, force: true });
 }
@@ -98,12 +110,14 @@ process.on("exit", cleanupNow);
 // `exit` listener above stops workerd and removes the temporary state.
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 // A hang guard sized from the options: builds and start-up, the middleware rounds, the ingest
-// rounds (~3 s each) and the query part (~8 s of loading, then two requests a step).
+// rounds (~3 s each), the query part (~8 s of loading, then two requests a step) and the ai part
+// (a user a second to load, four requests a step, ~40 ms an in-process run).
 const watchdogMs =
   2 * 60_000 +
   (parts.has("http") ? ROUTES.length * (rounds * (durationMs + warmupMs) + INITIAL_WARMUP_MS) : 0) +
   (parts.has("ingest") ? (ingestRounds + 2) * 15_000 : 0) +
-  (parts.has("query") ? 60_000 + queryRequests * 100 : 0);
+  (parts.has("query") ? 60_000 + queryRequests * 100 : 0) +
+  (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench did not finish within ${Math.round(watchdogMs / 1000)} s; stopping.`);
   process.exit(1);
@@ -214,7 +228,10 @@ async function main() {
     record.avro = avro;
     missed ||= Object.values(avro).some((r) => r.ratio < AVRO_DECODE_TARGET);
   }
+  let aiInProcess;
+  if (parts.has("ai")) aiInProcess = await benchAiInProcess({ workDir, runs: aiRuns, step });
 
+  let benchModule;
   const needsWorker = ["http", "ingest", "query"].some((part) => parts.has(part));
   if (needsWorker) {
     const bundling = parts.has("http") ? "src/index.ts (deploy bundle) and bench/worker.ts" : "bench/worker.ts";
@@ -223,6 +240,7 @@ async function main() {
       parts.has("http") ? buildWorker({ root, outDir: join(workDir, "app") }) : null,
       buildWorker({ root, outDir: join(workDir, "bench"), entry: "bench/worker.ts" }),
     ]);
+    benchModule = join(workDir, "bench", benchFiles[0]);
 
     step("starting workerd (Miniflare) on 127.0.0.1 with local D1, R2, Queues and Durable Objects");
     server = await startBenchWorker({
@@ -266,6 +284,25 @@ async function main() {
       record.query = query;
       missed ||= !(query.http.p99 < QUERY_TARGET_P99_MS);
     }
+  }
+  if (parts.has("ai")) {
+    if (benchModule === undefined) {
+      step("bundling bench/worker.ts with wrangler deploy --dry-run");
+      const [file] = await buildWorker({ root, outDir: join(workDir, "bench"), entry: "bench/worker.ts" });
+      benchModule = join(workDir, "bench", file);
+    }
+    // Its own workerd instances: their ENCLAVE_* bindings point at the bridge this part starts.
+    const startWorker = (name, overrides) =>
+      startBenchWorker({
+        root,
+        bundleDir: join(workDir, "bench"),
+        modulePath: benchModule,
+        persistDir: join(workDir, name),
+        overrides,
+      });
+    const http = await benchAiHttp({ workDir, startWorker, requests: aiRequests, step });
+    report.push(formatAi({ inProcess: aiInProcess, http }));
+    record.ai = { inProcess: aiInProcess, http };
   }
 
   console.log(
