@@ -149,9 +149,14 @@ export interface SealedQuery {
 export async function sealQuery(publicKey: Uint8Array, query: EnclaveQuery): Promise<SealedQuery> {
   if (publicKey.byteLength !== X25519_PUBLIC_KEY_BYTES)
     throw new ProtocolError("UNKNOWN_KEY", "attested public_key is not an X25519 key");
-  const recipientPublicKey = await hpke().kem.deserializePublicKey(publicKey.slice().buffer);
   const keyId = await keyIdOf(publicKey);
-  const sender = await hpke().createSenderContext({ recipientPublicKey, info: INFO });
+  // A low-order point (all zeros, say) fails the Diffie-Hellman step: as unusable as a wrong length.
+  const sender = await hpke()
+    .kem.deserializePublicKey(publicKey.slice().buffer)
+    .then((recipientPublicKey) => hpke().createSenderContext({ recipientPublicKey, info: INFO }))
+    .catch(() => {
+      throw new ProtocolError("UNKNOWN_KEY", "attested public_key is not a usable X25519 key");
+    });
   const plaintext = new TextEncoder().encode(JSON.stringify(query));
   let ciphertext: ArrayBuffer;
   try {

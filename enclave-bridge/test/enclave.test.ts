@@ -193,6 +193,8 @@ describe("enclave behind the proxy", () => {
 
   it("refuses to seal to something that is not an X25519 key, such as the filler in AWS sample documents", async () => {
     await assert.rejects(sealQuery(new Uint8Array(1024).fill(1), QUERY), (error: unknown) => error instanceof ProtocolError);
+    // Right length, but a low-order point: the key agreement itself must refuse it.
+    await assert.rejects(sealQuery(new Uint8Array(32), QUERY), (error: unknown) => error instanceof ProtocolError);
   });
 
   it("keeps the question, the data and the answer out of every log line", async () => {
