@@ -66,12 +66,11 @@ async function loadOrCreateRoot(stateDir: string): Promise<CertifiedKey> {
   } catch {
     stored = undefined;
   }
-  if (stored !== undefined) {
-    const root = await importDevelopmentRoot(stored);
-    if (root.certificate.notAfter.getTime() > Date.now() + 24 * 3_600_000) return root;
-  }
-  const root = await createDevelopmentRoot(new Date());
+  // A damaged or nearly expired root is replaced; the Worker is re-pinned on the next start anyway.
+  const root = stored === undefined ? null : await importDevelopmentRoot(stored).catch(() => null);
+  if (root !== null && root.certificate.notAfter.getTime() > Date.now() + 24 * 3_600_000) return root;
+  const fresh = await createDevelopmentRoot(new Date());
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(path, JSON.stringify(await exportDevelopmentRoot(root)), { mode: 0o600 });
-  return root;
+  writeFileSync(path, JSON.stringify(await exportDevelopmentRoot(fresh)), { mode: 0o600 });
+  return fresh;
 }

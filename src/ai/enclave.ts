@@ -30,6 +30,8 @@ import type { AiConfig } from "./config";
 const NONCE_BYTES = 32;
 const ATTEST_TIMEOUT_MS = 10_000;
 const QUERY_TIMEOUT_MS = 90_000;
+/** An attestation document is under 16 KiB and an answer a few; the parent is not trusted with more. */
+const MAX_REPLY_BYTES = 1024 * 1024;
 
 export interface Attested {
   readonly document: Uint8Array;
@@ -197,7 +199,8 @@ export class EnclaveClient {
       await response.body?.cancel();
       throw unavailable(`The confidential AI bridge answered ${response.status}`);
     }
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const bytes = await readLimited(response, MAX_REPLY_BYTES);
+    if (bytes === null) throw enclaveFailure("BAD_MESSAGE");
     try {
       return decodeMessage(bytes);
     } catch {
@@ -207,6 +210,35 @@ export class EnclaveClient {
 }
 
 class StaleKey extends Error {}
+
+/** The body, or `null` once it passes `limit` bytes (the rest is not read). */
+async function readLimited(response: Response, limit: number): Promise<Uint8Array | null> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > limit || response.body === null) {
+    await response.body?.cancel();
+    return declared > limit ? null : new Uint8Array(0);
+  }
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
 
 function unavailable(detail: string): AppError {
   return new AppError("SERVICE_UNAVAILABLE", detail, { headers: { "Retry-After": "30" } });

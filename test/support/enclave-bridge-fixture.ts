@@ -7,6 +7,8 @@ export interface EnclaveBridgeFixture {
   /** A bridge whose enclave restarts (new HPKE key, same image) on `POST restartUrl`. */
   restartableUrl: string;
   restartUrl: string;
+  /** A misbehaving parent: `${hostileUrl}/huge` answers 2 MiB, `${hostileUrl}/garbage` a non-CBOR document. */
+  hostileUrl: string;
   token: string;
   pcrs: { 0: string; 1: string; 2: string };
   rootSha256: string;

@@ -73,12 +73,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
         .catch(() => response.writeHead(500).end());
     }),
   );
-  servers.push(enclave, proxy, current, relay, restartableProxy, control);
+  // A parent instance that misbehaves: `/huge/v1/enclave` answers 2 MiB, `/garbage/v1/enclave` an
+  // ATTESTATION message whose document is not CBOR.
+  const hostile = await listen(
+    createHttpServer((request, response) => {
+      request.resume();
+      if (request.url === "/huge/v1/enclave") response.end(Buffer.alloc(2 * 1024 * 1024, 0x81));
+      else if (request.url === "/garbage/v1/enclave") response.end(Buffer.from([0x81, 0xff, 0x00, 0x13]));
+      else response.writeHead(404).end();
+    }),
+  );
+  servers.push(enclave, proxy, current, relay, restartableProxy, control, hostile);
 
   const fixture: EnclaveBridgeFixture = {
     url: `http://127.0.0.1:${portOf(proxy)}`,
     restartableUrl: `http://127.0.0.1:${portOf(restartableProxy)}`,
     restartUrl: `http://127.0.0.1:${portOf(control)}/restart`,
+    hostileUrl: `http://127.0.0.1:${portOf(hostile)}`,
     token,
     pcrs: { 0: identity.pcrs[0], 1: identity.pcrs[1], 2: identity.pcrs[2] },
     rootSha256: identity.rootSha256,

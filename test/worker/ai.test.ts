@@ -152,6 +152,16 @@ describe("GET /v1/ai/attestation", () => {
     await expectProblem(await attestation(user, { ENCLAVE_BRIDGE_TOKEN: "not-the-bridge-token" }), 503, "SERVICE_UNAVAILABLE");
   });
 
+  it("refuses what a misbehaving parent sends instead of the enclave's messages (502)", async () => {
+    const user = await createSessionUser();
+    const huge = await attestation(user, { ENCLAVE_BRIDGE_URL: `${bridge.hostileUrl}/huge` });
+    await expectProblem(huge.clone(), 502, "ENCLAVE_FAILED");
+    expect(await huge.json()).toMatchObject({ reason: "BAD_MESSAGE" });
+    const garbage = await attestation(user, { ENCLAVE_BRIDGE_URL: `${bridge.hostileUrl}/garbage` });
+    await expectProblem(garbage.clone(), 502, "ATTESTATION_FAILED");
+    expect(await garbage.json()).toMatchObject({ reason: "BAD_ENCODING" });
+  });
+
   it("treats a pinned root that does not match its fingerprint as a configuration error (500)", async () => {
     const user = await createSessionUser();
     await expectProblem(await attestation(user, { ENCLAVE_ROOT_SHA256: "00".repeat(32) }), 500, "INTERNAL");
