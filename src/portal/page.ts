@@ -54,6 +54,18 @@ export const PORTAL_PAGE = `<!doctype html>
 <ol id="recovery-codes" class="codes"></ol>
 <button id="recovery-done" type="button" class="secondary">I have saved them</button>
 </section>
+<form id="ask-form" class="ask" aria-labelledby="ask-title">
+<h3 id="ask-title">Ask about your data</h3>
+<p class="hint">Answered inside an attested enclave: Pulse checks the enclave first, then seals your question and only the data it needs to it.</p>
+<label for="ask-question">Question</label>
+<textarea id="ask-question" name="question" rows="2" maxlength="1000" required placeholder="What was my average resting heart rate last week?"></textarea>
+<div class="actions"><button type="submit">Ask</button></div>
+<section id="answer" class="answer" aria-labelledby="answer-title" aria-live="polite" hidden>
+<h4 id="answer-title">Answer</h4>
+<p id="answer-text"></p>
+<p id="answer-proof" class="hint"></p>
+</section>
+</form>
 <button id="sign-out" type="button">Sign out</button>
 </section>
 

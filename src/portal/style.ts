@@ -28,9 +28,10 @@ form.card { display: flex; flex-direction: column; }
 label { font-weight: 600; font-size: 0.9rem; margin-top: 0.6rem; }
 .optional, .hint, .note { color: var(--muted); font-weight: 400; }
 .hint { font-size: 0.85rem; margin: 0.35rem 0 0; }
-input { margin-top: 0.3rem; padding: 0.55rem 0.7rem; border: 1px solid var(--border); border-radius: 8px;
+input, textarea { margin-top: 0.3rem; padding: 0.55rem 0.7rem; border: 1px solid var(--border); border-radius: 8px;
   background: var(--bg); color: var(--text); font: inherit; }
-input:focus-visible, button:focus-visible, h2:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+textarea { resize: vertical; }
+input:focus-visible, textarea:focus-visible, button:focus-visible, h2:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 button { margin-top: 1.1rem; padding: 0.6rem 1rem; border: 1px solid var(--accent); border-radius: 8px;
   background: var(--accent); color: var(--on-accent); font: inherit; font-weight: 600; cursor: pointer; }
 button.secondary { background: transparent; color: var(--accent); }
@@ -46,6 +47,12 @@ button:disabled { opacity: 0.55; cursor: progress; }
 .codes { columns: 2; column-gap: 2.5rem; margin: 0; padding-left: 2.2rem;
   font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .codes li { padding: 0.1rem 0; }
+.ask { display: flex; flex-direction: column; margin-top: 1.5rem; padding-top: 1.25rem; border-top: 1px solid var(--border); }
+.ask h3 { margin: 0; font-size: 1.05rem; }
+.answer { margin-top: 1rem; padding: 0.9rem 1.1rem; border-radius: 10px; background: var(--code-bg); }
+.answer h4 { margin: 0 0 0.3rem; font-size: 0.95rem; }
+.answer p { margin: 0; }
+.answer .hint { margin-top: 0.5rem; }
 .note { margin-top: 2rem; font-size: 0.88rem; }
 @media (max-width: 480px) { .codes { columns: 1; } }
 `;

@@ -1,8 +1,9 @@
 // The issue's "done when", as a person does it: `npm run dev` (which starts the local enclave-bridge
-// beside the Worker), sign up with `npm run dev:signup`, upload two weeks of exports with
-// `npm run upload`, and ask "what was my average resting heart rate last week?" over HTTP. The
-// answer is computed inside the simulated enclave; the test recomputes it from the generated records
-// and checks that no process of the dev server printed the question or the answer.
+// beside the Worker), sign up (with `npm run dev:signup`, or with a passkey on /portal in Chromium),
+// upload two weeks of exports with `npm run upload`, and ask "what was my average resting heart rate
+// last week?" (over HTTP, or in the portal). The answer is computed inside the simulated enclave; the
+// test recomputes it from the generated records and checks that no process of the dev server printed
+// the question or the answer.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,8 @@ import { delimiter, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoRecords } from "../../scripts/demo-data.mjs";
-import { type DevServer, startDevServer } from "./dev-server";
+import { useDevServerAndBrowser } from "./harness";
+import { closePortal, openPortal, signedInGreeting, visibleText } from "./portal-page";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -28,31 +30,40 @@ interface Answer {
   attestation: { pcr0: string; verifiedAt: string };
 }
 
+const harness = useDevServerAndBrowser();
+
+/** The resting heart rates the demo export holds in [since, until), averaged as the answer rounds it. */
+function expectedAverage(end: number, since: number, until: number): number {
+  const week = demoRecords({ days: DAYS, end })
+    .RestingHeartRate.filter((record) => record.timeEpochMillis >= since && record.timeEpochMillis < until)
+    .map((record) => record.beatsPerMinute);
+  expect(week.length).toBeGreaterThanOrEqual(6);
+  return Math.round((week.reduce((sum, value) => sum + value, 0) / week.length) * 10) / 10;
+}
+
 describe("confidential AI on npm run dev", () => {
-  let server: DevServer;
   let token = "";
   let base = "";
+  let files: string[] = [];
   const end = Date.now();
   const dataDir = mkdtempSync(join(tmpdir(), "pulse-ai-demo-"));
+  const upload = (accessToken: string) =>
+    run(NODE, ["scripts/upload.mjs", "--url", base, "--token", accessToken, ...files], { cwd: ROOT, env: ENV });
 
   beforeAll(async () => {
-    server = await startDevServer();
     // Passkeys are bound to the RP ID `localhost`, so the browser-facing origin is localhost.
-    base = server.url.replace("127.0.0.1", "localhost");
+    base = harness().server.url.replace("127.0.0.1", "localhost");
     const signup = await run(NODE, ["scripts/dev-signup.mjs", "--url", base], { cwd: ROOT, env: ENV });
     token = /export PULSE_TOKEN="([^"]+)"/.exec(signup.stdout)?.[1] ?? "";
-    const files = await run(NODE, ["scripts/demo-data.mjs", "--days", String(DAYS), "--end", String(end), "--out", dataDir], {
+    const written = await run(NODE, ["scripts/demo-data.mjs", "--days", String(DAYS), "--end", String(end), "--out", dataDir], {
       cwd: ROOT,
       env: ENV,
     });
-    await run(NODE, ["scripts/upload.mjs", "--url", base, "--token", token, ...files.stdout.trim().split("\n")], {
-      cwd: ROOT,
-      env: ENV,
-    });
+    files = written.stdout.trim().split("\n");
+    await upload(token);
   });
 
-  afterAll(async () => {
-    await server?.stop();
+  afterAll(() => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -72,11 +83,7 @@ describe("confidential AI on npm run dev", () => {
     const since = Date.parse(body.period.since);
     const until = Date.parse(body.period.until);
     expect(until - since).toBe(7 * 86_400_000);
-    const week = demoRecords({ days: DAYS, end })
-      .RestingHeartRate.filter((record) => record.timeEpochMillis >= since && record.timeEpochMillis < until)
-      .map((record) => record.beatsPerMinute);
-    expect(week.length).toBeGreaterThanOrEqual(6);
-    const expected = Math.round((week.reduce((sum, value) => sum + value, 0) / week.length) * 10) / 10;
+    const expected = expectedAverage(end, since, until);
 
     expect(body.answer).toContain(`${expected.toFixed(1)} bpm`);
     expect(body.figures).toContainEqual({ label: "average resting heart rate", value: expected, unit: "bpm" });
@@ -98,9 +105,44 @@ describe("confidential AI on npm run dev", () => {
     expect(answer).toMatch(/steps/);
     // Output reaches the pipe asynchronously; give the access-log lines a moment.
     await new Promise((done) => setTimeout(done, 500));
-    const output = server.output();
+    const output = harness().server.output();
     expect(output).toContain('"route":"/v1/ai/query"');
     expect(output).toContain('"event":"enclave.request"');
     for (const text of [QUESTION, question, answer, "resting heart rate", "steps did I"]) expect(output).not.toContain(text);
+  });
+
+  it("answers in the portal for a person signed in with a passkey in Chromium", async () => {
+    const portal = await openPortal(harness());
+    const { page, problems } = portal;
+    try {
+      const register = page.getByRole("form", { name: "Create an account" });
+      await register.getByLabel("Username").fill(`grace-${Date.now().toString(36)}`);
+      const verified = page.waitForResponse((r) => r.url().endsWith("/v1/auth/register/verify"));
+      await register.getByRole("button", { name: "Sign up with a passkey" }).click();
+      await signedInGreeting(page);
+      const { accessToken } = (await (await verified).json()) as { accessToken: string };
+      await upload(accessToken);
+
+      const form = page.getByRole("form", { name: "Ask about your data" });
+      await form.getByLabel("Question").fill(QUESTION);
+      const asked = page.waitForResponse((r) => r.url().endsWith("/v1/ai/query"));
+      await form.getByRole("button", { name: "Ask" }).click();
+      const body = (await (await asked).json()) as Answer;
+      const answer = page.getByRole("region", { name: "Answer" });
+      await answer.waitFor({ state: "visible" });
+      const expected = expectedAverage(end, Date.parse(body.period.since), Date.parse(body.period.until));
+      const shown = await visibleText(answer);
+      expect(shown).toContain(`${expected.toFixed(1)} bpm`);
+      expect(shown).toContain(`PCR0 ${body.attestation.pcr0.slice(0, 16)}`);
+      expect(shown).toContain("Data used: resting heart rate.");
+
+      // Signing out clears the answer from the page.
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.getByRole("form", { name: "Sign in" }).waitFor({ state: "visible" });
+      expect(await page.getByText(`${expected.toFixed(1)} bpm`).count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await closePortal(portal);
+    }
   });
 });

@@ -3,71 +3,12 @@
 // Windows Hello). The page must be opened on `localhost`: that is the RP ID in development, and
 // WebAuthn refuses an RP ID that is not the page's host or a registrable suffix of it.
 import { randomUUID } from "node:crypto";
-import type { BrowserContext, CDPSession, Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { useDevServerAndBrowser, watchProblems } from "./harness";
+import { useDevServerAndBrowser } from "./harness";
+import { closePortal, openPortal as openPortalOn, signedInGreeting, visibleText } from "./portal-page";
 
 const harness = useDevServerAndBrowser();
-
-interface Portal {
-  context: BrowserContext;
-  page: Page;
-  cdp: CDPSession;
-  authenticatorId: string;
-  problems: string[];
-}
-
-/** Opens /portal on localhost with a fresh virtual authenticator, recording everything that goes wrong. */
-async function openPortal(): Promise<Portal> {
-  const { server, browser } = harness();
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const problems = await watchProblems(page);
-
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-
-  const response = await page.goto(`${server.url.replace("127.0.0.1", "localhost")}/portal`);
-  expect(response?.status()).toBe(200);
-  return { context, page, cdp, authenticatorId, problems };
-}
-
-async function closePortal(portal: Portal): Promise<void> {
-  try {
-    await portal.cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId: portal.authenticatorId });
-    await portal.cdp.detach();
-  } finally {
-    await portal.context.close();
-  }
-}
-
-/** The text as laid out on screen, which is what a person reads. */
-function visibleText(locator: Locator): Promise<string> {
-  // biome-ignore lint/performance/useDomNodeTextContent: rendered text (hidden parts excluded) is the point.
-  return locator.innerText();
-}
-
-/**
- * Waits for the portal to finish a ceremony. A problem the page shows (its role="alert" box)
- * fails the test at once with the text a person would read, instead of a timeout.
- */
-async function signedInGreeting(page: Page): Promise<string> {
-  const greeting = page.getByRole("heading", { level: 2, name: /^Signed in as / });
-  const alert = page.getByRole("alert");
-  await greeting.or(alert).first().waitFor({ state: "visible" });
-  if (await alert.isVisible()) throw new Error(`the portal showed a problem: ${await visibleText(alert)}`);
-  return visibleText(greeting);
-}
+const openPortal = () => openPortalOn(harness());
 
 /** CDP reports binary fields in standard base64; the page and the API speak base64url. */
 function base64ToBase64url(value: string): string {

@@ -30,16 +30,16 @@ const api = async (method, path, { body, accessToken } = {}) => {
 };
 
 // An access token lives 15 minutes; past that, one refresh (which rotates the refresh token) and a retry.
-const authorized = async (method, path) => {
+const authorized = async (method, path, body) => {
   if (!tokens) throw new ProblemError("You are not signed in.", 401);
   try {
-    return await api(method, path, { accessToken: tokens.accessToken });
+    return await api(method, path, { body, accessToken: tokens.accessToken });
   } catch (error) {
     if (!(error instanceof ProblemError) || error.status !== 401 || !tokens || !tokens.refreshToken) throw error;
     const fresh = await api("POST", "/v1/auth/refresh", { body: { refreshToken: tokens.refreshToken } }).catch(() => null);
     if (!fresh) throw error;
     tokens = { accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
-    return api(method, path, { accessToken: tokens.accessToken });
+    return api(method, path, { body, accessToken: tokens.accessToken });
   }
 };
 
@@ -100,9 +100,28 @@ const showAccount = (me) => {
   $("greeting").focus();
 };
 
+const showAnswer = (result) => {
+  $("answer-text").textContent = result ? result.answer : "";
+  $("answer-proof").textContent = result
+    ? "Computed inside the enclave image with PCR0 " + result.attestation.pcr0.slice(0, 16) + "…, attested " +
+      new Date(result.attestation.verifiedAt).toLocaleString() + ". Data used: " +
+      (result.usedMetrics.length > 0 ? result.usedMetrics.join(", ").replace(/_/g, " ") : "none") + "."
+    : "";
+  $("answer").hidden = !result;
+};
+
+// The question goes to the API and nowhere else; the answer reaches the page through textContent.
+const ask = async () => {
+  const question = $("ask-question").value.trim();
+  showAnswer(null);
+  showAnswer(await authorized("POST", "/v1/ai/query", { question }));
+};
+
 const showSignedOut = () => {
   tokens = null;
   showRecoveryCodes([]);
+  showAnswer(null);
+  $("ask-form").reset();
   $("greeting").textContent = "";
   $("signed-in").hidden = true;
   $("signed-out").hidden = false;
@@ -159,6 +178,10 @@ const start = () => {
   $("login-form").addEventListener("submit", (event) => {
     event.preventDefault();
     run("Waiting for your passkey…", signIn);
+  });
+  $("ask-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    run("Asking the enclave…", ask);
   });
   $("sign-out").addEventListener("click", () => run("Signing out…", signOut));
   $("recovery-done").addEventListener("click", () => showRecoveryCodes([]));
