@@ -57,7 +57,7 @@ describe("/portal", () => {
     expect(script).toContain("navigator.credentials.get(");
   });
 
-  it("calls the passkey, token and account endpoints, each one an operation the API documents", async () => {
+  it("calls the passkey, token, account and AI endpoints, each one an operation the API documents", async () => {
     const script = await (await get("/portal/app.js")).text();
     const called = endpointsCalledBy(script);
     expect(called.sort()).toEqual(
@@ -69,6 +69,7 @@ describe("/portal", () => {
         "POST /v1/auth/refresh",
         "POST /v1/auth/logout",
         "GET /v1/me",
+        "POST /v1/ai/query",
       ].sort(),
     );
     const doc = await (await get("/openapi.json")).json<{ paths: Record<string, Record<string, unknown>> }>();
