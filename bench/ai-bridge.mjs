@@ -2,9 +2,9 @@
 // its parent proxy as child processes, started with the same CLI commands and pins as
 // `npm run dev` (scripts/dev.mjs), and the ENCLAVE_* bindings that point a Worker at them.
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../scripts/free-port.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BRIDGE_START_TIMEOUT_MS = 20_000;
@@ -15,17 +15,6 @@ const bridgeChildren = new Set();
 export function stopAiBridge() {
   for (const child of bridgeChildren) child.kill("SIGTERM");
   bridgeChildren.clear();
-}
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /**

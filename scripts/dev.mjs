@@ -9,10 +9,10 @@
 //  4. `wrangler dev` on PORT (default 8787) with state under PERSIST_DIR (default .wrangler/state).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDevVars, generateDevSecrets, parseDevVars } from "./dev-vars.mjs";
+import { freePort } from "./free-port.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const port = process.env.PORT ?? "8787";
@@ -62,18 +62,6 @@ function applyMigrations() {
     console.error("applying local D1 migrations failed");
     process.exit(result.status ?? 1);
   }
-}
-
-/** A TCP port free right now on loopback (the OS picks it). */
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port: free } = server.address();
-      server.close(() => resolvePort(free));
-    });
-  });
 }
 
 const children = [];

@@ -85,10 +85,11 @@ function windowOf(body: QueryBody, now: string, nowMs: number): { since: number;
       : asked.since !== null
         ? Date.parse(asked.since)
         : until - DEFAULT_WINDOW_MS;
-  if (since < 0 || since >= until)
+  if (since < 0 || since >= until) {
     throw new AppError("VALIDATION_FAILED", "The data window is empty.", {
       errors: [{ path: "since", message: "since must be before until" }],
     });
+  }
   if (until - since > MAX_WINDOW_MS) {
     throw new AppError("VALIDATION_FAILED", "The data window may span at most 732 days.", {
       errors: [{ path: "since", message: "since and until may be at most 732 days apart" }],

@@ -2,10 +2,10 @@
 // fresh local state, and stops the whole process group (dev.mjs, wrangler, workerd) afterwards.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../scripts/free-port.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 // scripts/dev.mjs refuses Node < 22.12, and wrangler's `#!/usr/bin/env node` finds node on PATH:
@@ -23,18 +23,6 @@ export interface DevServer {
 
 /** Enough for every line a test run prints; beyond it the oldest output is dropped. */
 const FULL_OUTPUT_LIMIT = 20_000_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => (port > 0 ? resolvePort(port) : reject(new Error("no free port"))));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
