@@ -1,34 +1,9 @@
-// Bench (ai): what confidential AI (DESIGN §9) adds to a question, model time excluded.
-//
-// In process, Node 24, the code the Worker and the enclave run: the Worker's HPKE seal of a
-// realistic query (a week of resting heart rate and a day of minute heart rate), the enclave's
-// open, answer and seal (EnclaveApp, its model replaced by one that answers at once), the Worker's
-// open of the answer; the enclave's attestation document (SimulatedNsm) and the Worker's
-// verifyAttestation with the development root pinned; and EnclaveClient.ask end to end with its
-// transport a direct call into the enclave, attestation cached and not. Reference: a plain JSON
-// round trip of the same query and answer, what any bridge to a model would do without sealing.
-//
-// Over HTTP: the enclave-bridge (enclave and parent proxy as child processes, started the way
-// `npm run dev` starts them) and two workerd instances serving the bench Worker with the ENCLAVE_*
-// bindings pinned to it, one caching attestations (ENCLAVE_ATTESTATION_TTL_SECONDS 300, the
-// default), one verifying a fresh one on every query (0). Each `POST /v1/ai/query` is followed by
-// the same user's `GET /v1/observations` of the same metrics and window at raw resolution, the
-// plain read it is compared with, and by the floor any authenticated request pays
-// (`GET /v1/__bench/authed`, bench/worker.ts). The built-in analyst's own compute, timed apart, is
-// the model time the figures exclude.
-import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { startBridge, stopAiBridge } from "./ai-bridge.mjs";
 import { apiClient, BenchApiError, signIn, waitForUploads } from "./api.mjs";
 import { EXPORT_START, exportFile, heartRateRecords, restingHeartRateRecords } from "./export-files.mjs";
-import { loadPulseModules } from "./pulse-modules.mjs";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const require = createRequire(import.meta.url);
+import { bundleForNode, loadPulseModules } from "./pulse-modules.mjs";
 
 const DAY_MS = 86_400_000;
 const DAYS = 7;
@@ -48,26 +23,11 @@ export { loadPinnedRoot, verifyAttestation } from "./src/ai/attestation/index.ts
 export { EnclaveClient } from "./src/ai/enclave.ts";
 `;
 
-async function loadWorkerModules() {
-  const { build } = require("esbuild");
-  const dir = mkdtempSync(join(tmpdir(), "pulse-bench-ai-"));
-  try {
-    const outfile = join(dir, "worker-ai.mjs");
-    await build({
-      stdin: { contents: WORKER_ENTRY, resolveDir: root, loader: "ts", sourcefile: "bench-ai-entry.ts" },
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["browser", "module", "main"],
-      target: "es2022",
-      outfile,
-      logLevel: "silent",
-    });
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+function loadWorkerModules() {
+  return bundleForNode(WORKER_ENTRY, {
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+  });
 }
 
 // --- Data ----------------------------------------------------------------------------------------

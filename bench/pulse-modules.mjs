@@ -24,19 +24,28 @@ export function loadPulseModules() {
   return loaded;
 }
 
-async function bundle() {
+function bundle() {
+  return bundleForNode(ENTRY);
+}
+
+/**
+ * Bundles a TypeScript entry (its imports resolved from the repository root) into a temporary
+ * module and imports it. `options` are further esbuild options, e.g. the workerd `conditions`.
+ */
+export async function bundleForNode(contents, options = {}) {
   const { build } = require("esbuild");
   const workDir = mkdtempSync(join(tmpdir(), "pulse-bench-modules-"));
   try {
     const outfile = join(workDir, "pulse.mjs");
     await build({
-      stdin: { contents: ENTRY, resolveDir: root, loader: "ts", sourcefile: "bench-entry.ts" },
+      stdin: { contents, resolveDir: root, loader: "ts", sourcefile: "bench-entry.ts" },
       bundle: true,
       format: "esm",
       platform: "neutral",
       target: "es2022",
       outfile,
       logLevel: "silent",
+      ...options,
     });
     return await import(pathToFileURL(outfile).href);
   } finally {

@@ -17,6 +17,7 @@ import {
 } from "../../enclave-bridge/src/protocol.ts";
 import { ConfigError } from "../config/config";
 import { AppError } from "../http/errors";
+import { readAtMost } from "../http/read-at-most";
 import {
   AttestationCache,
   type CachedAttestation,
@@ -38,6 +39,8 @@ export interface Attested {
   readonly attestation: VerifiedAttestation;
   readonly nonce: Uint8Array;
   readonly verifiedAt: Date;
+  /** SHA-256 of the pinned root the chain was verified to. */
+  readonly rootSha256: string;
 }
 
 export interface EnclaveAnswer {
@@ -89,7 +92,7 @@ export class EnclaveClient {
         extensions: { reason: result.reason },
       });
     }
-    return { document, attestation: result.attestation, nonce, verifiedAt };
+    return { document, attestation: result.attestation, nonce, verifiedAt, rootSha256: this.#config.ENCLAVE_ROOT_SHA256 };
   }
 
   /**
@@ -199,7 +202,11 @@ export class EnclaveClient {
       await response.body?.cancel();
       throw unavailable(`The confidential AI bridge answered ${response.status}`);
     }
-    const bytes = await readLimited(response, MAX_REPLY_BYTES);
+    if (Number(response.headers.get("content-length") ?? "0") > MAX_REPLY_BYTES) {
+      await response.body?.cancel();
+      throw enclaveFailure("BAD_MESSAGE");
+    }
+    const bytes = response.body === null ? new Uint8Array(0) : await readAtMost(response.body, MAX_REPLY_BYTES);
     if (bytes === null) throw enclaveFailure("BAD_MESSAGE");
     try {
       return decodeMessage(bytes);
@@ -210,35 +217,6 @@ export class EnclaveClient {
 }
 
 class StaleKey extends Error {}
-
-/** The body, or `null` once it passes `limit` bytes (the rest is not read). */
-async function readLimited(response: Response, limit: number): Promise<Uint8Array | null> {
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > limit || response.body === null) {
-    await response.body?.cancel();
-    return declared > limit ? null : new Uint8Array(0);
-  }
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.byteLength;
-    if (length > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}
 
 function unavailable(detail: string): AppError {
   return new AppError("SERVICE_UNAVAILABLE", detail, { headers: { "Retry-After": "30" } });

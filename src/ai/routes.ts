@@ -84,7 +84,7 @@ export function registerAiRoutes(app: App): void {
           publicKey: base64(verified.publicKey),
           nonce: base64(attested.nonce),
           certificateChain: chain.map((certificate) => certificate.subject),
-          rootSha256: getAiConfig(c.env)?.ENCLAVE_ROOT_SHA256 ?? "",
+          rootSha256: attested.rootSha256,
           validUntil: verified.validUntil.toISOString(),
           debugMode: false as const,
         },

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { AppError } from "../errors";
+import { readAtMost } from "../read-at-most";
 import type { AppEnv } from "../types";
 
 export interface BodyRule {
@@ -66,26 +67,9 @@ function tooLarge(maxBytes: number): AppError {
 }
 
 async function readBounded(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let seen = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    seen += value.byteLength;
-    if (seen > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(seen);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  const bytes = await readAtMost(body, maxBytes);
+  if (bytes === null) throw tooLarge(maxBytes);
+  return bytes;
 }
 
 /** Passes bytes through until the limit, then errors the stream with a 413. */
