@@ -13,7 +13,7 @@ import { createApp } from "../src/app";
 import { requireAuth } from "../src/auth/middleware";
 import { prepareSession } from "../src/auth/sessions";
 import { getDb } from "../src/db/client";
-import { createUser } from "../src/db/users";
+import { createUser } from "../src/users/users";
 import production from "../src/index";
 
 export { HealthStore, OAuthState, RateLimiter } from "../src/index";

@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { type ChainVerification, chainAuditEvent, GENESIS_ANCHOR, verifyChain } from "../src/audit/chain";
-import { type AuditEvent, auditActionSchema, type ChainedAuditEvent } from "../src/audit/event";
-import { AUDIT_RESULTS } from "../src/audit/vocabulary";
+import { AUDIT_RESULTS, type AuditEvent, auditActionSchema, type ChainedAuditEvent } from "../src/audit/event";
+import { outcomeOf, type RpcOutcome } from "../src/errors/rpc";
 import {
   type AnalysisDataset,
   type AnalysisQuery,
@@ -95,156 +95,189 @@ export class HealthStore extends DurableObject<Env> {
    * Stores observations, sleep sessions and workouts idempotently, all in one transaction with one
    * `observations.write` event. An empty batch writes nothing and records nothing.
    */
-  async ingestBatch(batch: IngestBatchInput, audit: StoreAuditContext): Promise<BatchIngestResult> {
-    const parsed = parseIngestBatch(batch);
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    return this.#ingest(parsed, context);
+  async ingestBatch(batch: IngestBatchInput, audit: StoreAuditContext): Promise<RpcOutcome<BatchIngestResult>> {
+    return outcomeOf(async () => {
+      const parsed = parseIngestBatch(batch);
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#ingest(parsed, context);
+    });
   }
 
   /** Observations only: `ingestBatch({ observations })`, refusing an empty batch. */
-  async ingest(batch: ObservationInput[], audit: StoreAuditContext): Promise<IngestResult> {
-    const fast = fastParseAll(batch, MAX_INGEST_BATCH, fastParseObservation);
-    const observations = fast !== null && fast.length > 0 ? fast : parseArgument(ingestBatchSchema, batch, "batch");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    return (await this.#ingest({ observations, sleepSessions: [], workouts: [] }, context)).observations;
+  async ingest(batch: ObservationInput[], audit: StoreAuditContext): Promise<RpcOutcome<IngestResult>> {
+    return outcomeOf(async () => {
+      const fast = fastParseAll(batch, MAX_INGEST_BATCH, fastParseObservation);
+      const observations = fast !== null && fast.length > 0 ? fast : parseArgument(ingestBatchSchema, batch, "batch");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return (await this.#ingest({ observations, sleepSessions: [], workouts: [] }, context)).observations;
+    });
   }
 
   /**
    * Observations of [since, until): raw, one page at a time, or as hour or day buckets in the
    * given zone. Records `observations.read` with the metrics read.
    */
-  async queryObservations(query: ObservationQuery, audit: StoreAuditContext): Promise<ObservationPage> {
-    const parsed = parseArgument(observationQuerySchema, query, "query");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    const metrics = parsed.metrics ?? (parsed.metric === undefined ? undefined : [parsed.metric]);
-    const resource = metrics === undefined ? "observations" : `observations:${[...new Set(metrics)].join(",")}`.slice(0, 200);
-    return this.#audited(context, { action: "observations.read", resource, result: "success" }, (): ObservationPage => {
-      const sql = this.ctx.storage.sql;
-      const { resolution, since, until } = parsed;
-      if (resolution === "raw") return { resolution, ...queryRawObservations(sql, parsed) };
-      // The schema requires both, and metrics, for bucketed reads.
-      if (since === undefined || until === undefined || metrics === undefined)
-        throw new Error("unreachable: unbounded bucket query");
-      return { resolution, ...queryBuckets(sql, { ...parsed, resolution, since, until }, [...new Set(metrics)]) };
+  async queryObservations(query: ObservationQuery, audit: StoreAuditContext): Promise<RpcOutcome<ObservationPage>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(observationQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const metrics = parsed.metrics ?? (parsed.metric === undefined ? undefined : [parsed.metric]);
+      const resource = metrics === undefined ? "observations" : `observations:${[...new Set(metrics)].join(",")}`.slice(0, 200);
+      return this.#audited(context, { action: "observations.read", resource, result: "success" }, (): ObservationPage => {
+        const sql = this.ctx.storage.sql;
+        const { resolution, since, until } = parsed;
+        if (resolution === "raw") return { resolution, ...queryRawObservations(sql, parsed) };
+        // The schema requires both, and metrics, for bucketed reads.
+        if (since === undefined || until === undefined || metrics === undefined)
+          throw new Error("unreachable: unbounded bucket query");
+        return { resolution, ...queryBuckets(sql, { ...parsed, resolution, since, until }, [...new Set(metrics)]) };
+      });
     });
   }
 
   /** The most recent observation of each metric that has one; records `observations.read`. */
-  async latest(metrics: string[], audit: StoreAuditContext): Promise<Observation[]> {
-    const parsed = parseArgument(latestMetricsSchema, metrics, "metrics");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    const resource = `observations:${[...new Set(parsed)].join(",")}`.slice(0, 200);
-    return this.#audited(context, { action: "observations.read", resource, result: "success" }, () =>
-      latestObservations(this.ctx.storage.sql, parsed),
-    );
+  async latest(metrics: string[], audit: StoreAuditContext): Promise<RpcOutcome<Observation[]>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(latestMetricsSchema, metrics, "metrics");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const resource = `observations:${[...new Set(parsed)].join(",")}`.slice(0, 200);
+      return this.#audited(context, { action: "observations.read", resource, result: "success" }, () =>
+        latestObservations(this.ctx.storage.sql, parsed),
+      );
+    });
   }
 
   /**
    * The data a confidential-AI question needs, and nothing else: the named metrics (and sleep, if
    * asked) within [since, until), as compact columns. Records `ai.query` with the categories read.
    */
-  async analysisDataset(query: AnalysisQuery, audit: StoreAuditContext): Promise<AnalysisDataset> {
-    const parsed = parseArgument(analysisQuerySchema, query, "query");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    const resource = analysisResource(parsed);
-    return this.#audited(context, { action: "ai.query", resource, result: "success" }, () =>
-      readAnalysisDataset(this.ctx.storage.sql, parsed),
-    );
+  async analysisDataset(query: AnalysisQuery, audit: StoreAuditContext): Promise<RpcOutcome<AnalysisDataset>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(analysisQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const resource = analysisResource(parsed);
+      return this.#audited(context, { action: "ai.query", resource, result: "success" }, () =>
+        readAnalysisDataset(this.ctx.storage.sql, parsed),
+      );
+    });
   }
 
   /** Sleep sessions overlapping [since, until) with stages and totals; records `sleep.read`. */
-  async listSleep(query: SessionListQuery, audit: StoreAuditContext): Promise<Page<SleepSession>> {
-    const parsed = parseArgument(sessionListQuerySchema, query, "query");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    return this.#audited(context, { action: "sleep.read", resource: "sleep", result: "success" }, () =>
-      listSleepSessions(this.ctx.storage.sql, parsed),
-    );
+  async listSleep(query: SessionListQuery, audit: StoreAuditContext): Promise<RpcOutcome<Page<SleepSession>>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(sessionListQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, { action: "sleep.read", resource: "sleep", result: "success" }, () =>
+        listSleepSessions(this.ctx.storage.sql, parsed),
+      );
+    });
   }
 
   /** Workouts overlapping [since, until); records `workouts.read`. */
-  async listWorkouts(query: SessionListQuery, audit: StoreAuditContext): Promise<Page<Workout>> {
-    const parsed = parseArgument(sessionListQuerySchema, query, "query");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    return this.#audited(context, { action: "workouts.read", resource: "workouts", result: "success" }, () =>
-      listWorkouts(this.ctx.storage.sql, parsed),
-    );
+  async listWorkouts(query: SessionListQuery, audit: StoreAuditContext): Promise<RpcOutcome<Page<Workout>>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(sessionListQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, { action: "workouts.read", resource: "workouts", result: "success" }, () =>
+        listWorkouts(this.ctx.storage.sql, parsed),
+      );
+    });
   }
 
   /** One local day's summary (./health-store/summary.ts); records `summary.read`. */
-  async dailySummary(query: DailySummaryQuery, audit: StoreAuditContext): Promise<DailySummary> {
-    const parsed = parseArgument(dailySummaryQuerySchema, query, "query");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    return this.#audited(context, { action: "summary.read", resource: `summary:${parsed.date}`, result: "success" }, () =>
-      dailySummary(this.ctx.storage.sql, parsed),
-    );
+  async dailySummary(query: DailySummaryQuery, audit: StoreAuditContext): Promise<RpcOutcome<DailySummary>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(dailySummaryQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, { action: "summary.read", resource: `summary:${parsed.date}`, result: "success" }, () =>
+        dailySummary(this.ctx.storage.sql, parsed),
+      );
+    });
   }
 
   /** Stores a client-encrypted vault blob under the client's id, replacing any; records `vault.write`. */
-  async putVaultBlob(blob: VaultPut, audit: StoreAuditContext): Promise<{ created: boolean; blob: VaultBlobSummary }> {
-    const parsed = parseArgument(vaultPutSchema, blob, "blob");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    const now = Date.now();
-    return this.#audited(context, { action: "vault.write", resource: `vault:${parsed.id}`, result: "success" }, () =>
-      putVaultBlob(this.ctx.storage.sql, parsed, now),
-    );
+  async putVaultBlob(
+    blob: VaultPut,
+    audit: StoreAuditContext,
+  ): Promise<RpcOutcome<{ created: boolean; blob: VaultBlobSummary }>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(vaultPutSchema, blob, "blob");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const now = Date.now();
+      return this.#audited(context, { action: "vault.write", resource: `vault:${parsed.id}`, result: "success" }, () =>
+        putVaultBlob(this.ctx.storage.sql, parsed, now),
+      );
+    });
   }
 
   /** One vault blob as stored; `NOT_FOUND` (and no event) when there is none. Records `vault.read`. */
-  async getVaultBlob(id: string, audit: StoreAuditContext): Promise<StoredVaultBlob> {
-    const parsed = parseArgument(vaultIdSchema, id, "id");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    return this.#audited(context, { action: "vault.read", resource: `vault:${parsed}`, result: "success" }, () =>
-      getVaultBlob(this.ctx.storage.sql, parsed),
-    );
+  async getVaultBlob(id: string, audit: StoreAuditContext): Promise<RpcOutcome<StoredVaultBlob>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(vaultIdSchema, id, "id");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, { action: "vault.read", resource: `vault:${parsed}`, result: "success" }, () =>
+        getVaultBlob(this.ctx.storage.sql, parsed),
+      );
+    });
   }
 
   /** Deletes one vault blob; `NOT_FOUND` (and no event) when there is none. Records `vault.delete`. */
-  async deleteVaultBlob(id: string, audit: StoreAuditContext): Promise<void> {
-    const parsed = parseArgument(vaultIdSchema, id, "id");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    return this.#audited(context, { action: "vault.delete", resource: `vault:${parsed}`, result: "success" }, () =>
-      deleteVaultBlob(this.ctx.storage.sql, parsed),
-    );
+  async deleteVaultBlob(id: string, audit: StoreAuditContext): Promise<RpcOutcome<void>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(vaultIdSchema, id, "id");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, { action: "vault.delete", resource: `vault:${parsed}`, result: "success" }, () =>
+        deleteVaultBlob(this.ctx.storage.sql, parsed),
+      );
+    });
   }
 
   /** The vault's ids with version, size and last update (never the blobs), by id; records `vault.read`. */
-  async listVaultBlobs(query: VaultListQuery, audit: StoreAuditContext): Promise<Page<VaultBlobSummary>> {
-    const parsed = parseArgument(vaultListQuerySchema, query, "query");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    return this.#audited(context, { action: "vault.read", resource: "vault", result: "success" }, () =>
-      listVaultBlobs(this.ctx.storage.sql, parsed),
-    );
+  async listVaultBlobs(query: VaultListQuery, audit: StoreAuditContext): Promise<RpcOutcome<Page<VaultBlobSummary>>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(vaultListQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, { action: "vault.read", resource: "vault", result: "success" }, () =>
+        listVaultBlobs(this.ctx.storage.sql, parsed),
+      );
+    });
   }
 
   /** Records an event with no data access of its own, e.g. a grantee's read that was `denied`. */
-  async appendAuditEvent(event: AuditedAction, audit: StoreAuditContext): Promise<ChainedAuditEvent> {
-    const parsed = parseArgument(auditedActionSchema, event, "event");
-    const context = parseArgument(storeAuditContextSchema, audit, "audit");
-    return this.#audited(context, parsed, (recorded) => recorded);
+  async appendAuditEvent(event: AuditedAction, audit: StoreAuditContext): Promise<RpcOutcome<ChainedAuditEvent>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(auditedActionSchema, event, "event");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, parsed, (recorded) => recorded);
+    });
   }
 
   /** Every recorded access, newest first (what `GET /v1/me/access-log` shows). */
-  async accessLog(query: AccessLogQuery = {}): Promise<Page<ChainedAuditEvent>> {
-    const parsed = parseArgument(accessLogQuerySchema, query, "query");
-    return this.#serially(async () => {
-      this.#ensureSchema();
-      return listAccessLog(this.ctx.storage.sql, parsed);
+  async accessLog(query: AccessLogQuery = {}): Promise<RpcOutcome<Page<ChainedAuditEvent>>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(accessLogQuerySchema, query, "query");
+      return this.#serially(async () => {
+        this.#ensureSchema();
+        return listAccessLog(this.ctx.storage.sql, parsed);
+      });
     });
   }
 
   /** Recomputes the whole chain from genesis and reports the first event that does not verify. */
-  async verifyAudit(): Promise<ChainVerification> {
-    return this.#serially(async () => {
-      this.#ensureSchema();
-      let head = GENESIS_ANCHOR;
-      let count = 0;
-      for (;;) {
-        const page = listAuditEventsInOrder(this.ctx.storage.sql, { afterSeq: head.seq, limit: VERIFY_PAGE_SIZE });
-        const result = await verifyChain(page, head);
-        count += result.count;
-        if (!result.ok || page.length < VERIFY_PAGE_SIZE) return { ...result, count };
-        head = result.head;
-      }
+  async verifyAudit(): Promise<RpcOutcome<ChainVerification>> {
+    return outcomeOf(async () => {
+      return this.#serially(async () => {
+        this.#ensureSchema();
+        let head = GENESIS_ANCHOR;
+        let count = 0;
+        for (;;) {
+          const page = listAuditEventsInOrder(this.ctx.storage.sql, { afterSeq: head.seq, limit: VERIFY_PAGE_SIZE });
+          const result = await verifyChain(page, head);
+          count += result.count;
+          if (!result.ok || page.length < VERIFY_PAGE_SIZE) return { ...result, count };
+          head = result.head;
+        }
+      });
     });
   }
 
@@ -252,10 +285,12 @@ export class HealthStore extends DurableObject<Env> {
    * Erases everything this store holds, its audit chain included (DESIGN §8: deleting a user is
    * deleting their HealthStore's storage). The caller records the deletion in the D1 chain.
    */
-  async deleteAll(): Promise<void> {
-    return this.#serially(async () => {
-      await this.ctx.storage.deleteAll();
-      this.#migrated = false;
+  async deleteAll(): Promise<RpcOutcome<void>> {
+    return outcomeOf(async () => {
+      return this.#serially(async () => {
+        await this.ctx.storage.deleteAll();
+        this.#migrated = false;
+      });
     });
   }
 

@@ -1,4 +1,4 @@
-import { AppError } from "../../src/http/errors";
+import { DomainError } from "../../src/errors/domain-error";
 
 /**
  * Opaque page cursors: base64url of a JSON array of integers (the sort key of the last item).
@@ -17,7 +17,7 @@ export function decodeCursor(cursor: string, length: number): number[] {
   } catch {
     // Falls through to the same answer as a well-formed but wrong cursor.
   }
-  throw new AppError("BAD_REQUEST", "The cursor is not valid for this list.", {
+  throw new DomainError("BAD_REQUEST", "The cursor is not valid for this list.", {
     errors: [{ path: "cursor", message: "invalid cursor" }],
   });
 }

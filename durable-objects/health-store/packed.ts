@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError } from "../../src/http/errors";
+import { DomainError } from "../../src/errors/domain-error";
 import { MAX_INGEST_BATCH, type ObservationInput } from "./schema";
 
 /**
@@ -101,7 +101,7 @@ export function unpackObservations(input: unknown): ObservationInput[] {
   const parsed = packedSchema.safeParse(input);
   const n = parsed.success ? parsed.data.start.length : 0;
   if (!parsed.success || n > MAX_INGEST_BATCH || !columnsFit(parsed.data, n)) {
-    throw new AppError("VALIDATION_FAILED", "Invalid batch.", {
+    throw new DomainError("VALIDATION_FAILED", "Invalid batch.", {
       errors: [{ path: "batch.observations", message: "not an observation list or a well-formed packed batch" }],
     });
   }

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { AppError, fieldErrors } from "../../src/http/errors";
+import { DomainError, fieldErrors } from "../../src/errors/domain-error";
 
 /** Parses one RPC argument; every issue is reported with its path under the argument's name. */
 export function parseArgument<S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> {
@@ -9,5 +9,5 @@ export function parseArgument<S extends z.ZodType>(schema: S, value: unknown, na
     ...issue,
     path: issue.path === "(root)" ? name : `${name}.${issue.path}`,
   }));
-  throw new AppError("VALIDATION_FAILED", `Invalid ${name}.`, { errors });
+  throw new DomainError("VALIDATION_FAILED", `Invalid ${name}.`, { errors });
 }

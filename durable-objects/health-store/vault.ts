@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError } from "../../src/http/errors";
+import { DomainError } from "../../src/errors/domain-error";
 import type { Page } from "./schema";
 
 /**
@@ -101,15 +101,15 @@ function decodeVaultCursor(cursor: string): string {
   } catch {
     // Falls through to the same answer as a well-formed but wrong cursor.
   }
-  throw new AppError("BAD_REQUEST", "The cursor is not valid for this list.", {
+  throw new DomainError("BAD_REQUEST", "The cursor is not valid for this list.", {
     errors: [{ path: "cursor", message: "invalid cursor" }],
   });
 }
 
-function notFound(): AppError {
-  return new AppError("NOT_FOUND", "No vault blob with this id.");
+function notFound(): DomainError {
+  return new DomainError("NOT_FOUND", "No vault blob with this id.");
 }
 
-function tooLarge(): AppError {
-  return new AppError("PAYLOAD_TOO_LARGE", `A vault blob may be at most ${MAX_VAULT_BLOB_BYTES} bytes.`);
+function tooLarge(): DomainError {
+  return new DomainError("PAYLOAD_TOO_LARGE", `A vault blob may be at most ${MAX_VAULT_BLOB_BYTES} bytes.`);
 }

@@ -16,7 +16,7 @@ import { type PublicUser, publicUser } from "../auth/sessions";
 import type { Db } from "../db/client";
 import { isConstraintViolation } from "../db/errors";
 import { type UserRole, type UserRow, users } from "../db/schema";
-import { AppError } from "../http/errors";
+import { DomainError } from "../errors/domain-error";
 
 export async function changeUserRole(
   ctx: { db: Db },
@@ -26,7 +26,7 @@ export async function changeUserRole(
 ): Promise<PublicUser> {
   const live = and(eq(users.id, userId), isNull(users.deletedAt));
   const [user] = await ctx.db.select().from(users).where(live).limit(1);
-  if (!user) throw new AppError("NOT_FOUND", "No such user.");
+  if (!user) throw new DomainError("NOT_FOUND", "No such user.");
   if (user.role === change.role) return publicUser(user);
 
   const guardedRole = sql`CASE WHEN ${users.role} = 'admin' AND (
@@ -40,11 +40,11 @@ export async function changeUserRole(
       [ctx.db.update(users).set({ role: guardedRole, updatedAt: new Date() }).where(live).returning()],
     );
     const [updated] = (results[0] ?? []) as UserRow[];
-    if (!updated) throw new AppError("NOT_FOUND", "No such user.");
+    if (!updated) throw new DomainError("NOT_FOUND", "No such user.");
     return publicUser(updated);
   } catch (error) {
     if (isConstraintViolation(error, /users\.role\b/)) {
-      throw new AppError("CONFLICT", "This is the last admin; make another user admin first.", { cause: error });
+      throw new DomainError("CONFLICT", "This is the last admin; make another user admin first.", { cause: error });
     }
     throw error;
   }

@@ -16,7 +16,7 @@ import {
   sealQuery,
 } from "../../enclave-bridge/src/protocol.ts";
 import { ConfigError } from "../config/config";
-import { AppError } from "../http/errors";
+import { DomainError } from "../errors/domain-error";
 import { readAtMost } from "../http/read-at-most";
 import {
   AttestationCache,
@@ -88,7 +88,7 @@ export class EnclaveClient {
       now: verifiedAt,
     });
     if (!result.ok) {
-      throw new AppError("ATTESTATION_FAILED", `The enclave's attestation was refused: ${result.detail}`, {
+      throw new DomainError("ATTESTATION_FAILED", `The enclave's attestation was refused: ${result.detail}`, {
         extensions: { reason: result.reason },
       });
     }
@@ -129,7 +129,7 @@ export class EnclaveClient {
     } catch (error) {
       if (error instanceof ProtocolError) {
         this.#forget();
-        throw new AppError("ATTESTATION_FAILED", "The attested enclave key is not an HPKE X25519 public key", {
+        throw new DomainError("ATTESTATION_FAILED", "The attested enclave key is not an HPKE X25519 public key", {
           extensions: { reason: "BAD_KEY" },
         });
       }
@@ -218,12 +218,12 @@ export class EnclaveClient {
 
 class StaleKey extends Error {}
 
-function unavailable(detail: string): AppError {
-  return new AppError("SERVICE_UNAVAILABLE", detail, { headers: { "Retry-After": "30" } });
+function unavailable(detail: string): DomainError {
+  return new DomainError("SERVICE_UNAVAILABLE", detail, { retryAfterSeconds: 30 });
 }
 
-function enclaveFailure(code: EnclaveErrorCode): AppError {
+function enclaveFailure(code: EnclaveErrorCode): DomainError {
   if (code === "BUSY")
-    return new AppError("SERVICE_UNAVAILABLE", "The confidential AI enclave is busy", { headers: { "Retry-After": "5" } });
-  return new AppError("ENCLAVE_FAILED", "The confidential AI enclave could not answer", { extensions: { reason: code } });
+    return new DomainError("SERVICE_UNAVAILABLE", "The confidential AI enclave is busy", { retryAfterSeconds: 5 });
+  return new DomainError("ENCLAVE_FAILED", "The confidential AI enclave could not answer", { extensions: { reason: code } });
 }

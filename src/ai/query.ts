@@ -6,10 +6,10 @@
  */
 
 import type { HealthStore } from "../../durable-objects/health-store";
-import { healthStoreFor, rethrowStoreError } from "../../durable-objects/health-store/client";
+import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { type AnalystMetric, METRIC_WORDS, metricsNeeded, periodOf, SLEEP } from "../../enclave-bridge/src/analyst/index.ts";
 import type { AuditContext } from "../audit/event";
-import { AppError } from "../http/errors";
+import { DomainError } from "../errors/domain-error";
 import type { MetricCode } from "../observations/metrics";
 import type { EnclaveClient } from "./enclave";
 import type { QueryBody } from "./schema";
@@ -45,18 +45,16 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
 
   const session = await ctx.enclave.session();
   const store = healthStoreFor(ctx.stores, ctx.userId);
-  const dataset = await store
-    .analysisDataset(
-      {
-        metrics,
-        sleep: needed.includes(SLEEP),
-        since: window.since,
-        until: window.until,
-        maxPointsPerMetric: pointsPerMetric(metrics.length),
-      },
-      { ...ctx.audit, subject: ctx.userId },
-    )
-    .catch(rethrowStoreError);
+  const dataset = await store.analysisDataset(
+    {
+      metrics,
+      sleep: needed.includes(SLEEP),
+      since: window.since,
+      until: window.until,
+      maxPointsPerMetric: pointsPerMetric(metrics.length),
+    },
+    { ...ctx.audit, subject: ctx.userId },
+  );
   const answer = await ctx.enclave.ask({ question: body.question, now, data: dataset }, session);
   return {
     answer: answer.answer,
@@ -86,12 +84,12 @@ function windowOf(body: QueryBody, now: string, nowMs: number): { since: number;
         ? Date.parse(asked.since)
         : until - DEFAULT_WINDOW_MS;
   if (since < 0 || since >= until) {
-    throw new AppError("VALIDATION_FAILED", "The data window is empty.", {
+    throw new DomainError("VALIDATION_FAILED", "The data window is empty.", {
       errors: [{ path: "since", message: "since must be before until" }],
     });
   }
   if (until - since > MAX_WINDOW_MS) {
-    throw new AppError("VALIDATION_FAILED", "The data window may span at most 732 days.", {
+    throw new DomainError("VALIDATION_FAILED", "The data window may span at most 732 days.", {
       errors: [{ path: "since", message: "since and until may be at most 732 days apart" }],
     });
   }

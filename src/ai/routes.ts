@@ -2,8 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HPKE_SUITE } from "../../enclave-bridge/src/protocol.ts";
 import { authOf, requireAuth } from "../auth/middleware";
+import { DomainError } from "../errors/domain-error";
 import { auditContext } from "../http/audit-context";
-import { AppError } from "../http/errors";
 import { problemResponses } from "../http/openapi";
 import type { App, AppEnv } from "../http/types";
 import { rateLimit } from "../rate-limit/middleware";
@@ -60,7 +60,7 @@ const query = createRoute({
 function enclaveFor(c: Context<AppEnv>): EnclaveClient {
   const config = getAiConfig(c.env);
   if (config === null) {
-    throw new AppError("SERVICE_UNAVAILABLE", "Confidential AI is not configured on this deployment (ENCLAVE_BRIDGE_URL).");
+    throw new DomainError("SERVICE_UNAVAILABLE", "Confidential AI is not configured on this deployment (ENCLAVE_BRIDGE_URL).");
   }
   return new EnclaveClient(config);
 }

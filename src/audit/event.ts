@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { ACTOR_ROLES, type ActorRole, type AuditResult } from "./vocabulary";
+import { ACTOR_ROLES, type ActorRole, type AuditResult } from "../db/schema/audit-vocabulary";
 
 /**
  * The one audit event model (DESIGN §8), used by the D1 security chain and by every user's
  * HealthStore chain. Field names are part of the hash input (src/audit/canonical.ts), so renaming
  * one breaks verification of every stored chain: add fields only with a new chain format version.
  */
-export { ACTOR_ROLES, type ActorRole, AUDIT_RESULTS, type AuditResult } from "./vocabulary";
+export { ACTOR_ROLES, type ActorRole, AUDIT_RESULTS, type AuditResult } from "../db/schema/audit-vocabulary";
 
 /** `{entity}.{verb}`, e.g. `user.create`, `observations.read`, `session.revoke_all`. */
 export const auditActionSchema = z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, "action must be {entity}.{verb}");

@@ -3,7 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { isConstraintViolation } from "../db/errors";
 import { securityEvents } from "../db/schema";
-import { AppError } from "../http/errors";
+import { DomainError } from "../errors/domain-error";
 import { type ChainAnchor, chainAuditEvent, GENESIS_ANCHOR } from "./chain";
 import type { AuditDraft, ChainedAuditEvent } from "./event";
 
@@ -40,7 +40,7 @@ export async function appendSecurityEvent(
     } catch (error) {
       if (!isSeqConflict(error)) throw error;
       if (attempt >= MAX_ATTEMPTS) {
-        throw new AppError("SERVICE_UNAVAILABLE", "The audit log is busy; try again.", { cause: error });
+        throw new DomainError("SERVICE_UNAVAILABLE", "The audit log is busy; try again.", { cause: error });
       }
       await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt));
     }

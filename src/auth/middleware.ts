@@ -12,7 +12,8 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { getDb } from "../db/client";
 import { sessions, type UserRole, users } from "../db/schema";
-import { AppError } from "../http/errors";
+import { DomainError } from "../errors/domain-error";
+import { HttpError } from "../http/errors";
 import type { AppEnv, AuthContext } from "../http/types";
 import { verifyAccessToken } from "./access-token";
 import { authenticateDevice } from "./devices/authenticate";
@@ -28,8 +29,8 @@ export interface RequireAuthOptions {
   roles?: readonly UserRole[];
 }
 
-function unauthenticated(detail: string, scheme = "Bearer"): AppError {
-  return new AppError("UNAUTHENTICATED", detail, {
+function unauthenticated(detail: string, scheme = "Bearer"): DomainError {
+  return new HttpError("UNAUTHENTICATED", detail, {
     headers: { "WWW-Authenticate": `${scheme} realm="pulse", error="invalid_token"` },
   });
 }
@@ -39,10 +40,10 @@ export function requireAuth(options: RequireAuthOptions = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const auth = await authenticate(c);
     if (!accepted.some((scope) => auth.scopes.includes(scope))) {
-      throw new AppError("FORBIDDEN", `This credential does not have the ${accepted.join(" or ")} scope.`);
+      throw new DomainError("FORBIDDEN", `This credential does not have the ${accepted.join(" or ")} scope.`);
     }
     if (options.roles && !options.roles.includes(auth.role)) {
-      throw new AppError("FORBIDDEN", "Your role does not allow this.");
+      throw new DomainError("FORBIDDEN", "Your role does not allow this.");
     }
     c.set("auth", auth);
     c.set("userId", auth.userId);
@@ -89,6 +90,6 @@ async function authenticateSession(c: Context<AppEnv>, token: string): Promise<A
 /** The authenticated caller; only valid behind `requireAuth()`. */
 export function authOf(c: Context<AppEnv>): AuthContext {
   const auth = c.get("auth");
-  if (!auth) throw new AppError("UNAUTHENTICATED", "Sign in first.");
+  if (!auth) throw new DomainError("UNAUTHENTICATED", "Sign in first.");
   return auth;
 }

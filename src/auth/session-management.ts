@@ -4,7 +4,7 @@ import type { AuditContext } from "../audit/event";
 import { appendSecurityEvent } from "../audit/security-events";
 import type { Db } from "../db/client";
 import { sessions } from "../db/schema";
-import { AppError } from "../http/errors";
+import { DomainError } from "../errors/domain-error";
 import { sessionEndReason } from "./sessions";
 
 export interface SessionView {
@@ -57,7 +57,7 @@ export async function listSessions(
 export async function revokeSession(db: Db, userId: string, sessionId: string, audit: AuditContext): Promise<void> {
   const mine = and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt));
   const [found] = await db.select({ id: sessions.id }).from(sessions).where(mine).limit(1);
-  if (!found) throw new AppError("NOT_FOUND", "No such session.");
+  if (!found) throw new DomainError("NOT_FOUND", "No such session.");
   await appendSecurityEvent(
     db,
     { ...audit, action: "session.revoke", resource: `session:${sessionId}`, subject: userId, result: "success" },

@@ -12,7 +12,7 @@ import type { Config } from "../config/config";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { refreshTokens, type SessionKind, sessions, type UserRow, users } from "../db/schema";
-import { AppError } from "../http/errors";
+import { DomainError } from "../errors/domain-error";
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "./access-token";
 import { formatOpaqueToken, parseOpaqueToken, randomSecret, secretMatches, sha256Hex } from "./secrets";
 
@@ -116,7 +116,8 @@ export function sessionEndReason(session: SessionRow, now: Date): string | undef
   return undefined;
 }
 
-const invalidRefresh = () => new AppError("UNAUTHENTICATED", "The refresh token is invalid, expired or revoked; sign in again.");
+const invalidRefresh = () =>
+  new DomainError("UNAUTHENTICATED", "The refresh token is invalid, expired or revoked; sign in again.");
 
 /** Rotates a refresh token: a new access and refresh token, or 401 (and, on reuse, a revoked session). */
 export async function refreshSession(

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { AppError } from "../http/errors";
+import { HttpError } from "../http/errors";
 import { problemResponses } from "../http/openapi";
 import type { App } from "../http/types";
 import { checkHealth } from "./health";
@@ -35,7 +35,7 @@ export function registerHealthRoutes(app: App): void {
     const failing = Object.entries(report.checks)
       .filter(([, check]) => check.status === "fail")
       .map(([name]) => name);
-    throw new AppError("SERVICE_UNAVAILABLE", `Failing checks: ${failing.join(", ")}.`, {
+    throw new HttpError("SERVICE_UNAVAILABLE", `Failing checks: ${failing.join(", ")}.`, {
       extensions: { checks: report.checks },
       headers: { "Retry-After": "30" },
     });

@@ -2,8 +2,9 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
 import { ConfigError } from "../config/config";
-import { AppError, type ErrorCode, problemResponse, reviveAppError } from "./errors";
-import { errorName, log } from "./log";
+import { DomainError, type ErrorCode } from "../errors/domain-error";
+import { errorName, log } from "../observability/log";
+import { HttpError, problemResponse } from "./errors";
 import type { App, AppEnv } from "./types";
 
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -24,29 +25,27 @@ function requestIdOf(c: Context<AppEnv>): string {
   return c.get("requestId") ?? crypto.randomUUID();
 }
 
-/** Maps anything thrown to a problem document; unexpected errors become a bare 500. */
-export function toAppError(thrown: unknown, c: Context<AppEnv>): AppError {
-  // Errors from Durable Object RPC arrive without their class.
-  const error = reviveAppError(thrown);
-  if (error instanceof AppError) return error;
+/** Maps anything thrown to a domain error; unexpected errors become a bare 500. */
+function toDomainError(error: unknown, c: Context<AppEnv>): DomainError {
+  if (error instanceof DomainError) return error;
   if (error instanceof HTTPException) {
     // Hono's JSON validator throws a 400 HTTPException for unparsable bodies.
     if (error.status === 400 && /json/i.test(error.message))
-      return new AppError("MALFORMED_JSON", "The request body is not valid JSON.");
+      return new DomainError("MALFORMED_JSON", "The request body is not valid JSON.");
     const code = HTTP_EXCEPTION_CODES[error.status];
-    if (code) return new AppError(code, error.message || undefined);
+    if (code) return new DomainError(code, error.message || undefined);
   }
   if (error instanceof ConfigError) {
     // Operators need the setting names; callers get nothing internal.
     log("error", "configuration invalid", { requestId: requestIdOf(c), settings: error.settings, detail: error.message });
-    return new AppError("INTERNAL", "The server is misconfigured.");
+    return new DomainError("INTERNAL", "The server is misconfigured.");
   }
   log("error", "unhandled error", { requestId: requestIdOf(c), route: c.req.routePath, error: errorName(error) });
-  return new AppError("INTERNAL", "An unexpected error occurred.");
+  return new DomainError("INTERNAL", "An unexpected error occurred.");
 }
 
 export function onError(error: unknown, c: Context<AppEnv>): Response {
-  return problemResponse(toAppError(error, c), instanceOf(c), requestIdOf(c));
+  return problemResponse(toDomainError(error, c), instanceOf(c), requestIdOf(c));
 }
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -71,13 +70,13 @@ export function notFoundHandler(app: App) {
     });
     if (allowed.length > 0 && !allowed.includes(c.req.method as (typeof METHODS)[number])) {
       const allow = [...allowed, "OPTIONS"].join(", ");
-      const error = new AppError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here; allowed: ${allow}.`, {
+      const error = new HttpError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here; allowed: ${allow}.`, {
         headers: { Allow: allow },
       });
       return problemResponse(error, instanceOf(c), requestIdOf(c));
     }
     return problemResponse(
-      new AppError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`),
+      new DomainError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`),
       instanceOf(c),
       requestIdOf(c),
     );

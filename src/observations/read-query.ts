@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError, type FieldError } from "../http/errors";
+import { DomainError, type FieldError } from "../errors/domain-error";
 import { isMetricCode, type MetricCode } from "./metrics";
 import { parseTimeZone, startOfLocalDate, type TimeZone } from "./time-zone";
 
@@ -72,6 +72,6 @@ function parseInstant(value: string, zone: TimeZone, path: string, errors: Field
   return 0;
 }
 
-function invalid(errors: FieldError[]): AppError {
-  return new AppError("VALIDATION_FAILED", "The query is not valid.", { errors });
+function invalid(errors: FieldError[]): DomainError {
+  return new DomainError("VALIDATION_FAILED", "The query is not valid.", { errors });
 }

@@ -1,6 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import type { HealthStore } from "../../durable-objects/health-store";
-import { healthStoreFor, rethrowStoreError } from "../../durable-objects/health-store/client";
+import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { UTC_ZONE } from "../../durable-objects/health-store/zone";
 import type { AuditContext } from "../audit/event";
 import { presentBuckets, presentObservation, presentSleepSession, presentSummary, presentWorkout } from "./present";
@@ -56,20 +56,18 @@ export async function readObservations(
   const { store, audit } = storeOf(ctx);
   // Day buckets reach back to the local midnight before `since` and on to the one after `until`.
   const offsets = query.resolution === "raw" ? UTC_ZONE : zone.zoneFor(since - DAY_MS, until + DAY_MS);
-  const page = await store
-    .queryObservations(
-      {
-        metrics,
-        since,
-        until,
-        resolution: query.resolution,
-        zone: offsets,
-        limit: query.limit,
-        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-      },
-      audit,
-    )
-    .catch(rethrowStoreError);
+  const page = await store.queryObservations(
+    {
+      metrics,
+      since,
+      until,
+      resolution: query.resolution,
+      zone: offsets,
+      limit: query.limit,
+      ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+    },
+    audit,
+  );
   const items = page.resolution === "raw" ? page.items.map(presentObservation) : presentBuckets(page.items, offsets);
   return { items, nextCursor: page.nextCursor };
 }
@@ -80,21 +78,21 @@ export async function readLatest(
 ): Promise<{ items: ObservationItem[] }> {
   const metrics = parseMetrics(query.metrics);
   const { store, audit } = storeOf(ctx);
-  const latest = await store.latest(metrics, audit).catch(rethrowStoreError);
+  const latest = await store.latest(metrics, audit);
   return { items: latest.map(presentObservation) };
 }
 
 export async function readSleep(ctx: ReadContext, query: z.output<typeof SessionQuerySchema>): Promise<Page<SleepSessionItem>> {
   const { since, until } = resolveRange(query, SESSION_RANGE, ctx.now);
   const { store, audit } = storeOf(ctx);
-  const page = await store.listSleep(sessionQuery(since, until, query), audit).catch(rethrowStoreError);
+  const page = await store.listSleep(sessionQuery(since, until, query), audit);
   return { items: page.items.map(presentSleepSession), nextCursor: page.nextCursor };
 }
 
 export async function readWorkouts(ctx: ReadContext, query: z.output<typeof SessionQuerySchema>): Promise<Page<WorkoutItem>> {
   const { since, until } = resolveRange(query, SESSION_RANGE, ctx.now);
   const { store, audit } = storeOf(ctx);
-  const page = await store.listWorkouts(sessionQuery(since, until, query), audit).catch(rethrowStoreError);
+  const page = await store.listWorkouts(sessionQuery(since, until, query), audit);
   return { items: page.items.map(presentWorkout), nextCursor: page.nextCursor };
 }
 
@@ -103,7 +101,7 @@ export async function readDailySummary(ctx: ReadContext, query: z.output<typeof 
   const start = startOfLocalDate(zone, query.date);
   const { store, audit } = storeOf(ctx);
   const offsets = zone.zoneFor(start - DAY_MS, start + 3 * DAY_MS);
-  const summary = await store.dailySummary({ date: query.date, zone: offsets }, audit).catch(rethrowStoreError);
+  const summary = await store.dailySummary({ date: query.date, zone: offsets }, audit);
   return presentSummary(summary, { name: zone.name, offsets });
 }
 

@@ -13,7 +13,7 @@
  *   dead letter is retried, so the consequence is not lost either.
  */
 import { z } from "zod";
-import { errorName, log } from "../http/log";
+import { errorName, log } from "../observability/log";
 import { failDeadLetteredUpload, uploadIngestJob } from "../uploads/ingest-job";
 
 export interface JobContext {

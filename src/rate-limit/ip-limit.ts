@@ -9,7 +9,7 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { AppError } from "../http/errors";
+import { HttpError } from "../http/errors";
 import type { AppEnv } from "../http/types";
 import { ipRateLimitKey } from "./client-ip";
 import { LocalWindowCounter } from "./local-window";
@@ -27,7 +27,7 @@ export function ipAbuseLimit(options: { limit?: number; periodSeconds?: number }
       "RateLimit-Reset": String(decision.resetSeconds),
     };
     if (!decision.allowed) {
-      throw new AppError("RATE_LIMITED", `Too many requests from this address; retry in ${decision.resetSeconds} s.`, {
+      throw new HttpError("RATE_LIMITED", `Too many requests from this address; retry in ${decision.resetSeconds} s.`, {
         headers: { ...headers, "Retry-After": String(decision.resetSeconds) },
       });
     }

@@ -10,9 +10,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { RateLimitDecision } from "../../durable-objects/rate-limiter";
-import { AppError } from "../http/errors";
-import { errorName, log } from "../http/log";
+import { HttpError } from "../http/errors";
 import type { AppEnv } from "../http/types";
+import { errorName, log } from "../observability/log";
 
 export { clientIp, ipRateLimitKey, UNKNOWN_CLIENT } from "./client-ip";
 
@@ -68,14 +68,14 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
       // The key (an IP or user id) is not logged: the limiter name is enough to find the outage.
       log("error", "rate limiter unavailable", { requestId: c.get("requestId"), limiter: name, error: errorName(error) });
       if (options.onLimiterError === "closed")
-        throw new AppError("SERVICE_UNAVAILABLE", "Rate limiting is temporarily unavailable; retry shortly.", {
+        throw new HttpError("SERVICE_UNAVAILABLE", "Rate limiting is temporarily unavailable; retry shortly.", {
           headers: { "Retry-After": String(UNAVAILABLE_RETRY_SECONDS) },
         });
       return next();
     }
 
     if (!decision.allowed)
-      throw new AppError("RATE_LIMITED", `Too many requests; retry in ${decision.retryAfterSeconds} s.`, {
+      throw new HttpError("RATE_LIMITED", `Too many requests; retry in ${decision.retryAfterSeconds} s.`, {
         headers: { ...rateLimitHeaders(decision), "Retry-After": String(decision.retryAfterSeconds) },
       });
 
@@ -98,12 +98,12 @@ export async function enforceQuota(
     decision = await env.RATE_LIMITER.getByName(`${quota.name}:${quota.key}`).consume(quota.limit, quota.windowSeconds);
   } catch (error) {
     log("error", "rate limiter unavailable", { limiter: quota.name, error: errorName(error) });
-    throw new AppError("SERVICE_UNAVAILABLE", "Rate limiting is temporarily unavailable; retry shortly.", {
+    throw new HttpError("SERVICE_UNAVAILABLE", "Rate limiting is temporarily unavailable; retry shortly.", {
       headers: { "Retry-After": String(UNAVAILABLE_RETRY_SECONDS) },
     });
   }
   if (!decision.allowed)
-    throw new AppError("RATE_LIMITED", `Too many attempts; retry in ${decision.retryAfterSeconds} s.`, {
+    throw new HttpError("RATE_LIMITED", `Too many attempts; retry in ${decision.retryAfterSeconds} s.`, {
       headers: { ...rateLimitHeaders(decision), "Retry-After": String(decision.retryAfterSeconds) },
     });
   return decision;

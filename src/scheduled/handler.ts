@@ -5,7 +5,7 @@
 import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
-import { errorName, log } from "../http/log";
+import { errorName, log } from "../observability/log";
 
 export interface ScheduledJob {
   name: string;

@@ -12,14 +12,14 @@
  * records it holds are audited again as `observations.write` when the ingest job stores them.
  */
 import { eq } from "drizzle-orm";
-import { healthStoreFor, rethrowStoreError } from "../../durable-objects/health-store/client";
+import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { AuditContext } from "../audit/event";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { type UploadRow, uploads } from "../db/schema";
+import { DomainError } from "../errors/domain-error";
 import type { RecordType } from "../health-connect/record-types";
-import { AppError } from "../http/errors";
-import { errorName, log } from "../http/log";
+import { errorName, log } from "../observability/log";
 import { receiveFile } from "./receive-file";
 import { findBySha256, insertUpload, markFailed, requeueFailed, type UploadReceipt, uploadReceipt } from "./uploads";
 
@@ -87,7 +87,7 @@ export async function createUpload(
   if (row === null) {
     await ctx.env.LAKE.delete(file.r2Key);
     const existing = await findBySha256(ctx.db, input.userId, file.sha256);
-    if (!existing) throw new AppError("CONFLICT", "The same file was being uploaded and removed at once; send it again.");
+    if (!existing) throw new DomainError("CONFLICT", "The same file was being uploaded and removed at once; send it again.");
     const requeued = await requeueFailed(ctx.db, existing.id);
     if (requeued) await enqueue(ctx, requeued, input.audit.requestId);
     log("info", "upload re-sent", {
@@ -100,12 +100,10 @@ export async function createUpload(
   }
 
   try {
-    await healthStoreFor(ctx.env.HEALTH_STORE, input.userId)
-      .appendAuditEvent(
-        { action: "upload.create", resource: `upload:${id}`, result: "success" },
-        { ...input.audit, subject: input.userId },
-      )
-      .catch(rethrowStoreError);
+    await healthStoreFor(ctx.env.HEALTH_STORE, input.userId).appendAuditEvent(
+      { action: "upload.create", resource: `upload:${id}`, result: "success" },
+      { ...input.audit, subject: input.userId },
+    );
   } catch (error) {
     // An unaudited write of health data must not remain.
     await ctx.db.delete(uploads).where(eq(uploads.id, id));
@@ -136,8 +134,8 @@ async function enqueue(ctx: UploadContext, row: UploadRow, requestId: string | n
       code: "QUEUE_UNAVAILABLE",
       message: "The upload could not be queued; send the file again.",
     });
-    throw new AppError("SERVICE_UNAVAILABLE", "The upload could not be queued; send the file again shortly.", {
-      headers: { "Retry-After": "5" },
+    throw new DomainError("SERVICE_UNAVAILABLE", "The upload could not be queued; send the file again shortly.", {
+      retryAfterSeconds: 5,
       cause: error,
     });
   }

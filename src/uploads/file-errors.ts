@@ -4,8 +4,8 @@
  * along as the `avroError` member of the problem document so clients can tell the cases apart.
  */
 import { type AvroErrorCode, isAvroError } from "../avro";
+import { DomainError, type ErrorCode } from "../errors/domain-error";
 import { RECORD_TYPES } from "../health-connect/record-types";
-import { AppError, type ErrorCode } from "../http/errors";
 
 const STATUS_OF: Record<AvroErrorCode, ErrorCode> = {
   EMPTY_FILE: "BAD_REQUEST",
@@ -37,27 +37,27 @@ const LEAD: Record<AvroErrorCode, string> = {
 export function fileProblem(error: unknown): unknown {
   if (!isAvroError(error)) return error;
   // The reader's messages name positions and sizes, never decoded values (src/avro/errors.ts).
-  return new AppError(STATUS_OF[error.code], `${LEAD[error.code]}: ${error.message}.`, {
+  return new DomainError(STATUS_OF[error.code], `${LEAD[error.code]}: ${error.message}.`, {
     extensions: { avroError: error.code },
     cause: error,
   });
 }
 
-export function unsupportedRecordType(schemaName: string): AppError {
-  return new AppError(
+export function unsupportedRecordType(schemaName: string): DomainError {
+  return new DomainError(
     "UNPROCESSABLE",
     `Record type ${schemaName} is not supported. Supported Health Connect record types: ${RECORD_TYPES.join(", ")}.`,
     { extensions: { avroError: "UNSUPPORTED_SCHEMA", supportedRecordTypes: [...RECORD_TYPES] } },
   );
 }
 
-export function noRecords(): AppError {
-  return new AppError("BAD_REQUEST", "The file holds no records.");
+export function noRecords(): DomainError {
+  return new DomainError("BAD_REQUEST", "The file holds no records.");
 }
 
 /** A stored error message: bounded, and the same for the status route as for the logs. */
 export function errorSummary(error: unknown): { code: string; message: string } {
   if (isAvroError(error)) return { code: error.code, message: error.message.slice(0, 500) };
-  if (error instanceof AppError) return { code: error.code, message: error.detail.slice(0, 500) };
+  if (error instanceof DomainError) return { code: error.code, message: (error.detail ?? error.code).slice(0, 500) };
   return { code: "INTERNAL", message: "Processing failed unexpectedly; it will be retried." };
 }

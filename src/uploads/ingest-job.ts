@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { getDb } from "../db/client";
 import { idPattern } from "../db/ids";
-import { log } from "../http/log";
+import { log } from "../observability/log";
 import type { Job } from "../queues/consumer";
 import type { IngestMessage } from "./create-upload";
 import { ingestUpload } from "./ingest-upload";

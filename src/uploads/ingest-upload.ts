@@ -19,15 +19,15 @@
  * messages of its batch for long.
  */
 
-import { healthStoreFor, rethrowStoreError } from "../../durable-objects/health-store/client";
+import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { packObservations } from "../../durable-objects/health-store/packed";
 import { AvroError, DEFAULT_AVRO_LIMITS, isAvroError, openContainer } from "../avro";
 import type { Db } from "../db/client";
 import type { UploadRow } from "../db/schema";
+import { DomainError, isCallerError } from "../errors/domain-error";
 import { mapRecords } from "../health-connect/map-record";
-import { AppError } from "../http/errors";
-import { log } from "../http/log";
 import { writeLakeChunk } from "../lake/writer";
+import { log } from "../observability/log";
 import { type Chunk, Chunker } from "./chunker";
 import type { IngestMessage } from "./create-upload";
 import { errorSummary } from "./file-errors";
@@ -51,7 +51,7 @@ class Overtaken extends Error {}
 
 /** Errors that will recur on every attempt: the file's content, not the infrastructure. */
 function isPermanent(error: unknown): boolean {
-  return isAvroError(error) || (error instanceof AppError && error.status < 500);
+  return isAvroError(error) || (error instanceof DomainError && isCallerError(error.code));
 }
 
 export async function ingestUpload(ctx: IngestContext, message: IngestMessage): Promise<IngestOutcome> {
@@ -82,7 +82,7 @@ export async function ingestUpload(ctx: IngestContext, message: IngestMessage): 
 
 async function ingestChunks(ctx: IngestContext, upload: UploadRow, message: IngestMessage): Promise<"completed" | "continued"> {
   const object = await ctx.env.LAKE.get(upload.r2Key);
-  if (object === null) throw new AppError("NOT_FOUND", "The uploaded file is no longer stored.");
+  if (object === null) throw new DomainError("NOT_FOUND", "The uploaded file is no longer stored.");
   const container = await openContainer(object.body, { limits: DEFAULT_AVRO_LIMITS });
   const { recordType, decoder } = recordDecoderFor(container.header.schema);
   const chunker = new Chunker();
@@ -127,20 +127,18 @@ async function ingestChunks(ctx: IngestContext, upload: UploadRow, message: Inge
 async function writeChunk(ctx: IngestContext, upload: UploadRow, chunk: Chunk, requestId: string | null): Promise<void> {
   const counts = { accepted: 0, duplicate: 0, flagged: 0, rejected: chunk.rejected };
   if (chunk.observations.length + chunk.sleepSessions.length + chunk.workouts.length > 0) {
-    const result = await healthStoreFor(ctx.env.HEALTH_STORE, upload.userId)
-      .ingestBatch(
-        // Packed columns: copying 10k observation objects across the RPC boundary costs ~5-7 µs each.
-        { observations: packObservations(chunk.observations), sleepSessions: chunk.sleepSessions, workouts: chunk.workouts },
-        {
-          actor: "system:upload.ingest",
-          role: "system",
-          reason: `upload ${upload.id}`,
-          requestId,
-          ip: null,
-          subject: upload.userId,
-        },
-      )
-      .catch(rethrowStoreError);
+    const result = await healthStoreFor(ctx.env.HEALTH_STORE, upload.userId).ingestBatch(
+      // Packed columns: copying 10k observation objects across the RPC boundary costs ~5-7 µs each.
+      { observations: packObservations(chunk.observations), sleepSessions: chunk.sleepSessions, workouts: chunk.workouts },
+      {
+        actor: "system:upload.ingest",
+        role: "system",
+        reason: `upload ${upload.id}`,
+        requestId,
+        ip: null,
+        subject: upload.userId,
+      },
+    );
     for (const part of [result.observations, result.sleepSessions, result.workouts]) {
       counts.accepted += part.accepted + part.replaced;
       counts.duplicate += part.duplicate;

@@ -3,7 +3,7 @@
  * §5.1.1) without buffering the file: parts before it are skipped (bounded), the file part's
  * bytes are passed on as they arrive, and nothing after its closing delimiter is read.
  */
-import { AppError } from "../http/errors";
+import { DomainError } from "../errors/domain-error";
 
 export interface FilePart {
   /** The part's `filename` parameter, when it has one. */
@@ -17,8 +17,8 @@ const CRLF = new Uint8Array([13, 10]);
 const HEADER_END = new Uint8Array([13, 10, 13, 10]);
 const encoder = new TextEncoder();
 
-function badMultipart(detail: string): AppError {
-  return new AppError("BAD_REQUEST", `Malformed multipart/form-data body: ${detail}`);
+function badMultipart(detail: string): DomainError {
+  return new DomainError("BAD_REQUEST", `Malformed multipart/form-data body: ${detail}`);
 }
 
 /** The `boundary` parameter of a multipart Content-Type (RFC 2046: 1 to 70 characters). */

@@ -11,8 +11,8 @@
  * one has not consumed yet, which for a 50 MiB file is unbounded in practice.
  */
 import { DEFAULT_AVRO_LIMITS, openContainer, type RecordDecoder } from "../avro";
+import { DomainError } from "../errors/domain-error";
 import type { RecordType } from "../health-connect/record-types";
-import { AppError } from "../http/errors";
 import { MAX_UPLOAD_BYTES } from "./body-rule";
 import { fileProblem, noRecords } from "./file-errors";
 import { ContainerScanner } from "./frame-scanner";
@@ -98,7 +98,7 @@ export async function receiveFile(bucket: R2Bucket, input: ReceiveInput): Promis
       if (done) break;
       byteSize += value.byteLength;
       if (byteSize > MAX_UPLOAD_BYTES)
-        throw new AppError("PAYLOAD_TOO_LARGE", `The file exceeds the limit of ${MAX_UPLOAD_BYTES} bytes.`);
+        throw new DomainError("PAYLOAD_TOO_LARGE", `The file exceeds the limit of ${MAX_UPLOAD_BYTES} bytes.`);
       prefix?.push(value);
       for (let rest = value; rest.byteLength > 0; ) {
         rest = rest.subarray(scanner.push(rest));
@@ -118,7 +118,7 @@ export async function receiveFile(bucket: R2Bucket, input: ReceiveInput): Promis
       else pending.push(value);
     }
     scanner.finish();
-    if (!sink || recordType === null) throw new AppError("BAD_REQUEST", "The file ends inside its header.");
+    if (!sink || recordType === null) throw new DomainError("BAD_REQUEST", "The file ends inside its header.");
     if (scanner.records === 0) throw noRecords();
     await hasher.close();
     await sink.close();

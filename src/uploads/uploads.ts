@@ -6,8 +6,8 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterCursor, type Keyset, newestFirst, pageOf } from "../auth/devices/keyset";
 import type { Db } from "../db/client";
 import { type UploadRow, type UploadStatus, uploads } from "../db/schema";
+import { DomainError } from "../errors/domain-error";
 import type { RecordType } from "../health-connect/record-types";
-import { AppError } from "../http/errors";
 
 /** The 202 body of `POST /v1/uploads` (DESIGN §6). */
 export interface UploadReceipt {
@@ -89,7 +89,7 @@ export async function findUpload(db: Db, userId: string, id: string): Promise<Up
  */
 export async function getUpload(db: Db, userId: string, id: string, onlyDevice?: string): Promise<UploadView> {
   const row = await findUpload(db, userId, id);
-  if (!row || (onlyDevice !== undefined && row.deviceId !== onlyDevice)) throw new AppError("NOT_FOUND", "No such upload.");
+  if (!row || (onlyDevice !== undefined && row.deviceId !== onlyDevice)) throw new DomainError("NOT_FOUND", "No such upload.");
   return uploadView(row);
 }
 

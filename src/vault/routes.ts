@@ -2,8 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { authOf, requireAuth } from "../auth/middleware";
+import { DomainError } from "../errors/domain-error";
 import { auditContext } from "../http/audit-context";
-import { AppError } from "../http/errors";
 import { problemResponses } from "../http/openapi";
 import type { App, AppEnv } from "../http/types";
 import {
@@ -29,7 +29,7 @@ const vaultBodyLimit = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const bytes = new TextEncoder().encode(await c.req.text()).byteLength;
     if (bytes > MAX_VAULT_BLOB_BYTES) {
-      throw new AppError("PAYLOAD_TOO_LARGE", `A vault blob may be at most ${MAX_VAULT_BLOB_BYTES} bytes.`);
+      throw new DomainError("PAYLOAD_TOO_LARGE", `A vault blob may be at most ${MAX_VAULT_BLOB_BYTES} bytes.`);
     }
     await next();
   });

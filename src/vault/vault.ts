@@ -1,5 +1,5 @@
 import type { HealthStore } from "../../durable-objects/health-store";
-import { healthStoreFor, rethrowStoreError } from "../../durable-objects/health-store/client";
+import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { VaultBlobSummary } from "../../durable-objects/health-store/vault";
 import type { AuditContext } from "../audit/event";
 import { type VaultBlobBody, VaultBlobSchema, type VaultItem } from "./schema";
@@ -26,22 +26,20 @@ function present(blob: VaultBlobSummary): VaultItem {
 
 export async function putBlob(ctx: VaultContext, id: string, blob: VaultBlobBody): Promise<VaultItem & { created: boolean }> {
   const { store, audit } = storeOf(ctx);
-  const result = await store
-    .putVaultBlob({ id, version: blob.version, body: JSON.stringify(blob) }, audit)
-    .catch(rethrowStoreError);
+  const result = await store.putVaultBlob({ id, version: blob.version, body: JSON.stringify(blob) }, audit);
   return { ...present(result.blob), created: result.created };
 }
 
 /** The blob with the fields the client sent; only its envelope was ever checked. */
 export async function getBlob(ctx: VaultContext, id: string): Promise<VaultBlobBody> {
   const { store, audit } = storeOf(ctx);
-  const stored = await store.getVaultBlob(id, audit).catch(rethrowStoreError);
+  const stored = await store.getVaultBlob(id, audit);
   return VaultBlobSchema.parse(JSON.parse(stored.body));
 }
 
 export async function deleteBlob(ctx: VaultContext, id: string): Promise<void> {
   const { store, audit } = storeOf(ctx);
-  await store.deleteVaultBlob(id, audit).catch(rethrowStoreError);
+  await store.deleteVaultBlob(id, audit);
 }
 
 export async function listBlobs(
@@ -49,8 +47,9 @@ export async function listBlobs(
   query: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: VaultItem[]; nextCursor: string | null }> {
   const { store, audit } = storeOf(ctx);
-  const page = await store
-    .listVaultBlobs({ limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) }, audit)
-    .catch(rethrowStoreError);
+  const page = await store.listVaultBlobs(
+    { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) },
+    audit,
+  );
   return { items: page.items.map(present), nextCursor: page.nextCursor };
 }

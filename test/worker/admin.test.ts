@@ -6,7 +6,7 @@ import { canonicalJson } from "../../src/audit/canonical";
 import { verifySecurityChain } from "../../src/audit/verify-security-chain";
 import { getDb } from "../../src/db/client";
 import { securityEvents, users } from "../../src/db/schema";
-import { createUser } from "../../src/db/users";
+import { createUser } from "../../src/users/users";
 import { expectProblem, securityCases } from "./helpers/security-cases";
 import { createSessionUser, type SessionUser } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";

@@ -6,8 +6,8 @@ import { verifySecurityChain } from "../../src/audit/verify-security-chain";
 import { getDb } from "../../src/db/client";
 import { idPattern, newId } from "../../src/db/ids";
 import { securityEvents, users } from "../../src/db/schema";
-import { createUser } from "../../src/db/users";
-import { AppError } from "../../src/http/errors";
+import { DomainError } from "../../src/errors/domain-error";
+import { createUser } from "../../src/users/users";
 
 const db = getDb(env.DB);
 const admin: AuditContext = { actor: "usr_admin", role: "admin", reason: null, requestId: "req-d1", ip: "203.0.113.9" };
@@ -67,7 +67,7 @@ describe("createUser", () => {
     const before = await db.$count(securityEvents);
 
     const attempt = createUser({ db }, { username: username.toUpperCase(), displayName: "Impostor" }, admin);
-    await expect(attempt).rejects.toBeInstanceOf(AppError);
+    await expect(attempt).rejects.toBeInstanceOf(DomainError);
     await expect(attempt).rejects.toMatchObject({ code: "CONFLICT" });
 
     expect(await db.$count(securityEvents)).toBe(before);
@@ -90,7 +90,7 @@ describe("createUser", () => {
     const attempt = createUser({ db }, { username: "", displayName: "", id: "usr_nope" }, admin);
     await expect(attempt).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
     const error = await attempt.catch((caught: unknown) => caught);
-    expect(error instanceof AppError ? error.errors?.map((issue) => issue.path).sort() : []).toEqual([
+    expect(error instanceof DomainError ? error.errors?.map((issue) => issue.path).sort() : []).toEqual([
       "displayName",
       "id",
       "username",

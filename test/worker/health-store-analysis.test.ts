@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import type { AnalysisQuery } from "../../durable-objects/health-store/analysis";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
-import { reviveAppError } from "../../src/http/errors";
 import { observationInput } from "./helpers/observations";
 
 /**
@@ -103,9 +102,7 @@ describe("HealthStore.analysisDataset", () => {
       { metrics: ["not_a_metric"], sleep: false, ...window, maxPointsPerMetric: 10 },
       { metrics: ["heart_rate"], sleep: false, since: window.until, until: window.since, maxPointsPerMetric: 10 },
     ]) {
-      const error = await store
-        .analysisDataset(query as AnalysisQuery, audit(subject))
-        .catch((thrown: unknown) => reviveAppError(thrown));
+      const error = await store.analysisDataset(query as AnalysisQuery, audit(subject)).catch((thrown: unknown) => thrown);
       expect(error).toMatchObject({ code: "VALIDATION_FAILED" });
     }
   });

@@ -2,12 +2,12 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { HealthStore } from "../../durable-objects/health-store";
-import { healthStoreFor } from "../../durable-objects/health-store/client";
+import { type HealthStoreClient, healthStoreFor } from "../../durable-objects/health-store/client";
 import { packObservations } from "../../durable-objects/health-store/packed";
 import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import type { SleepSessionInput, WorkoutInput } from "../../durable-objects/health-store/session-schema";
 import { newId } from "../../src/db/ids";
-import { AppError, reviveAppError } from "../../src/http/errors";
+import { DomainError } from "../../src/errors/domain-error";
 
 const T0 = Date.UTC(2026, 0, 15, 6, 0, 0);
 const HOUR = 3_600_000;
@@ -66,7 +66,7 @@ function run(version: number, minutes: number): WorkoutInput {
 function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => new Error("expected a rejection"),
-    (error: unknown) => reviveAppError(error),
+    (error: unknown) => error,
   );
 }
 
@@ -186,8 +186,8 @@ describe("HealthStore ingestBatch", () => {
     };
     const error = await failure(store.ingestBatch(bad, etl(userId)));
 
-    expect(error).toBeInstanceOf(AppError);
-    expect(error instanceof AppError ? error.errors?.map((issue) => issue.path).sort() : []).toEqual([
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error instanceof DomainError ? error.errors?.map((issue) => issue.path).sort() : []).toEqual([
       "batch.observations.1.unit",
       "batch.observations.1.value",
       "batch.sleepSessions.0.stages.0.stage",
@@ -210,7 +210,7 @@ describe("HealthStore packed observations", () => {
 
     const packed = await a.store.ingestBatch({ observations: packObservations(batch) }, etl(a.userId));
     const plain = await b.store.ingestBatch({ observations: batch }, etl(b.userId));
-    const read = async ({ userId, store }: { userId: string; store: DurableObjectStub<HealthStore> }) =>
+    const read = async ({ userId, store }: { userId: string; store: HealthStoreClient }) =>
       (await store.queryObservations({}, etl(userId))).items.map((item) => ({ ...item, id: 0 }));
 
     expect(packed).toEqual(plain);
@@ -240,9 +240,9 @@ describe("HealthStore packed observations", () => {
   });
 });
 
-function stageRows(store: DurableObjectStub<HealthStore>): Promise<number> {
+function stageRows(store: HealthStoreClient): Promise<number> {
   return runInDurableObject(
-    store,
+    store.stub,
     (_instance: HealthStore, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sleep_stages").one().n,
   );
 }

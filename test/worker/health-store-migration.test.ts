@@ -19,7 +19,7 @@ describe("HealthStore migration 2", () => {
     const v1 = STORE_MIGRATIONS.find((migration) => migration.version === 1);
     if (v1 === undefined) throw new Error("no migration 1");
 
-    await runInDurableObject(store, (_instance: HealthStore, state) => {
+    await runInDurableObject(store.stub, (_instance: HealthStore, state) => {
       const sql = state.storage.sql;
       // Back to a store that only ever ran migration 1.
       for (const { name } of sql

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { HealthStore } from "../../durable-objects/health-store";
-import { healthStoreFor } from "../../durable-objects/health-store/client";
+import { type HealthStoreClient, healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationBucket } from "../../durable-objects/health-store/read-schema";
 import type { Observation, ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import { offsetMsAt, utcOfLocal, type Zone } from "../../durable-objects/health-store/zone";
@@ -141,7 +141,7 @@ const owner = (userId: string): StoreAuditContext => ({
   ip: null,
 });
 
-async function allRaw(store: DurableObjectStub<HealthStore>, userId: string): Promise<Observation[]> {
+async function allRaw(store: HealthStoreClient, userId: string): Promise<Observation[]> {
   const items: Observation[] = [];
   let cursor: string | undefined;
   do {
@@ -182,7 +182,7 @@ describe("HealthStore rollups", () => {
         [...expected.entries()].map(([key, obs]) => `${key}=${obs.value}`).sort(),
       );
 
-      const [rollups, recomputed] = await runInDurableObject(store, (_instance: HealthStore, state) => {
+      const [rollups, recomputed] = await runInDurableObject(store.stub, (_instance: HealthStore, state) => {
         const sql = state.storage.sql;
         return [
           sql.exec("SELECT * FROM observation_rollups ORDER BY metric, slot").toArray(),

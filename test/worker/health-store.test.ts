@@ -2,12 +2,12 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { HealthStore } from "../../durable-objects/health-store";
-import { healthStoreFor } from "../../durable-objects/health-store/client";
+import { type HealthStoreClient, healthStoreFor } from "../../durable-objects/health-store/client";
 import { STORE_MIGRATIONS } from "../../durable-objects/health-store/migrations";
 import type { ObservationQuery } from "../../durable-objects/health-store/read-schema";
 import type { Observation, ObservationInput, Page, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import { newId } from "../../src/db/ids";
-import { AppError, reviveAppError } from "../../src/http/errors";
+import { DomainError } from "../../src/errors/domain-error";
 
 const T0 = Date.UTC(2026, 0, 15, 8, 0, 0);
 
@@ -39,11 +39,7 @@ function heartRate(recordId: string, minute: number, value: number, version = 1)
 }
 
 /** A raw page (what every read here asks for), without the union's `resolution` tag. */
-async function readRaw(
-  stub: DurableObjectStub<HealthStore>,
-  query: ObservationQuery,
-  audit: StoreAuditContext,
-): Promise<Page<Observation>> {
+async function readRaw(stub: HealthStoreClient, query: ObservationQuery, audit: StoreAuditContext): Promise<Page<Observation>> {
   const page = await stub.queryObservations(query, audit);
   if (page.resolution !== "raw") throw new Error(`expected a raw page, got ${page.resolution}`);
   return { items: page.items, nextCursor: page.nextCursor };
@@ -53,12 +49,12 @@ async function readRaw(
 function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => new Error("expected a rejection"),
-    (error: unknown) => reviveAppError(error),
+    (error: unknown) => error,
   );
 }
 
-function sqlCount(stub: DurableObjectStub<HealthStore>, table: string): Promise<number> {
-  return runInDurableObject(stub, (_instance: HealthStore, state) => {
+function sqlCount(stub: HealthStoreClient, table: string): Promise<number> {
+  return runInDurableObject(stub.stub, (_instance: HealthStore, state) => {
     const [row] = state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).toArray();
     return row?.n ?? -1;
   });
@@ -69,7 +65,7 @@ describe("HealthStore schema", () => {
     const { userId, store } = freshStore();
     await store.ingest([heartRate("r1", 0, 61)], asOwner(userId));
     const versions = () =>
-      runInDurableObject(store, (_instance: HealthStore, state) =>
+      runInDurableObject(store.stub, (_instance: HealthStore, state) =>
         state.storage.sql
           .exec<{ version: number }>("SELECT version FROM _migrations ORDER BY version")
           .toArray()
@@ -77,7 +73,7 @@ describe("HealthStore schema", () => {
       );
     expect(await versions()).toEqual(STORE_MIGRATIONS.map((migration) => migration.version));
 
-    await evictDurableObject(store);
+    await evictDurableObject(store.stub);
     const page = await readRaw(store, {}, asOwner(userId));
 
     expect(page.items.map((obs) => obs.value)).toEqual([61]);
@@ -106,7 +102,7 @@ describe("HealthStore isolation", () => {
     const error = await failure(a.store.ingest([heartRate("b-1", 0, 99)], asOwner(b.userId)));
 
     expect(error).toBeInstanceOf(Error);
-    expect(error).not.toBeInstanceOf(AppError);
+    expect(error).not.toBeInstanceOf(DomainError);
 
     expect(await sqlCount(a.store, "observations")).toBe(1);
     expect(await sqlCount(a.store, "audit_events")).toBe(1);
@@ -220,9 +216,9 @@ describe("HealthStore ingest", () => {
     const error = await failure(store.ingest([bad], asOwner(userId)));
     const cursorError = await failure(store.queryObservations({ cursor: "not-a-cursor" }, asOwner(userId)));
 
-    expect(error).toBeInstanceOf(AppError);
+    expect(error).toBeInstanceOf(DomainError);
     expect(error).toMatchObject({ code: "VALIDATION_FAILED" });
-    expect(error instanceof AppError ? error.errors?.map((issue) => issue.path).sort() : []).toEqual([
+    expect(error instanceof DomainError ? error.errors?.map((issue) => issue.path).sort() : []).toEqual([
       "batch.0.end",
       "batch.0.localDate",
       "batch.0.metric",
@@ -306,7 +302,7 @@ describe("HealthStore audit", () => {
     await store.queryObservations({}, asOwner(userId));
     await store.queryObservations({}, asOwner(userId));
 
-    await runInDurableObject(store, (_instance: HealthStore, state) => {
+    await runInDurableObject(store.stub, (_instance: HealthStore, state) => {
       state.storage.sql.exec("UPDATE audit_events SET actor = 'usr_someone_else' WHERE seq = 2");
     });
 
@@ -321,7 +317,7 @@ describe("HealthStore deleteAll", () => {
 
     await store.deleteAll();
 
-    const tables = await runInDurableObject(store, (_instance: HealthStore, state) =>
+    const tables = await runInDurableObject(store.stub, (_instance: HealthStore, state) =>
       state.storage.sql
         .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'")
         .toArray(),
@@ -329,5 +325,25 @@ describe("HealthStore deleteAll", () => {
     expect(tables).toEqual([]);
     expect(await readRaw(store, {}, asOwner(userId))).toEqual({ items: [], nextCursor: null });
     expect(await store.verifyAudit()).toMatchObject({ ok: true, count: 1 });
+  });
+});
+
+describe("HealthStore errors over RPC", () => {
+  it("answers an expected failure as a value, so workerd never reports it as an uncaught rejection", async () => {
+    const { userId, store } = freshStore();
+    // The raw stub resolves: a rejected RPC promise would be logged as "Uncaught (in promise)".
+    const raw = await store.stub.getVaultBlob("missing-blob", asOwner(userId));
+    expect(raw).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
+  });
+
+  it("gives callers of the client the same DomainError the store meant, with every field error", async () => {
+    const { userId, store } = freshStore();
+    const missing = await failure(store.getVaultBlob("missing-blob", asOwner(userId)));
+    expect(missing).toBeInstanceOf(DomainError);
+    expect(missing).toMatchObject({ code: "NOT_FOUND" });
+
+    const invalid = await failure(store.ingest([{ ...heartRate("r1", 0, 61), value: Number.NaN }], asOwner(userId)));
+    expect(invalid).toBeInstanceOf(DomainError);
+    expect(invalid).toMatchObject({ code: "VALIDATION_FAILED", errors: [expect.objectContaining({ path: expect.any(String) })] });
   });
 });

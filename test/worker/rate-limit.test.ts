@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
+import { DomainError } from "../../src/errors/domain-error";
 import { onError } from "../../src/http/error-handler";
-import { AppError } from "../../src/http/errors";
 import type { AppEnv } from "../../src/http/types";
 import { clientIp, ipRateLimitKey, type RateLimitOptions, rateLimit } from "../../src/rate-limit/middleware";
 
@@ -91,7 +91,7 @@ function limitedApp(...limiters: Array<Partial<RateLimitOptions> & { max: number
     app.use("*", rateLimit({ name: "test", windowSeconds: 60, limit: () => max, key: (c) => c.req.header("X-Key"), ...options }));
   app.get("/ok", (c) => c.json({ ok: true }));
   app.get("/missing", () => {
-    throw new AppError("NOT_FOUND");
+    throw new DomainError("NOT_FOUND");
   });
   app.onError(onError);
   return app;

@@ -6,7 +6,7 @@ import { prepareSession } from "../../src/auth/sessions";
 import { getConfig } from "../../src/config/config";
 import { getDb } from "../../src/db/client";
 import type { SessionKind } from "../../src/db/schema";
-import { createUser } from "../../src/db/users";
+import { createUser } from "../../src/users/users";
 
 const BASE = "http://localhost";
 const config = getConfig(env);

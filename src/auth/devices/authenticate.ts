@@ -14,9 +14,10 @@ import type { Context } from "hono";
 import { getDb } from "../../db/client";
 import { isConstraintViolation } from "../../db/errors";
 import { devices, dpopProofs, users } from "../../db/schema";
-import { AppError } from "../../http/errors";
-import { log } from "../../http/log";
+import type { DomainError } from "../../errors/domain-error";
+import { HttpError } from "../../http/errors";
 import type { AppEnv, AuthContext } from "../../http/types";
+import { log } from "../../observability/log";
 import { parseOpaqueToken, secretMatches, sha256Hex } from "../secrets";
 import { deviceExpiresAt } from "./devices";
 import { DPOP_ALGORITHM, DPOP_IAT_WINDOW_SECONDS, type DpopFailure, verifyDpopProof } from "./dpop";
@@ -26,8 +27,8 @@ const LAST_USED_INTERVAL_MS = 15 * 60 * 1000;
 
 type DpopError = "invalid_token" | "invalid_dpop_proof";
 
-function refused(error: DpopError, detail: string): AppError {
-  return new AppError("UNAUTHENTICATED", detail, {
+function refused(error: DpopError, detail: string): DomainError {
+  return new HttpError("UNAUTHENTICATED", detail, {
     headers: { "WWW-Authenticate": `DPoP realm="pulse", error="${error}", algs="${DPOP_ALGORITHM}"` },
   });
 }
@@ -95,7 +96,7 @@ export async function authenticateDevice(c: Context<AppEnv>, credential: string)
   return { userId: device.userId, role: row.role, kind: "device", deviceId: device.id, scopes: device.scopes };
 }
 
-function refusedProof(c: Context<AppEnv>, deviceId: string, failure: DpopFailure | "replay"): AppError {
+function refusedProof(c: Context<AppEnv>, deviceId: string, failure: DpopFailure | "replay"): DomainError {
   log("warn", "dpop proof refused", { requestId: c.get("requestId"), deviceId, failure });
   return refused("invalid_dpop_proof", PROOF_DETAIL[failure]);
 }

@@ -12,7 +12,7 @@ import { appendSecurityEvent } from "../../audit/security-events";
 import type { Db } from "../../db/client";
 import { newId } from "../../db/ids";
 import { devices } from "../../db/schema";
-import { AppError } from "../../http/errors";
+import { DomainError } from "../../errors/domain-error";
 import { formatOpaqueToken, randomSecret, sha256Hex } from "../secrets";
 import { afterCursor, type Keyset, newestFirst, pageOf } from "./keyset";
 import type { DevicePublicJwk } from "./schema";
@@ -54,7 +54,7 @@ export async function deviceKeyThumbprint(jwk: DevicePublicJwk): Promise<string>
   try {
     await importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, "ES256");
   } catch (error) {
-    throw new AppError("VALIDATION_FAILED", "The public key is not a valid P-256 key.", {
+    throw new DomainError("VALIDATION_FAILED", "The public key is not a valid P-256 key.", {
       errors: [{ path: "publicJwk", message: "not a point on the P-256 curve" }],
       cause: error,
     });
@@ -75,7 +75,7 @@ export async function createDevice(
     .from(devices)
     .where(and(eq(devices.userId, userId), isNull(devices.revokedAt)));
   if ((live?.n ?? 0) >= MAX_DEVICES_PER_USER) {
-    throw new AppError("CONFLICT", `At most ${MAX_DEVICES_PER_USER} device credentials; revoke one you no longer use.`);
+    throw new DomainError("CONFLICT", `At most ${MAX_DEVICES_PER_USER} device credentials; revoke one you no longer use.`);
   }
   const id = newId("dev");
   const secret = randomSecret();
@@ -118,7 +118,7 @@ export async function listDevices(
 export async function revokeDevice(ctx: { db: Db }, userId: string, deviceId: string, audit: AuditContext): Promise<void> {
   const mine = and(eq(devices.id, deviceId), eq(devices.userId, userId), isNull(devices.revokedAt));
   const [found] = await ctx.db.select({ id: devices.id }).from(devices).where(mine).limit(1);
-  if (!found) throw new AppError("NOT_FOUND", "No such device.");
+  if (!found) throw new DomainError("NOT_FOUND", "No such device.");
   await appendSecurityEvent(
     ctx.db,
     { ...audit, action: "device.revoke", resource: `device:${deviceId}`, subject: userId, result: "success" },

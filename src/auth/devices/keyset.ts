@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { AppError } from "../../http/errors";
+import { DomainError } from "../../errors/domain-error";
 
 export interface Keyset {
   createdAt: number;
@@ -23,7 +23,7 @@ export function decodeCursor(cursor: string | undefined): Keyset | undefined {
   if (cursor === undefined) return undefined;
   const match = CURSOR.exec(cursor);
   if (!match?.[1] || !match[2]) {
-    throw new AppError("VALIDATION_FAILED", "Invalid cursor.", {
+    throw new DomainError("VALIDATION_FAILED", "Invalid cursor.", {
       errors: [{ path: "cursor", message: "not a cursor from this list" }],
     });
   }

@@ -7,7 +7,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { appendSecurityEvent } from "../../audit/security-events";
 import { isConstraintViolation } from "../../db/errors";
 import { passkeys, sessions, users } from "../../db/schema";
-import { AppError } from "../../http/errors";
+import { DomainError } from "../../errors/domain-error";
 import type { AuthContext } from "../../http/types";
 import { registrationOptions, verifyRegistration } from "./ceremony";
 import type { CeremonyContext } from "./context";
@@ -18,11 +18,12 @@ import { credentialTaken, refuseKnownCredential } from "./register";
 import { type RegistrationResponseInput, toRegistrationJSON } from "./schema";
 import { defaultPasskeyName, type PasskeyView, passkeyView } from "./views";
 
-const tooMany = () => new AppError("CONFLICT", `An account holds at most ${MAX_PASSKEYS_PER_USER} passkeys; remove one first.`);
+const tooMany = () =>
+  new DomainError("CONFLICT", `An account holds at most ${MAX_PASSKEYS_PER_USER} passkeys; remove one first.`);
 
 export async function startAddPasskey(ctx: CeremonyContext, auth: AuthContext) {
   const [user] = await ctx.db.select().from(users).where(eq(users.id, auth.userId)).limit(1);
-  if (!user) throw new AppError("NOT_FOUND", "No such user.");
+  if (!user) throw new DomainError("NOT_FOUND", "No such user.");
   const existing = await ctx.db
     .select({ id: passkeys.id, transports: passkeys.transports })
     .from(passkeys)

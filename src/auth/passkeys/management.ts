@@ -8,14 +8,14 @@ import type { AuditContext } from "../../audit/event";
 import { appendSecurityEvent } from "../../audit/security-events";
 import type { Db } from "../../db/client";
 import { passkeys, recoveryCodes } from "../../db/schema";
-import { AppError } from "../../http/errors";
+import { DomainError } from "../../errors/domain-error";
 import { unusedCodesOf, unusedRecoveryCodeCount } from "../recovery/codes";
 import { type PasskeyRow, type PasskeyView, passkeyView } from "./views";
 
 /** Enough for every device a person owns; it bounds the list, which is therefore never paged. */
 export const MAX_PASSKEYS_PER_USER = 20;
 
-const notFound = () => new AppError("NOT_FOUND", "No such passkey.");
+const notFound = () => new DomainError("NOT_FOUND", "No such passkey.");
 
 export async function listPasskeys(db: Db, userId: string): Promise<PasskeyView[]> {
   const rows = await db.select().from(passkeys).where(eq(passkeys.userId, userId)).orderBy(asc(passkeys.createdAt));
@@ -78,8 +78,8 @@ export async function removePasskey(db: Db, userId: string, passkeyId: string, a
   if (((results[0] ?? []) as unknown[]).length === 0) throw lastWayIn();
 }
 
-function lastWayIn(): AppError {
-  return new AppError(
+function lastWayIn(): DomainError {
+  return new DomainError(
     "CONFLICT",
     "This is your last passkey and you have no unused recovery codes: add another passkey or create new recovery codes first.",
   );

@@ -8,7 +8,7 @@
  * per-account quotas for each name probed.
  *
  * Audit: one batch writes the user, the passkey, the recovery code hashes, the session and the
- * single `user.create` event that records them (src/db/users.ts createUser). No separate
+ * single `user.create` event that records them (src/users/users.ts createUser). No separate
  * `passkey.add` event is chained for the first passkey: the audit appender records one event per
  * batch, and a second batch could leave an account without its event, while one batch can never
  * leave a user without a passkey or a passkey without its user.
@@ -17,9 +17,9 @@ import { eq } from "drizzle-orm";
 import { isConstraintViolation } from "../../db/errors";
 import { newId } from "../../db/ids";
 import { passkeys, type UserRow } from "../../db/schema";
-import { createUser } from "../../db/users";
-import { AppError } from "../../http/errors";
+import { DomainError } from "../../errors/domain-error";
 import { enforceQuota } from "../../rate-limit/middleware";
+import { createUser } from "../../users/users";
 import { accountQuota } from "../rate-limits";
 import { prepareRecoveryCodes } from "../recovery/codes";
 import { prepareSession, publicUser, type TokenBody } from "../sessions";
@@ -97,6 +97,6 @@ export async function refuseKnownCredential(ctx: Pick<CeremonyContext, "db">, cr
   if (known) throw credentialTaken();
 }
 
-export function credentialTaken(cause?: unknown): AppError {
-  return new AppError("CONFLICT", "This passkey is already registered.", { cause });
+export function credentialTaken(cause?: unknown): DomainError {
+  return new DomainError("CONFLICT", "This passkey is already registered.", { cause });
 }

@@ -7,15 +7,14 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { appendSecurityEvent } from "../../audit/security-events";
 import { recoveryCodes, users } from "../../db/schema";
-import { AppError } from "../../http/errors";
+import { DomainError } from "../../errors/domain-error";
 import { enforceQuota } from "../../rate-limit/middleware";
 import type { CeremonyContext } from "../passkeys/context";
 import { accountQuota } from "../rate-limits";
 import { prepareSession, type TokenBody } from "../sessions";
 import { hashCode, normalizeCode, prepareRecoveryCodes } from "./codes";
 
-const recoveryFailed = () =>
-  new AppError("UNAUTHENTICATED", "Recovery failed.", { headers: { "WWW-Authenticate": 'Bearer realm="pulse"' } });
+const recoveryFailed = () => new DomainError("UNAUTHENTICATED", "Recovery failed.");
 
 export async function recoverAccount(ctx: CeremonyContext, input: { username: string; code: string }): Promise<TokenBody> {
   await enforceQuota(ctx.env, accountQuota(input.username));

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../../db/client";
-import { findUser } from "../../db/users";
+import { DomainError } from "../../errors/domain-error";
 import { auditContext } from "../../http/audit-context";
-import { AppError } from "../../http/errors";
 import { problemResponses } from "../../http/openapi";
 import type { App } from "../../http/types";
+import { findUser } from "../../users/users";
 import { authOf, requireAuth } from "../middleware";
 import { IdParamSchema, PageQuerySchema, SessionSchema, UserSchema } from "../schema";
 import { listSessions, revokeAllSessions, revokeSession } from "../session-management";
@@ -67,7 +67,7 @@ const revokeAll = createRoute({
 function parseCursor(cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined;
   if (!/^\d{1,15}$/.test(cursor))
-    throw new AppError("VALIDATION_FAILED", "Invalid cursor.", {
+    throw new DomainError("VALIDATION_FAILED", "Invalid cursor.", {
       errors: [{ path: "cursor", message: "not a cursor from this list" }],
     });
   return Number(cursor);
@@ -77,7 +77,7 @@ export function registerSessionRoutes(app: App): void {
   app.openapi(me, async (c) => {
     const auth = authOf(c);
     const user = await findUser({ db: getDb(c.env.DB) }, auth.userId);
-    if (!user) throw new AppError("NOT_FOUND", "No such user.");
+    if (!user) throw new DomainError("NOT_FOUND", "No such user.");
     return c.json(publicUser(user), 200);
   });
 

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { sqlList } from "../../audit/vocabulary";
+import { sqlList } from "./audit-vocabulary";
 import { users } from "./users";
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { ACTOR_ROLES, AUDIT_RESULTS, sqlList } from "../../audit/vocabulary";
+import { ACTOR_ROLES, AUDIT_RESULTS, sqlList } from "./audit-vocabulary";
 
 /**
  * The D1 audit chain: account and security events (DESIGN §8), hash-chained like each user's

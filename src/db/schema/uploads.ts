@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { sqlList } from "../../audit/vocabulary";
 import type { RecordType } from "../../health-connect/record-types";
+import { sqlList } from "./audit-vocabulary";
 import { timestamps } from "./columns";
 import { users } from "./users";
 

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { log } from "../log";
+import { log } from "../../observability/log";
 import type { AppEnv } from "../types";
 
 /** The route pattern that handled the request (`/v1/uploads/:id`), never the concrete path. */

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { AppError } from "../errors";
+import { DomainError } from "../../errors/domain-error";
 import { readAtMost } from "../read-at-most";
 import type { AppEnv } from "../types";
 
@@ -44,17 +44,17 @@ export function bodyLimits(options: { defaultMaxBytes: (c: { var: AppEnv["Variab
       : type !== undefined && isJson(type);
     if (!typeAccepted) {
       const expected = rule ? rule.contentTypes.join(", ") : "application/json";
-      throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be ${expected}; got ${type ?? "none"}.`);
+      throw new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be ${expected}; got ${type ?? "none"}.`);
     }
 
     if (length !== null) {
       const declared = Number(length);
-      if (!Number.isSafeInteger(declared) || declared < 0) throw new AppError("BAD_REQUEST", "Invalid Content-Length header.");
+      if (!Number.isSafeInteger(declared) || declared < 0) throw new DomainError("BAD_REQUEST", "Invalid Content-Length header.");
       if (declared > maxBytes) throw tooLarge(maxBytes);
     } else if (raw.body) {
       // Chunked body of unknown size. JSON bodies are small: read them here, bounded, so a 413 is
       // answered before any handler runs. File routes keep streaming, with the bound applied as
-      // bytes arrive (their handler sees the 413 AppError as the stream's error).
+      // bytes arrive (their handler sees the 413 DomainError as the stream's error).
       const body = rule ? limitStream(raw.body, maxBytes) : await readBounded(raw.body, maxBytes);
       c.req.raw = new Request(raw, { body, duplex: "half" } as RequestInit);
     }
@@ -62,8 +62,8 @@ export function bodyLimits(options: { defaultMaxBytes: (c: { var: AppEnv["Variab
   });
 }
 
-function tooLarge(maxBytes: number): AppError {
-  return new AppError("PAYLOAD_TOO_LARGE", `Request body exceeds the limit of ${maxBytes} bytes.`);
+function tooLarge(maxBytes: number): DomainError {
+  return new DomainError("PAYLOAD_TOO_LARGE", `Request body exceeds the limit of ${maxBytes} bytes.`);
 }
 
 async function readBounded(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {

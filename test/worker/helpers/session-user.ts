@@ -3,7 +3,7 @@ import { prepareSession } from "../../../src/auth/sessions";
 import { getConfig } from "../../../src/config/config";
 import { getDb } from "../../../src/db/client";
 import type { SessionKind, UserRole, UserRow } from "../../../src/db/schema";
-import { createUser } from "../../../src/db/users";
+import { createUser } from "../../../src/users/users";
 
 /**
  * A signed-in user created straight in D1: the user row, a session and its tokens, written as a

@@ -53,7 +53,7 @@ export interface StoredCounts {
 /** What the user's HealthStore holds, counted in its SQLite. */
 export async function storedCounts(userId: string): Promise<StoredCounts> {
   const { runInDurableObject } = await import("cloudflare:test");
-  return runInDurableObject(healthStoreFor(env.HEALTH_STORE, userId), (_instance, state) => {
+  return runInDurableObject(healthStoreFor(env.HEALTH_STORE, userId).stub, (_instance, state) => {
     const count = (table: string): number => {
       const exists = state.storage.sql
         .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", table)

@@ -1,4 +1,4 @@
-import { USER_ROLES } from "../db/schema/users";
+import { USER_ROLES } from "./users";
 
 /**
  * The closed vocabularies of an audit event, shared by the zod model (./event.ts) and the D1
