@@ -34,7 +34,7 @@ export class CborError extends Error {
 /** COSE_Sign1 (RFC 9052 §2): Nitro emits it untagged, but the tagged form is the same message. */
 export const COSE_SIGN1_TAG = 18;
 
-/** Arrays, maps and tags open inside one another; an attestation document needs 4. */
+/** Arrays, maps and tags open inside one another; an attestation document nests 2 deep. */
 const MAX_DEPTH = 16;
 
 const DECODE_OPTIONS: DecodeOptions = {
