@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AnalystAnswer, AnalystInput } from "../src/analyst/types.ts";
+import { decodeCbor } from "../src/cbor.ts";
 import { EnclaveApp, type EnclaveLogEvent } from "../src/enclave/app.ts";
 import { serveEnclave } from "../src/enclave/server.ts";
 import { AnalystProvider } from "../src/model/analyst-provider.ts";
 import type { ModelProvider } from "../src/model/provider.ts";
-import { decodeCbor } from "../src/nsm/cbor.ts";
 import { SimulatedNsm } from "../src/nsm/simulated-nsm.ts";
 import {
   attestRequest,

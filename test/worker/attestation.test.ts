@@ -97,6 +97,13 @@ describe("verifyAttestation", () => {
     expect(await reasonFor(fromBase64(NITRO_ATTESTATION_B64), { nonce })).toBe("NONCE_MISMATCH");
   });
 
+  it("accepts the document wrapped in the COSE_Sign1 tag 18 and refuses any other tag", async () => {
+    const document = fromBase64(NITRO_ATTESTATION_B64);
+    expect(await reasonFor(new Uint8Array([0xd2, ...document]))).toBe("OK");
+    // Tag 17 is COSE_Mac0 (RFC 9052 §2), a different structure with the same shape.
+    expect(await reasonFor(new Uint8Array([0xd1, ...document]))).toBe("BAD_ENCODING");
+  });
+
   it("refuses garbage and truncated bytes as bad encoding", async () => {
     expect(await reasonFor(new TextEncoder().encode("not an attestation document"))).toBe("BAD_ENCODING");
     expect(await reasonFor(fromBase64(NITRO_ATTESTATION_B64).subarray(0, 4000))).toBe("BAD_ENCODING");

@@ -1,4 +1,4 @@
-export { type CborMap, type CborValue, decodeCbor, encodeCbor } from "./cbor.ts";
+export { type CborMap, type CborValue, decodeCbor, encodeCbor } from "../cbor.ts";
 export {
   type CertifiedKey,
   createDevelopmentRoot,

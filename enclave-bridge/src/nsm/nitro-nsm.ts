@@ -6,7 +6,7 @@
 // Exit status 2 means it rejected its arguments, 3 that /dev/nsm could not be opened, 4 that the NSM
 // refused the request. Errors name the failure, never the arguments.
 import { type ExecFileException, execFile } from "node:child_process";
-import { decodeCbor } from "./cbor.ts";
+import { decodeCbor } from "../cbor.ts";
 import {
   type AttestationRequest,
   MAX_NONCE_BYTES,

@@ -3,7 +3,7 @@
 // §4.2) with ES384 — but chain to a generated development root instead of AWS Nitro root G1, so a
 // production verifier refuses them and a local one pins developmentRootPem().
 import { webcrypto } from "node:crypto";
-import { type CborValue, encodeCbor } from "./cbor.ts";
+import { type CborValue, encodeCbor } from "../cbor.ts";
 import { type CertifiedKey, createDevelopmentRoot, createIntermediate, createLeaf, LEAF_LIFETIME_MS } from "./development-pki.ts";
 import {
   type AttestationRequest,

@@ -1,10 +1,9 @@
 // COSE_Sign1 (RFC 9052 §4.2) as used by the Nitro Security Module: an (untagged or tag-18)
 // array [protected bstr, unprotected map, payload bstr, signature bstr], ES384 only.
-import { type CborValue, decodeCbor, encodeStringArray } from "./cbor";
+import { type CborValue, decodeCbor, encodeCbor, isTagged } from "../../../enclave-bridge/src/cbor.ts";
 
 /** COSE algorithm identifier for ECDSA with SHA-384 (RFC 9053 §2.1). */
 const ES384 = -35;
-const COSE_SIGN1_TAG = 18;
 /** P-384 signature as raw r||s, 48 bytes each (RFC 9053 §2.1), not DER. */
 const ES384_SIGNATURE_LENGTH = 96;
 
@@ -17,10 +16,8 @@ export interface CoseSign1 {
 /** Throws (CborError or Error) when the bytes are not an ES384 COSE_Sign1. */
 export function parseCoseSign1(bytes: Uint8Array): CoseSign1 {
   let value: CborValue = decodeCbor(bytes);
-  if (isTagged(value)) {
-    if (value.tag !== COSE_SIGN1_TAG) throw new Error("unexpected CBOR tag");
-    value = value.value;
-  }
+  // The shared decoder accepts no tag but COSE_Sign1's.
+  if (isTagged(value)) value = value.value;
   if (!Array.isArray(value) || value.length !== 4) throw new Error("COSE_Sign1 must be a 4-element array");
   const [protectedHeader, , payload, signature] = value;
   // The unprotected header (index 1) is not covered by the signature, so nothing is read from it.
@@ -37,10 +34,6 @@ export function parseCoseSign1(bytes: Uint8Array): CoseSign1 {
 
 /** Verifies the signature over Sig_structure ["Signature1", protected, external_aad = h'', payload] (RFC 9052 §4.4). */
 export async function verifyCoseSign1(message: CoseSign1, key: CryptoKey): Promise<boolean> {
-  const toBeSigned = encodeStringArray(["Signature1", message.protectedHeader, new Uint8Array(0), message.payload]);
+  const toBeSigned = encodeCbor(["Signature1", message.protectedHeader, new Uint8Array(0), message.payload]);
   return crypto.subtle.verify({ name: "ECDSA", hash: "SHA-384" }, key, message.signature, toBeSigned);
-}
-
-function isTagged(value: CborValue): value is { tag: number; value: CborValue } {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && "tag" in value;
 }

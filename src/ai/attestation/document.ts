@@ -1,7 +1,7 @@
 // The attestation document payload, field by field as the AWS Nitro Enclaves attestation process
 // specifies it (aws/aws-nitro-enclaves-nsm-api docs/attestation_process.md, "Attestation document
 // specification"). Anything outside the specified shape is an encoding failure.
-import { type CborValue, decodeCbor } from "./cbor";
+import { type CborValue, decodeCbor } from "../../../enclave-bridge/src/cbor.ts";
 
 export interface AttestationPayload {
   readonly moduleId: string;
