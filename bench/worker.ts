@@ -13,8 +13,8 @@ import { createApp } from "../src/app";
 import { requireAuth } from "../src/auth/middleware";
 import { prepareSession } from "../src/auth/sessions";
 import { getDb } from "../src/db/client";
-import { createUser } from "../src/users/users";
 import production from "../src/index";
+import { createUser } from "../src/users/users";
 
 export { HealthStore, OAuthState, RateLimiter } from "../src/index";
 

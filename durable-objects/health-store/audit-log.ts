@@ -1,7 +1,7 @@
 import type { ChainAnchor } from "../../src/audit/chain";
 import { GENESIS_ANCHOR } from "../../src/audit/chain";
 import { ACTOR_ROLES, AUDIT_RESULTS, type AuditResult, type ChainedAuditEvent } from "../../src/audit/event";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, encodeCursor } from "../../src/pagination/cursor";
 import type { Page, ParsedAccessLogQuery } from "./schema";
 
 /**
@@ -51,18 +51,15 @@ export function insertAuditEvent(sql: SqlStorage, event: ChainedAuditEvent): voi
 
 /** The access log: newest first, a page at a time; the cursor is the seq of the last item. */
 export function listAccessLog(sql: SqlStorage, query: ParsedAccessLogQuery): Page<ChainedAuditEvent> {
+  const before = decodeCursor(query.cursor, "access-log", ["int"]);
   const rows = (
-    query.cursor === undefined
+    before === undefined
       ? sql.exec<AuditRow>("SELECT * FROM audit_events ORDER BY seq DESC LIMIT ?", query.limit + 1)
-      : sql.exec<AuditRow>(
-          "SELECT * FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-          ...decodeCursor(query.cursor, 1),
-          query.limit + 1,
-        )
+      : sql.exec<AuditRow>("SELECT * FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT ?", ...before, query.limit + 1)
   ).toArray();
   const items = rows.slice(0, query.limit).map(toEvent);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor([last.seq]) : null };
+  return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor("access-log", [last.seq]) : null };
 }
 
 /** Oldest first, strictly after `afterSeq`: the order verification walks. */

@@ -1,5 +1,5 @@
+import { decodeCursor, encodeCursor } from "../../src/pagination/cursor";
 import { bucketAggregates, mergeAggregate } from "./aggregate";
-import { decodeCursor, encodeCursor } from "./cursor";
 import type { Aggregate, ObservationBucket, ParsedObservationQuery } from "./read-schema";
 import type { Page } from "./schema";
 import { segmentsBetween, utcOfLocal, type Zone } from "./zone";
@@ -22,8 +22,10 @@ interface Placed extends ObservationBucket {
 
 export function queryBuckets(sql: SqlStorage, query: BucketQuery, metrics: readonly string[]): Page<ObservationBucket> {
   const bucketMs = query.resolution === "hour" ? HOUR_MS : DAY_MS;
+  // A bucket's position is its metric's index in the request: bound to the metrics and resolution.
+  const list = `observations:${query.resolution}`;
   const [afterStart = Number.NEGATIVE_INFINITY, afterPosition = -1] =
-    query.cursor === undefined ? [] : decodeCursor(query.cursor, 2);
+    decodeCursor(query.cursor, list, ["int", "int"], metrics) ?? [];
   // Buckets before the cursor's are done; the cursor's own is recomputed whole (it starts at or after since).
   const since = Math.max(query.since, afterStart);
   const segments = segmentsBetween(query.zone, since, query.until);
@@ -50,7 +52,8 @@ export function queryBuckets(sql: SqlStorage, query: BucketQuery, metrics: reado
   const last = page.at(-1);
   return {
     items: page.map(({ position: _position, ...bucket }) => bucket),
-    nextCursor: remaining.length > query.limit && last !== undefined ? encodeCursor([last.start, last.position]) : null,
+    nextCursor:
+      remaining.length > query.limit && last !== undefined ? encodeCursor(list, [last.start, last.position], metrics) : null,
   };
 }
 

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, encodeCursor } from "../../src/pagination/cursor";
 import type { ParsedObservationQuery } from "./read-schema";
 import type { Observation, Page } from "./schema";
 
@@ -33,7 +33,9 @@ const END_OF_TIME = 253_402_300_800_000;
 
 export function queryRawObservations(sql: SqlStorage, query: ParsedObservationQuery): Page<Observation> {
   const metrics = query.metrics ?? (query.metric === undefined ? storedMetrics(sql) : [query.metric]);
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, 2);
+  // Bound to the metrics asked for; the window may move between pages (it defaults to "until now").
+  const filters = query.metrics ?? query.metric ?? null;
+  const after = decodeCursor(query.cursor, "observations", ["int", "int"], filters);
   const since = Math.max(query.since ?? 0, after?.[0] ?? 0);
   const until = query.until ?? END_OF_TIME;
   const rows: ObservationRow[] = [];
@@ -63,7 +65,11 @@ export function queryRawObservations(sql: SqlStorage, query: ParsedObservationQu
   rows.sort((a, b) => a.start_ms - b.start_ms || a.id - b.id);
   const items = rows.slice(0, query.limit).map(toObservation);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor([last.start, last.id]) : null };
+  return {
+    items,
+    nextCursor:
+      rows.length > query.limit && last !== undefined ? encodeCursor("observations", [last.start, last.id], filters) : null,
+  };
 }
 
 /** The most recent observation of each metric that has one, in the order asked. */

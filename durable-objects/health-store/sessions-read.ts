@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, encodeCursor } from "../../src/pagination/cursor";
 import type { ParsedSessionListQuery, SessionSource, SleepSession, SleepTotals, Workout } from "./read-schema";
 import type { Page } from "./schema";
 import { SLEEP_STAGES, type SleepStage } from "./session-schema";
@@ -80,7 +80,7 @@ function listSessions<Row extends SessionRow>(
   columns: string,
   query: ParsedSessionListQuery,
 ): Page<Row> {
-  const [afterStart = 0, afterId = 0] = query.cursor === undefined ? [] : decodeCursor(query.cursor, 2);
+  const [afterStart = 0, afterId = 0] = decodeCursor(query.cursor, table, ["int", "int"]) ?? [];
   const since = query.since ?? 0;
   // One range scan of (start_ms, rowid) from the cursor on, already in page order. [start, end)
   // overlaps [since, until); a zero-length session counts when it lies inside.
@@ -100,7 +100,10 @@ function listSessions<Row extends SessionRow>(
     .toArray();
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor([last.start_ms, last.id]) : null };
+  return {
+    items,
+    nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(table, [last.start_ms, last.id]) : null,
+  };
 }
 
 function stagesOf(sql: SqlStorage, sessionIds: readonly number[]): Map<number, SleepSession["stages"]> {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DomainError } from "../../src/errors/domain-error";
+import { decodeCursor, encodeCursor, invalidCursor } from "../../src/pagination/cursor";
 import type { Page } from "./schema";
 
 /**
@@ -78,7 +79,8 @@ export function deleteVaultBlob(sql: SqlStorage, id: string): void {
 
 /** Ordered by id; the cursor is the last id returned, encoded so clients treat it as opaque. */
 export function listVaultBlobs(sql: SqlStorage, query: z.output<typeof vaultListQuerySchema>): Page<VaultBlobSummary> {
-  const after = query.cursor === undefined ? "" : decodeVaultCursor(query.cursor);
+  const [after = ""] = decodeCursor(query.cursor, "vault", ["string"]) ?? [];
+  if (after !== "" && !VAULT_ID_PATTERN.test(after)) throw invalidCursor();
   const rows = sql
     .exec<Row>("SELECT id, version, size, updated_at FROM vault_blobs WHERE id > ? ORDER BY id LIMIT ?", after, query.limit + 1)
     .toArray();
@@ -86,24 +88,7 @@ export function listVaultBlobs(sql: SqlStorage, query: z.output<typeof vaultList
     .slice(0, query.limit)
     .map((row) => ({ id: row.id, version: row.version, size: row.size, updatedAt: row.updated_at }));
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeVaultCursor(last.id) : null };
-}
-
-function encodeVaultCursor(id: string): string {
-  return btoa(`v:${id}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function decodeVaultCursor(cursor: string): string {
-  try {
-    const decoded = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const id = decoded.startsWith("v:") ? decoded.slice(2) : "";
-    if (VAULT_ID_PATTERN.test(id)) return id;
-  } catch {
-    // Falls through to the same answer as a well-formed but wrong cursor.
-  }
-  throw new DomainError("BAD_REQUEST", "The cursor is not valid for this list.", {
-    errors: [{ path: "cursor", message: "invalid cursor" }],
-  });
+  return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor("vault", [last.id]) : null };
 }
 
 function notFound(): DomainError {

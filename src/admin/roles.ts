@@ -11,12 +11,12 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { AuditContext } from "../audit/event";
 import { appendSecurityEvent } from "../audit/security-events";
-import { afterCursor, type Keyset, newestFirst, pageOf } from "../auth/devices/keyset";
 import { type PublicUser, publicUser } from "../auth/sessions";
 import type { Db } from "../db/client";
 import { isConstraintViolation } from "../db/errors";
 import { type UserRole, type UserRow, users } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
+import { afterCursor, decodeKeyset, newestFirst, pageOf } from "../pagination/keyset";
 
 export async function changeUserRole(
   ctx: { db: Db },
@@ -53,14 +53,16 @@ export async function changeUserRole(
 /** Live users, newest first. */
 export async function listUsers(
   ctx: { db: Db },
-  page: { limit: number; after?: Keyset | undefined; role?: UserRole | undefined },
+  page: { limit: number; cursor?: string | undefined; role?: UserRole | undefined },
 ): Promise<{ items: PublicUser[]; nextCursor: string | null }> {
+  const binding = { list: "users", filters: page.role ?? null };
+  const after = decodeKeyset(page.cursor, binding);
   const rows = await ctx.db
     .select()
     .from(users)
-    .where(and(isNull(users.deletedAt), page.role ? eq(users.role, page.role) : undefined, afterCursor(users, page.after)))
+    .where(and(isNull(users.deletedAt), page.role ? eq(users.role, page.role) : undefined, afterCursor(users, after)))
     .orderBy(...newestFirst(users))
     .limit(page.limit + 1);
-  const { rows: items, nextCursor } = pageOf(rows, page.limit);
+  const { rows: items, nextCursor } = pageOf(rows, page.limit, binding);
   return { items: items.map(publicUser), nextCursor };
 }

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { decodeCursor } from "../auth/devices/keyset";
 import { requireAuth } from "../auth/middleware";
 import { UserSchema } from "../auth/schema";
 import { getDb } from "../db/client";
@@ -52,6 +51,6 @@ export function registerAdminRoutes(app: App): void {
 
   app.openapi(list, async (c) => {
     const { limit, cursor, role } = c.req.valid("query");
-    return c.json(await listUsers({ db: getDb(c.env.DB) }, { limit, role, after: decodeCursor(cursor) }), 200);
+    return c.json(await listUsers({ db: getDb(c.env.DB) }, { limit, role, cursor }), 200);
   });
 }

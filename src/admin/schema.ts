@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { PageQuerySchema } from "../auth/schema";
 import { USER_ROLES } from "../db/schema/users";
+import { PageQuerySchema } from "../http/schemas";
 
 export const RoleChangeSchema = z
   .strictObject({

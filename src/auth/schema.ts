@@ -35,16 +35,3 @@ export const SessionSchema = z
     current: z.boolean(),
   })
   .openapi("Session");
-
-export const PageQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
-});
-
-export const IdParamSchema = (prefix: string) =>
-  z.object({
-    id: z
-      .string()
-      .regex(new RegExp(`^${prefix}_[a-z2-7]{26}$`), `must be a ${prefix}_ id`)
-      .openapi({ param: { name: "id", in: "path" } }),
-  });

@@ -1,10 +1,11 @@
 /** Listing and revoking a user's own sessions (`/v1/me/sessions`, logout). */
-import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { AuditContext } from "../audit/event";
 import { appendSecurityEvent } from "../audit/security-events";
 import type { Db } from "../db/client";
 import { sessions } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
+import { afterCursor, decodeKeyset, newestFirst, pageOf } from "../pagination/keyset";
 import { sessionEndReason } from "./sessions";
 
 export interface SessionView {
@@ -17,27 +18,23 @@ export interface SessionView {
   current: boolean;
 }
 
-/** The user's live sessions, newest first, cursor-paginated by creation time. */
+/** The user's live sessions, newest first, cursor-paginated by (creation time, id). */
 export async function listSessions(
   db: Db,
   userId: string,
   currentSessionId: string | undefined,
-  page: { limit: number; before?: number },
+  page: { limit: number; cursor?: string | undefined },
   now = new Date(),
 ): Promise<{ items: SessionView[]; nextCursor: string | null }> {
+  const binding = { list: "sessions" };
+  const after = decodeKeyset(page.cursor, binding);
   const rows = await db
     .select()
     .from(sessions)
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        page.before ? lt(sessions.createdAt, new Date(page.before)) : undefined,
-      ),
-    )
-    .orderBy(desc(sessions.createdAt))
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), afterCursor(sessions, after)))
+    .orderBy(...newestFirst(sessions))
     .limit(page.limit + 1);
-  const live = rows.slice(0, page.limit);
+  const { rows: live, nextCursor } = pageOf(rows, page.limit, binding);
   const items = live
     .filter((row) => sessionEndReason(row, now) === undefined)
     .map((row) => ({
@@ -49,8 +46,7 @@ export async function listSessions(
       userAgent: row.userAgent,
       current: row.id === currentSessionId,
     }));
-  const last = live.at(-1);
-  return { items, nextCursor: rows.length > page.limit && last ? String(last.createdAt.getTime()) : null };
+  return { items, nextCursor };
 }
 
 /** Revokes one of the user's sessions; another user's session id is simply not found (404). */

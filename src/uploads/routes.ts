@@ -1,10 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
-import { decodeCursor } from "../auth/devices/keyset";
 import { authOf, requireAuth } from "../auth/middleware";
-import { IdParamSchema, PageQuerySchema } from "../auth/schema";
 import { getDb } from "../db/client";
 import { auditContext } from "../http/audit-context";
 import { problemResponses } from "../http/openapi";
+import { IdParamSchema, PageQuerySchema } from "../http/schemas";
 import type { App } from "../http/types";
 import { rateLimit } from "../rate-limit/middleware";
 import { createUpload } from "./create-upload";
@@ -112,7 +111,7 @@ export function registerUploadRoutes(app: App): void {
 
   app.openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await listUploads(getDb(c.env.DB), authOf(c).userId, { limit, after: decodeCursor(cursor) });
+    const page = await listUploads(getDb(c.env.DB), authOf(c).userId, { limit, cursor });
     return c.json(page, 200);
   });
 }

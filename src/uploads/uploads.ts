@@ -3,11 +3,11 @@
  * Every read filters by the owning user, so another user's upload id is simply not found.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { afterCursor, type Keyset, newestFirst, pageOf } from "../auth/devices/keyset";
 import type { Db } from "../db/client";
 import { type UploadRow, type UploadStatus, uploads } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import type { RecordType } from "../health-connect/record-types";
+import { afterCursor, decodeKeyset, newestFirst, pageOf } from "../pagination/keyset";
 
 /** The 202 body of `POST /v1/uploads` (DESIGN §6). */
 export interface UploadReceipt {
@@ -96,15 +96,17 @@ export async function getUpload(db: Db, userId: string, id: string, onlyDevice?:
 export async function listUploads(
   db: Db,
   userId: string,
-  page: { limit: number; after?: Keyset | undefined },
+  page: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: UploadView[]; nextCursor: string | null }> {
+  const binding = { list: "uploads" };
+  const after = decodeKeyset(page.cursor, binding);
   const rows = await db
     .select()
     .from(uploads)
-    .where(and(eq(uploads.userId, userId), afterCursor(uploads, page.after)))
+    .where(and(eq(uploads.userId, userId), afterCursor(uploads, after)))
     .orderBy(...newestFirst(uploads))
     .limit(page.limit + 1);
-  const { rows: items, nextCursor } = pageOf(rows, page.limit);
+  const { rows: items, nextCursor } = pageOf(rows, page.limit, binding);
   return { items: items.map(uploadView), nextCursor };
 }
 

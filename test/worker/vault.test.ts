@@ -91,7 +91,7 @@ describe("vault routes", () => {
       path = `/v1/vault?limit=2&cursor=${body.nextCursor}`;
     }
     expect(seen).toEqual(["a", "b", "c", "d", "e"]);
-    await expectProblem(await call(app, "/v1/vault?cursor=garbage", { headers: owner.headers }), 400, "BAD_REQUEST");
+    await expectProblem(await call(app, "/v1/vault?cursor=garbage", { headers: owner.headers }), 400, "VALIDATION_FAILED");
   });
 
   it("refuses bad ids and bodies that are not a blob envelope", async () => {

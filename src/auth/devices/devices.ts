@@ -13,8 +13,8 @@ import type { Db } from "../../db/client";
 import { newId } from "../../db/ids";
 import { devices } from "../../db/schema";
 import { DomainError } from "../../errors/domain-error";
+import { afterCursor, decodeKeyset, newestFirst, pageOf } from "../../pagination/keyset";
 import { formatOpaqueToken, randomSecret, sha256Hex } from "../secrets";
-import { afterCursor, type Keyset, newestFirst, pageOf } from "./keyset";
 import type { DevicePublicJwk } from "./schema";
 
 export const DEVICE_SCOPES = ["uploads:write"] as const;
@@ -102,15 +102,17 @@ export async function createDevice(
 export async function listDevices(
   ctx: { db: Db },
   userId: string,
-  page: { limit: number; after?: Keyset | undefined },
+  page: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: DeviceView[]; nextCursor: string | null }> {
+  const binding = { list: "devices" };
+  const after = decodeKeyset(page.cursor, binding);
   const rows = await ctx.db
     .select()
     .from(devices)
-    .where(and(eq(devices.userId, userId), isNull(devices.revokedAt), afterCursor(devices, page.after)))
+    .where(and(eq(devices.userId, userId), isNull(devices.revokedAt), afterCursor(devices, after)))
     .orderBy(...newestFirst(devices))
     .limit(page.limit + 1);
-  const { rows: items, nextCursor } = pageOf(rows, page.limit);
+  const { rows: items, nextCursor } = pageOf(rows, page.limit, binding);
   return { items: items.map(deviceView), nextCursor };
 }
 

@@ -2,11 +2,10 @@ import { createRoute } from "@hono/zod-openapi";
 import { getDb } from "../../db/client";
 import { auditContext } from "../../http/audit-context";
 import { problemResponses } from "../../http/openapi";
+import { IdParamSchema, PageQuerySchema } from "../../http/schemas";
 import type { App } from "../../http/types";
 import { authOf, requireAuth } from "../middleware";
-import { IdParamSchema, PageQuerySchema } from "../schema";
 import { createDevice, listDevices, revokeDevice } from "./devices";
-import { decodeCursor } from "./keyset";
 import { CreateDeviceSchema, CreatedDeviceSchema, DevicePageSchema } from "./schema";
 
 // Managing devices needs the full account (`user` scope): a device credential cannot mint more.
@@ -61,7 +60,7 @@ export function registerDeviceRoutes(app: App): void {
 
   app.openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await listDevices({ db: getDb(c.env.DB) }, authOf(c).userId, { limit, after: decodeCursor(cursor) });
+    const page = await listDevices({ db: getDb(c.env.DB) }, authOf(c).userId, { limit, cursor });
     return c.json(page, 200);
   });
 

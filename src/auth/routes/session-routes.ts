@@ -3,10 +3,11 @@ import { getDb } from "../../db/client";
 import { DomainError } from "../../errors/domain-error";
 import { auditContext } from "../../http/audit-context";
 import { problemResponses } from "../../http/openapi";
+import { IdParamSchema, PageQuerySchema } from "../../http/schemas";
 import type { App } from "../../http/types";
 import { findUser } from "../../users/users";
 import { authOf, requireAuth } from "../middleware";
-import { IdParamSchema, PageQuerySchema, SessionSchema, UserSchema } from "../schema";
+import { SessionSchema, UserSchema } from "../schema";
 import { listSessions, revokeAllSessions, revokeSession } from "../session-management";
 import { publicUser } from "../sessions";
 
@@ -64,15 +65,6 @@ const revokeAll = createRoute({
   },
 });
 
-function parseCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(cursor))
-    throw new DomainError("VALIDATION_FAILED", "Invalid cursor.", {
-      errors: [{ path: "cursor", message: "not a cursor from this list" }],
-    });
-  return Number(cursor);
-}
-
 export function registerSessionRoutes(app: App): void {
   app.openapi(me, async (c) => {
     const auth = authOf(c);
@@ -84,8 +76,7 @@ export function registerSessionRoutes(app: App): void {
   app.openapi(list, async (c) => {
     const auth = authOf(c);
     const { limit, cursor } = c.req.valid("query");
-    const before = parseCursor(cursor);
-    const page = await listSessions(getDb(c.env.DB), auth.userId, auth.sessionId, { limit, ...(before ? { before } : {}) });
+    const page = await listSessions(getDb(c.env.DB), auth.userId, auth.sessionId, { limit, cursor });
     return c.json(page, 200);
   });
 
