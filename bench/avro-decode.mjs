@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Avro decode throughput (issue 4, bench (a)): Pulse's eval-free reader (src/avro, bundled with
-// esbuild the way wrangler bundles the Worker) against avsc in the same Node process, on the same
-// generated file: a week of heart rate (a sample every 6 s in records of 10 minutes: ~1,000
-// records, ~100k samples), once with the null codec and once with deflate. Both sides decode the
-// whole container from memory through their own container reader (header, blocks, sync markers,
-// inflate) into plain values. Target: Pulse >= 0.5x avsc. See docs/avro.md.
+// Avro decode throughput (question (a) of docs/benchmarks.md; DESIGN §6 asks for it against avsc):
+// Pulse's eval-free reader (src/avro, bundled with esbuild the way wrangler bundles the Worker)
+// against avsc in the same Node process, on the same generated file: a week of heart rate (a sample
+// every 6 s in records of 10 minutes: ~1,000 records, ~100k samples), once with the null codec and
+// once with deflate. Both sides decode the whole container from memory through their own
+// container reader (header, blocks, sync markers, inflate) into plain values. Target: Pulse >=
+// 0.5x avsc. See docs/avro.md.
 //
 // Standalone: `node bench/avro-decode.mjs [--rounds 7] [--json]`; run.mjs can import
 // `benchAvroDecode()` and print `formatAvroDecode()`.

@@ -1,4 +1,4 @@
-// Bench (b), issue 4: end-to-end ingest of a generated 7-day Health Connect export in local workerd
+// Question (b) of docs/benchmarks.md: end-to-end ingest of a generated 7-day Health Connect export in local workerd
 // against the in-process limit measured in the same run.
 //
 // workerd: a fresh signed-in user sends the four files one after another (`POST /v1/uploads`, raw

@@ -1,5 +1,5 @@
-// Bench (c), issue 4: latency of a 30-day hourly heart-rate query over HTTP against the same
-// aggregate computed by a plain SQL scan in process, both over the same rows.
+// Question (c) of docs/benchmarks.md: latency of a 30-day hourly heart-rate query over HTTP against
+// the same aggregate computed by a plain SQL scan in process, both over the same rows.
 //
 // Data: 30 days of heart rate, a sample every 6 s in 10-minute records (4,320 records, 432,000
 // samples): what a watch recording continuously writes, and the density bench (b) uses, so the

@@ -1,7 +1,7 @@
 /**
- * Quotas on the auth routes (issue: identity, item 7). Per IP they are sized for many people behind
- * one NAT (a school, a hospital, a carrier-grade NAT): tens of ceremonies a minute. Per account they
- * are tight, because guessing or flooding one account is the attack they stop.
+ * Quotas on the auth routes, which anyone can call without a token. Per IP they are sized for many
+ * people behind one NAT (a school, a hospital, a carrier-grade NAT): tens of ceremonies a minute.
+ * Per account they are tight, because guessing or flooding one account is the attack they stop.
  */
 import { ipRateLimitKey, rateLimit } from "../rate-limit/middleware";
 

@@ -1,8 +1,10 @@
 /**
- * Local date attribution (issue 4, item 4). Health Connect stores each instant in UTC with the
- * zone offset the device had then, as a `java.time.ZoneOffset` id: "Z", "+02:00", "-05:30" or,
- * rarely, "+01:00:30". A record belongs to the calendar day at (instant + offset), so a run at
- * 23:30 in New York counts for that evening even though it is already tomorrow in UTC.
+ * Local date attribution (DESIGN §5: every observation carries its zone offset and local date, so
+ * daily summaries follow the day the person lived, not the UTC day). Health Connect stores each
+ * instant in UTC with the zone offset the device had then, as a `java.time.ZoneOffset` id: "Z",
+ * "+02:00", "-05:30" or, rarely, "+01:00:30". A record belongs to the calendar day at
+ * (instant + offset), so a run at 23:30 in New York counts for that evening even though it is
+ * already tomorrow in UTC.
  */
 const MAX_OFFSET_SECONDS = 18 * 3600; // ZoneOffset's own bound.
 

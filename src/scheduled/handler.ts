@@ -18,7 +18,7 @@ export const CRONS = {
 } as const;
 
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
-  // Provider token refresh (DESIGN §7) registers here when the providers land.
+  // No hourly job yet: provider token refresh (DESIGN §7) will run here once connections exist.
   [CRONS.hourly]: [],
   [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions],
 };

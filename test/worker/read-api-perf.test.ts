@@ -8,7 +8,7 @@ import { createSessionUser } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
 
 /**
- * The read the bench measures (issue 4, item 9c): 30 days of hourly heart rate over HTTP, from a
+ * The read bench/query.mjs measures (question (c) of docs/benchmarks.md): 30 days of hourly heart rate over HTTP, from a
  * minute-level series (43,200 samples). Latencies are printed for docs/benchmarks.md, never
  * asserted; the assertions are about the answer.
  */

@@ -17,7 +17,7 @@ import {
 } from "./helpers/upload-files";
 
 /**
- * Files built to hurt (DESIGN §6, issue 4 item 7): each is refused at upload time with a clear
+ * Files built to hurt (DESIGN §6: limits against memory bombs and corrupt files): each is refused at upload time with a clear
  * problem document, nothing of it is left in R2 or D1, and the next upload works.
  */
 const app = createApp();
