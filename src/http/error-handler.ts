@@ -4,6 +4,7 @@ import { TrieRouter } from "hono/router/trie-router";
 import { ConfigError } from "../config/config";
 import { AppError, type ErrorCode, problemResponse, reviveAppError } from "./errors";
 import { errorName, log } from "./log";
+import { bodyFailure, ClientClosedError } from "./middleware/body";
 import type { App, AppEnv } from "./types";
 
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -27,8 +28,13 @@ function requestIdOf(c: Context<AppEnv>): string {
 /** Maps anything thrown to a problem document; unexpected errors become a bare 500. */
 export function toAppError(thrown: unknown, c: Context<AppEnv>): AppError {
   // Errors from Durable Object RPC arrive without their class.
-  const error = reviveAppError(thrown);
+  const error = bodyFailure(reviveAppError(thrown), c);
   if (error instanceof AppError) return error;
+  if (error instanceof ClientClosedError) {
+    // Anyone can drop a connection: an info line, not an error (nobody reads this answer anyway).
+    log("info", "client_closed", { requestId: requestIdOf(c), route: c.req.routePath });
+    return new AppError("BAD_REQUEST", error.message);
+  }
   if (error instanceof HTTPException) {
     // Hono's JSON validator throws a 400 HTTPException for unparsable bodies.
     if (error.status === 400 && /json/i.test(error.message))
