@@ -164,6 +164,27 @@ describe("authentication comes before the body on authenticated routes", () => {
     expect(body.pulls()).toBe(0);
   });
 
+  it("every authenticated route with a body method answers 401 first, and reads nothing", async () => {
+    type Operation = { security?: Record<string, string[]>[] };
+    const doc = await (await call(app, "/openapi.json")).json<{ paths: Record<string, Record<string, Operation>> }>();
+    const routes = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([method, op]) => ["post", "put", "patch", "delete"].includes(method) && (op.security?.length ?? 0) > 0)
+        .map(([method]) => ({ method: method.toUpperCase(), path: path.replaceAll(/\{[^}]+\}/g, "x1") })),
+    );
+    expect(routes.length).toBeGreaterThan(10);
+    for (const route of routes) {
+      const body = countedBody(16);
+      const res = await call(app, route.path, {
+        method: route.method,
+        headers: { "Content-Type": "text/csv", "Content-Length": String(60 * 1024 * 1024) },
+        body: body.stream,
+        duplex: "half",
+      } as RequestInit);
+      expect({ ...route, status: res.status, pulls: body.pulls() }).toEqual({ ...route, status: 401, pulls: 0 });
+    }
+  });
+
   it("still answers 415 and 413 once the caller is authenticated", async () => {
     const user = await createSessionUser();
     await expectProblem(await postFile(app, user, "a,b", { contentType: "text/csv" }), 415, "UNSUPPORTED_MEDIA_TYPE");
