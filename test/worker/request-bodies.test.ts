@@ -1,4 +1,8 @@
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { getDb } from "../../src/db/client";
+import { uploads } from "../../src/db/schema";
 import { expectProblem } from "./helpers/security-cases";
 import { createSessionUser } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
@@ -60,15 +64,19 @@ afterEach(() => vi.restoreAllMocks());
 describe("a client that disconnects mid-body", () => {
   it("is logged at info as client_closed during an upload, never as an error or a 500", async () => {
     const user = await createSessionUser();
-    const file = await heartRateFile(50, { prefix: crypto.randomUUID() });
+    // Several blocks, cut off after the first ones: the R2 write has begun when the client goes.
+    const file = await heartRateFile(50, { prefix: crypto.randomUUID(), blockRecords: 10 });
     const logs = captureLogs();
-    const res = await postFile(app, user, cutOff(file.subarray(0, 600)));
+    const res = await postFile(app, user, cutOff(file.subarray(0, Math.floor(file.byteLength * 0.8))));
     expect(res.status).not.toBe(500);
     expect(logs.errors).toEqual([]);
     expect(logs.info).toContainEqual(expect.objectContaining({ level: "info", msg: "client_closed", route: "/v1/uploads" }));
     const request = logs.info.find((line) => line.msg === "request");
     expect(request).toMatchObject({ level: "info", route: "/v1/uploads" });
     expect(request?.status).toBeLessThan(500);
+    // Nothing half-written: no raw object, no upload row.
+    expect((await env.LAKE.list({ prefix: `raw/${user.user.id}/` })).objects).toEqual([]);
+    expect(await getDb(env.DB).select().from(uploads).where(eq(uploads.userId, user.user.id))).toEqual([]);
   });
 
   it("is logged at info as client_closed on a JSON route too", async () => {
