@@ -72,12 +72,12 @@ export function bodyLimits(options: BodyLimitOptions) {
     const rule = rules.find((r) => r.method === c.req.method && (c.req.path === r.path || c.req.path.startsWith(`${r.path}/`)));
     const maxBytes = rule?.maxBytes ?? options.defaultMaxBytes(c);
     const type = mediaType(raw.headers.get("Content-Type") ?? undefined);
-    let checked = false;
+    let passed = false;
     const state: BodyState = {
       check: () => {
-        if (checked) return;
-        checked = true;
+        if (passed) return;
         checkHeaders({ rule, type, length, maxBytes });
+        passed = true;
       },
     };
     states.set(c, state);
