@@ -10,6 +10,7 @@ import { withConfig } from "./http/middleware/config";
 import { cors } from "./http/middleware/cors";
 import { requestId } from "./http/middleware/request-id";
 import { securityHeaders } from "./http/middleware/security-headers";
+import { authenticatedRoutes } from "./http/secured-routes";
 import type { App, AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
 import { registerObservationRoutes } from "./observations/routes";
@@ -26,7 +27,14 @@ export function createApp(): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", requestId(), accessLog(), securityHeaders(), withConfig(), cors());
-  app.use("*", bodyLimits({ defaultMaxBytes: (c) => c.var.config.MAX_JSON_BODY_BYTES, rules: [UPLOAD_BODY_RULE] }));
+  app.use(
+    "*",
+    bodyLimits({
+      defaultMaxBytes: (c) => c.var.config.MAX_JSON_BODY_BYTES,
+      rules: [UPLOAD_BODY_RULE],
+      authenticated: authenticatedRoutes(app),
+    }),
+  );
   app.use("/v1/*", ipAbuseLimit());
 
   registerHealthRoutes(app);

@@ -11,6 +11,14 @@ export const VAULT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** The largest blob accepted, in UTF-8 bytes of its JSON. */
 export const MAX_VAULT_BLOB_BYTES = 64 * 1024;
 
+/**
+ * What one user's vault may hold (docs/vault.md): far more notes than a person writes, and a bound
+ * on what anyone can make Pulse store for them. Bytes are the blobs' stored JSON, as `size` reports;
+ * at 64 KiB a blob, the byte quota binds first (about 400 blobs of the largest size).
+ */
+export const VAULT_QUOTA = { maxBlobs: 1_000, maxTotalBytes: 25 * 1024 * 1024 } as const;
+export type VaultQuota = { maxBlobs: number; maxTotalBytes: number };
+
 export const vaultIdSchema = z.string().regex(VAULT_ID_PATTERN, "id must be 1-64 of A-Z a-z 0-9 _ -");
 
 export const vaultPutSchema = z.strictObject({
@@ -47,11 +55,38 @@ interface Row extends Record<string, SqlStorageValue> {
   updated_at: number;
 }
 
-/** Inserts or replaces; reports which, so the route can answer 201 or 200. */
-export function putVaultBlob(sql: SqlStorage, blob: VaultPut, now: number): { created: boolean; blob: VaultBlobSummary } {
+/**
+ * Inserts or replaces; reports which, so the route can answer 201 or 200. The quota is checked and
+ * the row written in one synchronous step of the store (no await between them, inside the audited
+ * transaction), so concurrent writes cannot both pass it. A replacement counts only its size delta,
+ * and shrinking a blob is always allowed, even over a quota lowered since it was written.
+ */
+export function putVaultBlob(
+  sql: SqlStorage,
+  blob: VaultPut,
+  now: number,
+  quota: VaultQuota = VAULT_QUOTA,
+): { created: boolean; blob: VaultBlobSummary } {
   const size = new TextEncoder().encode(blob.body).byteLength;
   if (size > MAX_VAULT_BLOB_BYTES) throw tooLarge();
-  const existing = sql.exec("SELECT 1 FROM vault_blobs WHERE id = ?", blob.id).toArray().length > 0;
+  const [existing] = sql.exec<{ size: number }>("SELECT size FROM vault_blobs WHERE id = ?", blob.id).toArray();
+  const usage = sql
+    .exec<{ blobs: number; bytes: number }>("SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM vault_blobs")
+    .one();
+  if (existing === undefined && usage.blobs >= quota.maxBlobs) {
+    throw new DomainError(
+      "CONFLICT",
+      `The vault holds its maximum of ${quota.maxBlobs} blobs; delete one before adding another (replacing an existing id is allowed).`,
+    );
+  }
+  const bytesAfter = usage.bytes - (existing?.size ?? 0) + size;
+  if (bytesAfter > quota.maxTotalBytes && size > (existing?.size ?? 0)) {
+    throw new DomainError(
+      "PAYLOAD_TOO_LARGE",
+      `This write would bring the vault to ${bytesAfter} bytes, over its quota of ${quota.maxTotalBytes} bytes; ` +
+        `it holds ${usage.bytes}. Delete or shrink blobs first.`,
+    );
+  }
   sql.exec(
     `INSERT INTO vault_blobs (id, version, body, size, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body, size = excluded.size,
@@ -63,7 +98,7 @@ export function putVaultBlob(sql: SqlStorage, blob: VaultPut, now: number): { cr
     now,
     now,
   );
-  return { created: !existing, blob: { id: blob.id, version: blob.version, size, updatedAt: now } };
+  return { created: existing === undefined, blob: { id: blob.id, version: blob.version, size, updatedAt: now } };
 }
 
 export function getVaultBlob(sql: SqlStorage, id: string): StoredVaultBlob {

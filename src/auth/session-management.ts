@@ -6,6 +6,7 @@ import type { Db } from "../db/client";
 import { sessions } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import { afterCursor, decodeKeyset, newestFirst, pageOf } from "../pagination/keyset";
+import { revokeAllDevicesWrite } from "./devices/devices";
 import { sessionEndReason } from "./sessions";
 
 export interface SessionView {
@@ -61,19 +62,46 @@ export async function revokeSession(db: Db, userId: string, sessionId: string, a
   );
 }
 
-/** Revokes every live session of the user (sign out everywhere). */
-export async function revokeAllSessions(db: Db, userId: string, audit: AuditContext): Promise<number> {
+export interface RevokeAllResult {
+  /** Sessions ended, the caller's own included. */
+  revoked: number;
+  /** Device credentials revoked (0 when they were kept). */
+  devicesRevoked: number;
+}
+
+/**
+ * Sign out everywhere: revokes every live session of the user and, unless `keepDevices`, every
+ * device credential too. Someone who lost a phone expects its background uploader to stop as well;
+ * a device credential is not a session, so keeping them has to be asked for. One D1 batch with its
+ * audit event (`session.revoke_all`, or `credentials.revoke_all` when devices go too).
+ */
+export async function revokeAllSessions(
+  db: Db,
+  userId: string,
+  audit: AuditContext,
+  options: { keepDevices?: boolean } = {},
+): Promise<RevokeAllResult> {
+  const now = new Date();
+  const revokeSessions = db
+    .update(sessions)
+    .set({ revokedAt: now, revokedReason: "revoked_all" })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  const keepDevices = options.keepDevices ?? false;
   const { results } = await appendSecurityEvent(
     db,
-    { ...audit, action: "session.revoke_all", resource: `user:${userId}`, subject: userId, result: "success" },
-    [
-      db
-        .update(sessions)
-        .set({ revokedAt: new Date(), revokedReason: "revoked_all" })
-        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
-        .returning({ id: sessions.id }),
-    ],
+    {
+      ...audit,
+      action: keepDevices ? "session.revoke_all" : "credentials.revoke_all",
+      resource: `user:${userId}`,
+      subject: userId,
+      result: "success",
+    },
+    keepDevices ? [revokeSessions] : [revokeSessions, revokeAllDevicesWrite(db, userId, now)],
   );
-  const updated = results[0];
-  return Array.isArray(updated) ? updated.length : 0;
+  return { revoked: rowCount(results[0]), devicesRevoked: rowCount(results[1]) };
+}
+
+function rowCount(result: unknown): number {
+  return Array.isArray(result) ? result.length : 0;
 }

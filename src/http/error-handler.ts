@@ -5,6 +5,7 @@ import { ConfigError } from "../config/config";
 import { DomainError, type ErrorCode } from "../errors/domain-error";
 import { errorName, log } from "../observability/log";
 import { HttpError, problemResponse } from "./errors";
+import { bodyFailure, ClientClosedError } from "./middleware/body";
 import type { App, AppEnv } from "./types";
 
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -26,8 +27,15 @@ function requestIdOf(c: Context<AppEnv>): string {
 }
 
 /** Maps anything thrown to a domain error; unexpected errors become a bare 500. */
-function toDomainError(error: unknown, c: Context<AppEnv>): DomainError {
+function toDomainError(thrown: unknown, c: Context<AppEnv>): DomainError {
+  // A failure while the body was read keeps its real reason (src/http/middleware/body.ts).
+  const error = bodyFailure(thrown, c);
   if (error instanceof DomainError) return error;
+  if (error instanceof ClientClosedError) {
+    // Anyone can drop a connection: an info line, not an error (nobody reads this answer anyway).
+    log("info", "client_closed", { requestId: requestIdOf(c), route: c.req.routePath });
+    return new DomainError("BAD_REQUEST", error.message);
+  }
   if (error instanceof HTTPException) {
     // Hono's JSON validator throws a 400 HTTPException for unparsable bodies.
     if (error.status === 400 && /json/i.test(error.message))

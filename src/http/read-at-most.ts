@@ -1,7 +1,7 @@
 /**
  * Reads a stream into one buffer unless it passes `maxBytes`: then stops reading, cancels it and
- * answers `null`, so a sender cannot make the Worker hold more than the limit. Used for request
- * bodies (middleware/body.ts) and for what the enclave bridge answers (ai/enclave.ts).
+ * answers `null`, so a sender cannot make the Worker hold more than the limit. Used for what the
+ * enclave bridge answers (ai/enclave.ts); request bodies are bounded as they stream (middleware/body.ts).
  */
 export async function readAtMost(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | null> {
   const chunks: Uint8Array[] = [];

@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { authOf, requireAuth } from "../auth/middleware";
 import { getDb } from "../db/client";
 import { auditContext } from "../http/audit-context";
+import { checkBody } from "../http/middleware/body";
 import { problemResponses } from "../http/openapi";
 import { IdParamSchema, PageQuerySchema } from "../http/schemas";
 import type { App } from "../http/types";
@@ -39,7 +40,8 @@ const create = createRoute({
     "Sending the same file again returns its first upload (200) and ingests nothing twice. " +
     "Callable with a session or a device credential (`uploads:write`); 10 uploads a minute per user.",
   security: DEVICE_OR_USER,
-  middleware: [requireAuth({ scope: "uploads:write" }), uploadQuota] as const,
+  // Authentication first, then the body's media type and declared size, then the quota (DESIGN §3).
+  middleware: [requireAuth({ scope: "uploads:write" }), checkBody(), uploadQuota] as const,
   request: {
     body: {
       required: true,

@@ -8,6 +8,7 @@ import { problemResponses } from "../http/openapi";
 import type { App, AppEnv } from "../http/types";
 import {
   MAX_VAULT_BLOB_BYTES,
+  VAULT_QUOTA,
   VaultBlobSchema,
   VaultIdParamSchema,
   VaultListQuerySchema,
@@ -40,6 +41,10 @@ const put = createRoute({
   method: "put",
   path: "/v1/vault/{id}",
   summary: "Store an encrypted blob under a client-chosen id (created or replaced)",
+  description:
+    `At most ${MAX_VAULT_BLOB_BYTES} bytes of JSON a blob. Each user's vault holds at most ` +
+    `${VAULT_QUOTA.maxBlobs} blobs (409 CONFLICT for one more; replacing an id is allowed) and ` +
+    `${VAULT_QUOTA.maxTotalBytes} bytes in all (413 PAYLOAD_TOO_LARGE; a replacement counts its size difference).`,
   request: {
     params: VaultIdParamSchema,
     body: { required: true, content: { "application/json": { schema: VaultBlobSchema } } },
@@ -47,7 +52,7 @@ const put = createRoute({
   responses: {
     201: { description: "Created", content: { "application/json": { schema: VaultWriteSchema } } },
     200: { description: "Replaced", content: { "application/json": { schema: VaultWriteSchema } } },
-    ...problemResponses(400, 401, 403, 413, 415, 429),
+    ...problemResponses(400, 401, 403, 409, 413, 415, 429),
   },
 });
 

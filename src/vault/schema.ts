@@ -1,11 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { MAX_VAULT_BLOB_BYTES, VAULT_ID_PATTERN } from "../../durable-objects/health-store/vault";
+import { MAX_VAULT_BLOB_BYTES, VAULT_ID_PATTERN, VAULT_QUOTA } from "../../durable-objects/health-store/vault";
 
 /**
  * The vault's HTTP shapes. The server checks only the blob's envelope (an object with an integer
  * `version` and string or number fields): what is inside is ciphertext it cannot read (docs/vault.md).
  */
-export { MAX_VAULT_BLOB_BYTES };
+export { MAX_VAULT_BLOB_BYTES, VAULT_QUOTA };
 
 export const VaultIdParamSchema = z.object({
   id: z

@@ -393,6 +393,47 @@ describe("DPoP proofs (RFC 9449 §4.3)", () => {
   });
 });
 
+describe("DELETE /v1/me/sessions (sign out everywhere)", () => {
+  const signOutEverywhere = (user: SessionUser, query = "") =>
+    call(app, `/v1/me/sessions${query}`, { method: "DELETE", headers: user.headers });
+
+  it("revokes the device credentials too, by default, in one audited change", async () => {
+    const device = await enrolledDevice();
+    const other = await enrolledDevice(device.user);
+    expect((await asDevice(device)).status).toBe(200);
+    const res = await signOutEverywhere(device.user);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ revoked: 1, devicesRevoked: 2 });
+    await expectDpopRefusal(await asDevice(device), "invalid_token");
+    await expectDpopRefusal(await asDevice(other), "invalid_token");
+    expect((await storedDevice(device.created.device.id)).revokedAt).toBeInstanceOf(Date);
+    expect((await call(app, "/v1/me", { headers: device.user.headers })).status).toBe(401);
+    const events = await db
+      .select({ action: securityEvents.action })
+      .from(securityEvents)
+      .where(eq(securityEvents.resource, `user:${device.user.user.id}`));
+    expect(events.map((event) => event.action)).toContain("credentials.revoke_all");
+  });
+
+  it("keeps device credentials working with ?keepDevices=true, and says so", async () => {
+    const device = await enrolledDevice();
+    const res = await signOutEverywhere(device.user, "?keepDevices=true");
+    expect(await res.json()).toEqual({ revoked: 1, devicesRevoked: 0 });
+    expect((await call(app, "/v1/me", { headers: device.user.headers })).status).toBe(401);
+    expect((await asDevice(device)).status).toBe(200);
+    expect((await storedDevice(device.created.device.id)).revokedAt).toBeNull();
+  });
+
+  it("leaves other users' devices alone and refuses a keepDevices that is not a boolean", async () => {
+    const mine = await enrolledDevice();
+    const theirs = await enrolledDevice();
+    await expectProblem(await signOutEverywhere(mine.user, "?keepDevices=yes"), 400, "VALIDATION_FAILED");
+    expect((await asDevice(mine)).status).toBe(200);
+    expect((await signOutEverywhere(mine.user)).status).toBe(200);
+    expect((await asDevice(theirs)).status).toBe(200);
+  });
+});
+
 describe("the OpenAPI document", () => {
   it("describes the device routes", async () => {
     const doc = await (await call(app, "/openapi.json")).json<{ paths: Record<string, Record<string, unknown>> }>();

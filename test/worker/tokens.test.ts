@@ -306,7 +306,7 @@ describe("sessions", () => {
       method: "DELETE",
       headers: { Authorization: `Bearer ${session.accessToken}` },
     });
-    expect(await res.json()).toEqual({ revoked: 1 });
+    expect(await res.json()).toEqual({ revoked: 1, devicesRevoked: 0 });
     await expect401(await me(session.accessToken));
   });
 });

@@ -1,6 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
+import { VAULT_QUOTA } from "../../durable-objects/health-store/vault";
 import { registerVaultRoutes } from "../../src/vault/routes";
 import { dpopHeaders, generateDeviceKey } from "./helpers/dpop";
 import { expectProblem, securityCases } from "./helpers/security-cases";
@@ -182,5 +184,94 @@ describe("vault routes", () => {
       ["vault.write", "vault:n1", owner.user.id, owner.user.id, "success"],
     ]);
     expect(await store.verifyAudit()).toMatchObject({ ok: true, count: 4 });
+  });
+});
+
+/**
+ * The per-user quota, at its real numbers. Reaching them through HTTP would take hundreds of
+ * requests, so most of the vault is written straight into the user's store (as earlier PUTs would
+ * have left it); the writes that cross the boundary go through the API.
+ */
+describe("vault quota", () => {
+  /** Adds `count` blobs of exactly `bytes` bytes of JSON each to the user's vault. */
+  async function fill(owner: SessionUser, prefix: string, count: number, bytes: number): Promise<void> {
+    if (count === 0) return;
+    const head = '{"version":2,"c":"';
+    await runInDurableObject(healthStoreFor(env.HEALTH_STORE, owner.user.id).stub, (_store, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO vault_blobs (id, version, body, size, created_at, updated_at)
+         SELECT ? || i, 2, ? || substr(hex(zeroblob(?)), 1, ?) || '"}', ?, 0, 0 FROM n`,
+        count,
+        prefix,
+        head,
+        bytes,
+        bytes - head.length - 2,
+        bytes,
+      );
+    });
+  }
+
+  async function usage(owner: SessionUser): Promise<{ blobs: number; bytes: number }> {
+    return runInDurableObject(healthStoreFor(env.HEALTH_STORE, owner.user.id).stub, (_store, state) =>
+      state.storage.sql
+        .exec<{ blobs: number; bytes: number }>("SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM vault_blobs")
+        .one(),
+    );
+  }
+
+  it(`holds ${VAULT_QUOTA.maxBlobs} blobs; one more is 409, replacing one or freeing a place still works`, async () => {
+    const owner = await createSessionUser();
+    await fill(owner, "old-", VAULT_QUOTA.maxBlobs - 1, 40);
+    expect((await put(owner, "last", blob())).status).toBe(201);
+    expect((await usage(owner)).blobs).toBe(VAULT_QUOTA.maxBlobs);
+
+    const refused = await put(owner, "one-more", blob());
+    await expectProblem(refused.clone(), 409, "CONFLICT");
+    expect((await refused.json<{ detail: string }>()).detail).toContain(`maximum of ${VAULT_QUOTA.maxBlobs} blobs`);
+    expect((await call(app, "/v1/vault/one-more", { headers: owner.headers })).status).toBe(404);
+
+    expect((await put(owner, "last", blob("AAAAAAAAAAAAAAAAAAAAAA=="))).status).toBe(200);
+    expect((await call(app, "/v1/vault/old-1", { method: "DELETE", headers: owner.headers })).status).toBe(204);
+    expect((await put(owner, "one-more", blob())).status).toBe(201);
+    expect((await usage(owner)).blobs).toBe(VAULT_QUOTA.maxBlobs);
+  });
+
+  it(`holds ${VAULT_QUOTA.maxTotalBytes} bytes in all; past that is 413, counting a replacement's size difference`, async () => {
+    const owner = await createSessionUser();
+    const mine = JSON.stringify(blob());
+    const rest = VAULT_QUOTA.maxTotalBytes - mine.length;
+    const large = 60_000;
+    const remainder = rest % large;
+    await fill(owner, "big-", Math.floor(rest / large), large);
+    await fill(owner, "rest-", 1, remainder);
+    expect(await usage(owner)).toEqual({ blobs: Math.floor(rest / large) + 1, bytes: rest });
+
+    // Exactly at the quota.
+    expect((await put(owner, "mine", blob())).status).toBe(201);
+    expect((await usage(owner)).bytes).toBe(VAULT_QUOTA.maxTotalBytes);
+
+    const refused = await put(owner, "tiny", { version: 2 });
+    await expectProblem(refused.clone(), 413, "PAYLOAD_TOO_LARGE");
+    expect((await refused.json<{ detail: string }>()).detail).toContain(`quota of ${VAULT_QUOTA.maxTotalBytes} bytes`);
+
+    // Growing "mine" by one byte is over; the same size or smaller is fine.
+    const ciphertext = blob().ciphertext;
+    await expectProblem(await put(owner, "mine", blob(`${ciphertext}A`)), 413, "PAYLOAD_TOO_LARGE");
+    expect((await put(owner, "mine", blob(ciphertext.replace("2", "3")))).status).toBe(200);
+    expect((await put(owner, "mine", blob(ciphertext.slice(4)))).status).toBe(200);
+    expect((await usage(owner)).bytes).toBe(VAULT_QUOTA.maxTotalBytes - 4);
+    // The four freed bytes hold a new blob of up to four bytes only: the smallest envelope is bigger.
+    await expectProblem(await put(owner, "tiny", { version: 2 }), 413, "PAYLOAD_TOO_LARGE");
+    expect((await call(app, "/v1/vault/rest-1", { method: "DELETE", headers: owner.headers })).status).toBe(204);
+    expect((await put(owner, "tiny", { version: 2 })).status).toBe(201);
+  });
+
+  it("applies to each user separately", async () => {
+    const full = await createSessionUser();
+    await fill(full, "old-", VAULT_QUOTA.maxBlobs, 40);
+    await expectProblem(await put(full, "new", blob()), 409, "CONFLICT");
+    const other = await createSessionUser();
+    expect((await put(other, "new", blob())).status).toBe(201);
   });
 });

@@ -8,6 +8,7 @@
 import { and, count, eq, isNull } from "drizzle-orm";
 import { calculateJwkThumbprint, importJWK } from "jose";
 import type { AuditContext } from "../../audit/event";
+import type { SecurityWrite } from "../../audit/security-events";
 import { appendSecurityEvent } from "../../audit/security-events";
 import type { Db } from "../../db/client";
 import { newId } from "../../db/ids";
@@ -126,4 +127,17 @@ export async function revokeDevice(ctx: { db: Db }, userId: string, deviceId: st
     { ...audit, action: "device.revoke", resource: `device:${deviceId}`, subject: userId, result: "success" },
     [ctx.db.update(devices).set({ revokedAt: new Date() }).where(mine)],
   );
+}
+
+/**
+ * The write that revokes every live credential of the user, for a caller that batches it with
+ * other writes and their audit event (sign out everywhere: src/auth/session-management.ts). Its
+ * batch result lists the revoked ids.
+ */
+export function revokeAllDevicesWrite(db: Db, userId: string, now = new Date()): SecurityWrite {
+  return db
+    .update(devices)
+    .set({ revokedAt: now })
+    .where(and(eq(devices.userId, userId), isNull(devices.revokedAt)))
+    .returning({ id: devices.id });
 }

@@ -52,16 +52,42 @@ const revokeOne = createRoute({
   responses: { 204: { description: "Revoked" }, ...problemResponses(400, 401, 403, 404) },
 });
 
+const RevokeAllQuerySchema = z.object({
+  keepDevices: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((value) => value === "true")
+    .openapi({
+      param: { name: "keepDevices", in: "query" },
+      description: "`true` keeps the account's device credentials (background uploaders) working",
+    }),
+});
+
 const revokeAll = createRoute({
   method: "delete",
   path: "/v1/me/sessions",
   tags: ["Account"],
-  summary: "Revoke every session, this one included (sign out everywhere)",
+  summary: "Sign out everywhere: revoke every session, this one included, and every device credential",
+  description:
+    "Ends every session of the account, the caller's own included. Device credentials " +
+    "(`/v1/me/devices`, the background uploaders) are revoked too, which is what someone who lost " +
+    "a phone needs; pass `?keepDevices=true` to keep them working. The answer counts both.",
   security: [{ bearerAuth: [] }],
   middleware: [requireAuth()] as const,
+  request: { query: RevokeAllQuerySchema },
   responses: {
-    200: { description: "Revoked", content: { "application/json": { schema: z.object({ revoked: z.number().int() }) } } },
-    ...problemResponses(401, 403),
+    200: {
+      description: "Revoked",
+      content: {
+        "application/json": {
+          schema: z.object({
+            revoked: z.number().int().openapi({ description: "Sessions ended" }),
+            devicesRevoked: z.number().int().openapi({ description: "Device credentials revoked (0 with keepDevices=true)" }),
+          }),
+        },
+      },
+    },
+    ...problemResponses(400, 401, 403),
   },
 });
 
@@ -88,7 +114,8 @@ export function registerSessionRoutes(app: App): void {
 
   app.openapi(revokeAll, async (c) => {
     const auth = authOf(c);
-    const revoked = await revokeAllSessions(getDb(c.env.DB), auth.userId, auditContext(c));
-    return c.json({ revoked }, 200);
+    const { keepDevices } = c.req.valid("query");
+    const result = await revokeAllSessions(getDb(c.env.DB), auth.userId, auditContext(c), { keepDevices });
+    return c.json(result, 200);
   });
 }
