@@ -5,6 +5,7 @@ import { appendSecurityEvent } from "../audit/security-events";
 import type { Db } from "../db/client";
 import { sessions } from "../db/schema";
 import { AppError } from "../http/errors";
+import { forgetSession, forgetUserSessions } from "./session-cache";
 import { sessionEndReason } from "./sessions";
 
 export interface SessionView {
@@ -63,6 +64,7 @@ export async function revokeSession(db: Db, userId: string, sessionId: string, a
     { ...audit, action: "session.revoke", resource: `session:${sessionId}`, subject: userId, result: "success" },
     [db.update(sessions).set({ revokedAt: new Date(), revokedReason: "revoked" }).where(mine)],
   );
+  forgetSession(sessionId);
 }
 
 /** Revokes every live session of the user (sign out everywhere). */
@@ -78,6 +80,7 @@ export async function revokeAllSessions(db: Db, userId: string, audit: AuditCont
         .returning({ id: sessions.id }),
     ],
   );
+  forgetUserSessions(userId);
   const updated = results[0];
   return Array.isArray(updated) ? updated.length : 0;
 }
