@@ -16,7 +16,6 @@ import type { Config } from "../config/config";
 import { USER_ROLES } from "../db/schema/users";
 import { ExpiringMap } from "./expiring-map";
 import { signingKeys } from "./keys";
-import { sha256Hex } from "./secrets";
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 const CLOCK_TOLERANCE_SECONDS = 30;
@@ -69,12 +68,20 @@ export async function verifyAccessToken(config: Config, token: string, now = Dat
     cache = new ExpiringMap(MAX_CACHED_TOKENS);
     verified.set(config, cache);
   }
-  const key = await sha256Hex(token);
+  const key = await tokenKey(token);
   const known = cache.get(key, now);
   if (known !== undefined) return known;
   const claims = await verifySignedToken(config, token, now);
   if (claims !== undefined) cache.set(key, claims, Math.min(claims.expiresAt * 1000, now + TOKEN_CACHE_TTL_MS), now);
   return claims;
+}
+
+const encoder = new TextEncoder();
+
+/** SHA-256 of the whole token, base64 (cheaper to build than hex; only ever a map key). */
+async function tokenKey(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
+  return btoa(String.fromCharCode(...digest));
 }
 
 async function verifySignedToken(config: Config, token: string, now: number): Promise<AccessClaims | undefined> {

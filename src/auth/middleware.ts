@@ -67,8 +67,8 @@ async function authenticateSession(c: Context<AppEnv>, token: string): Promise<A
   const now = new Date();
   const claims = await verifyAccessToken(c.var.config, token, now.getTime());
   if (!claims) throw unauthenticated("The access token is invalid or expired.");
-  const db = getDb(c.env.DB);
-  const state = await sessionState(claims.sessionId, now.getTime(), () => readSessionState(db, claims.sessionId));
+  // The drizzle client is built only when D1 is needed: building it is not free (it walks the schema).
+  const state = await sessionState(claims.sessionId, now.getTime(), () => readSessionState(getDb(c.env.DB), claims.sessionId));
   if (!state || state.session.userId !== claims.userId || state.userDeleted || sessionEndReason(state.session, now)) {
     throw unauthenticated("The session has ended; sign in again.");
   }
@@ -76,7 +76,7 @@ async function authenticateSession(c: Context<AppEnv>, token: string): Promise<A
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
     noteSessionSeen(session.id, now);
     c.executionCtx.waitUntil(
-      db
+      getDb(c.env.DB)
         .update(sessions)
         .set({ lastSeenAt: now })
         .where(eq(sessions.id, session.id))
