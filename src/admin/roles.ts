@@ -11,6 +11,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { AuditContext } from "../audit/event";
 import { appendSecurityEvent } from "../audit/security-events";
+import { forgetUserSessions } from "../auth/session-cache";
 import { type PublicUser, publicUser } from "../auth/sessions";
 import type { Db } from "../db/client";
 import { isConstraintViolation } from "../db/errors";
@@ -39,6 +40,8 @@ export async function changeUserRole(
       { ...audit, reason: why, action: "user.role_change", resource: `user:${userId}`, subject: userId, result: "success" },
       [ctx.db.update(users).set({ role: guardedRole, updatedAt: new Date() }).where(live).returning()],
     );
+    // Sessions carry the role they read from D1: the change applies to this isolate's at once.
+    forgetUserSessions(userId);
     const [updated] = (results[0] ?? []) as UserRow[];
     if (!updated) throw new DomainError("NOT_FOUND", "No such user.");
     return publicUser(updated);

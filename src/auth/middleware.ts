@@ -1,8 +1,10 @@
 /**
  * Authentication and authorization for routes (DESIGN §4). `requireAuth()` accepts
  *  - `Authorization: Bearer <access JWT>`: verified (src/auth/access-token.ts), then its session is
- *    looked up so a revoked, expired or idle session stops working at once, and the role is read
- *    from the user row (a role change applies without waiting for tokens to expire);
+ *    looked up so a revoked, expired or idle session stops working, and the role is read from the
+ *    user row (a role change applies without waiting for tokens to expire). The lookup goes through
+ *    an isolate cache (./session-cache.ts): a change made in this isolate applies at once, one made
+ *    elsewhere within 5 s;
  *  - `Authorization: DPoP <device credential>` with a `DPoP` proof header: a device credential,
  *    only where the route's scope allows devices (src/auth/devices/authenticate.ts).
  * Failures are 401 with `WWW-Authenticate`; a missing scope or role is 403.
@@ -10,13 +12,14 @@
 import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { getDb } from "../db/client";
+import { type Db, getDb } from "../db/client";
 import { sessions, type UserRole, users } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import { HttpError } from "../http/errors";
 import type { AppEnv, AuthContext } from "../http/types";
 import { verifyAccessToken } from "./access-token";
 import { authenticateDevice } from "./devices/authenticate";
+import { noteSessionSeen, type SessionState, sessionState } from "./session-cache";
 import { sessionEndReason } from "./sessions";
 
 /** Session activity is written at most this often, so reads don't each cost a D1 write. */
@@ -65,26 +68,33 @@ async function authenticateSession(c: Context<AppEnv>, token: string): Promise<A
   const now = new Date();
   const claims = await verifyAccessToken(c.var.config, token, now.getTime());
   if (!claims) throw unauthenticated("The access token is invalid or expired.");
-  const db = getDb(c.env.DB);
+  // The drizzle client is built only when D1 is needed: building it is not free (it walks the schema).
+  const state = await sessionState(claims.sessionId, now.getTime(), () => readSessionState(getDb(c.env.DB), claims.sessionId));
+  if (!state || state.session.userId !== claims.userId || state.userDeleted || sessionEndReason(state.session, now)) {
+    throw unauthenticated("The session has ended; sign in again.");
+  }
+  const { session } = state;
+  if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
+    noteSessionSeen(session.id, now);
+    c.executionCtx.waitUntil(
+      getDb(c.env.DB)
+        .update(sessions)
+        .set({ lastSeenAt: now })
+        .where(eq(sessions.id, session.id))
+        .then(() => undefined),
+    );
+  }
+  return { userId: claims.userId, role: state.role, kind: "session", sessionId: session.id, scopes: [...claims.scopes] };
+}
+
+async function readSessionState(db: Db, sessionId: string): Promise<SessionState | undefined> {
   const [row] = await db
     .select({ session: sessions, role: users.role, deletedAt: users.deletedAt })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, claims.sessionId))
+    .where(eq(sessions.id, sessionId))
     .limit(1);
-  if (!row || row.session.userId !== claims.userId || row.deletedAt || sessionEndReason(row.session, now)) {
-    throw unauthenticated("The session has ended; sign in again.");
-  }
-  if (now.getTime() - row.session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
-    c.executionCtx.waitUntil(
-      db
-        .update(sessions)
-        .set({ lastSeenAt: now })
-        .where(eq(sessions.id, row.session.id))
-        .then(() => undefined),
-    );
-  }
-  return { userId: claims.userId, role: row.role, kind: "session", sessionId: row.session.id, scopes: claims.scopes };
+  return row && { session: row.session, role: row.role, userDeleted: row.deletedAt !== null };
 }
 
 /** The authenticated caller; only valid behind `requireAuth()`. */

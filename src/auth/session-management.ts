@@ -7,6 +7,7 @@ import { sessions } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import { afterCursor, decodeKeyset, newestFirst, pageOf } from "../pagination/keyset";
 import { revokeAllDevicesWrite } from "./devices/devices";
+import { forgetSession, forgetUserSessions } from "./session-cache";
 import { sessionEndReason } from "./sessions";
 
 export interface SessionView {
@@ -60,6 +61,7 @@ export async function revokeSession(db: Db, userId: string, sessionId: string, a
     { ...audit, action: "session.revoke", resource: `session:${sessionId}`, subject: userId, result: "success" },
     [db.update(sessions).set({ revokedAt: new Date(), revokedReason: "revoked" }).where(mine)],
   );
+  forgetSession(sessionId);
 }
 
 export interface RevokeAllResult {
@@ -99,6 +101,7 @@ export async function revokeAllSessions(
     },
     keepDevices ? [revokeSessions] : [revokeSessions, revokeAllDevicesWrite(db, userId, now)],
   );
+  forgetUserSessions(userId);
   return { revoked: rowCount(results[0]), devicesRevoked: rowCount(results[1]) };
 }
 

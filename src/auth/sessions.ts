@@ -15,6 +15,7 @@ import { refreshTokens, type SessionKind, sessions, type UserRow, users } from "
 import { DomainError } from "../errors/domain-error";
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "./access-token";
 import { formatOpaqueToken, parseOpaqueToken, randomSecret, secretMatches, sha256Hex } from "./secrets";
+import { forgetSession } from "./session-cache";
 
 export const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;
 export const SESSION_IDLE_MS = 30 * 60 * 1000;
@@ -183,6 +184,7 @@ async function endSession(db: Db, sessionId: string, reason: string, now: Date):
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason })
     .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+  forgetSession(sessionId);
 }
 
 async function revokeForReuse(db: Db, session: SessionRow, audit: AuditContext, now: Date): Promise<void> {
@@ -196,4 +198,5 @@ async function revokeForReuse(db: Db, session: SessionRow, audit: AuditContext, 
         .where(and(eq(sessions.id, session.id), isNull(sessions.revokedAt))),
     ],
   );
+  forgetSession(session.id);
 }

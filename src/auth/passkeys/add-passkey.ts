@@ -9,6 +9,7 @@ import { isConstraintViolation } from "../../db/errors";
 import { passkeys, sessions, users } from "../../db/schema";
 import { DomainError } from "../../errors/domain-error";
 import type { AuthContext } from "../../http/types";
+import { forgetSession } from "../session-cache";
 import { registrationOptions, verifyRegistration } from "./ceremony";
 import type { CeremonyContext } from "./context";
 import { addPasskeyFailed } from "./failures";
@@ -70,6 +71,7 @@ export async function finishAddPasskey(
       { ...ctx.audit, action: "passkey.add", resource: `passkey:${credential.id}`, subject: auth.userId, result: "success" },
       [ctx.db.insert(passkeys).values(row), ...endRecovery],
     );
+    if (endRecovery.length > 0 && auth.sessionId) forgetSession(auth.sessionId);
   } catch (error) {
     if (isConstraintViolation(error, /passkeys\.id\b/)) throw credentialTaken(error);
     throw error;

@@ -13,7 +13,7 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const HEADERS: Record<string, string> = {
+const HEADERS: [string, string][] = Object.entries({
   "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
   "X-Content-Type-Options": "nosniff",
   "X-Frame-Options": "DENY",
@@ -22,7 +22,7 @@ const HEADERS: Record<string, string> = {
   "Cross-Origin-Opener-Policy": "same-origin",
   "Cross-Origin-Resource-Policy": "same-origin",
   "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-};
+});
 
 /**
  * Security headers on every response (DESIGN §3). Responses default to `Cache-Control: no-store`
@@ -33,7 +33,7 @@ export function securityHeaders() {
   return createMiddleware<AppEnv>(async (c, next) => {
     await next();
     const headers = c.res.headers;
-    for (const [name, value] of Object.entries(HEADERS)) headers.set(name, value);
+    for (const [name, value] of HEADERS) headers.set(name, value);
     if (!headers.has("Cache-Control") || c.req.path.startsWith("/v1/")) headers.set("Cache-Control", "no-store");
   });
 }
