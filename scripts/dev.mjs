@@ -7,10 +7,13 @@
 //     the Worker is pointed at the proxy and pins the development root and PCRs. ENCLAVE_BRIDGE=off
 //     skips it (the AI routes then answer 503).
 //  4. `wrangler dev` on PORT (default 8787) with state under PERSIST_DIR (default .wrangler/state).
+//  5. The Worker's cron triggers fired on their schedules (./dev-crons.mjs), which wrangler dev does
+//     not do; DEV_CRONS=off turns them off.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readCrons, startCronTriggers } from "./dev-crons.mjs";
 import { formatDevVars, generateDevSecrets, parseDevVars } from "./dev-vars.mjs";
 import { freePort } from "./free-port.mjs";
 
@@ -113,14 +116,27 @@ const args = [
 ];
 const child = spawn(wrangler, args, { cwd: root, stdio: "inherit", env: wranglerEnv });
 children.push(child);
+
+let cronTriggers = { stop() {} };
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     shuttingDown = true;
+    cronTriggers.stop();
     for (const running of children) running.kill(signal);
   });
 }
 child.on("exit", (code, signal) => {
   shuttingDown = true;
+  cronTriggers.stop();
   for (const running of children) running.kill("SIGTERM");
   process.exit(code ?? (signal ? 1 : 0));
 });
+
+if (process.env.DEV_CRONS !== "off") {
+  const crons = await readCrons(resolve(root, "wrangler.toml"));
+  const host = process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "127.0.0.1";
+  if (!shuttingDown) {
+    cronTriggers = startCronTriggers({ origin: `http://${host}:${port}`, crons });
+    console.log(`cron triggers fire on their schedules (UTC): ${crons.join(", ")}`);
+  }
+}

@@ -6,6 +6,7 @@ import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
 import { errorName, log } from "../observability/log";
+import { resumeStalledUploadsJob } from "../uploads/resume-stalled";
 
 export interface ScheduledJob {
   name: string;
@@ -13,11 +14,13 @@ export interface ScheduledJob {
 }
 
 export const CRONS = {
+  everyFiveMinutes: "*/5 * * * *",
   hourly: "0 * * * *",
   daily: "30 3 * * *",
 } as const;
 
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
+  [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob],
   // No hourly job yet: provider token refresh (DESIGN §7) will run here once connections exist.
   [CRONS.hourly]: [],
   [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions],

@@ -4,8 +4,8 @@
  *
  * Idempotency: the row is inserted with `ON CONFLICT (user_id, sha256) DO NOTHING`, so of two
  * identical uploads racing, exactly one inserts; the other deletes the R2 object it wrote and
- * answers with the winner's id. A re-sent file gets its first upload back (200), and is queued
- * again only if that upload failed for reasons outside the file (`RETRYABLE_ERRORS`).
+ * answers with the winner's id. A re-sent file gets its first upload back (200); if that upload
+ * failed or stalled, the re-sent file also restarts or resumes it (./resend-upload.ts).
  *
  * Audit: storing the raw file is a write of health data, so it is recorded as `upload.create` in
  * the user's HealthStore chain (DESIGN §8), where the user sees it in their access log; the
@@ -19,9 +19,11 @@ import { newId } from "../db/ids";
 import { type UploadRow, uploads } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import type { RecordType } from "../health-connect/record-types";
-import { errorName, log } from "../observability/log";
+import { log } from "../observability/log";
+import { enqueueIngest } from "./enqueue";
 import { receiveFile } from "./receive-file";
-import { findBySha256, insertUpload, markFailed, requeueFailed, type UploadReceipt, uploadReceipt } from "./uploads";
+import { resendUpload } from "./resend-upload";
+import { findBySha256, insertUpload, type UploadReceipt, uploadReceipt } from "./uploads";
 
 export interface UploadContext {
   db: Db;
@@ -42,6 +44,8 @@ export interface IngestMessage {
   uploadId: string;
   userId: string;
   requestId: string | null;
+  /** Set when the message resumes a stalled upload: the how-many-th resume (./resume.ts). */
+  resume?: number;
 }
 
 /** `raw/{userId}/{RecordType}/{yyyy}/{mm}/{dd}/{uploadId}.avro`, dated by the upload day (UTC). */
@@ -85,18 +89,13 @@ export async function createUpload(
   }
 
   if (row === null) {
-    await ctx.env.LAKE.delete(file.r2Key);
     const existing = await findBySha256(ctx.db, input.userId, file.sha256);
-    if (!existing) throw new DomainError("CONFLICT", "The same file was being uploaded and removed at once; send it again.");
-    const requeued = await requeueFailed(ctx.db, existing.id);
-    if (requeued) await enqueue(ctx, requeued, input.audit.requestId);
-    log("info", "upload re-sent", {
-      requestId: input.audit.requestId,
-      userId: input.userId,
-      uploadId: existing.id,
-      requeued: requeued !== null,
-    });
-    return { receipt: uploadReceipt(requeued ?? existing), created: false };
+    if (!existing) {
+      await ctx.env.LAKE.delete(file.r2Key);
+      throw new DomainError("CONFLICT", "The same file was being uploaded and removed at once; send it again.");
+    }
+    const resent = await resendUpload(ctx, existing, file.r2Key, input.audit.requestId, now);
+    return { receipt: uploadReceipt(resent), created: false };
   }
 
   try {
@@ -111,7 +110,7 @@ export async function createUpload(
     throw error;
   }
 
-  await enqueue(ctx, row, input.audit.requestId);
+  await enqueueIngest(ctx, row, input.audit.requestId);
   log("info", "upload accepted", {
     requestId: input.audit.requestId,
     userId: input.userId,
@@ -121,22 +120,4 @@ export async function createUpload(
     byteSize: file.byteSize,
   });
   return { receipt: uploadReceipt(row), created: true };
-}
-
-/** Queues the ingest job; if the queue refuses, the upload is failed (re-sending the file retries). */
-async function enqueue(ctx: UploadContext, row: UploadRow, requestId: string | null): Promise<void> {
-  const message: IngestMessage = { type: "upload.ingest", uploadId: row.id, userId: row.userId, requestId };
-  try {
-    await ctx.env.INGEST.send(message, { contentType: "json" });
-  } catch (error) {
-    log("error", "ingest queue unavailable", { requestId, uploadId: row.id, error: errorName(error) });
-    await markFailed(ctx.db, row.id, {
-      code: "QUEUE_UNAVAILABLE",
-      message: "The upload could not be queued; send the file again.",
-    });
-    throw new DomainError("SERVICE_UNAVAILABLE", "The upload could not be queued; send the file again shortly.", {
-      retryAfterSeconds: 5,
-      cause: error,
-    });
-  }
 }

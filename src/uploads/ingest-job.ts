@@ -16,11 +16,13 @@ export const ingestMessageSchema: z.ZodType<IngestMessage> = z.object({
   uploadId: z.string().regex(idPattern("upl")),
   userId: z.string().regex(idPattern("usr")),
   requestId: z.string().max(128).nullable(),
+  resume: z.number().int().min(1).max(1000).optional(),
 });
 
 export const uploadIngestJob: Job<IngestMessage> = {
   schema: ingestMessageSchema,
   async run(body, context) {
+    if (body.resume !== undefined) log("info", "upload resumed", { uploadId: body.uploadId, resume: body.resume });
     await ingestUpload({ db: getDb(context.env.DB), env: context.env }, body);
   },
 };
@@ -28,7 +30,7 @@ export const uploadIngestJob: Job<IngestMessage> = {
 /**
  * After the last retry (DESIGN §6): the upload is marked failed with the reason, keeping the last
  * attempt's error in the message. Chunks written before stay written; re-sending the same file
- * queues the same upload again (RETRYABLE_ERRORS in ./uploads.ts).
+ * restarts the same upload where it stopped (./resend-upload.ts).
  */
 export async function failDeadLetteredUpload(env: Env, body: unknown): Promise<void> {
   const parsed = ingestMessageSchema.safeParse(body);

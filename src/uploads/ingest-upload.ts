@@ -11,8 +11,11 @@
  *
  * Failures: a file that is damaged past the first block (checked at upload time) fails the upload
  * at once with the reader's error — retrying cannot fix a file — and the chunks before the damage
- * stay written. Anything else (R2, D1, the HealthStore unavailable) is thrown, so the queue retries
+ * stay written; so does a raw object missing from R2 (`FILE_MISSING`: send the file again). Anything else (R2, D1, the HealthStore unavailable) is thrown, so the queue retries
  * with backoff and, after the last try, the dead-letter path marks the upload failed.
+ *
+ * A job that stops without failing (a lost message, a consumer that died between chunks) is
+ * resumed by the stalled-upload sweeper (./resume-stalled.ts) with a new message for the same job.
  *
  * Subrequests are budgeted: after `MAX_CHUNKS_PER_RUN` chunks the job queues its own continuation
  * and returns, so a 50 MiB file neither exhausts one invocation's limits nor holds up the other
@@ -33,6 +36,7 @@ import type { IngestMessage } from "./create-upload";
 import { errorSummary } from "./file-errors";
 import { completeUpload, recordAttemptError, recordChunk, startProcessing } from "./progress";
 import { recordDecoderFor } from "./record-decoder";
+import { FILE_MISSING_FAILURE } from "./resume";
 import { markFailed } from "./uploads";
 
 export const MAX_CHUNKS_PER_RUN = 100;
@@ -48,6 +52,9 @@ export type IngestOutcome = "completed" | "failed" | "continued" | "skipped";
 
 /** Thrown when another delivery of the same message has moved the upload on. */
 class Overtaken extends Error {}
+
+/** The raw object is gone from R2: no retry can bring it back, only the person re-sending the file. */
+class FileMissing extends Error {}
 
 /** Errors that will recur on every attempt: the file's content, not the infrastructure. */
 function isPermanent(error: unknown): boolean {
@@ -69,8 +76,8 @@ export async function ingestUpload(ctx: IngestContext, message: IngestMessage): 
     return "completed";
   } catch (error) {
     if (error instanceof Overtaken) return "skipped";
-    const summary = errorSummary(error);
-    if (isPermanent(error)) {
+    const summary = error instanceof FileMissing ? FILE_MISSING_FAILURE : errorSummary(error);
+    if (error instanceof FileMissing || isPermanent(error)) {
       await markFailed(ctx.db, upload.id, summary);
       log("warn", "upload failed", { uploadId: upload.id, userId: upload.userId, error: summary.code });
       return "failed";
@@ -82,7 +89,7 @@ export async function ingestUpload(ctx: IngestContext, message: IngestMessage): 
 
 async function ingestChunks(ctx: IngestContext, upload: UploadRow, message: IngestMessage): Promise<"completed" | "continued"> {
   const object = await ctx.env.LAKE.get(upload.r2Key);
-  if (object === null) throw new DomainError("NOT_FOUND", "The uploaded file is no longer stored.");
+  if (object === null) throw new FileMissing();
   const container = await openContainer(object.body, { limits: DEFAULT_AVRO_LIMITS });
   const { recordType, decoder } = recordDecoderFor(container.header.schema);
   const chunker = new Chunker();

@@ -34,6 +34,8 @@ export async function recordChunk(db: Db, id: string, index: number, counts: Chu
       duplicate: sql`${uploads.duplicate} + ${counts.duplicate}`,
       flagged: sql`${uploads.flagged} + ${counts.flagged}`,
       rejected: sql`${uploads.rejected} + ${counts.rejected}`,
+      // Progress: the resumes that led here were not in vain (./resume.ts).
+      resumeAttempts: 0,
       updatedAt: new Date(),
     })
     .where(and(eq(uploads.id, id), eq(uploads.status, "processing"), eq(uploads.chunksDone, index)))

@@ -2,7 +2,7 @@
  * Upload rows in D1 (DESIGN §5, §6): what the status routes read and the ingest job updates.
  * Every read filters by the owning user, so another user's upload id is simply not found.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type UploadRow, type UploadStatus, uploads } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
@@ -34,12 +34,6 @@ export interface UploadView {
   updatedAt: string;
   completedAt: string | null;
 }
-
-/**
- * Failures that say nothing about the file: re-sending it queues the same upload again. A file
- * that failed on its own content (corrupt block, …) would fail again and stays failed.
- */
-export const RETRYABLE_ERRORS = ["RETRIES_EXHAUSTED", "QUEUE_UNAVAILABLE"] as const;
 
 export function statusUrl(id: string): string {
   return `/v1/uploads/${id}`;
@@ -127,16 +121,6 @@ export async function findBySha256(db: Db, userId: string, sha256: string): Prom
     .where(and(eq(uploads.userId, userId), eq(uploads.sha256, sha256)))
     .limit(1);
   return row;
-}
-
-/** Moves a failed upload back to `queued` if its failure was not the file's fault; null otherwise. */
-export async function requeueFailed(db: Db, id: string): Promise<UploadRow | null> {
-  const [row] = await db
-    .update(uploads)
-    .set({ status: "queued", errorCode: null, errorMessage: null, updatedAt: new Date() })
-    .where(and(eq(uploads.id, id), eq(uploads.status, "failed"), inArray(uploads.errorCode, [...RETRYABLE_ERRORS])))
-    .returning();
-  return row ?? null;
 }
 
 /** Marks an upload failed with a reason; a completed upload stays completed. */

@@ -29,7 +29,7 @@ describe("wrangler.toml", () => {
       "OAuthState",
       "RateLimiter",
     ]);
-    expect(config.triggers.crons).toEqual(["0 * * * *", "30 3 * * *"]);
+    expect(config.triggers.crons).toEqual(["*/5 * * * *", "0 * * * *", "30 3 * * *"]);
     expect(config.observability?.enabled).toBe(true);
   });
 });

@@ -38,6 +38,11 @@ export const uploads = sqliteTable(
     rejected: integer("rejected").notNull().default(0),
     /** Chunks written to the HealthStore so far: a retried ingest resumes after them. */
     chunksDone: integer("chunks_done").notNull().default(0),
+    /**
+     * Times the stalled-upload sweeper (or a re-sent file) resumed this upload since it last made
+     * progress; reset by every chunk written. Past a bound the upload fails instead of looping.
+     */
+    resumeAttempts: integer("resume_attempts").notNull().default(0),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     ...timestamps(),
@@ -46,6 +51,8 @@ export const uploads = sqliteTable(
   (table) => [
     uniqueIndex("uploads_user_sha256_unique").on(table.userId, table.sha256),
     index("uploads_user_created_idx").on(table.userId, table.createdAt, table.id),
+    // The sweeper's keyset: unfinished uploads by last progress (src/uploads/resume-stalled.ts).
+    index("uploads_status_updated_idx").on(table.status, table.updatedAt, table.id),
     check("uploads_status_check", sql.raw(`status IN (${sqlList(UPLOAD_STATUSES)})`)),
   ],
 );
