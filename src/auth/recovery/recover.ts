@@ -3,14 +3,18 @@
  * UPDATE (of two concurrent uses exactly one wins) and opens a 15-minute recovery session whose only
  * scope, `recovery`, lets it add a passkey and nothing else. Every attempt is audited as
  * `recovery.use`; an unknown username, a wrong or used code all get the same 401.
+ *
+ * Limits (src/auth/rate-limits.ts, docs/identity.md): per IP; per (client, username) attempts, which
+ * only that client can spend; and per-username failures, which turn further wrong codes into 429
+ * but never stop a valid code, so a stranger cannot lock the owner out. Failures are counted by the
+ * typed username, known or not, so the 429 does not reveal whether an account exists.
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { appendSecurityEvent } from "../../audit/security-events";
 import { recoveryCodes, users } from "../../db/schema";
 import { AppError } from "../../http/errors";
-import { enforceQuota } from "../../rate-limit/middleware";
 import type { CeremonyContext } from "../passkeys/context";
-import { accountQuota } from "../rate-limits";
+import { accountFailure, enforceRecoveryAttempt, enforceRecoveryCodeRegeneration } from "../rate-limits";
 import { prepareSession, type TokenBody } from "../sessions";
 import { hashCode, normalizeCode, prepareRecoveryCodes } from "./codes";
 
@@ -18,7 +22,8 @@ const recoveryFailed = () =>
   new AppError("UNAUTHENTICATED", "Recovery failed.", { headers: { "WWW-Authenticate": 'Bearer realm="pulse"' } });
 
 export async function recoverAccount(ctx: CeremonyContext, input: { username: string; code: string }): Promise<TokenBody> {
-  await enforceQuota(ctx.env, accountQuota(input.username));
+  const account = input.username.toLowerCase();
+  await enforceRecoveryAttempt(ctx.env, ctx.client, account);
   const now = new Date();
   const [user] = await ctx.db
     .select()
@@ -50,7 +55,7 @@ export async function recoverAccount(ctx: CeremonyContext, input: { username: st
       reason: user ? "wrong or used code" : "unknown username",
       result: "failure",
     });
-    throw recoveryFailed();
+    throw await accountFailure(ctx.env, `username:${account}`, recoveryFailed());
   }
 
   const session = await prepareSession(ctx, user, "recovery", ctx.userAgent, now);
@@ -72,6 +77,7 @@ export async function recoverAccount(ctx: CeremonyContext, input: { username: st
 
 /** Replaces all of the user's codes with 10 new ones; the old ones stop working at once. */
 export async function regenerateRecoveryCodes(ctx: CeremonyContext, userId: string): Promise<string[]> {
+  await enforceRecoveryCodeRegeneration(ctx.env, userId);
   const fresh = await prepareRecoveryCodes(ctx.db, userId, new Date());
   await appendSecurityEvent(
     ctx.db,
