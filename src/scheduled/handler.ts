@@ -5,6 +5,7 @@
 import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
+import { backfillUsernameSkeletonsJob } from "../db/usernames";
 import { errorName, log } from "../http/log";
 
 export interface ScheduledJob {
@@ -19,7 +20,7 @@ export const CRONS = {
 
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
   // Provider token refresh (DESIGN §7) registers here when the providers land.
-  [CRONS.hourly]: [],
+  [CRONS.hourly]: [backfillUsernameSkeletonsJob],
   [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions],
 };
 

@@ -57,6 +57,7 @@ export async function finishRegistration(
   const provisional: UserRow = {
     id: flow.userId,
     username: flow.username,
+    usernameSkeleton: null,
     displayName: flow.displayName ?? flow.username,
     role: "patient",
     createdAt: now,

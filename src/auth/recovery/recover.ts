@@ -9,10 +9,11 @@
  * but never stop a valid code, so a stranger cannot lock the owner out. Failures are counted by the
  * typed username, known or not, so the 429 does not reveal whether an account exists.
  */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, or, sql } from "drizzle-orm";
 import { appendSecurityEvent } from "../../audit/security-events";
 import { recoveryCodes, users } from "../../db/schema";
 import { AppError } from "../../http/errors";
+import { enforceUsername } from "../../identifiers/precis";
 import type { CeremonyContext } from "../passkeys/context";
 import { accountFailure, enforceRecoveryAttempt, enforceRecoveryCodeRegeneration } from "../rate-limits";
 import { prepareSession, type TokenBody } from "../sessions";
@@ -22,13 +23,17 @@ const recoveryFailed = () =>
   new AppError("UNAUTHENTICATED", "Recovery failed.", { headers: { "WWW-Authenticate": 'Bearer realm="pulse"' } });
 
 export async function recoverAccount(ctx: CeremonyContext, input: { username: string; code: string }): Promise<TokenBody> {
-  const account = input.username.toLowerCase();
+  // The typed name in its enforced form finds the account (`ＡＤＡ` is `ada`); the raw form, ASCII
+  // case-insensitively, still finds a legacy name that no longer validates.
+  const enforced = enforceUsername(input.username);
+  const account = enforced.ok ? enforced.value : input.username.toLowerCase();
   await enforceRecoveryAttempt(ctx.env, ctx.client, account);
   const now = new Date();
+  const byName = sql`lower(${users.username}) = lower(${input.username})`;
   const [user] = await ctx.db
     .select()
     .from(users)
-    .where(and(sql`lower(${users.username}) = lower(${input.username})`, isNull(users.deletedAt)))
+    .where(and(enforced.ok ? or(eq(users.username, enforced.value), byName) : byName, isNull(users.deletedAt)))
     .limit(1);
   const normalized = normalizeCode(input.code);
   const claimed =
