@@ -125,7 +125,12 @@ const REFUSED_NICKNAME_CHAR = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{De
 const JOINS_AFTER = /^[\p{M}\p{Extended_Pictographic}]$/u;
 
 export function enforceNickname(input: string, max: number): Enforced {
-  const value = input.replace(NON_ASCII_SPACE, " ").normalize("NFKC").trim().replace(/ {2,}/g, " ");
+  // Only U+0020 is trimmed: String#trim would also drop a BOM or a tab silently instead of refusing it.
+  const value = input
+    .replace(NON_ASCII_SPACE, " ")
+    .normalize("NFKC")
+    .replace(/^ +| +$/g, "")
+    .replace(/ {2,}/g, " ");
   const chars = [...value];
   if (chars.length === 0) return { ok: false, message: "must not be empty" };
   if (chars.length > max) return { ok: false, message: `must be at most ${max} characters` };

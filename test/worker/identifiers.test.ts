@@ -9,6 +9,7 @@ import { getDb } from "../../src/db/client";
 import { newId } from "../../src/db/ids";
 import { devices, passkeys, users } from "../../src/db/schema";
 import { backfillUsernameSkeletons, LEGACY_SKELETON_PREFIX } from "../../src/db/usernames";
+import { enforceNickname, enforceUsername } from "../../src/identifiers/precis";
 import { SoftwareAuthenticator } from "./helpers/authenticator";
 import { generateDeviceKey } from "./helpers/dpop";
 import { expectProblem } from "./helpers/security-cases";
@@ -158,5 +159,41 @@ describe("legacy usernames (before skeletons)", () => {
     // A backfilled name is now protected against new look-alikes (its twin was never stored).
     await expectProblem(await register(cyrillicTwin(alone)), 409, "CONFLICT");
     expect(await backfillUsernameSkeletons(db)).toEqual({ assigned: 0, flagged: 0 });
+  });
+});
+
+describe("enforceUsername and enforceNickname", () => {
+  it.each([
+    ["日本語ひらがなカタカナ", true],
+    ["한국어漢字", true],
+    ["ελληνικά", true],
+    ["latin漢字", false],
+    ["ada\u0301", true],
+    ["\u0301ada", false],
+    ["שלום1", true],
+    ["1שלום", false],
+    ["مرحبا\u0661\u0031", false],
+    ["ﬁsh", false],
+    ["x²", false],
+    ["a..b", true],
+    ["ada_", false],
+    ["a".repeat(65), false],
+    ["𐌰𐌱", false],
+  ])("username %j → accepted %s", (input, accepted) => {
+    expect(enforceUsername(input).ok).toBe(accepted);
+  });
+
+  it.each([
+    ["👨\u200D👩\u200D👧", true],
+    ["क्\u200Dष", true],
+    ["❤\uFE0F heart", true],
+    ["ada\u200D", false],
+    ["a\u200Cb", false],
+    ["\uFEFFada", false],
+    ["\u00ADada", false],
+    ["\uE000ada", false],
+    ["tab\there", false],
+  ])("nickname %j → accepted %s", (input, accepted) => {
+    expect(enforceNickname(input, 64).ok).toBe(accepted);
   });
 });
