@@ -7,6 +7,7 @@ import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
 import { errorName, log } from "../observability/log";
 import { resumeStalledUploadsJob } from "../uploads/resume-stalled";
+import { backfillUsernameSkeletonsJob } from "../users/usernames";
 
 export interface ScheduledJob {
   name: string;
@@ -21,8 +22,8 @@ export const CRONS = {
 
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
   [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob],
-  // No hourly job yet: provider token refresh (DESIGN §7) will run here once connections exist.
-  [CRONS.hourly]: [],
+  // Provider token refresh (DESIGN §7) will run hourly too once connections exist.
+  [CRONS.hourly]: [backfillUsernameSkeletonsJob],
   [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions],
 };
 

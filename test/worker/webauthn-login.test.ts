@@ -71,13 +71,10 @@ describe("POST /v1/auth/login/options", () => {
     expect(shapes[2]).toEqual(shapes[0]);
   });
 
-  it("limits ceremonies per account, whoever asks and from wherever (429 with Retry-After)", async () => {
+  it("spends no per-account quota: a username named by anyone never answers 429", async () => {
     const username = uniqueUsername();
-    for (let i = 0; i < 10; i++) await startLogin({ username });
-    const res = await api("POST", "/v1/auth/login/options", { body: { username: username.toUpperCase() } });
-    await expectProblem(res, 429, "RATE_LIMITED");
-    expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
-    await startLogin({ username: uniqueUsername() });
+    for (let i = 0; i < 12; i++) await startLogin({ username });
+    await startLogin({ username: username.toUpperCase() });
   });
 });
 

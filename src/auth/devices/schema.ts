@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { DEVICE_NAME_MAX, nicknameSchema } from "../../identifiers/schema";
 
 /**
  * Shapes of device credentials (DESIGN §4). A device proves possession of an EC P-256 key with
@@ -26,7 +27,7 @@ export type DevicePublicJwk = z.infer<typeof PublicJwkSchema>;
 
 export const CreateDeviceSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(64),
+    name: nicknameSchema(DEVICE_NAME_MAX),
     publicJwk: PublicJwkSchema,
   })
   .openapi("CreateDevice");

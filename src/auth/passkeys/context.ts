@@ -4,6 +4,7 @@ import type { Config } from "../../config/config";
 import { type Db, getDb } from "../../db/client";
 import { auditContext } from "../../http/audit-context";
 import type { AppEnv } from "../../http/types";
+import { ipRateLimitKey } from "../../rate-limit/middleware";
 
 /** What the passkey and recovery domain functions need from a request, explicitly. */
 export interface CeremonyContext {
@@ -12,6 +13,8 @@ export interface CeremonyContext {
   env: Env;
   audit: AuditContext;
   userAgent: string | undefined;
+  /** The caller's address as per-IP quotas count it (an IPv6 /64 as one client). */
+  client: string;
 }
 
 export function ceremonyContext(c: Context<AppEnv>): CeremonyContext {
@@ -21,5 +24,6 @@ export function ceremonyContext(c: Context<AppEnv>): CeremonyContext {
     env: c.env,
     audit: auditContext(c),
     userAgent: c.req.header("User-Agent"),
+    client: ipRateLimitKey(c),
   };
 }

@@ -4,12 +4,16 @@
  * finds the credential by id, verifies the assertion, and writes the new session, the passkey's
  * counter/backup state and the `auth.login` event in one batch. Every failure is audited with its
  * reason (and the account, when the credential is known) and answered with one generic 401.
+ *
+ * Nothing here spends a per-account quota before the assertion is checked (src/auth/rate-limits.ts):
+ * only the per-IP limit applies to options, and a correctly signed assertion always signs in. A
+ * failure against a known credential is counted for its account, and past the failure windows it
+ * is answered 429 instead of 401.
  */
 import { and, eq, isNull } from "drizzle-orm";
 import { appendSecurityEvent } from "../../audit/security-events";
 import { passkeys, type UserRow, users } from "../../db/schema";
-import { enforceQuota } from "../../rate-limit/middleware";
-import { accountQuota } from "../rate-limits";
+import { accountFailure } from "../rate-limits";
 import { prepareSession, type TokenBody } from "../sessions";
 import { authenticationOptions, userHandleOf, verifyAssertion } from "./ceremony";
 import type { CeremonyContext } from "./context";
@@ -18,9 +22,9 @@ import { consumeFlow, createFlow } from "./flows";
 import { type AuthenticationResponseInput, toAuthenticationJSON } from "./schema";
 import type { PasskeyRow } from "./views";
 
-export async function startLogin(ctx: CeremonyContext, input: { username?: string | undefined }) {
-  // The username only selects a quota: known or not, the answer is the same.
-  if (input.username !== undefined) await enforceQuota(ctx.env, accountQuota(input.username));
+export async function startLogin(ctx: CeremonyContext, _input: { username?: string | undefined }) {
+  // The username is accepted (DESIGN §4) but unused: options never list credentials, and letting it
+  // spend a per-account quota would let anyone lock its owner out.
   const options = await authenticationOptions(ctx.config);
   const flowId = await createFlow(ctx.db, { kind: "login", challenge: options.challenge });
   return { flowId, options };
@@ -36,7 +40,6 @@ export async function finishLogin(
   if (!flow) return fail(ctx, found, "flow unknown, expired or used");
   if (!found) return fail(ctx, found, "unknown credential");
   const { passkey, user } = found;
-  await enforceQuota(ctx.env, accountQuota(user.username));
 
   // WebAuthn L3 §7.2 step 6: a returned user handle must be the credential owner's.
   const handle = input.response.response.userHandle;
@@ -91,5 +94,6 @@ async function fail(ctx: CeremonyContext, found: FoundCredential | undefined, re
     reason,
     result: "failure",
   });
-  throw signInFailed();
+  // Only a known credential names an account; an unknown one is left to the per-IP limit.
+  throw found ? await accountFailure(ctx.env, `user:${found.user.id}`, signInFailed()) : signInFailed();
 }

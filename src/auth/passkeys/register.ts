@@ -4,8 +4,8 @@
  *
  * Enumeration: the options answer is the same whether or not the username is taken (nothing is
  * looked up). A taken username is only revealed at verify, as 409: unavoidable, since the account
- * must be refused at some point, and it costs a complete passkey ceremony and both the per-IP and
- * per-account quotas for each name probed.
+ * must be refused at some point, and it costs a complete passkey ceremony and the per-IP quota for
+ * each name probed. No per-username quota is spent: one would let strangers block a sign-up.
  *
  * Audit: one batch writes the user, the passkey, the recovery code hashes, the session and the
  * single `user.create` event that records them (src/users/users.ts createUser). No separate
@@ -18,9 +18,7 @@ import { isConstraintViolation } from "../../db/errors";
 import { newId } from "../../db/ids";
 import { passkeys, type UserRow } from "../../db/schema";
 import { DomainError } from "../../errors/domain-error";
-import { enforceQuota } from "../../rate-limit/middleware";
 import { createUser } from "../../users/users";
-import { accountQuota } from "../rate-limits";
 import { prepareRecoveryCodes } from "../recovery/codes";
 import { prepareSession, publicUser, type TokenBody } from "../sessions";
 import { registrationOptions, verifyRegistration } from "./ceremony";
@@ -31,7 +29,6 @@ import { type RegistrationResponseInput, toRegistrationJSON } from "./schema";
 import { defaultPasskeyName } from "./views";
 
 export async function startRegistration(ctx: CeremonyContext, input: { username: string; displayName?: string | undefined }) {
-  await enforceQuota(ctx.env, accountQuota(input.username));
   // The user id is chosen now: it is the WebAuthn user handle the authenticator stores.
   const user = { id: newId("usr"), username: input.username, displayName: input.displayName ?? input.username };
   const options = await registrationOptions(ctx.config, user);
@@ -52,7 +49,6 @@ export async function finishRegistration(
   const now = new Date();
   const flow = await consumeFlow(ctx.db, input.flowId, "register", { now });
   if (!flow?.userId || !flow.username) throw registrationFailed();
-  await enforceQuota(ctx.env, accountQuota(flow.username));
 
   const credential = await verifyRegistration(ctx.config, flow.challenge, toRegistrationJSON(input.response));
   if (!credential) throw registrationFailed();
@@ -61,6 +57,7 @@ export async function finishRegistration(
   const provisional: UserRow = {
     id: flow.userId,
     username: flow.username,
+    usernameSkeleton: null,
     displayName: flow.displayName ?? flow.username,
     role: "patient",
     createdAt: now,

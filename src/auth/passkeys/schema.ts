@@ -6,6 +6,7 @@
 import { z } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { idPattern } from "../../db/ids";
+import { displayNameSchema, nicknameSchema, usernameSchema } from "../../identifiers/schema";
 
 const base64url = (max: number) =>
   z
@@ -18,7 +19,8 @@ const base64url = (max: number) =>
 export const credentialId = base64url(1400);
 
 const flowId = z.string().regex(idPattern("flw"), "must be a flw_ id");
-const passkeyName = z.string().trim().min(1).max(64);
+/** Shown in lists and security mails: the PRECIS Nickname profile (src/identifiers/precis.ts). */
+const passkeyName = nicknameSchema(64);
 
 export const RegistrationResponseSchema = z
   .looseObject({
@@ -77,8 +79,11 @@ export function toAuthenticationJSON(input: AuthenticationResponseInput): Authen
 
 export const RegisterOptionsRequestSchema = z
   .strictObject({
-    username: z.string().trim().min(1).max(64).openapi({ example: "ada" }),
-    displayName: z.string().trim().min(1).max(128).optional().openapi({ example: "Ada Lovelace" }),
+    username: usernameSchema.openapi({
+      example: "ada",
+      description: 'RFC 8265 UsernameCaseMapped: letters and digits of one script, ".", "_", "-"; stored lower-case',
+    }),
+    displayName: displayNameSchema.optional().openapi({ example: "Ada Lovelace" }),
   })
   .openapi("RegisterOptionsRequest");
 

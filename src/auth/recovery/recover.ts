@@ -3,26 +3,36 @@
  * UPDATE (of two concurrent uses exactly one wins) and opens a 15-minute recovery session whose only
  * scope, `recovery`, lets it add a passkey and nothing else. Every attempt is audited as
  * `recovery.use`; an unknown username, a wrong or used code all get the same 401.
+ *
+ * Limits (src/auth/rate-limits.ts, docs/identity.md): per IP; per (client, username) attempts, which
+ * only that client can spend; and per-username failures, which turn further wrong codes into 429
+ * but never stop a valid code, so a stranger cannot lock the owner out. Failures are counted by the
+ * typed username, known or not, so the 429 does not reveal whether an account exists.
  */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, or, sql } from "drizzle-orm";
 import { appendSecurityEvent } from "../../audit/security-events";
 import { recoveryCodes, users } from "../../db/schema";
 import { DomainError } from "../../errors/domain-error";
-import { enforceQuota } from "../../rate-limit/middleware";
+import { enforceUsername } from "../../identifiers/precis";
 import type { CeremonyContext } from "../passkeys/context";
-import { accountQuota } from "../rate-limits";
+import { accountFailure, enforceRecoveryAttempt, enforceRecoveryCodeRegeneration } from "../rate-limits";
 import { prepareSession, type TokenBody } from "../sessions";
 import { hashCode, normalizeCode, prepareRecoveryCodes } from "./codes";
 
 const recoveryFailed = () => new DomainError("UNAUTHENTICATED", "Recovery failed.");
 
 export async function recoverAccount(ctx: CeremonyContext, input: { username: string; code: string }): Promise<TokenBody> {
-  await enforceQuota(ctx.env, accountQuota(input.username));
+  // The typed name in its enforced form finds the account (`ＡＤＡ` is `ada`); the raw form, ASCII
+  // case-insensitively, still finds a legacy name that no longer validates.
+  const enforced = enforceUsername(input.username);
+  const account = enforced.ok ? enforced.value : input.username.toLowerCase();
+  await enforceRecoveryAttempt(ctx.env, ctx.client, account);
   const now = new Date();
+  const byName = sql`lower(${users.username}) = lower(${input.username})`;
   const [user] = await ctx.db
     .select()
     .from(users)
-    .where(and(sql`lower(${users.username}) = lower(${input.username})`, isNull(users.deletedAt)))
+    .where(and(enforced.ok ? or(eq(users.username, enforced.value), byName) : byName, isNull(users.deletedAt)))
     .limit(1);
   const normalized = normalizeCode(input.code);
   const claimed =
@@ -49,7 +59,7 @@ export async function recoverAccount(ctx: CeremonyContext, input: { username: st
       reason: user ? "wrong or used code" : "unknown username",
       result: "failure",
     });
-    throw recoveryFailed();
+    throw await accountFailure(ctx.env, `username:${account}`, recoveryFailed());
   }
 
   const session = await prepareSession(ctx, user, "recovery", ctx.userAgent, now);
@@ -71,6 +81,7 @@ export async function recoverAccount(ctx: CeremonyContext, input: { username: st
 
 /** Replaces all of the user's codes with 10 new ones; the old ones stop working at once. */
 export async function regenerateRecoveryCodes(ctx: CeremonyContext, userId: string): Promise<string[]> {
+  await enforceRecoveryCodeRegeneration(ctx.env, userId);
   const fresh = await prepareRecoveryCodes(ctx.db, userId, new Date());
   await appendSecurityEvent(
     ctx.db,

@@ -37,11 +37,12 @@ const regenerate = createRoute({
   path: "/v1/me/recovery-codes",
   tags: ["Passkeys"],
   summary: "Replace your recovery codes with 10 new ones (the old ones stop working)",
+  description: "Limited to 3 an hour per user (429 with Retry-After); each replacement is an audited security event.",
   security: [{ bearerAuth: [] }],
   middleware: [requireAuth()] as const,
   responses: {
     201: { description: "The new codes", content: { "application/json": { schema: RecoveryCodesSchema } } },
-    ...problemResponses(401, 403),
+    ...problemResponses(401, 403, 429),
   },
 });
 

@@ -10,7 +10,15 @@ export const users = sqliteTable(
   "users",
   {
     id: text("id").primaryKey(),
+    /** The RFC 8265 `UsernameCaseMapped` form (src/identifiers/precis.ts); legacy rows may differ in ASCII case. */
     username: text("username").notNull(),
+    /**
+     * UTS #39 skeleton of the username (src/identifiers/skeleton.ts): unique, so confusable names
+     * cannot coexist. NULL only on rows created before it existed, until the backfill job
+     * (src/db/usernames.ts) sets it; `legacy:<id>` marks a legacy name that no longer validates or
+     * is confusable with an older account's, which keeps working but should be renamed.
+     */
+    usernameSkeleton: text("username_skeleton"),
     displayName: text("display_name").notNull(),
     role: text("role", { enum: USER_ROLES }).notNull().default("patient"),
     ...timestamps(),
@@ -19,6 +27,7 @@ export const users = sqliteTable(
   (table) => [
     // Case-insensitive: "Ada" and "ada" are the same account name, whatever the caller normalizes.
     uniqueIndex("users_username_unique").on(sql`lower(${table.username})`),
+    uniqueIndex("users_username_skeleton_unique").on(table.usernameSkeleton),
     check("users_role_check", sql.raw(`role IN (${USER_ROLES.map((role) => `'${role}'`).join(", ")})`)),
   ],
 );
