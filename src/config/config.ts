@@ -12,6 +12,7 @@
  * would refuse its own users; failing at startup names the settings instead.
  */
 import { z } from "zod";
+import { productionProblems } from "./production";
 
 const origin = z
   .string()
@@ -53,20 +54,6 @@ const jsonString = <T extends z.ZodType>(inner: T) =>
     })
     .pipe(inner);
 
-/** Marks the values an operator must replace in `[env.production]` (scripts/deploy.mjs checks it too). */
-export const PLACEHOLDER_MARKER = "REPLACE_ME";
-
-const LOCAL_HOST = /^(localhost|.*\.localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\])$/i;
-
-/** Why `url` cannot serve production users, or undefined when it can. */
-function productionUrlProblem(url: string): string | undefined {
-  if (!URL.canParse(url)) return undefined;
-  const { protocol, hostname } = new URL(url);
-  if (LOCAL_HOST.test(hostname)) return `must not be a local address in production (${url})`;
-  if (protocol !== "https:") return `must use https in production (${url})`;
-  return undefined;
-}
-
 export const configSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "production"]),
   CORS_ORIGINS: commaList.pipe(z.array(origin)),
@@ -84,45 +71,6 @@ export const configSchema = z.object({
   /** HMAC key that pseudonymises user ids in audit records kept after account deletion. */
   AUDIT_PSEUDONYM_KEY: base64Key32,
 });
-
-interface Problem {
-  name: string;
-  text: string;
-}
-
-/**
- * What makes `env` unfit for production, read from the raw strings so every problem is reported in
- * the same pass as the shape checks (a zod refinement would wait until the shape is right).
- */
-function productionProblems(env: Record<string, unknown>): Problem[] {
-  if (env.ENVIRONMENT !== "production") return [];
-  const problems: Problem[] = [];
-  const problem = (name: string, reason: string) => problems.push({ name, text: `${name} ${reason}` });
-  const text = (name: string) => (typeof env[name] === "string" ? env[name] : "");
-  for (const name of ["CORS_ORIGINS", "RP_ID", "RP_NAME", "JWT_ISSUER", "JWT_AUDIENCE"]) {
-    if (text(name).includes(PLACEHOLDER_MARKER)) problem(name, `still holds the ${PLACEHOLDER_MARKER} placeholder`);
-  }
-  for (const origin of text("CORS_ORIGINS")
-    .split(",")
-    .map((part) => part.trim())) {
-    const reason = origin === "" ? undefined : productionUrlProblem(origin);
-    if (reason !== undefined) problem("CORS_ORIGINS", reason);
-  }
-  const issuer = text("JWT_ISSUER");
-  const issuerProblem = productionUrlProblem(issuer);
-  if (issuerProblem !== undefined) problem("JWT_ISSUER", issuerProblem);
-  const rpId = text("RP_ID");
-  if (LOCAL_HOST.test(rpId) || /^[\d.]+$/.test(rpId) || rpId.includes(":")) {
-    problem("RP_ID", `must be a domain name in production, not ${rpId}`);
-  } else if (rpId !== "" && URL.canParse(issuer)) {
-    // WebAuthn L3 §5.1.2: the RP ID is the page's host or a registrable suffix of it, and the
-    // portal runs its ceremonies on the origin of JWT_ISSUER.
-    const host = new URL(issuer).hostname;
-    if (host !== rpId && !host.endsWith(`.${rpId}`))
-      problem("RP_ID", `must be ${host} or a parent domain of it (the host of JWT_ISSUER)`);
-  }
-  return problems;
-}
 
 export type Config = z.infer<typeof configSchema>;
 
