@@ -9,7 +9,7 @@
  * plain-http origins, issuer and RP ID, and the `REPLACE_ME` placeholders of `[env.production]` in
  * wrangler.toml. Development allowances elsewhere (CORS and WebAuthn accepting any localhost port,
  * a development enclave root) are off in production, so a deployment that kept development values
- * would refuse its own users; failing at startup names the settings instead.
+ * would refuse its own users; failing on the first parse in each isolate names the settings instead.
  */
 import { z } from "zod";
 import { productionProblems } from "./production";
