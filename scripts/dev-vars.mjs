@@ -14,12 +14,11 @@ export async function generateSigningKey(kid) {
   return { kid, kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, d: jwk.d };
 }
 
-/** Every secret the Worker needs, as name → string value. */
-export async function generateDevSecrets() {
-  const kid = `dev-${new Date().toISOString().slice(0, 10)}-${base64(webcrypto.getRandomValues(new Uint8Array(3))).replace(
-    /[+/=]/g,
-    "",
-  )}`;
+/** Every secret the Worker needs, as name → string value; the signing key's kid starts with `kidPrefix`. */
+export async function generateDevSecrets(kidPrefix = "dev") {
+  const kid = `${kidPrefix}-${new Date().toISOString().slice(0, 10)}-${base64(
+    webcrypto.getRandomValues(new Uint8Array(3)),
+  ).replace(/[+/=]/g, "")}`;
   return {
     JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey(kid)]),
     TOKEN_ENCRYPTION_KEYS: `v1:${base64(webcrypto.getRandomValues(new Uint8Array(32)))}`,

@@ -4,9 +4,9 @@
 // The documented way to create the first admin (only an admin may change roles through the API).
 // Sign up in the portal first, then run this with the username. --local (the default) writes the
 // `npm run dev` database under PERSIST_DIR (default .wrangler/state); --remote writes the deployed
-// D1 through wrangler's credentials. The role change is recorded as a `user.role_change` security
-// event chained like every other (scripts/grant-admin-sql.mjs), so GET /v1/audit/verify still
-// verifies afterwards.
+// D1 of `[env.production]` (the one `npm run deploy` uses) through wrangler's credentials. The
+// role change is recorded as a `user.role_change` security event chained like every other
+// (scripts/grant-admin-sql.mjs), so GET /v1/audit/verify still verifies afterwards.
 import { spawnSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +35,9 @@ function parseArgs(argv) {
 /** Runs statements as one `wrangler d1 execute --json --command`; returns each statement's rows. */
 function execute(statements, remote) {
   const sql = statements.join("; ");
-  const target = remote ? ["--remote"] : ["--local", "--persist-to", resolve(root, process.env.PERSIST_DIR ?? ".wrangler/state")];
+  const target = remote
+    ? ["--remote", "--env", "production"]
+    : ["--local", "--persist-to", resolve(root, process.env.PERSIST_DIR ?? ".wrangler/state")];
   const result = spawnSync(wrangler, ["d1", "execute", "DB", ...target, "--json", "--command", sql], {
     cwd: root,
     encoding: "utf8",

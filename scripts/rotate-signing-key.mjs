@@ -4,7 +4,7 @@
 //   npm run keys:rotate                      # local: rewrites JWT_SIGNING_KEYS in .dev.vars
 //   npm run keys:rotate -- --file keys.json  # production: reads the current key set (a JSON array kept
 //                                            # in your secret manager), prints the new set to stdout:
-//   npm run -s keys:rotate -- --file keys.json > new.json && npx wrangler secret put JWT_SIGNING_KEYS < new.json
+//   npm run -s keys:rotate -- --file keys.json > new.json && npx wrangler secret put JWT_SIGNING_KEYS --env production < new.json
 //
 // The new key is put first (it signs from now on); the previous signer is kept, marked `retiredAt`,
 // so tokens it signed keep verifying and stay published in /.well-known/jwks.json. Keys retired more

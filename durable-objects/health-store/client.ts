@@ -1,4 +1,6 @@
+import { DomainError } from "../../src/errors/domain-error";
 import { type RpcOutcome, unwrapOutcome } from "../../src/errors/rpc";
+import { log } from "../../src/observability/log";
 import type { HealthStore } from "../health-store";
 
 type RpcMethodName = {
@@ -7,7 +9,13 @@ type RpcMethodName = {
 
 /**
  * A user's HealthStore as plain async methods: each resolves with the value, or rejects with the
- * same DomainError the object returned (src/errors/rpc.ts explains why errors cross RPC as values).
+ * DomainError the object returned (src/errors/rpc.ts explains why errors cross RPC as values).
+ *
+ * One exception: the store re-checks every argument (./validate.ts) and names what it refuses by
+ * the argument's own paths (`query.zone.changes.0.at`, `batch.observations.3.value`), names a
+ * client never sent. Routes validate their input first, so a refusal here means a value got past
+ * them: callers get a generic VALIDATION_FAILED (the store's error as its `cause`), and the paths
+ * go to the log for whoever fixes the route.
  */
 export type HealthStoreClient = {
   [K in RpcMethodName]: HealthStore[K] extends (...args: infer A) => Promise<RpcOutcome<infer R>>
@@ -31,11 +39,26 @@ export function healthStoreFor(namespace: DurableObjectNamespace<HealthStore>, u
       if (!method) {
         method = async (...args: unknown[]) => {
           const call = Reflect.get(stub, name) as (...args: unknown[]) => Promise<RpcOutcome<unknown>>;
-          return unwrapOutcome(await Reflect.apply(call, stub, args));
+          try {
+            return unwrapOutcome(await Reflect.apply(call, stub, args));
+          } catch (error) {
+            throw isRefusedArgument(error) ? refusedArgument(name, error) : error;
+          }
         };
         methods.set(name, method);
       }
       return method;
     },
+  });
+}
+
+function isRefusedArgument(error: unknown): error is DomainError {
+  return error instanceof DomainError && error.code === "VALIDATION_FAILED" && typeof error.extensions.argument === "string";
+}
+
+function refusedArgument(method: string, refusal: DomainError): DomainError {
+  log("warn", "health store refused an argument", { method, paths: (refusal.errors ?? []).map((issue) => issue.path) });
+  return new DomainError("VALIDATION_FAILED", "A value in the request is outside what Pulse can read or store.", {
+    cause: refusal,
   });
 }

@@ -1,9 +1,8 @@
 import { z } from "@hono/zod-openapi";
+import { instantSchema } from "../observations/dates";
 
 /** The confidential-AI HTTP shapes (DESIGN §9, docs/confidential-ai.md). */
 export const MAX_QUESTION_CHARS = 1_000;
-
-const instant = z.iso.datetime({ offset: true });
 
 export const QueryBodySchema = z
   .strictObject({
@@ -13,8 +12,8 @@ export const QueryBodySchema = z
       .min(1, "question must not be empty")
       .max(MAX_QUESTION_CHARS, `question must be at most ${MAX_QUESTION_CHARS} characters`)
       .openapi({ example: "What was my average resting heart rate last week?" }),
-    since: instant.optional().openapi({ description: "Start of the data the enclave may see (inclusive)." }),
-    until: instant.optional().openapi({ description: "End of the data the enclave may see (exclusive); default now." }),
+    since: instantSchema.optional().openapi({ description: "Start of the data the enclave may see (inclusive)." }),
+    until: instantSchema.optional().openapi({ description: "End of the data the enclave may see (exclusive); default now." }),
   })
   .refine((body) => body.since === undefined || body.until === undefined || Date.parse(body.since) < Date.parse(body.until), {
     path: ["until"],

@@ -4,8 +4,15 @@
  * The parsed result is cached per `env` object: workerd hands the same env to every request of an
  * isolate, and tests that build their own env get their own parse. A missing or malformed setting
  * throws `ConfigError` whose message names every offending setting.
+ *
+ * `ENVIRONMENT=production` also refuses every development value (docs/deploying.md): localhost or
+ * plain-http origins, issuer and RP ID, and the `REPLACE_ME` placeholders of `[env.production]` in
+ * wrangler.toml. Development allowances elsewhere (CORS and WebAuthn accepting any localhost port,
+ * a development enclave root) are off in production, so a deployment that kept development values
+ * would refuse its own users; failing on the first parse in each isolate names the settings instead.
  */
 import { z } from "zod";
+import { productionProblems } from "./production";
 
 const origin = z
   .string()
@@ -80,13 +87,15 @@ const cache = new WeakMap<object, Config>();
 
 export function parseConfig(env: Record<string, unknown>): Config {
   const result = configSchema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const production = productionProblems(env);
+  if (result.success && production.length === 0) return result.data;
+  const shape = (result.error?.issues ?? []).map((issue) => {
     const name = String(issue.path[0] ?? "(unknown)");
     const value = env[name];
     const reason = value === undefined || value === "" ? "is missing" : issue.message;
     return { name, text: `${name} ${reason}` };
   });
+  const problems = [...shape, ...production];
   const names = [...new Set(problems.map((p) => p.name))];
   throw new ConfigError(names, `Invalid configuration: ${problems.map((p) => p.text).join("; ")}`);
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DomainError, type FieldError } from "../errors/domain-error";
+import { instantRangeProblem, isSupportedDate, MIN_INSTANT_MS, RANGE_TEXT } from "./dates";
 import { isMetricCode, type MetricCode } from "./metrics";
 import { parseTimeZone, startOfLocalDate, type TimeZone } from "./time-zone";
 
@@ -9,7 +10,6 @@ import { parseTimeZone, startOfLocalDate, type TimeZone } from "./time-zone";
  * parameter, all at once, as a 400.
  */
 export const DAY_MS = 86_400_000;
-const EPOCH_MS_MAX = 253_402_300_799_999;
 /** Per request: bounds the work of a bucketed read (each metric is aggregated on its own). */
 const MAX_METRICS = 20;
 
@@ -53,23 +53,42 @@ export function resolveRange(
   const zone = resolveZone(query.tz);
   const errors: FieldError[] = [];
   const until = query.until === undefined ? now : parseInstant(query.until, zone, "until", errors);
-  const since = query.since === undefined ? until - rule.defaultSpanMs : parseInstant(query.since, zone, "since", errors);
+  // A default start never reaches before the first supported instant: the client did not ask for it.
+  const since =
+    query.since === undefined
+      ? Math.max(MIN_INSTANT_MS, until - rule.defaultSpanMs)
+      : parseInstant(query.since, zone, "since", errors);
   if (errors.length === 0) {
     if (since > until) errors.push({ path: "since", message: "since must not be after until" });
     else if (until - since > rule.maxSpanMs) {
       errors.push({ path: "until", message: `${rule.label} span at most ${rule.maxSpanMs / DAY_MS} days` });
     }
-    if (since < 0 || until > EPOCH_MS_MAX) errors.push({ path: since < 0 ? "since" : "until", message: "out of range" });
   }
   if (errors.length > 0) throw invalid(errors);
   return { zone, since, until };
 }
 
+/**
+ * An instant parameter: a date (local midnight in `zone`) or a date-time with offset, inside the
+ * supported range (./dates.ts). Problems are added to `errors` under `path`.
+ */
 function parseInstant(value: string, zone: TimeZone, path: string, errors: FieldError[]): number {
-  if (z.iso.date().safeParse(value).success) return startOfLocalDate(zone, value);
-  if (z.iso.datetime({ offset: true }).safeParse(value).success) return Date.parse(value);
-  errors.push({ path, message: "not an ISO 8601 date-time with offset (2026-01-15T08:00:00Z) or a date (2026-01-15)" });
-  return 0;
+  let ms: number;
+  if (z.iso.date().safeParse(value).success) {
+    if (!isSupportedDate(value)) {
+      errors.push({ path, message: `must be a date ${RANGE_TEXT}` });
+      return 0;
+    }
+    ms = startOfLocalDate(zone, value);
+  } else if (z.iso.datetime({ offset: true }).safeParse(value).success) {
+    ms = Date.parse(value);
+  } else {
+    errors.push({ path, message: "not an ISO 8601 date-time with offset (2026-01-15T08:00:00Z) or a date (2026-01-15)" });
+    return 0;
+  }
+  const problem = instantRangeProblem(ms);
+  if (problem !== undefined) errors.push({ path, message: problem });
+  return ms;
 }
 
 function invalid(errors: FieldError[]): DomainError {

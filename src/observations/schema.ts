@@ -1,16 +1,20 @@
 import { z } from "@hono/zod-openapi";
+import { dateSchema, LAST_DATE, RANGE_TEXT } from "./dates";
 
 /**
  * Shapes of the read API (DESIGN §3, §5). Query strings are checked here for shape; what depends
- * on the time zone (dates, ranges) is checked by ./read-query.ts. Unknown parameters are refused,
- * so nothing (a user id, say) can be slipped in beside the ones a route reads.
+ * on the time zone (dates, ranges) is checked by ./read-query.ts, against the one supported range
+ * of ./dates.ts. Unknown parameters are refused, so nothing (a user id, say) can be slipped in
+ * beside the ones a route reads.
  */
 const instantParam = (description: string) =>
   z
     .string()
     .max(40)
     .optional()
-    .openapi({ description: `${description} ISO 8601 date-time with offset, or a date (local midnight in \`tz\`).` });
+    .openapi({
+      description: `${description} ISO 8601 date-time with offset, or a date (local midnight in \`tz\`), ${RANGE_TEXT} (until ${LAST_DATE}T00:00:00Z).`,
+    });
 
 const tzParam = z.string().min(1).max(64).default("UTC").openapi({
   description: "IANA time zone (`Europe/Paris`), fixed offset (`+05:30`) or `UTC`: where days and hours begin.",
@@ -48,7 +52,7 @@ export const SessionQuerySchema = z.strictObject({
 });
 
 export const SummaryQuerySchema = z.strictObject({
-  date: z.iso.date().openapi({ example: "2026-01-15", description: "The local calendar date" }),
+  date: dateSchema.openapi({ description: `The local calendar date, ${RANGE_TEXT}` }),
   tz: tzParam,
 });
 

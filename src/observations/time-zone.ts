@@ -19,6 +19,7 @@ const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 const FIXED_OFFSET = /^([+-])(\d{2}):(\d{2})$/;
 const MAX_OFFSET_MINUTES = 18 * 60;
+const EPOCH_MS_MAX = 253_402_300_799_999;
 
 /** The time zone `value` names, or null when it names none. */
 export function parseTimeZone(value: string): TimeZone | null {
@@ -104,7 +105,12 @@ function ianaZone(format: Intl.DateTimeFormat): TimeZone {
   return {
     name: format.resolvedOptions().timeZone,
     offsetAt,
-    zoneFor: (from, to) => {
+    zoneFor: (wantedFrom, wantedTo) => {
+      // The store holds instants in [0, EPOCH_MS_MAX] only: offsets outside it are never used, and
+      // a change outside it would be refused as an argument (a day read near either end asks for
+      // a day or two beyond).
+      const from = Math.min(Math.max(wantedFrom, 0), EPOCH_MS_MAX);
+      const to = Math.min(Math.max(wantedTo, from), EPOCH_MS_MAX);
       // Sampled daily, then bisected to the second: no zone changes its offset twice within a day.
       const changes: Zone["changes"] = [];
       const offsetMinutes = offsetAt(from);

@@ -10,6 +10,7 @@ interface Config {
   migrations: { new_sqlite_classes?: string[] }[];
   triggers: { crons: string[] };
   observability?: { enabled?: boolean };
+  vars: Record<string, unknown>;
 }
 
 describe("wrangler.toml", () => {
@@ -31,5 +32,21 @@ describe("wrangler.toml", () => {
     ]);
     expect(config.triggers.crons).toEqual(["*/5 * * * *", "0 * * * *", "30 3 * * *"]);
     expect(config.observability?.enabled).toBe(true);
+  });
+
+  it("repeats every binding in [env.production], which wrangler does not inherit, with production vars", () => {
+    const production = unstable_readConfig({ config: "wrangler.toml", env: "production" }, { hideWarnings: true }) as Config;
+    const withoutId = (list: { binding: string }[]) =>
+      list.map(({ database_id: _id, ...rest }: { binding: string; database_id?: string }) => rest);
+    expect(withoutId(production.d1_databases)).toEqual(withoutId(config.d1_databases));
+    expect(production.r2_buckets).toEqual(config.r2_buckets);
+    expect(production.queues).toEqual(config.queues);
+    expect(production.durable_objects).toEqual(config.durable_objects);
+    expect(production.migrations).toEqual(config.migrations);
+    expect(production.triggers).toEqual(config.triggers);
+    expect(production.vars.ENVIRONMENT).toBe("production");
+    expect(Object.keys(production.vars).sort()).toEqual(Object.keys(config.vars).sort());
+    expect(JSON.stringify(production.vars)).not.toMatch(/localhost|127\.0\.0\.1|http:/);
+    expect(config.vars.ENVIRONMENT).toBe("development");
   });
 });

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { isAllowedOrigin } from "../../src/auth/passkeys/origins";
 import { ConfigError, parseConfig } from "../../src/config/config";
 import { call, createTestApp } from "./helpers/test-app";
 
@@ -51,5 +52,80 @@ describe("configuration", () => {
     expect(body.detail).not.toContain("TOKEN_ENCRYPTION_KEYS");
     const logged = errors.mock.calls.map((args) => String(args[0])).join("\n");
     expect(logged).toContain("TOKEN_ENCRYPTION_KEYS");
+  });
+
+  describe("production", () => {
+    const production = () => ({
+      ...valid(),
+      ENVIRONMENT: "production",
+      CORS_ORIGINS: "https://app.pulse-health.example",
+      RP_ID: "pulse-health.example",
+      JWT_ISSUER: "https://api.pulse-health.example",
+    });
+
+    function problemsOf(env: Record<string, unknown>): ConfigError {
+      try {
+        parseConfig(env);
+      } catch (caught) {
+        if (caught instanceof ConfigError) return caught;
+        throw caught;
+      }
+      throw new Error("the configuration was accepted");
+    }
+
+    it("accepts https origins under the relying party's domain", () => {
+      const config = parseConfig(production());
+      expect(config.ENVIRONMENT).toBe("production");
+      expect(config.RP_ID).toBe("pulse-health.example");
+    });
+
+    it("refuses the development values, naming each setting", () => {
+      // The top-level [vars] of wrangler.toml with only ENVIRONMENT switched.
+      const error = problemsOf({ ...valid(), ENVIRONMENT: "production" });
+      expect(error.settings.sort()).toEqual(["CORS_ORIGINS", "JWT_ISSUER", "RP_ID"]);
+      expect(error.message).toContain("CORS_ORIGINS must not be a local address in production (http://localhost:8787)");
+      expect(error.message).toContain("CORS_ORIGINS must not be a local address in production (http://127.0.0.1:8787)");
+      expect(error.message).toContain("JWT_ISSUER must not be a local address in production");
+      expect(error.message).toContain("RP_ID must be a domain name in production, not localhost");
+    });
+
+    it("refuses plain http, placeholders and an RP ID the issuer's origin cannot use", () => {
+      const error = problemsOf({
+        ...production(),
+        CORS_ORIGINS: "https://app.pulse-health.example,http://web.pulse-health.example",
+        JWT_ISSUER: "https://api.other.example",
+        RP_NAME: "REPLACE_ME with the product name",
+      });
+      expect(error.settings.sort()).toEqual(["CORS_ORIGINS", "RP_ID", "RP_NAME"]);
+      expect(error.message).toContain("CORS_ORIGINS must use https in production (http://web.pulse-health.example)");
+      expect(error.message).toContain("RP_ID must be api.other.example or a parent domain of it");
+      expect(error.message).toContain("RP_NAME still holds the REPLACE_ME placeholder");
+    });
+
+    it("reports production problems together with missing secrets", () => {
+      const error = problemsOf({
+        ...production(),
+        JWT_ISSUER: "http://api.pulse-health.example",
+        AUDIT_PSEUDONYM_KEY: undefined,
+      });
+      expect(error.settings.sort()).toEqual(["AUDIT_PSEUDONYM_KEY", "JWT_ISSUER"]);
+    });
+
+    it("turns off the localhost allowance of CORS", async () => {
+      const app = createTestApp();
+      const bindings = production() as Partial<Env>;
+      const local = await call(app, "/health", { headers: { Origin: "http://localhost:5173" } }, bindings);
+      expect(local.headers.get("Access-Control-Allow-Origin")).toBeNull();
+      const listed = await call(app, "/health", { headers: { Origin: "https://app.pulse-health.example" } }, bindings);
+      expect(listed.headers.get("Access-Control-Allow-Origin")).toBe("https://app.pulse-health.example");
+    });
+
+    it("turns off the localhost allowance of WebAuthn", () => {
+      const config = parseConfig(production());
+      expect(isAllowedOrigin(config, "http://localhost:8787")).toBe(false);
+      expect(isAllowedOrigin(config, "http://127.0.0.1:5173")).toBe(false);
+      expect(isAllowedOrigin(config, "https://api.pulse-health.example")).toBe(true);
+      expect(isAllowedOrigin(parseConfig(valid()), "http://localhost:5173")).toBe(true);
+    });
   });
 });

@@ -63,10 +63,14 @@ function run(version: number, minutes: number): WorkoutInput {
   };
 }
 
+/**
+ * The store's own refusal: a refused argument reaches callers as a generic VALIDATION_FAILED whose
+ * `cause` is what the store said, with the argument's paths (durable-objects/health-store/client.ts).
+ */
 function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => new Error("expected a rejection"),
-    (error: unknown) => error,
+    (error: unknown) => (error instanceof Error && error.cause instanceof DomainError ? error.cause : error),
   );
 }
 

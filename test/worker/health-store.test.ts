@@ -46,10 +46,14 @@ async function readRaw(stub: HealthStoreClient, query: ObservationQuery, audit: 
 }
 
 /** RPC promises are resolved through `.catch`: vitest's `.rejects` leaves them reported as unhandled. */
+/**
+ * The store's own refusal: a refused argument reaches callers as a generic VALIDATION_FAILED whose
+ * `cause` is what the store said, with the argument's paths (durable-objects/health-store/client.ts).
+ */
 function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => new Error("expected a rejection"),
-    (error: unknown) => error,
+    (error: unknown) => (error instanceof Error && error.cause instanceof DomainError ? error.cause : error),
   );
 }
 
@@ -345,5 +349,13 @@ describe("HealthStore errors over RPC", () => {
     const invalid = await failure(store.ingest([{ ...heartRate("r1", 0, 61), value: Number.NaN }], asOwner(userId)));
     expect(invalid).toBeInstanceOf(DomainError);
     expect(invalid).toMatchObject({ code: "VALIDATION_FAILED", errors: [expect.objectContaining({ path: expect.any(String) })] });
+  });
+
+  it("answers a refused argument generically, without the store's internal paths", async () => {
+    const { userId, store } = freshStore();
+    const refused = await store.ingest([{ ...heartRate("r1", 0, 61), value: Number.NaN }], asOwner(userId)).catch((e) => e);
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(refused).toMatchObject({ code: "VALIDATION_FAILED", errors: undefined });
+    expect(JSON.stringify(refused.detail)).not.toMatch(/batch/);
   });
 });
