@@ -13,6 +13,7 @@ import { publicUser } from "../sessions";
 const me = createRoute({
   method: "get",
   path: "/v1/me",
+  operationId: "getMe",
   tags: ["Account"],
   summary: "The signed-in user",
   security: [{ bearerAuth: [] }],
@@ -26,6 +27,7 @@ const me = createRoute({
 const list = createRoute({
   method: "get",
   path: "/v1/me/sessions",
+  operationId: "listSessions",
   tags: ["Account"],
   summary: "Live sessions of the signed-in user, newest first",
   security: [{ bearerAuth: [] }],
@@ -43,6 +45,7 @@ const list = createRoute({
 const revokeOne = createRoute({
   method: "delete",
   path: "/v1/me/sessions/{id}",
+  operationId: "revokeSession",
   tags: ["Account"],
   summary: "Revoke one session (sign out that device)",
   security: [{ bearerAuth: [] }],
@@ -54,6 +57,7 @@ const revokeOne = createRoute({
 const revokeAll = createRoute({
   method: "delete",
   path: "/v1/me/sessions",
+  operationId: "revokeAllSessions",
   tags: ["Account"],
   summary: "Revoke every session, this one included (sign out everywhere)",
   security: [{ bearerAuth: [] }],
