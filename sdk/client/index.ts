@@ -40,7 +40,8 @@ export function createPulseClient(options: PulseClientOptions): PulseClient {
 export function uploadBody(file: Blob, fileName: string) {
   return {
     body: file,
-    bodySerializer: (body: Blob) => body,
+    // openapi-fetch serializes bodies as JSON by default; this body is sent as the bytes it is.
+    bodySerializer: () => file,
     headers: {
       "Content-Type": "application/avro",
       "Content-Disposition": `attachment; filename="${fileName.replaceAll('"', "")}"`,
