@@ -7,11 +7,13 @@
 // (`--token`, or the PULSE_TOKEN environment variable); the base URL is `--url`, PULSE_URL, or
 // http://127.0.0.1:8787 (`npm run dev`). When the per-user quota (10 uploads a minute) answers
 // 429, the upload waits for Retry-After and tries again. The exit code is 0 when every file was
-// ingested, 1 when any was refused or failed, 2 on a usage error.
+// ingested, 1 when any was refused or failed, 2 on a usage error. Requests go through the typed
+// client generated from the OpenAPI document (sdk/client).
 import { openAsBlob } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
+import { createPulseClient, uploadBody } from "../sdk/client/index.ts";
 
 const USAGE =
   "usage: npm run upload -- [--url http://127.0.0.1:8787] [--token <access token> | env PULSE_TOKEN] [--no-wait] <files...>";
@@ -45,42 +47,31 @@ export function parseArgs(argv, env = process.env) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function problemText(res) {
-  const text = await res.text();
-  try {
-    const problem = JSON.parse(text);
-    return `${res.status} ${problem.code ?? ""}: ${problem.detail ?? text}`.trim();
-  } catch {
-    return `${res.status}: ${text.slice(0, 200)}`;
-  }
+/** A refusal as one line: the problem document's code and detail (the client parsed it), or its text. */
+function problemText(response, error) {
+  if (typeof error === "object" && error !== null) return `${response.status} ${error.code ?? ""}: ${error.detail ?? ""}`.trim();
+  return `${response.status}: ${String(error ?? "").slice(0, 200)}`;
 }
 
 /** Sends one file; returns the receipt, or null when Pulse refused it (reason printed). */
-async function send(options, file) {
-  const name = basename(file);
+async function send(pulse, file) {
   for (let wait = 0; ; wait++) {
-    const res = await fetch(new URL("/v1/uploads", options.url), {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${options.token}`,
-        "Content-Type": "application/avro",
-        "Content-Disposition": `attachment; filename="${name.replaceAll('"', "")}"`,
-      },
-      body: await openAsBlob(file),
-    });
-    if (res.status === 429 && wait < MAX_QUOTA_WAITS) {
-      const seconds = Number(res.headers.get("Retry-After") ?? "1");
+    const {
+      data: receipt,
+      error,
+      response,
+    } = await pulse.POST("/v1/uploads", uploadBody(await openAsBlob(file), basename(file)));
+    if (response.status === 429 && wait < MAX_QUOTA_WAITS) {
+      const seconds = Number(response.headers.get("Retry-After") ?? "1");
       console.log(`${file}: upload quota reached, waiting ${seconds} s`);
-      await res.body?.cancel();
       await sleep(seconds * 1000);
       continue;
     }
-    if (res.status !== 200 && res.status !== 202) {
-      console.log(`${file}: refused ${await problemText(res)}`);
+    if (receipt === undefined) {
+      console.log(`${file}: refused ${problemText(response, error)}`);
       return null;
     }
-    const receipt = await res.json();
-    const again = res.status === 200 ? " (sent before)" : "";
+    const again = response.status === 200 ? " (sent before)" : "";
     console.log(`${file}: ${receipt.uploadId} ${receipt.status}${again} ${receipt.recordType}, ${receipt.recordCount} records`);
     return receipt;
   }
@@ -95,7 +86,7 @@ function describe(upload) {
 }
 
 /** Polls every pending upload until each has completed or failed; returns how many failed. */
-async function waitAll(options, pending) {
+async function waitAll(options, pulse, pending) {
   let failed = 0;
   const deadline = Date.now() + POLL_TIMEOUT_MS;
   while (pending.size > 0) {
@@ -106,16 +97,13 @@ async function waitAll(options, pending) {
     }
     await sleep(POLL_INTERVAL_MS);
     for (const [id, file] of pending) {
-      const res = await fetch(new URL(`/v1/uploads/${id}`, options.url), {
-        headers: { Authorization: `Bearer ${options.token}` },
-      });
-      if (res.status !== 200) {
-        console.log(`${file}: ${id} status unavailable (${await problemText(res)})`);
+      const { data: upload, error, response } = await pulse.GET("/v1/uploads/{id}", { params: { path: { id } } });
+      if (upload === undefined) {
+        console.log(`${file}: ${id} status unavailable (${problemText(response, error)})`);
         failed++;
         pending.delete(id);
         continue;
       }
-      const upload = await res.json();
       if (upload.status !== "completed" && upload.status !== "failed") continue;
       console.log(`${file}: ${id} ${describe(upload)}`);
       if (upload.status === "failed") failed++;
@@ -127,6 +115,7 @@ async function waitAll(options, pending) {
 
 export async function main(argv) {
   const options = parseArgs(argv);
+  const pulse = createPulseClient({ baseUrl: options.url, token: options.token });
   let failed = 0;
   const pending = new Map();
   for (const file of options.files) {
@@ -136,7 +125,7 @@ export async function main(argv) {
       failed++;
       continue;
     }
-    const receipt = await send(options, file).catch((error) => {
+    const receipt = await send(pulse, file).catch((error) => {
       console.log(`${file}: ${error.cause?.code ?? error.message} (is Pulse running at ${options.url}?)`);
       return null;
     });
@@ -146,7 +135,7 @@ export async function main(argv) {
       failed++;
     } else if (options.wait) pending.set(receipt.uploadId, file);
   }
-  if (options.wait) failed += await waitAll(options, pending);
+  if (options.wait) failed += await waitAll(options, pulse, pending);
   return failed === 0 ? 0 : 1;
 }
 

@@ -1,6 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { registerAdminRoutes } from "./admin/routes";
 import { registerAiRoutes } from "./ai/routes";
-import { registerAuthRoutes } from "./auth/routes";
+import { registerDeviceRoutes } from "./auth/devices/routes";
+import { registerPasskeyRoutes } from "./auth/passkeys/routes";
+import { registerSessionRoutes } from "./auth/routes/session-routes";
+import { registerTokenRoutes } from "./auth/routes/token-routes";
 import { registerDocsRoutes } from "./docs/routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
@@ -10,10 +14,12 @@ import { withConfig } from "./http/middleware/config";
 import { cors } from "./http/middleware/cors";
 import { requestId } from "./http/middleware/request-id";
 import { securityHeaders } from "./http/middleware/security-headers";
+import { OPENAPI_DOCUMENT, registerSecuritySchemes } from "./http/openapi";
 import { authenticatedRoutes } from "./http/secured-routes";
 import type { App, AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
 import { registerObservationRoutes } from "./observations/routes";
+import { registerPortalRoutes } from "./portal/routes";
 import { ipAbuseLimit } from "./rate-limit/ip-limit";
 import { UPLOAD_BODY_RULE } from "./uploads/body-rule";
 import { registerUploadRoutes } from "./uploads/routes";
@@ -21,7 +27,8 @@ import { registerVaultRoutes } from "./vault/routes";
 
 /**
  * Builds the Hono application: middleware in the order every request crosses it, then the route
- * families. Each domain registers its routes through a `register*Routes(app)` function.
+ * families. Each domain registers its routes through a `register*Routes(app)` function, all of them
+ * here, so this list is every route family the API has.
  */
 export function createApp(): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -37,22 +44,22 @@ export function createApp(): App {
   );
   app.use("/v1/*", ipAbuseLimit());
 
+  registerSecuritySchemes(app);
   registerHealthRoutes(app);
   registerDocsRoutes(app);
-  registerAuthRoutes(app);
+  registerPortalRoutes(app);
+  // Identity (DESIGN §4): passkey ceremonies and recovery, tokens, sessions, devices, roles.
+  registerPasskeyRoutes(app);
+  registerTokenRoutes(app);
+  registerSessionRoutes(app);
+  registerDeviceRoutes(app);
+  registerAdminRoutes(app);
   registerUploadRoutes(app);
   registerObservationRoutes(app);
   registerVaultRoutes(app);
   registerAiRoutes(app);
 
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Pulse API",
-      version: "0.1.0",
-      description: "Health data you own: passkey sign-in, uploads, providers, FHIR export, consented sharing, audited access.",
-    },
-  });
+  app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 
   app.notFound(notFoundHandler(app));
   app.onError(onError);

@@ -11,6 +11,7 @@ import { RoleChangeSchema, UserIdParamSchema, UserListQuerySchema } from "./sche
 const setRole = createRoute({
   method: "put",
   path: "/v1/admin/users/{id}/role",
+  operationId: "setUserRole",
   tags: ["Admin"],
   summary: "Change a user's role",
   description: "Admins only. Audited as `user.role_change`. Demoting the last admin is refused (409).",
@@ -29,6 +30,7 @@ const setRole = createRoute({
 const list = createRoute({
   method: "get",
   path: "/v1/admin/users",
+  operationId: "listUsers",
   tags: ["Admin"],
   summary: "List users, newest first",
   security: [{ bearerAuth: [] }],

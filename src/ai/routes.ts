@@ -33,6 +33,7 @@ const attestation = createRoute({
   middleware: [requireAuth(), perUser("ai-attestation", 10)] as const,
   method: "get",
   path: "/v1/ai/attestation",
+  operationId: "getAttestation",
   summary: "A fresh attestation document from the enclave, with what the Worker verified in it",
   responses: {
     200: { description: "Verified", content: { "application/json": { schema: AttestationReportSchema } } },
@@ -45,6 +46,7 @@ const query = createRoute({
   middleware: [requireAuth(), perUser("ai-query", 20)] as const,
   method: "post",
   path: "/v1/ai/query",
+  operationId: "queryAi",
   summary: "Ask a question about your own data; answered inside the attested enclave",
   description:
     "The Worker verifies the enclave's attestation, reads only the metrics the question names within its period " +

@@ -20,6 +20,8 @@ const HealthSchema = z
 const route = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
+  security: [],
   tags: ["Operations"],
   summary: "Liveness and dependency checks (D1, R2)",
   responses: {

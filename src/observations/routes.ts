@@ -31,6 +31,7 @@ const observations = createRoute({
   middleware: [requireAuth()] as const,
   method: "get",
   path: "/v1/observations",
+  operationId: "listObservations",
   summary: "Observations of some metrics: raw, or hourly or daily aggregates",
   description:
     "Raw observations (`resolution=raw`, at most 31 days per request) ordered by start, or buckets per metric with " +
@@ -45,6 +46,7 @@ const latest = createRoute({
   middleware: [requireAuth()] as const,
   method: "get",
   path: "/v1/observations/latest",
+  operationId: "listLatestObservations",
   summary: "The most recent observation of each metric",
   request: { query: LatestQuerySchema },
   responses: {
@@ -58,6 +60,7 @@ const sleep = createRoute({
   middleware: [requireAuth()] as const,
   method: "get",
   path: "/v1/sleep",
+  operationId: "listSleepSessions",
   summary: "Sleep sessions with their stages and totals, oldest first",
   request: { query: SessionQuerySchema },
   responses: { 200: { description: "One page", content: { "application/json": { schema: SleepPageSchema } } }, ...errors },
@@ -68,6 +71,7 @@ const workouts = createRoute({
   middleware: [requireAuth()] as const,
   method: "get",
   path: "/v1/workouts",
+  operationId: "listWorkouts",
   summary: "Workouts with their exercise type, oldest first",
   request: { query: SessionQuerySchema },
   responses: { 200: { description: "One page", content: { "application/json": { schema: WorkoutPageSchema } } }, ...errors },
@@ -78,6 +82,7 @@ const dailySummary = createRoute({
   middleware: [requireAuth()] as const,
   method: "get",
   path: "/v1/summary/daily",
+  operationId: "getDailySummary",
   summary: "One local day: steps, energy, heart rate, HRV, glucose time in range, last night's sleep, workouts",
   request: { query: SummaryQuerySchema },
   responses: { 200: { description: "The day", content: { "application/json": { schema: DailySummarySchema } } }, ...errors },

@@ -30,6 +30,7 @@ const binary = { type: "string", format: "binary" } as const;
 const create = createRoute({
   method: "post",
   path: "/v1/uploads",
+  operationId: "createUpload",
   tags: ["Uploads"],
   summary: "Upload a Health Connect export (Avro object container file)",
   description:
@@ -67,6 +68,7 @@ const create = createRoute({
 const read = createRoute({
   method: "get",
   path: "/v1/uploads/{id}",
+  operationId: "getUpload",
   tags: ["Uploads"],
   summary: "An upload's status and counts",
   security: DEVICE_OR_USER,
@@ -81,6 +83,7 @@ const read = createRoute({
 const list = createRoute({
   method: "get",
   path: "/v1/uploads",
+  operationId: "listUploads",
   tags: ["Uploads"],
   summary: "The signed-in user's uploads, newest first",
   security: [{ bearerAuth: [] }],

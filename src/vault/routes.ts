@@ -40,6 +40,7 @@ const put = createRoute({
   middleware: [requireAuth(), vaultBodyLimit()] as const,
   method: "put",
   path: "/v1/vault/{id}",
+  operationId: "putVaultBlob",
   summary: "Store an encrypted blob under a client-chosen id (created or replaced)",
   description:
     `At most ${MAX_VAULT_BLOB_BYTES} bytes of JSON a blob. Each user's vault holds at most ` +
@@ -61,6 +62,7 @@ const get = createRoute({
   middleware: [requireAuth()] as const,
   method: "get",
   path: "/v1/vault/{id}",
+  operationId: "getVaultBlob",
   summary: "One encrypted blob, as stored",
   request: { params: VaultIdParamSchema },
   responses: { 200: { description: "The blob", content: { "application/json": { schema: VaultBlobSchema } } }, ...errors },
@@ -71,6 +73,7 @@ const remove = createRoute({
   middleware: [requireAuth()] as const,
   method: "delete",
   path: "/v1/vault/{id}",
+  operationId: "deleteVaultBlob",
   summary: "Delete an encrypted blob",
   request: { params: VaultIdParamSchema },
   responses: { 204: { description: "Deleted" }, ...errors },
@@ -81,6 +84,7 @@ const list = createRoute({
   middleware: [requireAuth()] as const,
   method: "get",
   path: "/v1/vault",
+  operationId: "listVaultBlobs",
   summary: "The vault's blob ids with version, size and last update, by id",
   request: { query: VaultListQuerySchema },
   responses: { 200: { description: "One page", content: { "application/json": { schema: VaultPageSchema } } }, ...errors },

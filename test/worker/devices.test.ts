@@ -9,7 +9,7 @@ import { getDb } from "../../src/db/client";
 import { newId } from "../../src/db/ids";
 import { devices, dpopProofs, securityEvents, users } from "../../src/db/schema";
 import { type DeviceKey, dpopHeaders, dpopProof, generateDeviceKey } from "./helpers/dpop";
-import { expectProblem, securityCases } from "./helpers/security-cases";
+import { expectProblem } from "./helpers/security-cases";
 import { createSessionUser, type SessionUser } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
 
@@ -153,13 +153,6 @@ describe("POST /v1/me/devices", () => {
     const { publicJwk } = await generateDeviceKey();
     await expectProblem(await createDeviceRequest(user, { name: "One too many", publicJwk }), 409, "CONFLICT");
   });
-
-  securityCases({
-    app,
-    method: "POST",
-    path: "/v1/me/devices",
-    body: { name: "Phone", publicJwk: { kty: "EC", crv: "P-256", x: "A".repeat(43), y: "A".repeat(43) } },
-  });
 });
 
 describe("GET /v1/me/devices", () => {
@@ -188,8 +181,6 @@ describe("GET /v1/me/devices", () => {
     const res = await call(app, "/v1/me/devices?cursor=1' OR 1=1", { headers: user.headers });
     await expectProblem(res, 400, "VALIDATION_FAILED");
   });
-
-  securityCases({ app, method: "GET", path: "/v1/me/devices" });
 });
 
 describe("DELETE /v1/me/devices/:id", () => {
@@ -220,13 +211,6 @@ describe("DELETE /v1/me/devices/:id", () => {
     );
     const unknown = `/v1/me/devices/dev_${"a".repeat(26)}`;
     await expectProblem(await call(app, unknown, { method: "DELETE", headers: user.headers }), 404, "NOT_FOUND");
-  });
-
-  securityCases({
-    app,
-    method: "DELETE",
-    path: `/v1/me/devices/dev_${"a".repeat(26)}`,
-    foreignPath: async (owner) => `/v1/me/devices/${(await enrolledDevice(owner)).created.device.id}`,
   });
 });
 

@@ -4,8 +4,7 @@ import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/db/client";
 import { recoveryCodes, securityEvents, sessions } from "../../src/db/schema";
 import { SoftwareAuthenticator } from "./helpers/authenticator";
-import { expectProblem, securityCases } from "./helpers/security-cases";
-import { createTestApp } from "./helpers/test-app";
+import { expectProblem } from "./helpers/security-cases";
 import {
   addPasskey,
   api,
@@ -18,7 +17,6 @@ import {
 } from "./helpers/users";
 
 const db = getDb(env.DB);
-const app = createTestApp();
 
 function recover(username: string, code: string, headers: Record<string, string> = {}): Promise<Response> {
   return api("POST", "/v1/auth/recover", { body: { username, code }, headers });
@@ -151,6 +149,4 @@ describe("POST /v1/me/recovery-codes", () => {
     await recovered(ada, fresh.recoveryCodes[0]);
     expect(await eventsOf(ada.user.id, "recovery_codes.regenerate")).toMatchObject([{ result: "success", actor: ada.user.id }]);
   });
-
-  securityCases({ app, method: "POST", path: "/v1/me/recovery-codes" });
 });

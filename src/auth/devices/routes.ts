@@ -12,6 +12,7 @@ import { CreateDeviceSchema, CreatedDeviceSchema, DevicePageSchema } from "./sch
 const create = createRoute({
   method: "post",
   path: "/v1/me/devices",
+  operationId: "createDevice",
   tags: ["Devices"],
   summary: "Create a device credential (uploads:write only, DPoP-bound)",
   description:
@@ -30,6 +31,7 @@ const create = createRoute({
 const list = createRoute({
   method: "get",
   path: "/v1/me/devices",
+  operationId: "listDevices",
   tags: ["Devices"],
   summary: "The signed-in user's device credentials, newest first",
   security: [{ bearerAuth: [] }],
@@ -44,6 +46,7 @@ const list = createRoute({
 const revoke = createRoute({
   method: "delete",
   path: "/v1/me/devices/{id}",
+  operationId: "revokeDevice",
   tags: ["Devices"],
   summary: "Revoke a device credential",
   security: [{ bearerAuth: [] }],

@@ -21,6 +21,7 @@ const userOrRecovery = requireAuth({ scope: ["user", "recovery"] });
 const list = createRoute({
   method: "get",
   path: "/v1/me/passkeys",
+  operationId: "listPasskeys",
   tags: ["Passkeys"],
   summary: "List your passkeys",
   security,
@@ -37,6 +38,7 @@ const list = createRoute({
 const rename = createRoute({
   method: "patch",
   path: "/v1/me/passkeys/{id}",
+  operationId: "renamePasskey",
   tags: ["Passkeys"],
   summary: "Rename one of your passkeys",
   security,
@@ -54,6 +56,7 @@ const rename = createRoute({
 const remove = createRoute({
   method: "delete",
   path: "/v1/me/passkeys/{id}",
+  operationId: "deletePasskey",
   tags: ["Passkeys"],
   summary: "Remove one of your passkeys (never the last one while no unused recovery code remains)",
   security,
@@ -65,6 +68,7 @@ const remove = createRoute({
 const addOptions = createRoute({
   method: "post",
   path: "/v1/me/passkeys/options",
+  operationId: "startAddPasskey",
   tags: ["Passkeys"],
   summary: "Start adding a passkey (also allowed for a recovery session)",
   security,
@@ -81,6 +85,7 @@ const addOptions = createRoute({
 const addVerify = createRoute({
   method: "post",
   path: "/v1/me/passkeys/verify",
+  operationId: "finishAddPasskey",
   tags: ["Passkeys"],
   summary: "Finish adding a passkey; a recovery session ends once it has added one",
   security,

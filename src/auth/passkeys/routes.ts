@@ -31,6 +31,8 @@ const RegistrationResultSchema = TokenBodySchema.extend({
 const registerOptions = createRoute({
   method: "post",
   path: "/v1/auth/register/options",
+  operationId: "startRegistration",
+  security: [],
   tags: ["Auth"],
   summary: "Start registering a new account with a passkey",
   description: "The answer is the same whether or not the username is taken; a taken name is refused at verify (409).",
@@ -48,6 +50,8 @@ const registerOptions = createRoute({
 const registerVerify = createRoute({
   method: "post",
   path: "/v1/auth/register/verify",
+  operationId: "finishRegistration",
+  security: [],
   tags: ["Auth"],
   summary: "Finish registration: creates the account, its first passkey and session, and recovery codes",
   middleware: [authIpLimit()] as const,
@@ -61,6 +65,8 @@ const registerVerify = createRoute({
 const loginOptions = createRoute({
   method: "post",
   path: "/v1/auth/login/options",
+  operationId: "startLogin",
+  security: [],
   tags: ["Auth"],
   summary: "Start signing in with a passkey (the username is optional: passkeys are discoverable)",
   middleware: [authIpLimit()] as const,
@@ -77,6 +83,8 @@ const loginOptions = createRoute({
 const loginVerify = createRoute({
   method: "post",
   path: "/v1/auth/login/verify",
+  operationId: "finishLogin",
+  security: [],
   tags: ["Auth"],
   summary: "Finish signing in with a passkey",
   middleware: [authIpLimit()] as const,

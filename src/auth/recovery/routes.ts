@@ -22,6 +22,8 @@ const RecoveryCodesSchema = z
 const recover = createRoute({
   method: "post",
   path: "/v1/auth/recover",
+  operationId: "recoverAccount",
+  security: [],
   tags: ["Auth"],
   summary: "Use a recovery code: a 15-minute session that may only add a passkey",
   middleware: [authIpLimit()] as const,
@@ -35,6 +37,7 @@ const recover = createRoute({
 const regenerate = createRoute({
   method: "post",
   path: "/v1/me/recovery-codes",
+  operationId: "regenerateRecoveryCodes",
   tags: ["Passkeys"],
   summary: "Replace your recovery codes with 10 new ones (the old ones stop working)",
   description: "Limited to 3 an hour per user (429 with Retry-After); each replacement is an audited security event.",

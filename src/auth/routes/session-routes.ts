@@ -14,6 +14,7 @@ import { publicUser } from "../sessions";
 const me = createRoute({
   method: "get",
   path: "/v1/me",
+  operationId: "getMe",
   tags: ["Account"],
   summary: "The signed-in user",
   security: [{ bearerAuth: [] }],
@@ -27,6 +28,7 @@ const me = createRoute({
 const list = createRoute({
   method: "get",
   path: "/v1/me/sessions",
+  operationId: "listSessions",
   tags: ["Account"],
   summary: "Live sessions of the signed-in user, newest first",
   security: [{ bearerAuth: [] }],
@@ -44,6 +46,7 @@ const list = createRoute({
 const revokeOne = createRoute({
   method: "delete",
   path: "/v1/me/sessions/{id}",
+  operationId: "revokeSession",
   tags: ["Account"],
   summary: "Revoke one session (sign out that device)",
   security: [{ bearerAuth: [] }],
@@ -66,6 +69,7 @@ const RevokeAllQuerySchema = z.object({
 const revokeAll = createRoute({
   method: "delete",
   path: "/v1/me/sessions",
+  operationId: "revokeAllSessions",
   tags: ["Account"],
   summary: "Sign out everywhere: revoke every session, this one included, and every device credential",
   description:

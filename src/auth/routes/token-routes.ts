@@ -13,6 +13,8 @@ import { refreshSession } from "../sessions";
 const refresh = createRoute({
   method: "post",
   path: "/v1/auth/refresh",
+  operationId: "refreshTokens",
+  security: [],
   tags: ["Auth"],
   summary: "Exchange a refresh token for a new access and refresh token (the old one stops working)",
   middleware: [authIpLimit()] as const,
@@ -26,6 +28,7 @@ const refresh = createRoute({
 const logout = createRoute({
   method: "post",
   path: "/v1/auth/logout",
+  operationId: "logout",
   tags: ["Auth"],
   summary: "End the current session (its refresh and access tokens stop working)",
   security: [{ bearerAuth: [] }],
@@ -48,6 +51,8 @@ const JwkSchema = z
 const jwks = createRoute({
   method: "get",
   path: "/.well-known/jwks.json",
+  operationId: "getJwks",
+  security: [],
   tags: ["Auth"],
   summary: "Public keys that verify Pulse access tokens (current and recently rotated)",
   responses: {

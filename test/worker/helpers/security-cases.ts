@@ -5,16 +5,20 @@ import { SESSION_SCOPES } from "../../../src/auth/sessions";
 import { getConfig } from "../../../src/config/config";
 import { SESSION_KINDS, USER_ROLES, type UserRole } from "../../../src/db/schema";
 import type { App } from "../../../src/http/types";
+import { dpopHeaders, generateDeviceKey } from "./dpop";
 import { createSessionUser, type SessionUser, testIp } from "./session-user";
 import { call } from "./test-app";
 
 /**
  * The security cases every authenticated route must pass (STYLE.md "Tests"): no token, malformed
- * tokens, an expired token, the wrong role or scope, and another user's resource. Call it inside a
- * test file; it adds one `describe` block of `it`s:
+ * tokens, an expired token, the wrong role or scope, a device credential where only the account
+ * may act, and another user's resource. It adds one `describe` block of `it`s:
  *
  *   securityCases({ app, method: "DELETE", path: "/v1/me/devices/dev_…",
  *     foreignPath: async (owner) => `/v1/me/devices/${await createDeviceFor(owner)}` });
+ *
+ * Every authenticated route has its entry in test/worker/route-security.test.ts, which runs these
+ * cases and fails when a route that answers 401 without a token has none.
  *
  * Every case sends a valid request otherwise (the given body), so a refusal can only come from
  * authentication or authorization.
@@ -28,8 +32,11 @@ export interface SecurityCaseOptions {
   body?: unknown;
   /** Roles the route admits; a user of any other role must get 403. Any role when omitted. */
   requiredRole?: UserRole | readonly UserRole[];
-  /** The scope the route requires (`user` by default); a session without it must get 403. */
-  scope?: string;
+  /**
+   * The scope the route requires (`user` by default), or the scopes it accepts any one of; a session
+   * with none of them must get 403, and so must a device credential unless `uploads:write` is one.
+   */
+  scope?: string | readonly string[];
   /**
    * Creates a resource owned by `owner` and returns the path that addresses it. Another user
    * (with an allowed role) must get 404 there — not 403, not the resource — and afterwards the
@@ -37,6 +44,9 @@ export interface SecurityCaseOptions {
    */
   foreignPath?: (owner: SessionUser) => Promise<string>;
 }
+
+/** The one scope a device credential carries (DESIGN §4). */
+const DEVICE_SCOPE = "uploads:write";
 
 export function securityCases(options: SecurityCaseOptions): void {
   const allowed: readonly UserRole[] =
@@ -46,8 +56,9 @@ export function securityCases(options: SecurityCaseOptions): void {
         ? [options.requiredRole]
         : options.requiredRole;
   const [allowedRole = "patient"] = allowed;
-  const send = (authorization: string | undefined, path = options.path) => {
-    const headers: Record<string, string> = { "CF-Connecting-IP": testIp() };
+  const scopes: readonly string[] = typeof options.scope === "string" ? [options.scope] : (options.scope ?? ["user"]);
+  const send = (authorization: string | undefined, path = options.path, extra: Record<string, string> = {}) => {
+    const headers: Record<string, string> = { "CF-Connecting-IP": testIp(), ...extra };
     if (authorization !== undefined) headers.Authorization = authorization;
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -99,12 +110,28 @@ export function securityCases(options: SecurityCaseOptions): void {
       });
     }
 
-    const scope = options.scope ?? "user";
-    const wrongKind = SESSION_KINDS.find((kind) => !SESSION_SCOPES[kind].includes(scope));
+    const wrongKind = SESSION_KINDS.find((kind) => !SESSION_SCOPES[kind].some((scope) => scopes.includes(scope)));
     if (wrongKind) {
-      it(`refuses a ${wrongKind} session, which lacks the ${scope} scope (403)`, async () => {
+      it(`refuses a ${wrongKind} session, which lacks the ${scopes.join(" or ")} scope (403)`, async () => {
         const user = await createSessionUser({ role: allowedRole, kind: wrongKind });
         await expectProblem(await send(`Bearer ${user.accessToken}`), 403, "FORBIDDEN");
+      });
+    }
+
+    if (!scopes.includes(DEVICE_SCOPE)) {
+      it(`refuses a device credential, which carries only ${DEVICE_SCOPE} (403)`, async () => {
+        const owner = await createSessionUser({ role: allowedRole });
+        const key = await generateDeviceKey();
+        const enrolled = await call(options.app, "/v1/me/devices", {
+          method: "POST",
+          headers: { ...owner.headers, "Content-Type": "application/json" },
+          body: JSON.stringify({ name: "Phone", publicJwk: key.publicJwk }),
+        });
+        expect(enrolled.status).toBe(201);
+        const { credential } = await enrolled.json<{ credential: string }>();
+        const proof = await dpopHeaders(key, credential, options.method, `http://localhost${options.path}`);
+        const res = await send(proof.Authorization, options.path, { DPoP: proof.DPoP ?? "" });
+        await expectProblem(res, 403, "FORBIDDEN");
       });
     }
 

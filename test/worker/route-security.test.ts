@@ -1,0 +1,173 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { getDb } from "../../src/db/client";
+import { passkeys } from "../../src/db/schema";
+import { generateDeviceKey } from "./helpers/dpop";
+import { type SecurityCaseOptions, securityCases } from "./helpers/security-cases";
+import { type SessionUser, testIp } from "./helpers/session-user";
+import { call, createTestApp } from "./helpers/test-app";
+import { uploadOk } from "./helpers/upload-api";
+import { SAMPLES, sampleBytes } from "./helpers/upload-files";
+
+/**
+ * Every authenticated route and its shared security cases (./helpers/security-cases.ts), in one
+ * table keyed as the OpenAPI document names operations (`METHOD /path/{param}`). The last test walks
+ * the application's routes and fails when one that refuses an anonymous caller is missing here, or
+ * when /openapi.json and the table disagree on which operations need credentials: a new route
+ * cannot ship without its security cases.
+ */
+const app = createTestApp();
+
+type Method = SecurityCaseOptions["method"];
+type Cases = Omit<SecurityCaseOptions, "app" | "method">;
+
+const RANGE = "since=2026-01-15T00:00:00Z&until=2026-01-16T00:00:00Z";
+const SOME_ID = "a".repeat(26);
+const VAULT_BLOB = {
+  version: 2,
+  kdf: "PBKDF2",
+  hash: "SHA-256",
+  iterations: 600_000,
+  salt: "q83vEjRWeJCrze8SNFZ4kA==",
+  cipher: "AES-256-GCM",
+  iv: "AQIDBAUGBwgJCgsM",
+  ciphertext: "2IDK/HJO5ym8bHXUh1s77otj8QxMQp9pdMxGf3S+WvgD4WYgVlYweRwceyk2epiRY7w=",
+};
+
+async function send(owner: SessionUser, method: Method, path: string, body: unknown): Promise<Response> {
+  const res = await call(app, path, {
+    method,
+    headers: { ...owner.headers, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBeLessThan(300);
+  return res;
+}
+
+/** Two passkeys (a user may not delete their last one); the path of the first. */
+async function ownedPasskey(owner: SessionUser): Promise<string> {
+  const ids = [crypto.randomUUID(), crypto.randomUUID()].map((id) => id.replaceAll("-", ""));
+  for (const id of ids) {
+    await getDb(env.DB)
+      .insert(passkeys)
+      .values({
+        id,
+        userId: owner.user.id,
+        name: "Seeded",
+        publicKey: "pQECAyYgASFYIA",
+        transports: ["usb"],
+        aaguid: "00000000-0000-0000-0000-000000000000",
+        backupEligible: false,
+        backedUp: false,
+        createdAt: new Date(),
+      });
+  }
+  return `/v1/me/passkeys/${ids[0]}`;
+}
+
+async function ownedDevice(owner: SessionUser): Promise<string> {
+  const key = await generateDeviceKey();
+  const res = await send(owner, "POST", "/v1/me/devices", { name: "Phone", publicJwk: key.publicJwk });
+  return `/v1/me/devices/${(await res.json<{ device: { id: string } }>()).device.id}`;
+}
+
+async function ownedBlob(owner: SessionUser): Promise<string> {
+  await send(owner, "PUT", "/v1/vault/note-1", VAULT_BLOB);
+  return "/v1/vault/note-1";
+}
+
+const SECURITY_CASES: Record<string, Cases> = {
+  "GET /v1/me": { path: "/v1/me" },
+  "GET /v1/me/sessions": { path: "/v1/me/sessions" },
+  "DELETE /v1/me/sessions": { path: "/v1/me/sessions" },
+  "DELETE /v1/me/sessions/{id}": {
+    path: `/v1/me/sessions/ses_${SOME_ID}`,
+    foreignPath: async (owner) => `/v1/me/sessions/${owner.sessionId}`,
+  },
+  "POST /v1/auth/logout": { path: "/v1/auth/logout", scope: ["user", "recovery"] },
+  "GET /v1/me/passkeys": { path: "/v1/me/passkeys" },
+  "PATCH /v1/me/passkeys/{id}": {
+    path: "/v1/me/passkeys/AAAAAAAAAAAAAAAAAAAAAA",
+    body: { name: "Renamed" },
+    foreignPath: ownedPasskey,
+  },
+  "DELETE /v1/me/passkeys/{id}": { path: "/v1/me/passkeys/AAAAAAAAAAAAAAAAAAAAAA", foreignPath: ownedPasskey },
+  "POST /v1/me/passkeys/options": { path: "/v1/me/passkeys/options", scope: ["user", "recovery"] },
+  "POST /v1/me/passkeys/verify": {
+    path: "/v1/me/passkeys/verify",
+    body: { flowId: `flw_${SOME_ID}`, response: {} },
+    scope: ["user", "recovery"],
+  },
+  "POST /v1/me/recovery-codes": { path: "/v1/me/recovery-codes" },
+  "POST /v1/me/devices": {
+    path: "/v1/me/devices",
+    body: { name: "Phone", publicJwk: { kty: "EC", crv: "P-256", x: "A".repeat(43), y: "A".repeat(43) } },
+  },
+  "GET /v1/me/devices": { path: "/v1/me/devices" },
+  "DELETE /v1/me/devices/{id}": { path: `/v1/me/devices/dev_${SOME_ID}`, foreignPath: ownedDevice },
+  "PUT /v1/admin/users/{id}/role": {
+    path: `/v1/admin/users/usr_${SOME_ID}/role`,
+    body: { role: "clinician" },
+    requiredRole: "admin",
+  },
+  "GET /v1/admin/users": { path: "/v1/admin/users", requiredRole: "admin" },
+  "POST /v1/uploads": { path: "/v1/uploads", scope: "uploads:write" },
+  "GET /v1/uploads": { path: "/v1/uploads" },
+  "GET /v1/uploads/{id}": {
+    path: `/v1/uploads/upl_${SOME_ID}`,
+    scope: ["user", "uploads:write"],
+    foreignPath: async (owner) => (await uploadOk(app, owner, sampleBytes(SAMPLES.Steps))).statusUrl,
+  },
+  "GET /v1/observations": { path: `/v1/observations?metrics=heart_rate&${RANGE}` },
+  "GET /v1/observations/latest": { path: "/v1/observations/latest?metrics=heart_rate" },
+  "GET /v1/sleep": { path: `/v1/sleep?${RANGE}` },
+  "GET /v1/workouts": { path: `/v1/workouts?${RANGE}` },
+  "GET /v1/summary/daily": { path: "/v1/summary/daily?date=2026-01-15" },
+  "GET /v1/vault": { path: "/v1/vault" },
+  "PUT /v1/vault/{id}": { path: "/v1/vault/note-1", body: VAULT_BLOB },
+  "GET /v1/vault/{id}": { path: "/v1/vault/note-1", foreignPath: ownedBlob },
+  "DELETE /v1/vault/{id}": { path: "/v1/vault/note-1", foreignPath: ownedBlob },
+  "GET /v1/ai/attestation": { path: "/v1/ai/attestation" },
+  "POST /v1/ai/query": { path: "/v1/ai/query", body: { question: "What was my average resting heart rate last week?" } },
+};
+
+for (const [route, cases] of Object.entries(SECURITY_CASES)) {
+  const [method = ""] = route.split(" ");
+  securityCases({ app, method: method as Method, ...cases });
+}
+
+/** Hono's `/v1/uploads/:id` as OpenAPI writes it, `/v1/uploads/{id}`. */
+const openApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
+
+describe("route coverage", () => {
+  it("has security cases for exactly the routes that refuse an anonymous caller, and /openapi.json agrees", async () => {
+    const routes = new Set(
+      app.routes.filter((route) => route.method !== "ALL").map((route) => `${route.method} ${openApiPath(route.path)}`),
+    );
+    const anonymousRefused: string[] = [];
+    for (const route of routes) {
+      const [method = "GET", path = "/"] = route.split(" ");
+      const concrete = path.replace(/\{\w+\}/g, `x_${SOME_ID}`);
+      const res = await call(app, concrete, { method, headers: { "CF-Connecting-IP": testIp() } });
+      if (res.status === 401) anonymousRefused.push(route);
+      await res.body?.cancel();
+    }
+    // A sanity floor: the probe itself works (identity, uploads, health data, vault, AI all refuse).
+    expect(anonymousRefused.length).toBeGreaterThan(20);
+    expect(anonymousRefused.sort(), "routes refusing anonymous callers = SECURITY_CASES").toEqual(
+      Object.keys(SECURITY_CASES).sort(),
+    );
+
+    const doc = await (await call(app, "/openapi.json")).json<{
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
+    }>();
+    const declared = Object.entries(doc.paths)
+      .flatMap(([path, operations]) =>
+        Object.entries(operations)
+          .filter(([, operation]) => (operation.security ?? []).length > 0)
+          .map(([method]) => `${method.toUpperCase()} ${path}`),
+      )
+      .sort();
+    expect(declared, "operations with `security` in /openapi.json = SECURITY_CASES").toEqual(Object.keys(SECURITY_CASES).sort());
+  });
+});
