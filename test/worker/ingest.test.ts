@@ -5,22 +5,12 @@ import { describe, expect, it } from "vitest";
 import type { HealthStore } from "../../durable-objects/health-store";
 import { createApp } from "../../src/app";
 import { getDb } from "../../src/db/client";
-import { newId } from "../../src/db/ids";
 import { uploads } from "../../src/db/schema";
 import { handleQueueBatch, QUEUES } from "../../src/queues/consumer";
-import { rawKey } from "../../src/uploads/create-upload";
 import { ingestUpload } from "../../src/uploads/ingest-upload";
-import { createSessionUser, type SessionUser } from "./helpers/session-user";
-import { getUpload, storedCounts, uploadOk, waitForUpload } from "./helpers/upload-api";
-import {
-  encodeHeartRate,
-  heartRateFile,
-  heartRateRecord,
-  rawContainer,
-  SAMPLES,
-  sampleBytes,
-  sha256Hex,
-} from "./helpers/upload-files";
+import { createSessionUser } from "./helpers/session-user";
+import { getUpload, seedUpload, storedCounts, uploadOk, waitForUpload } from "./helpers/upload-api";
+import { encodeHeartRate, heartRateFile, heartRateRecord, rawContainer, SAMPLES, sampleBytes } from "./helpers/upload-files";
 
 /**
  * The INGEST side of uploads (DESIGN §5, §6): the real queue consumer picks up every upload posted
@@ -43,29 +33,6 @@ async function lakeLines(userId: string, metric: string): Promise<Record<string,
     for (const line of text.split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
   }
   return lines;
-}
-
-/** An upload as the route leaves it, without queueing it: the test runs the job itself. */
-async function seedUpload(user: SessionUser, bytes: Uint8Array, recordCount: number, status: "queued" | "processing" = "queued") {
-  const id = newId("upl");
-  const key = rawKey(user.user.id, "HeartRate", new Date(), id);
-  await env.LAKE.put(key, bytes);
-  const now = new Date();
-  await db.insert(uploads).values({
-    id,
-    userId: user.user.id,
-    deviceId: null,
-    sha256: await sha256Hex(bytes),
-    recordType: "HeartRate",
-    fileName: null,
-    byteSize: bytes.byteLength,
-    r2Key: key,
-    status,
-    recordCount,
-    createdAt: now,
-    updatedAt: now,
-  });
-  return { id, message: { type: "upload.ingest" as const, uploadId: id, userId: user.user.id, requestId: null } };
 }
 
 /** The user's HealthStore namespace with `ingestBatch` failing on the given calls (1-based). */
@@ -247,7 +214,7 @@ describe("failures", () => {
   it("after the last retry the dead letter marks the upload failed; re-sending the file retries it", async () => {
     const user = await createSessionUser();
     const bytes = await heartRateFile(3, { prefix: crypto.randomUUID() });
-    const seeded = await seedUpload(user, bytes, 3, "processing");
+    const seeded = await seedUpload(user, bytes, 3, { status: "processing" });
     await db.update(uploads).set({ errorCode: "INTERNAL", errorMessage: "store unavailable" }).where(eq(uploads.id, seeded.id));
 
     const at = new Date();
@@ -271,7 +238,7 @@ describe("failures", () => {
 
   it("a dead letter whose handler cannot reach D1 is retried, not dropped", async () => {
     const user = await createSessionUser();
-    const seeded = await seedUpload(user, await heartRateFile(1, { prefix: crypto.randomUUID() }), 1, "processing");
+    const seeded = await seedUpload(user, await heartRateFile(1, { prefix: crypto.randomUUID() }), 1, { status: "processing" });
     const broken = {
       ...env,
       DB: {

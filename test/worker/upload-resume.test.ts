@@ -3,17 +3,15 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { getDb } from "../../src/db/client";
-import { newId } from "../../src/db/ids";
 import { uploads } from "../../src/db/schema";
 import { CRONS, runScheduled } from "../../src/scheduled/handler";
 import type { IngestMessage } from "../../src/uploads/create-upload";
-import { rawKey } from "../../src/uploads/create-upload";
 import { ingestUpload } from "../../src/uploads/ingest-upload";
 import { MAX_RESUMES, RESEND_RESUMES_AFTER_MS, STALLED_AFTER_MS } from "../../src/uploads/resume";
 import { resumeStalledUploads } from "../../src/uploads/resume-stalled";
-import { createSessionUser, type SessionUser } from "./helpers/session-user";
-import { getUpload, storedCounts, uploadOk, waitForUpload } from "./helpers/upload-api";
-import { heartRateFile, sha256Hex } from "./helpers/upload-files";
+import { createSessionUser } from "./helpers/session-user";
+import { getUpload, seedUpload, storedCounts, uploadOk, waitForUpload } from "./helpers/upload-api";
+import { heartRateFile } from "./helpers/upload-files";
 
 /**
  * Uploads that stopped making progress (a lost message, a consumer that died between chunks) are
@@ -34,29 +32,6 @@ function lossyQueue(sent: IngestMessage[] = []): Queue {
       for (const message of messages) sent.push(message.body);
     },
   } as unknown as Queue;
-}
-
-/** An upload as the route leaves it, with no message in flight: the test decides what runs. */
-async function seedUpload(user: SessionUser, bytes: Uint8Array, recordCount: number, updatedAt = new Date()) {
-  const id = newId("upl");
-  const key = rawKey(user.user.id, "HeartRate", new Date(), id);
-  await env.LAKE.put(key, bytes);
-  await db.insert(uploads).values({
-    id,
-    userId: user.user.id,
-    deviceId: null,
-    sha256: await sha256Hex(bytes),
-    recordType: "HeartRate",
-    fileName: null,
-    byteSize: bytes.byteLength,
-    r2Key: key,
-    status: "queued",
-    recordCount,
-    createdAt: updatedAt,
-    updatedAt,
-  });
-  const message: IngestMessage = { type: "upload.ingest", uploadId: id, userId: user.user.id, requestId: null };
-  return { id, key, message };
 }
 
 async function row(id: string) {
@@ -98,7 +73,7 @@ describe("the stalled-upload sweeper", () => {
     const old = new Date(Date.now() - minutes(60));
     const seeded = [];
     for (let i = 0; i < 5; i++)
-      seeded.push(await seedUpload(user, await heartRateFile(1, { prefix: crypto.randomUUID() }), 1, old));
+      seeded.push(await seedUpload(user, await heartRateFile(1, { prefix: crypto.randomUUID() }), 1, { updatedAt: old }));
     const ids = seeded.map((upload) => upload.id);
     const sent: IngestMessage[] = [];
     const lossy = { db, env: { ...env, INGEST: lossyQueue(sent) } };
@@ -118,7 +93,7 @@ describe("the stalled-upload sweeper", () => {
   it("fails an upload whose raw file is gone, with a reason the person can act on", async () => {
     const user = await createSessionUser();
     const bytes = await heartRateFile(3, { prefix: crypto.randomUUID() });
-    const seeded = await seedUpload(user, bytes, 3, new Date(Date.now() - minutes(10)));
+    const seeded = await seedUpload(user, bytes, 3, { updatedAt: new Date(Date.now() - minutes(10)) });
     await env.LAKE.delete(seeded.key);
 
     expect((await resumeStalledUploads({ db, env }, new Date())).resumed).toContain(seeded.id);

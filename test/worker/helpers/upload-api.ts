@@ -1,10 +1,48 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { healthStoreFor } from "../../../durable-objects/health-store/client";
+import { getDb } from "../../../src/db/client";
+import { newId } from "../../../src/db/ids";
+import { uploads } from "../../../src/db/schema";
 import type { App } from "../../../src/http/types";
+import { type IngestMessage, rawKey } from "../../../src/uploads/create-upload";
 import type { UploadReceipt, UploadView } from "../../../src/uploads/uploads";
 import type { SessionUser } from "./session-user";
 import { call } from "./test-app";
+import { sha256Hex } from "./upload-files";
+
+/**
+ * A HeartRate upload as the route leaves it, without queueing it: the test runs the job itself.
+ * `updatedAt` back-dates it, as an upload that stopped making progress would be.
+ */
+export async function seedUpload(
+  user: SessionUser,
+  bytes: Uint8Array,
+  recordCount: number,
+  options: { status?: "queued" | "processing"; updatedAt?: Date } = {},
+): Promise<{ id: string; key: string; message: IngestMessage }> {
+  const id = newId("upl");
+  const key = rawKey(user.user.id, "HeartRate", new Date(), id);
+  await env.LAKE.put(key, bytes);
+  const at = options.updatedAt ?? new Date();
+  await getDb(env.DB)
+    .insert(uploads)
+    .values({
+      id,
+      userId: user.user.id,
+      deviceId: null,
+      sha256: await sha256Hex(bytes),
+      recordType: "HeartRate",
+      fileName: null,
+      byteSize: bytes.byteLength,
+      r2Key: key,
+      status: options.status ?? "queued",
+      recordCount,
+      createdAt: at,
+      updatedAt: at,
+    });
+  return { id, key, message: { type: "upload.ingest", uploadId: id, userId: user.user.id, requestId: null } };
+}
 
 /** Upload routes as a client calls them, and the waiting a client does for the ingest job. */
 export interface PostOptions {
