@@ -25,7 +25,7 @@ export function queryBuckets(sql: SqlStorage, query: BucketQuery, metrics: reado
   // A bucket's position is its metric's index in the request: bound to the metrics and resolution.
   const list = `observations:${query.resolution}`;
   const [afterStart = Number.NEGATIVE_INFINITY, afterPosition = -1] =
-    decodeCursor(query.cursor, list, ["int", "int"], metrics) ?? [];
+    decodeCursor(query.cursor, list, ["int", "int"], [metrics, query.cursorScope ?? null]) ?? [];
   // Buckets before the cursor's are done; the cursor's own is recomputed whole (it starts at or after since).
   const since = Math.max(query.since, afterStart);
   const segments = segmentsBetween(query.zone, since, query.until);
@@ -53,7 +53,7 @@ export function queryBuckets(sql: SqlStorage, query: BucketQuery, metrics: reado
   return {
     items: page.map(({ position: _position, ...bucket }) => bucket),
     nextCursor:
-      remaining.length > query.limit && last !== undefined ? encodeCursor(list, [last.start, last.position], metrics) : null,
+      remaining.length > query.limit && last !== undefined ? encodeCursor(list, [last.start, last.position], [metrics, query.cursorScope ?? null]) : null,
   };
 }
 

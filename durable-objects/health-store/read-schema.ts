@@ -31,6 +31,11 @@ export const observationQuerySchema = z
     zone: zoneSchema.default(UTC_ZONE),
     limit: z.number().int().min(1).max(MAX_READ_LIMIT).default(100),
     cursor: z.string().min(1).max(200).optional(),
+    /**
+     * What else the caller's cursors are bound to, e.g. the time zone a bucketed read was asked in
+     * (its zone offsets are computed per request from a moving window, so the name is what stays).
+     */
+    cursorScope: z.string().max(100).optional(),
   })
   .superRefine((query, ctx) => {
     if (query.metric !== undefined && query.metrics !== undefined) {

@@ -63,6 +63,9 @@ const verified = new WeakMap<Config, ExpiringMap<string, AccessClaims>>();
 
 /** The claims of a valid token, or undefined for anything invalid (callers answer 401). */
 export async function verifyAccessToken(config: Config, token: string, now = Date.now()): Promise<AccessClaims | undefined> {
+  // RFC 7515 §7.1: three unpadded base64url parts. Anything else (padding, spaces) is not a token we
+  // issued, even if a lenient decoder would read the same bytes from it.
+  if (!COMPACT_JWS.test(token)) return undefined;
   let cache = verified.get(config);
   if (cache === undefined) {
     cache = new ExpiringMap(MAX_CACHED_TOKENS);
@@ -77,6 +80,7 @@ export async function verifyAccessToken(config: Config, token: string, now = Dat
 }
 
 const encoder = new TextEncoder();
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** SHA-256 of the whole token, base64 (cheaper to build than hex; only ever a map key). */
 async function tokenKey(token: string): Promise<string> {

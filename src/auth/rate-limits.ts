@@ -11,8 +11,8 @@
  * - failures (a known credential with a bad assertion, a wrong recovery code for a username) are
  *   counted per account in two windows, and once a window is full further failures answer 429
  *   with `Retry-After` instead of 401: the guesser is told to back off, the owner is not affected;
- * - recovery attempts are also limited per (client address, username), which bounds how fast one
- *   client can try codes without letting anyone else spend the owner's attempts.
+ * - wrong recovery codes are also counted per (client address, username), after the code is
+ *   checked, so nobody sharing the owner's address can block the owner's valid code.
  */
 import type { RateLimitDecision } from "../../durable-objects/rate-limiter";
 import type { DomainError } from "../errors/domain-error";
@@ -71,7 +71,7 @@ export async function accountFailure(env: Env, account: string, failure: DomainE
   });
 }
 
-/** Spends one recovery attempt of this client for this username (429 when spent). */
+/** Counts one wrong recovery code of this client for this username (429 once the window is full). */
 export function enforceRecoveryAttempt(env: Env, client: string, username: string): Promise<RateLimitDecision> {
   return enforceQuota(env, { name: "recover-client", key: `${client}|${username}`, ...RECOVERY_ATTEMPTS_PER_CLIENT });
 }

@@ -64,12 +64,20 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && (ERROR_CODES as readonly string[]).includes(code);
 }
 
-/** Turns zod issues into the `errors` array: every issue with its path, not only the first. */
-export function fieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): FieldError[] {
-  return issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)",
-    message: issue.message,
-  }));
+/**
+ * Turns zod issues into the `errors` array: every issue with its path, not only the first. An
+ * unknown key is reported under its own name (`metric`), not its parent's, so a client sees which
+ * parameter it sent that is not one.
+ */
+export function fieldErrors(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: readonly string[] }>,
+): FieldError[] {
+  const pathOf = (path: ReadonlyArray<PropertyKey>) => (path.length > 0 ? path.map(String).join(".") : "(root)");
+  return issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys" && issue.keys && issue.keys.length > 0
+      ? issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: "not a known field or parameter" }))
+      : [{ path: pathOf(issue.path), message: issue.message }],
+  );
 }
 
 /** Codes that mean the service, not the request, failed: trying the same thing again may succeed. */

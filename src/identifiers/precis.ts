@@ -29,6 +29,10 @@ const SEPARATORS = "._-";
 
 const WIDE_OR_NARROW = /[\uFF01-\uFFEE]/gu;
 const ALLOWED_USERNAME_CHAR = /^[\p{L}\p{M}\p{Nd}._-]$/u;
+// RFC 8264 §9.13: default-ignorable code points are disallowed. They render as nothing (the
+// combining grapheme joiner, variation selectors, Hangul fillers), so `ace` plus one of them would
+// look exactly like `ace` while its skeleton differs.
+const INVISIBLE = /^\p{Default_Ignorable_Code_Point}$/u;
 const COMMON_OR_INHERITED = /^[\p{scx=Zyyy}\p{scx=Zinh}]$/u;
 const RTL_LETTER = /[\p{scx=Hebrew}\p{scx=Arabic}\p{scx=Thaana}]/u;
 const ARABIC_INDIC_DIGIT = /[\u0660-\u0669]/u;
@@ -97,7 +101,7 @@ export function enforceUsername(input: string): Enforced {
   if (chars.length === 0) return { ok: false, message: "must not be empty" };
   if (chars.length > USERNAME_MAX) return { ok: false, message: `must be at most ${USERNAME_MAX} characters` };
   for (const char of chars) {
-    if (!ALLOWED_USERNAME_CHAR.test(char) || char.normalize("NFKC") !== char)
+    if (!ALLOWED_USERNAME_CHAR.test(char) || INVISIBLE.test(char) || char.normalize("NFKC") !== char)
       return {
         ok: false,
         message: `may contain only letters, digits, ".", "_" and "-" (not U+${codePoint(char)})`,
@@ -123,6 +127,10 @@ const ZW_JOINER = /^[\u200C\u200D]$/u;
 const VARIATION_SELECTOR = /^[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]$/u;
 const REFUSED_NICKNAME_CHAR = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]$/u;
 const JOINS_AFTER = /^[\p{M}\p{Extended_Pictographic}]$/u;
+/** A variation selector chooses the presentation of the symbol before it (❤️); elsewhere it is invisible. */
+const SELECTS_AFTER = /^[\p{S}\p{Extended_Pictographic}\p{Nd}]$/u;
+/** Renders as a blank without being a space: a name made of it looks empty. */
+const BLANK_LOOKING = /^[\u2800\u3164\uFFA0\u115F\u1160]$/u;
 
 export function enforceNickname(input: string, max: number): Enforced {
   // Only U+0020 is trimmed: String#trim would also drop a BOM or a tab silently instead of refusing it.
@@ -135,7 +143,9 @@ export function enforceNickname(input: string, max: number): Enforced {
   if (chars.length === 0) return { ok: false, message: "must not be empty" };
   if (chars.length > max) return { ok: false, message: `must be at most ${max} characters` };
   for (const [index, char] of chars.entries()) {
-    if (VARIATION_SELECTOR.test(char)) continue;
+    if (VARIATION_SELECTOR.test(char) && SELECTS_AFTER.test(chars[index - 1] ?? "")) continue;
+    if (BLANK_LOOKING.test(char))
+      return { ok: false, message: `must not contain characters that look blank (U+${codePoint(char)})` };
     if (ZW_JOINER.test(char) && JOINS_AFTER.test(chars[index - 1] ?? "") && index < chars.length - 1) continue;
     if (REFUSED_NICKNAME_CHAR.test(char))
       return { ok: false, message: `must not contain control, format or invisible characters (U+${codePoint(char)})` };

@@ -65,6 +65,8 @@ export async function readObservations(
       zone: offsets,
       limit: query.limit,
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      // A bucket cursor from one time zone replayed in another would skip or repeat buckets.
+      cursorScope: query.tz,
     },
     audit,
   );

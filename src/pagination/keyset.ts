@@ -20,13 +20,16 @@ export interface ListBinding {
 }
 
 const ID = /^[a-z]{3}_[a-z2-7]{26}$/;
+const MAX_DATE_MS = 8.64e15;
 
 /** The position a cursor names; a cursor this list did not issue is a 400 on `cursor`. */
 export function decodeKeyset(cursor: string | undefined, binding: ListBinding): Keyset | undefined {
   const key = decodeCursor(cursor, binding.list, ["int", "string"], binding.filters);
   if (key === undefined) return undefined;
   const [createdAt, id] = key;
-  if (!ID.test(id)) throw invalidCursor();
+  // A position a real row can have: a valid Date (ECMA-262 §21.4.1.1), not a forged one that
+  // would turn the page into an empty 200.
+  if (!ID.test(id) || createdAt < 0 || createdAt > MAX_DATE_MS) throw invalidCursor();
   return { createdAt, id };
 }
 

@@ -149,7 +149,7 @@ describe("request bodies", () => {
     const body = await problem(res);
     expect(body.code).toBe("VALIDATION_FAILED");
     const paths = (body.errors ?? []).map((e) => e.path).sort();
-    expect(paths).toEqual(["(root)", "age", "name", "tags.0"]);
+    expect(paths).toEqual(["age", "extra", "name", "tags.0"]);
   });
 
   it("answers 415 for a body that is not JSON", async () => {
@@ -193,5 +193,17 @@ describe("unexpected errors", () => {
     expect(text).not.toContain("hunter2");
     const body = await problem(res);
     expect(body.code).toBe("INTERNAL");
+  });
+});
+
+describe("unknown parameters", () => {
+  it("names each unknown field instead of the body as a whole", async () => {
+    const echo = await call(app, "/v1/test/echo", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Ada", age: 3, tags: [], colour: "red", size: 2 }),
+    });
+    const body = await problem(echo);
+    expect((body.errors ?? []).map((e) => e.path).sort()).toEqual(["colour", "size"]);
   });
 });

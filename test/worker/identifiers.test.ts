@@ -179,6 +179,15 @@ describe("enforceUsername and enforceNickname", () => {
     ["ada_", false],
     ["a".repeat(65), false],
     ["𐌰𐌱", false],
+    // Invisible (default-ignorable) characters: each would look exactly like the name without it.
+    ["ace\u034F", false],
+    ["ace\uFE0E", false],
+    ["ace\u{E0101}", false],
+    ["асе\uFE0F", false],
+    ["김철수한\u1160", false],
+    ["\uFFA0김철수한", false],
+    ["\u115F", false],
+    ["\u3164", false],
   ])("username %j → accepted %s", (input, accepted) => {
     expect(enforceUsername(input).ok).toBe(accepted);
   });
@@ -193,6 +202,9 @@ describe("enforceUsername and enforceNickname", () => {
     ["\u00ADada", false],
     ["\uE000ada", false],
     ["tab\there", false],
+    ["a\uFE0Fb", false],
+    ["\u2800", false],
+    ["ada\u2800", false],
   ])("nickname %j → accepted %s", (input, accepted) => {
     expect(enforceNickname(input, 64).ok).toBe(accepted);
   });

@@ -77,6 +77,36 @@ describe("page cursors", () => {
     await expectBadCursor(await get(user, `/v1/vault?cursor=${nextCursor}`));
   });
 
+  it("binds a bucket cursor to the time zone it was issued in", async () => {
+    const user = await createSessionUser();
+    const audit = {
+      actor: user.user.id,
+      role: "patient",
+      subject: user.user.id,
+      reason: null,
+      requestId: null,
+      ip: null,
+    } as const;
+    const days = [0, 1, 2].map((day) => observationInput("steps", "count", T0 + day * 86_400_000, 100 + day));
+    await healthStoreFor(env.HEALTH_STORE, user.user.id).ingest(days, audit);
+    const range = `since=2026-01-14&until=2026-01-20`;
+    const first = await get(user, `/v1/observations?metrics=steps&resolution=day&limit=1&tz=UTC&${range}`);
+    const { nextCursor } = await first.json<{ nextCursor: string }>();
+    expect(nextCursor).toEqual(expect.any(String));
+    expect(
+      (await get(user, `/v1/observations?metrics=steps&resolution=day&limit=1&tz=UTC&${range}&cursor=${nextCursor}`)).status,
+    ).toBe(200);
+    await expectBadCursor(
+      await get(user, `/v1/observations?metrics=steps&resolution=day&limit=1&tz=-12:00&${range}&cursor=${nextCursor}`),
+    );
+  });
+
+  it("refuses a forged position no row can have", async () => {
+    const user = await createSessionUser();
+    const forged = encodeCursor("sessions", [2 ** 53 - 1, "ses_abcdefghijklmnopqrstuvwxyz"]);
+    await expectBadCursor(await get(user, `/v1/me/sessions?cursor=${forged}`));
+  });
+
   it("pages sessions created in the same millisecond without losing or repeating one", async () => {
     const user = await createSessionUser();
     const db = getDb(env.DB);

@@ -143,6 +143,14 @@ describe("access tokens", () => {
     await expect401(await me(`${header}.${tampered}.${signature}`));
   });
 
+  it("refuse a valid token written with padding or other decorations", async () => {
+    const session = await signedIn();
+    expect((await me(session.accessToken)).status).toBe(200);
+    for (const decorated of [`${session.accessToken}==`, `${session.accessToken}.`, ` ${session.accessToken}`]) {
+      await expect401(await me(decorated));
+    }
+  });
+
   it("stop working when their session is revoked", async () => {
     const session = await signedIn();
     const other = await signedIn();

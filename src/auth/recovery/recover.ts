@@ -4,9 +4,9 @@
  * scope, `recovery`, lets it add a passkey and nothing else. Every attempt is audited as
  * `recovery.use`; an unknown username, a wrong or used code all get the same 401.
  *
- * Limits (src/auth/rate-limits.ts, docs/identity.md): per IP; per (client, username) attempts, which
- * only that client can spend; and per-username failures, which turn further wrong codes into 429
- * but never stop a valid code, so a stranger cannot lock the owner out. Failures are counted by the
+ * Limits (src/auth/rate-limits.ts, docs/identity.md): per IP; wrong codes per (client, username)
+ * and per username, which turn further wrong codes into 429 but never stop a valid code, so neither a
+ * stranger nor a neighbour behind the same address can lock the owner out. Failures are counted by the
  * typed username, known or not, so the 429 does not reveal whether an account exists.
  */
 import { and, eq, isNull, or, sql } from "drizzle-orm";
@@ -26,7 +26,6 @@ export async function recoverAccount(ctx: CeremonyContext, input: { username: st
   // case-insensitively, still finds a legacy name that no longer validates.
   const enforced = enforceUsername(input.username);
   const account = enforced.ok ? enforced.value : input.username.toLowerCase();
-  await enforceRecoveryAttempt(ctx.env, ctx.client, account);
   const now = new Date();
   const byName = sql`lower(${users.username}) = lower(${input.username})`;
   const [user] = await ctx.db
@@ -59,6 +58,9 @@ export async function recoverAccount(ctx: CeremonyContext, input: { username: st
       reason: user ? "wrong or used code" : "unknown username",
       result: "failure",
     });
+    // Only wrong codes are counted, after the check: a valid code is accepted from any address
+    // however many wrong ones came before it, even from a neighbour behind the same NAT.
+    await enforceRecoveryAttempt(ctx.env, ctx.client, account);
     throw await accountFailure(ctx.env, `username:${account}`, recoveryFailed());
   }
 

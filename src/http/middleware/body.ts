@@ -157,7 +157,13 @@ function guardedBody(
   options: { state: BodyState; maxBytes: number; utf8: boolean },
 ): ReadableStream<Uint8Array> {
   const { state, maxBytes } = options;
-  const reader = source.getReader();
+  // The source is locked only once a handler reads: an answer sent without reading (401, 415, 429)
+  // leaves it to the runtime to drain, which it cannot do with a stream locked to our reader.
+  let locked: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const reader = (): ReadableStreamDefaultReader<Uint8Array> => {
+    locked ??= source.getReader();
+    return locked;
+  };
   const decoder = options.utf8 ? new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }) : null;
   let seen = 0;
   return new ReadableStream<Uint8Array>(
@@ -166,7 +172,9 @@ function guardedBody(
         const fail = (error: unknown) => {
           state.failure = error;
           controller.error(error);
-          reader.cancel().catch(() => undefined);
+          reader()
+            .cancel()
+            .catch(() => undefined);
         };
         try {
           state.check();
@@ -175,7 +183,7 @@ function guardedBody(
         }
         let result: ReadableStreamReadResult<Uint8Array>;
         try {
-          result = await reader.read();
+          result = await reader().read();
         } catch (cause) {
           return fail(new ClientClosedError(cause));
         }
@@ -189,7 +197,7 @@ function guardedBody(
         controller.enqueue(result.value);
       },
       cancel(reason) {
-        return reader.cancel(reason);
+        return locked ? locked.cancel(reason) : source.cancel(reason);
       },
     },
     { highWaterMark: 0 },
