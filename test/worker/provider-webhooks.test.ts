@@ -341,6 +341,52 @@ describe("dedup keys", () => {
   });
 });
 
+describe("Terra and WHOOP hints", () => {
+  it("reads a Terra data payload's user, type and overall time range, and a deauth as a deauthorization", async () => {
+    const at = 1_800_000_000;
+    const sleep = JSON.stringify({
+      type: "sleep",
+      user: { user_id: "terra-user-1", provider: "OURA" },
+      data: [
+        { metadata: { start_time: "2026-12-05T22:10:00.000000+01:00", end_time: "2026-12-06T06:00:00.000000+01:00" } },
+        { metadata: { start_time: "2026-12-04T23:00:00+01:00", end_time: "2026-12-05T07:30:00+01:00" } },
+      ],
+    });
+    const delivery = expectDelivery(await verifyWebhook("terra", await terraRequest(sleep, at), secrets, new Date(at * 1000)));
+    expect(delivery.hints).toEqual([
+      {
+        providerUserId: "terra-user-1",
+        dataType: "sleep",
+        operation: "upsert",
+        start: "2026-12-04T22:00:00.000Z",
+        end: "2026-12-06T05:00:00.000Z",
+      },
+    ]);
+    const deauth = JSON.stringify({ type: "deauth", user: { user_id: "terra-user-1" } });
+    const revoked = expectDelivery(await verifyWebhook("terra", await terraRequest(deauth, at), secrets, new Date(at * 1000)));
+    expect(revoked.hints).toEqual([{ providerUserId: "terra-user-1", dataType: "deauth", operation: "deauthorize" }]);
+  });
+
+  it("reads a WHOOP deletion", async () => {
+    const at = 1_800_000_000_000;
+    const body = JSON.stringify({
+      user_id: 10129,
+      id: "ecfc6a15-4661-442f-a9a4-f160dd7afae8",
+      type: "workout.deleted",
+      trace_id: "t-1",
+    });
+    const signature = base64(await hmac(vectors.whoop.secret, `${at}${body}`));
+    const req = request("whoop", {
+      body,
+      headers: { "X-WHOOP-Signature-Timestamp": String(at), "X-WHOOP-Signature": signature },
+    });
+    const delivery = expectDelivery(await verifyWebhook("whoop", req, secrets, new Date(at)));
+    expect(delivery.hints).toEqual([
+      { providerUserId: "10129", dataType: "workout", operation: "delete", objectId: "ecfc6a15-4661-442f-a9a4-f160dd7afae8" },
+    ]);
+  });
+});
+
 describe("Oura", () => {
   const now = new Date(ouraAt);
 
