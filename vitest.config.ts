@@ -16,6 +16,10 @@ const samples = Object.fromEntries(
     .filter((name) => name.endsWith(".avro"))
     .map((name) => [name, readFileSync(resolve(samplesDir, name)).toString("base64")]),
 );
+// Provider webhook test vectors (DESIGN §7), parsed JSON as published in ../shared/data/providers.
+const providerVectors: unknown = JSON.parse(
+  readFileSync(resolve(import.meta.dirname, "../shared/data/providers/webhook-test-vectors.json"), "utf8"),
+);
 const secrets = await generateDevSecrets();
 
 export default defineConfig({
@@ -23,7 +27,13 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { ...secrets, ENVIRONMENT: "test", TEST_MIGRATIONS: migrations, TEST_HEALTH_CONNECT_SAMPLES: samples },
+        bindings: {
+          ...secrets,
+          ENVIRONMENT: "test",
+          TEST_MIGRATIONS: migrations,
+          TEST_HEALTH_CONNECT_SAMPLES: samples,
+          TEST_PROVIDER_VECTORS: providerVectors,
+        },
       },
     }),
   ],
