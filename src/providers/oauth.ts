@@ -7,8 +7,9 @@
  * (Oura, WHOOP, Dexcom, Strava, Withings) instead want `client_secret` in the form body, and some
  * add fixed parameters; arctic's generic client cannot send either, so for those the form request
  * is built here and the answer read by arctic's own `OAuth2Tokens` and `OAuth2RequestError`, so
- * both paths behave the same for callers. arctic was checked to run in workerd during a request
- * (no eval/new Function; test/worker/provider-oauth.test.ts exercises it there).
+ * both paths behave the same for callers. arctic runs in workerd during a request: it needs no
+ * code generation from strings (test/node/provider-oauth-eval-free.test.ts) and its requests are
+ * exercised inside workerd (test/worker/provider-oauth.test.ts).
  */
 import {
   ArcticFetchError,

@@ -1,6 +1,7 @@
 // arctic inside workerd (DESIGN §2: "check each one runs where it must"): the authorize URL with
 // PKCE S256 and the token requests, against a provider answered by a `fetch` interceptor — the
-// only thing outside the machine.
+// only thing outside the machine. The vitest harness allows code generation from strings, so the
+// proof that arctic needs none is test/node/provider-oauth-eval-free.test.ts.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DriverContext } from "../../src/providers/driver";
 import { createOAuthClient, ProviderOAuthError } from "../../src/providers/oauth";
