@@ -39,8 +39,11 @@ export interface ProviderTokens {
 /** The start of a connection: where to send the browser, and what the callback must replay. */
 export interface AuthorizationStart {
   url: URL;
-  /** RFC 7636 code verifier, kept server-side with the state; null when the provider lacks PKCE. */
-  codeVerifier: string | null;
+  /**
+   * RFC 7636 code verifier, kept server-side with the state (OAuthState). Always present so every
+   * flow stores one shape; sent to the provider only when it takes PKCE.
+   */
+  codeVerifier: string;
 }
 
 export interface ProviderProfile {
@@ -122,7 +125,7 @@ export interface ProviderDriver<Raw = unknown> {
 
   /** Builds the authorize URL: `state`, the registry's scopes, and PKCE S256 where supported. */
   authorizationUrl(context: DriverContext, state: string): AuthorizationStart;
-  exchangeCode(context: DriverContext, code: string, codeVerifier: string | null): Promise<ProviderTokens>;
+  exchangeCode(context: DriverContext, code: string, codeVerifier: string): Promise<ProviderTokens>;
   refresh(context: DriverContext, refreshToken: string): Promise<ProviderTokens>;
   /** Revokes at the provider when it can; resolves when the provider has nothing to revoke. */
   revoke(context: DriverContext, tokens: { accessToken: string; refreshToken: string | null }): Promise<void>;

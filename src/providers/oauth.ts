@@ -22,8 +22,8 @@ import {
   UnexpectedResponseError,
 } from "arctic";
 import { DomainError } from "../errors/domain-error";
-import type { AuthorizationStart, DriverContext, ProviderTokens } from "./driver";
-import { type OAuthFacts, withOrigin } from "./registry";
+import type { AuthorizationStart, DriverContext, ProviderDriver, ProviderTokens } from "./driver";
+import { type OAuthFacts, type ProviderFacts, withOrigin } from "./registry";
 
 /**
  * An OAuth failure at the provider. `oauthError` is the RFC 6749 §5.2 code when the provider sent
@@ -48,7 +48,8 @@ export class ProviderOAuthError extends DomainError {
 
 export interface OAuthClient {
   authorizationUrl(state: string): AuthorizationStart;
-  exchangeCode(code: string, codeVerifier: string | null): Promise<ProviderTokens>;
+  /** Sends the verifier only to providers that take PKCE; the others never saw a challenge. */
+  exchangeCode(code: string, codeVerifier: string): Promise<ProviderTokens>;
   refresh(refreshToken: string): Promise<ProviderTokens>;
   /** RFC 7009 revocation; providers with another scheme revoke in their driver. */
   revoke(token: string): Promise<void>;
@@ -63,8 +64,9 @@ export function createOAuthClient(registryFacts: OAuthFacts, context: DriverCont
   return {
     authorizationUrl(state) {
       const scopes = [...facts.scopes];
-      const codeVerifier = facts.pkce ? generateCodeVerifier() : null;
-      const url = codeVerifier
+      // Always a verifier, so the OAuthState entry has one shape; only PKCE providers see it.
+      const codeVerifier = generateCodeVerifier();
+      const url = facts.pkce
         ? client.createAuthorizationURLWithPKCE(facts.authorizeUrl, state, CodeChallengeMethod.S256, codeVerifier, scopes)
         : client.createAuthorizationURL(facts.authorizeUrl, state, scopes);
       // arctic joins scopes with spaces (RFC 6749 §3.3); Strava and Withings want commas.
@@ -74,9 +76,10 @@ export function createOAuthClient(registryFacts: OAuthFacts, context: DriverCont
     },
 
     async exchangeCode(code, codeVerifier) {
-      if (standard) return fromArctic(() => client.validateAuthorizationCode(facts.tokenUrl, code, codeVerifier));
+      const verifier = facts.pkce ? codeVerifier : null;
+      if (standard) return fromArctic(() => client.validateAuthorizationCode(facts.tokenUrl, code, verifier));
       const form: Record<string, string> = { grant_type: "authorization_code", code, redirect_uri: context.redirectUri };
-      if (codeVerifier) form.code_verifier = codeVerifier;
+      if (verifier !== null) form.code_verifier = verifier;
       return fromArctic(() => postTokenForm(facts, context, form));
     },
 
@@ -95,6 +98,27 @@ export function createOAuthClient(registryFacts: OAuthFacts, context: DriverCont
       } catch (error) {
         throw providerError(error);
       }
+    },
+  };
+}
+
+/** The OAuth half of a `ProviderDriver`, from the registry's facts; drivers spread it in. */
+export type OAuthMethods = Pick<ProviderDriver, "authorizationUrl" | "exchangeCode" | "refresh" | "revoke">;
+
+export function oauthMethods(provider: ProviderFacts): OAuthMethods {
+  const facts = provider.oauth;
+  if (!facts) throw new DomainError("INTERNAL", `${provider.displayName} is not connected through OAuth.`);
+  return {
+    authorizationUrl: (context, state) => createOAuthClient(facts, context).authorizationUrl(state),
+    exchangeCode: (context, code, codeVerifier) => createOAuthClient(facts, context).exchangeCode(code, codeVerifier),
+    refresh: (context, refreshToken) => createOAuthClient(facts, context).refresh(refreshToken),
+    async revoke(context, tokens) {
+      if (facts.revocation.style === "none") return;
+      if (facts.revocation.style === "provider-api") {
+        throw new DomainError("INTERNAL", `The ${provider.displayName} driver must implement revoke.`);
+      }
+      // RFC 7009 §2.1: revoking the refresh token also invalidates access tokens issued from it.
+      await createOAuthClient(facts, context).revoke(tokens.refreshToken ?? tokens.accessToken);
     },
   };
 }

@@ -3,8 +3,9 @@
 // only thing outside the machine. The vitest harness allows code generation from strings, so the
 // proof that arctic needs none is test/node/provider-oauth-eval-free.test.ts.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { DriverContext } from "../../src/providers/driver";
-import { createOAuthClient, ProviderOAuthError } from "../../src/providers/oauth";
+import { DomainError } from "../../src/errors/domain-error";
+import type { DriverContext, ProviderDriver } from "../../src/providers/driver";
+import { createOAuthClient, oauthMethods, ProviderOAuthError } from "../../src/providers/oauth";
 import { PROVIDER_NAMES, PROVIDERS, UNAVAILABLE_PROVIDERS, withOrigin } from "../../src/providers/registry";
 
 const context: DriverContext = {
@@ -135,16 +136,18 @@ describe("OAuth with arctic in workerd", () => {
     const eu = { ...context, origin: PROVIDERS.dexcom.regions?.eu };
     const start = createOAuthClient(dexcom, eu).authorizationUrl("s");
     expect(start.url.toString()).toMatch(/^https:\/\/api\.dexcom\.eu\/v2\/oauth2\/login\?/);
-    expect(start.codeVerifier).toBeNull();
     expect(start.url.searchParams.has("code_challenge")).toBe(false);
+    expect(start.url.searchParams.has("code_challenge_method")).toBe(false);
 
     const sent = provider(() => json({ access_token: "d-at", refresh_token: "d-rt", expires_in: 7200, token_type: "Bearer" }));
-    const tokens = await createOAuthClient(dexcom, eu).exchangeCode("d-code", null);
+    const tokens = await createOAuthClient(dexcom, eu).exchangeCode("d-code", start.codeVerifier);
     expect(sent[0]?.url).toBe("https://api.dexcom.eu/v2/oauth2/token");
     expect(sent[0]?.headers.has("Authorization")).toBe(false);
-    expect(Object.fromEntries(sent[0]?.form ?? [])).toMatchObject({
+    // No challenge was sent, so no verifier either: the form is exactly RFC 6749 §4.1.3 + client_secret_post.
+    expect(Object.fromEntries(sent[0]?.form ?? [])).toEqual({
       grant_type: "authorization_code",
       code: "d-code",
+      redirect_uri: context.redirectUri,
       client_id: "pulse-client",
       client_secret: context.clientSecret,
     });
@@ -160,8 +163,57 @@ describe("OAuth with arctic in workerd", () => {
 
     const sent = provider(() => json({ error: "invalid_request" }, 400));
     const withingsClient = createOAuthClient(withings, { ...context, origin: undefined });
-    await expect(withingsClient.exchangeCode("w-code", null)).rejects.toMatchObject({ oauthError: "invalid_request" });
+    await expect(withingsClient.exchangeCode("w-code", "unused-verifier")).rejects.toMatchObject({
+      oauthError: "invalid_request",
+    });
     expect(sent[0]?.form.get("action")).toBe("requesttoken");
+  });
+});
+
+describe("the driver interface, proven with the sandbox's OAuth facts", () => {
+  // A minimal sandbox driver: the OAuth half from the registry, the data half left to the sandbox
+  // issue. `satisfies` makes the compiler check it against ProviderDriver.
+  const facts = PROVIDERS.sandbox;
+  const driver = {
+    name: "sandbox",
+    facts,
+    ...oauthMethods(facts),
+    async profile() {
+      return { providerUserId: "sandbox-user-1", timeZone: "Europe/Paris" };
+    },
+    async fetchRange() {
+      return { records: [], next: null };
+    },
+    map() {
+      return { observations: [], sleepSessions: [], workouts: [], rejected: [] };
+    },
+  } satisfies ProviderDriver;
+
+  it("runs a whole connection's OAuth through the interface: authorize, exchange, refresh, revoke", async () => {
+    const start = driver.authorizationUrl(context, "state-flow");
+    expect(start.url.searchParams.get("code_challenge")).toBe(await s256(start.codeVerifier));
+
+    let answer = json({ access_token: "at-a", refresh_token: "rt-a", token_type: "Bearer", expires_in: 600 });
+    const sent = provider(() => answer);
+    const issued = await driver.exchangeCode(context, "code-flow", start.codeVerifier);
+    expect(sent[0]?.form.get("code_verifier")).toBe(start.codeVerifier);
+    expect(issued).toMatchObject({ accessToken: "at-a", refreshToken: "rt-a" });
+
+    answer = json({ access_token: "at-b", refresh_token: "rt-b", token_type: "Bearer", expires_in: 600 });
+    expect(await driver.refresh(context, "rt-a")).toMatchObject({ accessToken: "at-b", refreshToken: "rt-b" });
+
+    answer = new Response(null, { status: 200 });
+    await driver.revoke(context, { accessToken: "at-b", refreshToken: "rt-b" });
+    // RFC 7009 §2.1: revoking the refresh token ends the grant.
+    expect(sent.at(-1)).toMatchObject({ url: "http://127.0.0.1:9911/oauth/revoke" });
+    expect(sent.at(-1)?.form.get("token")).toBe("rt-b");
+  });
+
+  it("revokes nothing where only the user can (Dexcom), and refuses a provider without OAuth (Terra)", async () => {
+    const sent = provider(() => json({}));
+    await oauthMethods(PROVIDERS.dexcom).revoke(context, { accessToken: "a", refreshToken: "r" });
+    expect(sent).toHaveLength(0);
+    expect(() => oauthMethods(PROVIDERS.terra)).toThrow(DomainError);
   });
 });
 
