@@ -1,4 +1,5 @@
 export * from "./auth";
+export * from "./connections";
 export * from "./security-events";
 export * from "./uploads";
 export * from "./users";
