@@ -17,7 +17,8 @@ const samples = Object.fromEntries(
     .map((name) => [name, readFileSync(resolve(samplesDir, name)).toString("base64")]),
 );
 // Provider webhook test vectors (DESIGN §7), parsed JSON as published in ../shared/data/providers.
-const providerVectors: unknown = JSON.parse(
+// Parsed JSON (typed by JSON.parse as any), handed over as a JSON binding.
+const providerVectors = JSON.parse(
   readFileSync(resolve(import.meta.dirname, "../shared/data/providers/webhook-test-vectors.json"), "utf8"),
 );
 const secrets = await generateDevSecrets();
