@@ -32,7 +32,8 @@ export function parseTimestamp(value: unknown, path: string): ProviderTime {
   if (!Number.isFinite(wall) || new Date(wall).toISOString().slice(0, 10) !== wallDate || Number(hour) > 23) {
     reject(`${path} is not a valid date and time`);
   }
-  const millis = fraction === "" ? 0 : Math.floor(Number(`0${fraction}`) * 1000);
+  // Digits, not floating point: 0.57 × 1000 is 569.999…; sub-millisecond digits are dropped.
+  const millis = fraction === "" ? 0 : Number(`${fraction.slice(1)}00`.slice(0, 3));
   const offsetSeconds = zone === undefined ? null : parseZoneOffset(normalizeOffset(zone));
   if (zone !== undefined && offsetSeconds === null) reject(`${path} has an unreadable UTC offset`);
   const ms = wall + millis - (offsetSeconds ?? 0) * 1000;

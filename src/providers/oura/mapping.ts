@@ -52,7 +52,9 @@ export function mapOuraHeartRate(payload: unknown, context: MappingContext): Pro
     const time = parseTimestamp(sample.timestamp, "timestamp");
     // One record per sample: the samples have no id, and their instant is unique per person.
     const source = providerSource(OURA, "heartrate", new Date(time.ms).toISOString(), 0);
-    const at = { start: time.ms, end: time.ms, zoneOffsetSeconds: zoneOffsetAt(context.timeZone, time.ms) };
+    // A non-zero offset written on the sample is the ring's own; `+00:00` only says "UTC".
+    const written = time.offsetSeconds === 0 ? null : time.offsetSeconds;
+    const at = { start: time.ms, end: time.ms, zoneOffsetSeconds: written ?? zoneOffsetAt(context.timeZone, time.ms) };
     return { observations: [observation(source, "heart_rate", readNumber(sample, "bpm"), "bpm", at, "bpm")] };
   });
 }
