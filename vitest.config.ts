@@ -16,6 +16,11 @@ const samples = Object.fromEntries(
     .filter((name) => name.endsWith(".avro"))
     .map((name) => [name, readFileSync(resolve(samplesDir, name)).toString("base64")]),
 );
+// The Dexcom v3 egvs example of ../shared/data/providers, for the provider mapping tests (JSON text).
+const dexcomEgvsExample = readFileSync(
+  resolve(import.meta.dirname, "../shared/data/providers/dexcom-v3-egvs-example.json"),
+  "utf8",
+);
 const secrets = await generateDevSecrets();
 
 export default defineConfig({
@@ -23,7 +28,13 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { ...secrets, ENVIRONMENT: "test", TEST_MIGRATIONS: migrations, TEST_HEALTH_CONNECT_SAMPLES: samples },
+        bindings: {
+          ...secrets,
+          ENVIRONMENT: "test",
+          TEST_MIGRATIONS: migrations,
+          TEST_HEALTH_CONNECT_SAMPLES: samples,
+          TEST_DEXCOM_EGVS_EXAMPLE: dexcomEgvsExample,
+        },
       },
     }),
   ],

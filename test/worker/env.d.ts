@@ -6,6 +6,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** ../shared/data/health-connect/samples, base64 by file name. */
       TEST_HEALTH_CONNECT_SAMPLES: Record<string, string>;
+      /** ../shared/data/providers/dexcom-v3-egvs-example.json, as JSON text. */
+      TEST_DEXCOM_EGVS_EXAMPLE: string;
     }
   }
 }
