@@ -1,7 +1,7 @@
 import { mapEach, observation, providerSource } from "../mapping/build";
 import { asRecord, listIn, optionalString, readNumber, reject } from "../mapping/fields";
 import { offsetBetween, parseTimestamp } from "../mapping/time";
-import type { MappingContext, ProviderBatch } from "../mapping/types";
+import type { MappingContext, ProviderBatch, ProviderMapping } from "../mapping/types";
 
 /**
  * Dexcom API v3 `GET /v3/users/self/egvs` → `blood_glucose` observations.
@@ -48,3 +48,6 @@ function egvId(record: unknown): string | null {
   const id = (record as Record<string, unknown>).recordId;
   return typeof id === "string" ? `egv:${id}` : null;
 }
+
+/** The mappings by the data type the sync driver fetches. */
+export const DEXCOM_MAPPINGS = { egvs: mapDexcomEgvs } as const satisfies Record<string, ProviderMapping>;

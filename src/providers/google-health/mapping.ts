@@ -2,7 +2,7 @@ import type { StageSpan } from "../mapping/build";
 import { mapEach, observation, providerSource, sleepSession } from "../mapping/build";
 import { asRecord, type DecodedRecord, listIn, numberOrNumericString, readArray, reject } from "../mapping/fields";
 import { parseTimestamp } from "../mapping/time";
-import type { MappingContext, ProviderBatch } from "../mapping/types";
+import type { MappingContext, ProviderBatch, ProviderMapping } from "../mapping/types";
 
 /**
  * Google Health API v4 (the Fitbit Web API's successor) `users.dataTypes.dataPoints.list` →
@@ -55,7 +55,8 @@ function idOf(point: DecodedRecord): string {
 
 export function mapGoogleHealthDataPoints(payload: unknown, context: MappingContext): ProviderBatch {
   return mapEach(
-    listIn(payload, "dataPoints"),
+    // Proto3 JSON leaves out an empty repeated field: a page without data points has no `dataPoints`.
+    typeof payload === "object" && payload !== null && !("dataPoints" in payload) ? [] : listIn(payload, "dataPoints"),
     "dataPoints",
     (raw) =>
       typeof raw === "object" && raw !== null && typeof (raw as DecodedRecord).name === "string"
@@ -122,3 +123,9 @@ function sleep(point: DecodedRecord, context: MappingContext) {
     sleepSessions: [sleepSession(source, { start: span.start, end: span.end, zoneOffsetSeconds: span.endOffset }, stages)],
   };
 }
+
+/** The mappings by the data type the sync driver fetches. */
+export const GOOGLE_HEALTH_MAPPINGS = { data_points: mapGoogleHealthDataPoints } as const satisfies Record<
+  string,
+  ProviderMapping
+>;

@@ -29,3 +29,6 @@ export type ProviderBatch = MappedRecords;
 export function emptyBatch(): ProviderBatch {
   return { observations: [], sleepSessions: [], workouts: [], rejected: [] };
 }
+
+/** One provider data type's mapping, as the sync driver calls it. */
+export type ProviderMapping = (payload: unknown, context: MappingContext) => ProviderBatch;

@@ -11,7 +11,7 @@ import {
 } from "../mapping/build";
 import { asRecord, listIn, optionalRecord, optionalString, readNumber, reject } from "../mapping/fields";
 import { parseDay, parseTimestamp, startOfDayUtc, zoneOffsetAt } from "../mapping/time";
-import type { MappingContext, ProviderBatch } from "../mapping/types";
+import type { MappingContext, ProviderBatch, ProviderMapping } from "../mapping/types";
 
 /**
  * Oura API v2 (`/v2/usercollection/*`) → HealthStore inputs.
@@ -146,3 +146,12 @@ export function mapOuraWorkouts(payload: unknown, context: MappingContext): Prov
     };
   });
 }
+
+/** The mappings by the data type the sync driver fetches. */
+export const OURA_MAPPINGS = {
+  daily_activity: mapOuraDailyActivity,
+  heartrate: mapOuraHeartRate,
+  sleep: mapOuraSleep,
+  daily_spo2: mapOuraDailySpo2,
+  workout: mapOuraWorkouts,
+} as const satisfies Record<string, ProviderMapping>;

@@ -2,7 +2,7 @@ import type { MappedObservation } from "../../health-connect/mapped";
 import { idField, mapEach, optionalObservation, providerSource, workout } from "../mapping/build";
 import { asRecord, listIn, optionalRecord, optionalString, readNumber, reject } from "../mapping/fields";
 import { parseDay, parseTimestamp, startOfDayUtc } from "../mapping/time";
-import type { MappingContext, ProviderBatch } from "../mapping/types";
+import type { MappingContext, ProviderBatch, ProviderMapping } from "../mapping/types";
 
 /**
  * Polar AccessLink v3 → HealthStore inputs.
@@ -113,3 +113,9 @@ export function mapPolarNightlyRecharge(payload: unknown, _context: MappingConte
     return { observations };
   });
 }
+
+/** The mappings by the data type the sync driver fetches. */
+export const POLAR_MAPPINGS = {
+  exercises: mapPolarExercises,
+  nightly_recharge: mapPolarNightlyRecharge,
+} as const satisfies Record<string, ProviderMapping>;

@@ -2,7 +2,7 @@ import type { MappedObservation } from "../../health-connect/mapped";
 import { idField, mapEach, optionalObservation, providerSource, workout } from "../mapping/build";
 import { asRecord, optionalString, readNumber, reject } from "../mapping/fields";
 import { offsetBetween, parseTimestamp } from "../mapping/time";
-import type { MappingContext, ProviderBatch } from "../mapping/types";
+import type { MappingContext, ProviderBatch, ProviderMapping } from "../mapping/types";
 
 /**
  * Strava API v3 `GET /athlete/activities` (SummaryActivity) and `GET /activities/{id}`
@@ -95,3 +95,6 @@ export function mapStravaActivities(payload: unknown, context: MappingContext): 
     return { workouts: [workout(source, at, SPORTS[sport] ?? "OTHER_WORKOUT", optionalString(activity, "name"))], observations };
   });
 }
+
+/** The mappings by the data type the sync driver fetches. */
+export const STRAVA_MAPPINGS = { activities: mapStravaActivities } as const satisfies Record<string, ProviderMapping>;

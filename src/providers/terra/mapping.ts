@@ -14,7 +14,7 @@ import {
 } from "../mapping/build";
 import { asRecord, type DecodedRecord, listIn, optionalRecord, optionalString, readArray, reject } from "../mapping/fields";
 import { parseTimestamp } from "../mapping/time";
-import { emptyBatch, type MappingContext, type ProviderBatch } from "../mapping/types";
+import { emptyBatch, type MappingContext, type ProviderBatch, type ProviderMapping } from "../mapping/types";
 
 /**
  * Terra's normalized data models (`body`, `daily`, `sleep`, `activity`), as its webhooks and
@@ -326,3 +326,11 @@ export function mapTerraActivity(payload: unknown, context: MappingContext): Pro
     return { workouts: [workout(item.source, at, symbol, optionalString(metadata, "name"))], observations };
   });
 }
+
+/** The mappings by the data type the sync driver fetches. */
+export const TERRA_MAPPINGS = {
+  body: mapTerraBody,
+  daily: mapTerraDaily,
+  sleep: mapTerraSleep,
+  activity: mapTerraActivity,
+} as const satisfies Record<string, ProviderMapping>;

@@ -3,7 +3,7 @@ import type { MappedObservation } from "../../health-connect/mapped";
 import { idField, mapEach, optionalObservation, providerSource, sleepSession, workout } from "../mapping/build";
 import { asRecord, type DecodedRecord, listIn, optionalRecord, optionalString, reject } from "../mapping/fields";
 import { checkInstant, parseTimestamp, zoneOffsetAt } from "../mapping/time";
-import type { MappingContext, ProviderBatch } from "../mapping/types";
+import type { MappingContext, ProviderBatch, ProviderMapping } from "../mapping/types";
 
 /**
  * WHOOP API v2 (`/developer/v2/*`) → HealthStore inputs.
@@ -164,3 +164,11 @@ export function mapWhoopWorkouts(payload: unknown, _context: MappingContext): Pr
     return { workouts: [workout(source, at, symbol, sport)], observations };
   });
 }
+
+/** The mappings by the data type the sync driver fetches. */
+export const WHOOP_MAPPINGS = {
+  recovery: mapWhoopRecovery,
+  sleep: mapWhoopSleep,
+  cycle: mapWhoopCycles,
+  workout: mapWhoopWorkouts,
+} as const satisfies Record<string, ProviderMapping>;

@@ -3,7 +3,7 @@ import type { MetricCode } from "../../observations/metrics";
 import { idField, mapEach, observation, optionalObservation, providerSource, sleepSession } from "../mapping/build";
 import { asRecord, type DecodedRecord, listIn, optionalString, readArray, readNumber, reject } from "../mapping/fields";
 import { parseDay, secondsToMs, zoneOffsetAt } from "../mapping/time";
-import { emptyBatch, type MappingContext, type ProviderBatch } from "../mapping/types";
+import { emptyBatch, type MappingContext, type ProviderBatch, type ProviderMapping } from "../mapping/types";
 
 /**
  * Withings `measure` `action=getmeas` and `v2/sleep` `action=getsummary` → HealthStore inputs.
@@ -109,3 +109,9 @@ export function mapWithingsSleepSummary(payload: unknown, _context: MappingConte
     return { sleepSessions: [sleepSession(source, at, [])], observations };
   });
 }
+
+/** The mappings by the data type the sync driver fetches. */
+export const WITHINGS_MAPPINGS = {
+  measure: mapWithingsMeasures,
+  sleep_summary: mapWithingsSleepSummary,
+} as const satisfies Record<string, ProviderMapping>;
