@@ -24,7 +24,13 @@ export interface ProviderSource {
   device: string | null;
 }
 
-export function providerSource(sourceApp: string, kind: string, id: unknown, version: number, device: string | null = null) {
+export function providerSource(
+  sourceApp: string,
+  kind: string,
+  id: unknown,
+  version: number,
+  device: string | null = null,
+): ProviderSource {
   if ((typeof id !== "string" || id.length === 0) && (typeof id !== "number" || !Number.isSafeInteger(id))) {
     reject(`${kind} id is missing`);
   }
@@ -110,8 +116,8 @@ export function sleepSession(
 ): MappedSleepSession {
   if (at.end < at.start) reject("sleep ends before it starts");
   if (stages.length > MAX_STAGES) reject(`sleep has more than ${MAX_STAGES} stages`);
-  const stray = stages.some((s) => s.start < at.start || s.end > at.end || s.end < s.start);
   if (stages.some((s) => s.end < s.start)) reject("a sleep stage ends before it starts");
+  const stray = stages.some((s) => s.start < at.start || s.end > at.end);
   return {
     sourceKind: "provider",
     sourceApp: source.sourceApp,
