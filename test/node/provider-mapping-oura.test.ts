@@ -115,6 +115,18 @@ describe("Oura v2 mappings", () => {
     expect(parsed.sleepSessions[0]?.stages).toHaveLength(4);
   });
 
+  it("sleep: an unknown hypnogram phase rejects the night, naming the field", () => {
+    const payload = structuredClone(fixture("sleep.json")) as { data: { sleep_phase_5_min: string }[] };
+    if (payload.data[0]) payload.data[0].sleep_phase_5_min = "44x2";
+    expect(mapOuraSleep(payload, context)).toMatchObject({
+      sleepSessions: [],
+      observations: [],
+      rejected: [
+        { sourceRecordId: "sleep:synthetic-sleep-0302", reason: "data[0]: sleep_phase_5_min has an unknown phase at 2" },
+      ],
+    });
+  });
+
   it("daily_spo2: the night's average on its day; a day without a reading stores nothing", () => {
     const batch = mapOuraDailySpo2(fixture("daily_spo2.json"), context);
     expect(batch.observations).toEqual([

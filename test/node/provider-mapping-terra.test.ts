@@ -128,6 +128,16 @@ describe("Terra normalized payload mappings", () => {
     parseAsStore(batch);
   });
 
+  it("sleep: a stage outside its night is kept and flags the night", () => {
+    const payload = structuredClone(fixture("sleep.json")) as {
+      data: { sleep_durations_data: { hypnogram_samples: unknown[] } }[];
+    };
+    payload.data[0]?.sleep_durations_data.hypnogram_samples.unshift({ timestamp: "2026-03-01T22:00:00.000000-05:00", level: 1 });
+    const [night] = mapTerraSleep(payload, context).sleepSessions;
+    expect(night?.flagged).toBe(true);
+    expect(night?.stages[0]).toEqual({ stage: "awake", start: Date.UTC(2026, 2, 2, 3), end: Date.UTC(2026, 2, 2, 4) });
+  });
+
   it("refuses a payload of another data type instead of misreading it", () => {
     expect(mapTerraDaily(fixture("sleep.json"), context)).toEqual({
       observations: [],
