@@ -17,9 +17,13 @@ const samples = Object.fromEntries(
     .map((name) => [name, readFileSync(resolve(samplesDir, name)).toString("base64")]),
 );
 // Provider webhook test vectors (DESIGN §7), parsed JSON as published in ../shared/data/providers.
-// Parsed JSON (typed by JSON.parse as any), handed over as a JSON binding.
 const providerVectors = JSON.parse(
   readFileSync(resolve(import.meta.dirname, "../shared/data/providers/webhook-test-vectors.json"), "utf8"),
+);
+// The Dexcom v3 egvs example of ../shared/data/providers, for the provider mapping tests (JSON text).
+const dexcomEgvsExample = readFileSync(
+  resolve(import.meta.dirname, "../shared/data/providers/dexcom-v3-egvs-example.json"),
+  "utf8",
 );
 const secrets = await generateDevSecrets();
 
@@ -34,6 +38,7 @@ export default defineConfig({
           TEST_MIGRATIONS: migrations,
           TEST_HEALTH_CONNECT_SAMPLES: samples,
           TEST_PROVIDER_VECTORS: providerVectors,
+          TEST_DEXCOM_EGVS_EXAMPLE: dexcomEgvsExample,
         },
       },
     }),

@@ -53,7 +53,9 @@ export function queryBuckets(sql: SqlStorage, query: BucketQuery, metrics: reado
   return {
     items: page.map(({ position: _position, ...bucket }) => bucket),
     nextCursor:
-      remaining.length > query.limit && last !== undefined ? encodeCursor(list, [last.start, last.position], [metrics, query.cursorScope ?? null]) : null,
+      remaining.length > query.limit && last !== undefined
+        ? encodeCursor(list, [last.start, last.position], [metrics, query.cursorScope ?? null])
+        : null,
   };
 }
 

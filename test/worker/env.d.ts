@@ -8,6 +8,8 @@ declare global {
       TEST_HEALTH_CONNECT_SAMPLES: Record<string, string>;
       /** ../shared/data/providers/webhook-test-vectors.json, parsed; tests validate its shape. */
       TEST_PROVIDER_VECTORS: unknown;
+      /** ../shared/data/providers/dexcom-v3-egvs-example.json, as JSON text. */
+      TEST_DEXCOM_EGVS_EXAMPLE: string;
     }
   }
 }
