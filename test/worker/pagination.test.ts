@@ -29,6 +29,11 @@ const LISTS = [
   `/v1/workouts?${WINDOW}`,
 ];
 
+/** The user reading their own store, as the read routes would audit it. */
+function asOwner(user: SessionUser) {
+  return { actor: user.user.id, role: "patient", subject: user.user.id, reason: null, requestId: null, ip: null } as const;
+}
+
 async function expectBadCursor(res: Response): Promise<void> {
   expect(res.status).toBe(400);
   expect(res.headers.get("Content-Type")).toBe("application/problem+json");
@@ -53,19 +58,11 @@ describe("page cursors", () => {
 
   it("refuses a cursor replayed with other filters instead of skipping or repeating rows", async () => {
     const user = await createSessionUser();
-    const audit = {
-      actor: user.user.id,
-      role: "patient",
-      subject: user.user.id,
-      reason: null,
-      requestId: null,
-      ip: null,
-    } as const;
     const rows = [0, 1, 2].flatMap((minute) => [
       observationInput("heart_rate", "bpm", T0 + minute * 60_000, 60 + minute),
       observationInput("steps", "count", T0 + minute * 60_000, 10 + minute),
     ]);
-    await healthStoreFor(env.HEALTH_STORE, user.user.id).ingest(rows, audit);
+    await healthStoreFor(env.HEALTH_STORE, user.user.id).ingest(rows, asOwner(user));
 
     const first = await get(user, `/v1/observations?metrics=heart_rate&limit=2&${WINDOW}`);
     const { nextCursor } = await first.json<{ nextCursor: string }>();
@@ -79,16 +76,8 @@ describe("page cursors", () => {
 
   it("binds a bucket cursor to the time zone it was issued in", async () => {
     const user = await createSessionUser();
-    const audit = {
-      actor: user.user.id,
-      role: "patient",
-      subject: user.user.id,
-      reason: null,
-      requestId: null,
-      ip: null,
-    } as const;
     const days = [0, 1, 2].map((day) => observationInput("steps", "count", T0 + day * 86_400_000, 100 + day));
-    await healthStoreFor(env.HEALTH_STORE, user.user.id).ingest(days, audit);
+    await healthStoreFor(env.HEALTH_STORE, user.user.id).ingest(days, asOwner(user));
     const range = `since=2026-01-14&until=2026-01-20`;
     const first = await get(user, `/v1/observations?metrics=steps&resolution=day&limit=1&tz=UTC&${range}`);
     const { nextCursor } = await first.json<{ nextCursor: string }>();
