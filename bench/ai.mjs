@@ -1,9 +1,10 @@
 import { Agent, request } from "node:http";
 import { join } from "node:path";
+import { bundleForNode } from "../scripts/bundle-for-node.mjs";
 import { startBridge, stopAiBridge } from "./ai-bridge.mjs";
 import { apiClient, BenchApiError, signIn, waitForUploads } from "./api.mjs";
 import { EXPORT_START, exportFile, heartRateRecords, restingHeartRateRecords } from "./export-files.mjs";
-import { bundleForNode, loadPulseModules } from "./pulse-modules.mjs";
+import { loadPulseModules } from "./pulse-modules.mjs";
 
 const DAY_MS = 86_400_000;
 const DAYS = 7;

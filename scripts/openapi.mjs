@@ -18,6 +18,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { bundleForNode } from "./bundle-for-node.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -45,27 +46,12 @@ const workersStub = {
 
 /** The document /openapi.json serves, as a JavaScript object. */
 export async function buildDocument() {
-  const { build } = require("esbuild");
-  const workDir = mkdtempSync(join(tmpdir(), "pulse-openapi-"));
-  try {
-    const outfile = join(workDir, "document.mjs");
-    await build({
-      stdin: { contents: ENTRY, resolveDir: root, loader: "ts", sourcefile: "openapi-entry.ts" },
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      mainFields: ["module", "main"],
-      conditions: ["workerd", "worker", "import"],
-      target: "es2022",
-      outfile,
-      logLevel: "silent",
-      plugins: [workersStub],
-    });
-    const { document } = await import(pathToFileURL(outfile).href);
-    return document;
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
-  }
+  const { document } = await bundleForNode(ENTRY, {
+    mainFields: ["module", "main"],
+    conditions: ["workerd", "worker", "import"],
+    plugins: [workersStub],
+  });
+  return document;
 }
 
 /** The committed file's text: two-space JSON and a final newline. */

@@ -15,18 +15,15 @@
 // esbuild, the same code the Worker runs and test/worker/provider-tokens.test.ts checks. Each row
 // is rewritten only if its ciphertexts are still the ones read, so a token the Worker refreshed
 // meanwhile is never replaced by an older one; run the command again to pick such rows up.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { bundleForNode } from "./bundle-for-node.mjs";
+import { executeD1 } from "./d1-execute.mjs";
 import { parseDevVars } from "./dev-vars.mjs";
 import { sqlString } from "./grant-admin-sql.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const wrangler = resolve(root, "node_modules/.bin/wrangler");
-const require = createRequire(import.meta.url);
 /** Rows per `wrangler d1 execute` call: keeps each command line well under the OS limit. */
 const BATCH = 25;
 
@@ -62,48 +59,6 @@ function keyEntries(remote) {
     .filter((part) => part.length > 0);
 }
 
-/** src/providers/tokens.ts as a Node module (it uses only WebCrypto and src/errors). */
-async function loadTokens() {
-  const { build } = require("esbuild");
-  const workDir = mkdtempSync(join(tmpdir(), "pulse-token-keys-"));
-  try {
-    const outfile = join(workDir, "tokens.mjs");
-    await build({
-      entryPoints: [resolve(root, "src/providers/tokens.ts")],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      outfile,
-      logLevel: "silent",
-    });
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
-  }
-}
-
-/** Runs statements as one `wrangler d1 execute --json --command`; returns each statement's rows. */
-function execute(statements, remote) {
-  const target = remote
-    ? ["--remote", "--env", "production"]
-    : ["--local", "--persist-to", resolve(root, process.env.PERSIST_DIR ?? ".wrangler/state")];
-  const result = spawnSync(wrangler, ["d1", "execute", "DB", ...target, "--json", "--command", statements.join("; ")], {
-    cwd: root,
-    encoding: "utf8",
-    maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CI: "true" },
-  });
-  let output;
-  try {
-    output = JSON.parse(result.stdout);
-  } catch {
-    throw new Error(`wrangler d1 execute failed:\n${result.stderr || result.stdout}`);
-  }
-  if (result.status !== 0 || !Array.isArray(output)) throw new Error(output?.error?.text ?? "wrangler d1 execute failed");
-  return output.map((statement) => statement.results ?? []);
-}
-
 /** The UPDATE for one re-encrypted row, guarded by the ciphertexts it was computed from. */
 export function rotationUpdate(row, next) {
   return (
@@ -115,9 +70,9 @@ export function rotationUpdate(row, next) {
 }
 
 async function rotate({ remote }) {
-  const tokens = await loadTokens();
+  const tokens = await bundleForNode('export * from "./src/providers/tokens.ts";');
   const keyring = await tokens.importTokenKeys(keyEntries(remote));
-  const [rows] = execute(
+  const [rows] = executeD1(
     [
       "SELECT id, user_id, provider, access_token_ciphertext, refresh_token_ciphertext FROM connections " +
         "WHERE access_token_ciphertext IS NOT NULL OR refresh_token_ciphertext IS NOT NULL ORDER BY id",
@@ -142,8 +97,8 @@ async function rotate({ remote }) {
       unreadable.push(`${row.id} (${error.reason})`);
     }
   }
-  for (let start = 0; start < updates.length; start += BATCH) execute(updates.slice(start, start + BATCH), remote);
-  const [[left]] = execute(
+  for (let start = 0; start < updates.length; start += BATCH) executeD1(updates.slice(start, start + BATCH), remote);
+  const [[left]] = executeD1(
     [
       "SELECT count(*) AS n FROM connections WHERE " +
         `(access_token_ciphertext IS NOT NULL AND access_token_ciphertext NOT LIKE ${sqlString(`${keyring.currentId}.%`)}) OR ` +

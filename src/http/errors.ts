@@ -49,11 +49,11 @@ export interface ProblemDocument {
 
 const PROBLEM_TYPE_BASE = "https://pulse.health/problems/";
 
-export function statusOf(error: DomainError): number {
+function statusOf(error: DomainError): number {
   return ERROR_STATUS[error.code].status;
 }
 
-export function problemDocument(error: DomainError, instance: string, requestId: string): ProblemDocument {
+function problemDocument(error: DomainError, instance: string, requestId: string): ProblemDocument {
   const { status, title } = ERROR_STATUS[error.code];
   const doc: ProblemDocument = {
     ...error.extensions,
