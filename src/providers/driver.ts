@@ -123,8 +123,17 @@ export interface ProviderDriver<Raw = unknown> {
   readonly name: ProviderName;
   readonly facts: ProviderFacts;
 
-  /** Builds the authorize URL: `state`, the registry's scopes, and PKCE S256 where supported. */
-  authorizationUrl(context: DriverContext, state: string): AuthorizationStart;
+  /**
+   * Builds the authorize URL: `state`, the registry's scopes, and PKCE S256 where supported. An
+   * aggregator's widget (Terra) asks its API for a session URL first, hence the promise.
+   */
+  authorizationUrl(context: DriverContext, state: string): AuthorizationStart | Promise<AuthorizationStart>;
+  /**
+   * Reads the callback's query: the authorization code and the state. Absent: the OAuth 2.0
+   * parameters `code` and `state` (RFC 6749 §4.1.2). A widget provider names them its own way
+   * (Terra: `reference_id` carries the state and `user_id` stands in for the code).
+   */
+  readCallback?(query: URLSearchParams): { code: string; state: string } | null;
   exchangeCode(context: DriverContext, code: string, codeVerifier: string): Promise<ProviderTokens>;
   refresh(context: DriverContext, refreshToken: string): Promise<ProviderTokens>;
   /** Revokes at the provider when it can; resolves when the provider has nothing to revoke. */

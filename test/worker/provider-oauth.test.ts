@@ -190,7 +190,7 @@ describe("the driver interface, proven with the sandbox's OAuth facts", () => {
   } satisfies ProviderDriver;
 
   it("runs a whole connection's OAuth through the interface: authorize, exchange, refresh, revoke", async () => {
-    const start = driver.authorizationUrl(context, "state-flow");
+    const start = await driver.authorizationUrl(context, "state-flow");
     expect(start.url.searchParams.get("code_challenge")).toBe(await s256(start.codeVerifier));
 
     let answer = json({ access_token: "at-a", refresh_token: "rt-a", token_type: "Bearer", expires_in: 600 });

@@ -1,0 +1,16 @@
+/**
+ * The driver of each provider Pulse can connect (./driver.ts). A provider without a driver here
+ * cannot be connected whatever the configuration says; one without credentials in
+ * `PROVIDER_CREDENTIALS` (./config.ts) is not offered on that deployment.
+ */
+import { DomainError } from "../errors/domain-error";
+import type { ProviderDriver } from "./driver";
+import { type ProviderName, providerFacts } from "./registry";
+
+export const DRIVERS: Readonly<Partial<Record<ProviderName, ProviderDriver>>> = {};
+
+export function driverFor(provider: ProviderName): ProviderDriver {
+  const driver = DRIVERS[provider];
+  if (!driver) throw new DomainError("NOT_FOUND", `${providerFacts(provider).displayName} cannot be connected yet.`);
+  return driver;
+}
