@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   "ATTESTATION_FAILED",
   "ENCLAVE_FAILED",
   "SERVICE_UNAVAILABLE",
+  "PROVIDER_FAILED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -86,6 +87,7 @@ const SERVICE_FAILURES: ReadonlySet<ErrorCode> = new Set([
   "ATTESTATION_FAILED",
   "ENCLAVE_FAILED",
   "SERVICE_UNAVAILABLE",
+  "PROVIDER_FAILED",
 ]);
 
 /** The request or its data is at fault: repeating it unchanged fails the same way. */

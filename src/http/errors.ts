@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   ATTESTATION_FAILED: { status: 502, title: "Enclave attestation failed" },
   ENCLAVE_FAILED: { status: 502, title: "Confidential AI failed" },
   SERVICE_UNAVAILABLE: { status: 503, title: "Service unavailable" },
+  // A wearable or CGM provider's API failed or refused Pulse (not the caller's request).
+  PROVIDER_FAILED: { status: 502, title: "Provider failed" },
 } as const satisfies Record<ErrorCode, { status: number; title: string }>;
 
 /** A domain error that also sets response headers; thrown only by HTTP middleware and routes. */

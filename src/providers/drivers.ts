@@ -6,8 +6,11 @@
 import { DomainError } from "../errors/domain-error";
 import type { ProviderDriver } from "./driver";
 import { type ProviderName, providerFacts } from "./registry";
+import { sandboxDriver } from "./sandbox/driver";
 
-export const DRIVERS: Readonly<Partial<Record<ProviderName, ProviderDriver>>> = {};
+export const DRIVERS: Readonly<Partial<Record<ProviderName, ProviderDriver>>> = {
+  sandbox: sandboxDriver,
+};
 
 export function driverFor(provider: ProviderName): ProviderDriver {
   const driver = DRIVERS[provider];
