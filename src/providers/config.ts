@@ -154,6 +154,7 @@ export function driverContextFor(config: ProvidersConfig, provider: ProviderName
     clientSecret: credentials.clientSecret,
     redirectUri: `${config.publicOrigin}/oauth/${provider}/callback`,
     ...(credentials.origin ? { origin: credentials.origin } : {}),
+    ...(credentials.webhookVerificationToken ? { webhookVerificationToken: credentials.webhookVerificationToken } : {}),
   };
 }
 

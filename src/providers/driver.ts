@@ -23,6 +23,8 @@ export interface DriverContext {
   redirectUri: string;
   /** A regional API host or the sandbox server's origin, when not the registry default. */
   origin?: string;
+  /** The token the provider echoes when it verifies an app-level webhook subscription (Oura). */
+  webhookVerificationToken?: string;
 }
 
 /** Tokens as a code exchange or refresh returns them; plaintext only in memory, sealed at rest. */
@@ -34,6 +36,11 @@ export interface ProviderTokens {
   accessTokenExpiresAt: Date | null;
   /** The scopes actually granted, when the provider reports them (users may narrow consent). */
   scopes: string[] | null;
+  /**
+   * The provider's id for the user when the token answer names it. Withings has no profile
+   * endpoint: its `userid` arrives only here, so the connect flow stores it instead of `profile`'s.
+   */
+  providerUserId?: string;
 }
 
 /** The start of a connection: where to send the browser, and what the callback must replay. */
@@ -137,7 +144,10 @@ export interface ProviderDriver<Raw = unknown> {
   exchangeCode(context: DriverContext, code: string, codeVerifier: string): Promise<ProviderTokens>;
   refresh(context: DriverContext, refreshToken: string): Promise<ProviderTokens>;
   /** Revokes at the provider when it can; resolves when the provider has nothing to revoke. */
-  revoke(context: DriverContext, tokens: { accessToken: string; refreshToken: string | null }): Promise<void>;
+  revoke(
+    context: DriverContext,
+    tokens: { accessToken: string; refreshToken: string | null /** Withings revokes by user id. */; providerUserId?: string },
+  ): Promise<void>;
   profile(context: DriverContext, accessToken: string): Promise<ProviderProfile>;
 
   /**

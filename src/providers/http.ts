@@ -39,16 +39,7 @@ export async function providerGet(
  */
 export async function providerRequest(url: URL, provider: ProviderName, request: ProviderRequest = {}): Promise<unknown> {
   const name = providerFacts(provider).displayName;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: request.method ?? "GET",
-      headers: { Accept: "application/json", ...request.headers },
-      body: request.body,
-    });
-  } catch (error) {
-    throw new DomainError("PROVIDER_FAILED", `${name} could not be reached.`, { cause: error });
-  }
+  const response = await providerFetch(url, provider, request);
   if (!response.ok) throw statusError(response, name);
   const text = await response.text().catch(() => null);
   if (text === null) throw new DomainError("PROVIDER_FAILED", `${name}'s answer could not be read.`);
@@ -57,6 +48,19 @@ export async function providerRequest(url: URL, provider: ProviderName, request:
     return JSON.parse(text) as unknown;
   } catch {
     throw new DomainError("PROVIDER_FAILED", `${name} answered with something other than JSON.`);
+  }
+}
+
+/** The bare exchange, for callers that read the status themselves (a revocation's 400 is fine). */
+export async function providerFetch(url: URL, provider: ProviderName, request: ProviderRequest = {}): Promise<Response> {
+  try {
+    return await fetch(url, {
+      method: request.method ?? "GET",
+      headers: { Accept: "application/json", ...request.headers },
+      body: request.body,
+    });
+  } catch (error) {
+    throw new DomainError("PROVIDER_FAILED", `${providerFacts(provider).displayName} could not be reached.`, { cause: error });
   }
 }
 
