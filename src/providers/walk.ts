@@ -91,6 +91,17 @@ function windowFrom(dataType: string, start: Date, range: TimeRange, plan: WalkP
   return { dataType, windowStart: start, windowEnd: new Date(Math.min(limit, range.until.getTime())), pageToken };
 }
 
+/**
+ * The window as the inclusive calendar days (UTC) a day-based endpoint takes: the last day is the
+ * one before the window's end instant, so consecutive windows do not ask for a day twice when the
+ * range starts at midnight.
+ */
+export function inclusiveDays(step: WalkStep): { first: string; last: string } {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const start = step.windowStart.getTime();
+  return { first: day(start), last: day(Math.max(start, step.windowEnd.getTime() - 1)) };
+}
+
 /** The page after `step`: the provider's next page, else the next window, else the next data type. */
 export function nextCursor(step: WalkStep, range: TimeRange, plan: WalkPlan, pageToken: string | null): SyncCursor | null {
   if (pageToken !== null) return { dataType: step.dataType, windowStart: step.windowStart.toISOString(), pageToken };

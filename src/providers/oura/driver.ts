@@ -27,7 +27,7 @@ import type { DriverContext, ProviderDriver, SubscriptionHooks, SyncCursor, Time
 import { providerFetch, providerGet, providerRequest, statusError } from "../http";
 import { oauthMethods } from "../oauth";
 import { PROVIDERS } from "../registry";
-import { mapTypedRecords, type TypedRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
+import { inclusiveDays, mapTypedRecords, type TypedRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { OURA_MAPPINGS } from "./mapping";
 
 const facts = PROVIDERS.oura;
@@ -52,16 +52,15 @@ async function profile(context: DriverContext, accessToken: string) {
   return { providerUserId: id, timeZone: null };
 }
 
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
 async function fetchStep(context: DriverContext, accessToken: string, step: WalkStep) {
   const url = apiUrl(context, `/v2/usercollection/${step.dataType}`);
   if (step.dataType === "heartrate") {
     url.searchParams.set("start_datetime", step.windowStart.toISOString());
     url.searchParams.set("end_datetime", step.windowEnd.toISOString());
   } else {
-    url.searchParams.set("start_date", isoDay(step.windowStart.getTime()));
-    url.searchParams.set("end_date", isoDay(Math.max(step.windowStart.getTime(), step.windowEnd.getTime() - 1)));
+    const days = inclusiveDays(step);
+    url.searchParams.set("start_date", days.first);
+    url.searchParams.set("end_date", days.last);
   }
   if (step.pageToken !== null) url.searchParams.set("next_token", step.pageToken);
   const body = (await providerGet(url, accessToken, "oura")) as { data?: unknown; next_token?: unknown } | null;

@@ -34,7 +34,7 @@ import type { DriverContext, ProviderDriver, ProviderTokens, SubscriptionHooks, 
 import { DEFAULT_RETRY_AFTER_SECONDS, providerRequest } from "../http";
 import { oauthMethods, ProviderOAuthError } from "../oauth";
 import { PROVIDERS } from "../registry";
-import { mapTypedRecords, type TypedRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
+import { inclusiveDays, mapTypedRecords, type TypedRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { WITHINGS_MAPPINGS } from "./mapping";
 
 const facts = PROVIDERS.withings;
@@ -163,7 +163,6 @@ async function revoke(context: DriverContext, tokens: { providerUserId?: string 
 // Data.
 
 const epochSeconds = (date: Date) => String(Math.floor(date.getTime() / 1000));
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 async function fetchStep(context: DriverContext, accessToken: string, step: WalkStep) {
   const offset: Record<string, string> = step.pageToken === null ? {} : { offset: step.pageToken };
@@ -184,13 +183,13 @@ async function fetchStep(context: DriverContext, accessToken: string, step: Walk
     );
   } else {
     list = "series";
-    const lastDay = isoDay(Math.max(step.windowStart.getTime(), step.windowEnd.getTime() - 1));
+    const days = inclusiveDays(step);
     body = await withingsCall(
       apiUrl(context, "/v2/sleep"),
       {
         action: "getsummary",
-        startdateymd: isoDay(step.windowStart.getTime()),
-        enddateymd: lastDay,
+        startdateymd: days.first,
+        enddateymd: days.last,
         data_fields: SLEEP_FIELDS,
         ...offset,
       },
