@@ -322,3 +322,445 @@ describe("connecting a provider", () => {
     expect(after?.status).toBe("active");
   });
 });
+
+async function expectPage(res: Response, status: number, text: RegExp): Promise<string> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
+  const html = await res.text();
+  expect(html).toMatch(text);
+  return html;
+}
+
+async function expectNothingStored(user: SessionUser, sandbox: Sandbox): Promise<void> {
+  expect((await overview(user)).connections).toEqual([]);
+  expect(sandbox.requests.filter((r) => r.url.pathname === "/oauth/token")).toEqual([]);
+  expect(sent).toEqual([]);
+}
+
+describe("the flow's CSRF defences (RFC 9700 §4.7)", () => {
+  it("accepts a state once: a replayed callback is refused and still one connection exists", async () => {
+    const sandbox = sandboxProvider();
+    const user = await createSessionUser();
+    const { flow, cookie } = await confirmed(user);
+    expect((await callback(flow, cookie)).status).toBe(200);
+    await expectPage(await callback(flow, cookie), 400, /expired or was already completed/);
+    expect((await overview(user)).connections).toHaveLength(1);
+    expect(sandbox.requests.filter((r) => r.url.pathname === "/oauth/token")).toHaveLength(1);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("refuses an expired flow at the confirmation page and at the callback", async () => {
+    const sandbox = sandboxProvider();
+    const user = await createSessionUser();
+    const { flow, cookie } = await confirmed(user);
+    // Ten minutes pass: the stored entry's deadline moves into the past.
+    await runInDurableObject(env.OAUTH_STATE.getByName(flow), async (_instance, state) => {
+      const entry = state.storage.kv.get<{ expiresAt: number }>("entry");
+      if (!entry) throw new Error("no flow stored");
+      state.storage.kv.put("entry", { ...entry, expiresAt: Date.now() - 1 });
+    });
+    await expectPage(await request(`/oauth/sandbox/connect?flow=${flow}`), 400, /expired or was already used/);
+    await expectPage(await confirm(flow), 400, /expired or was already used/);
+    await expectPage(await callback(flow, cookie), 400, /Start again from the Pulse app/);
+    await expectNothingStored(user, sandbox);
+  });
+
+  it("refuses a callback in another browser: no cookie, a wrong cookie, or an unconfirmed flow", async () => {
+    const sandbox = sandboxProvider();
+    const user = await createSessionUser();
+    const first = await confirmed(user);
+    await expectPage(await callback(first.flow, null), 400, /Finish in the same browser/);
+    const second = await confirmed(user);
+    await expectPage(
+      await callback(second.flow, "pulse_oauth_binding=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+      400,
+      /same browser/,
+    );
+    // Someone skips the confirmation page and sends the provider link straight to the victim.
+    const skipped = await startFlow(user);
+    await expectPage(await callback(skipped, second.cookie), 400, /same browser/);
+    await expectNothingStored(user, sandbox);
+  });
+
+  it("refuses user A's flow finished with user B's cookie, and leaves B's own flow working", async () => {
+    const sandbox = sandboxProvider();
+    const a = await createSessionUser();
+    const b = await createSessionUser();
+    const flowA = await confirmed(a);
+    const flowB = await confirmed(b);
+    await expectPage(await callback(flowA.flow, flowB.cookie), 400, /same browser/);
+    await expectNothingStored(a, sandbox);
+    await expectNothingStored(b, sandbox);
+    expect((await callback(flowB.flow, flowB.cookie)).status).toBe(200);
+    expect((await overview(b)).connections).toHaveLength(1);
+    expect((await overview(a)).connections).toEqual([]);
+  });
+
+  it("refuses a confirmation posted from another site, setting no cookie", async () => {
+    const user = await createSessionUser();
+    const flow = await startFlow(user);
+    for (const headers of [
+      { "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" },
+      { "Sec-Fetch-Site": "same-site", Origin: "http://localhost" },
+      { "Sec-Fetch-Site": "none" },
+      { Origin: "https://evil.example" },
+      { Origin: "null" },
+      {},
+    ] as Record<string, string>[]) {
+      const res = await confirm(flow, headers);
+      await expectPage(res, 403, /another website/);
+      expect(res.headers.getSetCookie()).toEqual([]);
+    }
+    const ok = await confirm(flow, { "Sec-Fetch-Site": "same-origin" });
+    expect(ok.status).toBe(303);
+  });
+
+  it("refuses a provider the path names but the flow is not for, without using the flow up", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    const { flow, cookie } = await confirmed(user);
+    await expectPage(
+      await request(`/oauth/oura/callback?code=x&state=${flow}`, { headers: { Cookie: cookie } }),
+      404,
+      /cannot be connected yet|not offered/,
+    );
+    await expectPage(await request(`/oauth/garmin/connect?flow=${flow}`), 404, /Garmin/);
+    await expectPage(await request(`/oauth/nope/callback?code=x&state=${flow}`), 404, /no provider/);
+    expect((await callback(flow, cookie)).status).toBe(200);
+  });
+
+  it("answers garbage flows and callbacks with pages, never a 500", async () => {
+    sandboxProvider();
+    await expectPage(await request("/oauth/sandbox/connect"), 400, /expired or was already used/);
+    await expectPage(await request("/oauth/sandbox/connect?flow=%3Cscript%3E"), 400, /expired/);
+    await expectPage(await request("/oauth/sandbox/callback"), 400, /without the connection/);
+    await expectPage(await request("/oauth/sandbox/callback?state=x&code=y"), 400, /expired/);
+    const form = await request("/oauth/sandbox/connect", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Origin: "http://localhost" },
+      body: "{}",
+    });
+    expect(form.status).toBe(415);
+  });
+
+  it("says so when the person declines at the provider, and stores nothing", async () => {
+    const sandbox = sandboxProvider();
+    const user = await createSessionUser();
+    const { flow, cookie } = await confirmed(user);
+    await expectPage(await callback(flow, cookie, "error=access_denied"), 200, /You declined/);
+    await expectNothingStored(user, sandbox);
+    await expectPage(await callback(flow, cookie), 400, /expired/);
+  });
+
+  it("lets the person cancel on the confirmation page and sends them back", async () => {
+    const user = await createSessionUser();
+    const flow = await startFlow(user, { returnTo: "https://app.pulse.example/" });
+    const res = await confirm(flow, { Origin: "http://localhost" }, "cancel");
+    expect(res.status).toBe(303);
+    expect(res.headers.get("Location")).toBe("https://app.pulse.example/?error=cancelled");
+    await expectPage(await confirm(flow), 400, /expired/);
+  });
+
+  it("shows a 502 page naming no token when the provider fails the exchange", async () => {
+    const sandbox = sandboxProvider({ tokenStatus: 500 });
+    const user = await createSessionUser();
+    const { flow, cookie } = await confirmed(user);
+    await expectPage(await callback(flow, cookie), 502, /did not answer/);
+    expect((await overview(user)).connections).toEqual([]);
+    expect(sandbox.requests.filter((r) => r.url.pathname === "/oauth/token")).toHaveLength(1);
+    expect(sent).toEqual([]);
+  });
+
+  it("refuses a provider account already linked to another Pulse account (409 page)", async () => {
+    sandboxProvider({ providerUserId: `shared-${crypto.randomUUID()}` });
+    const a = await createSessionUser();
+    const b = await createSessionUser();
+    expect((await connect(a)).status).toBe(200);
+    await expectPage(await connect(b), 409, /already connected to another Pulse account/);
+    expect((await overview(b)).connections).toEqual([]);
+    expect((await overview(a)).connections).toHaveLength(1);
+  });
+});
+
+const at = (iso: string) => Date.parse(iso);
+const system = (userId: string): StoreAuditContext => ({
+  actor: "etl",
+  role: "system",
+  subject: userId,
+  reason: null,
+  requestId: null,
+  ip: null,
+});
+
+/** The same day's data from the phone (an upload) and from the sandbox provider. */
+async function seedData(userId: string): Promise<void> {
+  const provider = { sourceKind: "provider", sourceApp: "sandbox" } as const;
+  await healthStoreFor(env.HEALTH_STORE, userId).ingestBatch(
+    {
+      observations: [
+        observationInput("heart_rate", "bpm", at("2026-01-15T08:05:00Z"), 60),
+        observationInput("heart_rate", "bpm", at("2026-01-15T08:10:00Z"), 80),
+        observationInput("steps", "count", at("2026-01-15T08:00:00Z"), 1000),
+        observationInput("heart_rate", "bpm", at("2026-01-15T08:06:00Z"), 100, { ...provider, sourceRecordId: "hr:1" }),
+        observationInput("heart_rate", "bpm", at("2026-01-15T08:40:00Z"), 120, { ...provider, sourceRecordId: "hr:2" }),
+        observationInput("steps", "count", at("2026-01-15T08:01:00Z"), 5000, { ...provider, sourceRecordId: "steps:1" }),
+      ],
+      sleepSessions: [
+        {
+          ...provider,
+          version: 1,
+          zoneOffsetSeconds: 0,
+          sourceRecordId: "sleep:1",
+          start: at("2026-01-14T23:00:00Z"),
+          end: at("2026-01-15T06:00:00Z"),
+          localDate: "2026-01-15",
+          stages: [{ stage: "deep", start: at("2026-01-14T23:00:00Z"), end: at("2026-01-15T01:00:00Z") }],
+        },
+      ],
+      workouts: [
+        {
+          ...provider,
+          version: 1,
+          zoneOffsetSeconds: 0,
+          sourceRecordId: "workout:1",
+          exerciseType: "running",
+          start: at("2026-01-15T17:00:00Z"),
+          end: at("2026-01-15T17:30:00Z"),
+          localDate: "2026-01-15",
+        },
+      ],
+    },
+    system(userId),
+  );
+}
+
+const DAY_RANGE = "since=2026-01-15T00:00:00Z&until=2026-01-16T00:00:00Z";
+
+describe("DELETE /v1/connections/:provider", () => {
+  it("revokes at the provider, deletes the tokens and keeps the data by default", async () => {
+    const sandbox = sandboxProvider();
+    const user = await createSessionUser();
+    await connect(user);
+    await seedData(user.user.id);
+
+    const res = await json(user, "DELETE", "/v1/connections/sandbox");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ provider: "sandbox", status: "revoked", revokedAtProvider: true, dataDeleted: null });
+    // RFC 7009: the provider is asked to revoke a token it issued for this connection.
+    const revoke = sandbox.requests.find((r) => r.url.pathname === "/oauth/revoke");
+    expect(sandbox.issued).toContain(revoke?.form.get("token"));
+
+    expect((await overview(user)).connections).toEqual([]);
+    expect((await overview(user)).available).toEqual([{ provider: "sandbox", displayName: "Pulse sandbox", connected: false }]);
+    const row = await env.DB.prepare(
+      "SELECT status, access_token_ciphertext, refresh_token_ciphertext FROM connections WHERE user_id = ?",
+    )
+      .bind(user.user.id)
+      .first();
+    expect(row).toEqual({ status: "revoked", access_token_ciphertext: null, refresh_token_ciphertext: null });
+    const raw = await json(user, "GET", `/v1/observations?metrics=heart_rate&${DAY_RANGE}`);
+    expect((await raw.json<{ items: unknown[] }>()).items).toHaveLength(4);
+    await expectProblem(await json(user, "DELETE", "/v1/connections/sandbox"), 404, "NOT_FOUND");
+  });
+
+  it("with data=delete removes the provider's observations, sleep and workouts, and the summaries stop counting them", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    await connect(user);
+    await seedData(user.user.id);
+    const hourly = `/v1/observations?metrics=heart_rate,steps&resolution=hour&since=2026-01-15T08:00:00Z&until=2026-01-15T09:00:00Z`;
+    const before = await (await json(user, "GET", hourly)).json<{ items: Record<string, unknown>[] }>();
+    expect(before.items).toMatchObject([
+      { metric: "heart_rate", count: 4, min: 60, max: 120 },
+      { metric: "steps", count: 2 },
+    ]);
+
+    const res = await json(user, "DELETE", "/v1/connections/sandbox?data=delete");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      provider: "sandbox",
+      status: "revoked",
+      revokedAtProvider: true,
+      dataDeleted: { observations: 3, sleepSessions: 1, workouts: 1 },
+    });
+
+    const raw = await (await json(user, "GET", `/v1/observations?metrics=heart_rate,steps&${DAY_RANGE}`)).json<{
+      items: { sourceApp?: string; source?: unknown; value: number }[];
+    }>();
+    expect(raw.items.map((item) => item.value).sort((x, y) => x - y)).toEqual([60, 80, 1000]);
+    const after = await (await json(user, "GET", hourly)).json<{ items: Record<string, unknown>[] }>();
+    expect(after.items).toEqual([
+      {
+        metric: "heart_rate",
+        start: "2026-01-15T08:00:00.000Z",
+        end: "2026-01-15T09:00:00.000Z",
+        avg: 70,
+        min: 60,
+        max: 80,
+        count: 2,
+        unit: "bpm",
+      },
+      {
+        metric: "steps",
+        start: "2026-01-15T08:00:00.000Z",
+        end: "2026-01-15T09:00:00.000Z",
+        avg: 1000,
+        min: 1000,
+        max: 1000,
+        count: 1,
+        sum: 1000,
+        unit: "count",
+      },
+    ]);
+    const summary = await (await json(user, "GET", "/v1/summary/daily?date=2026-01-15")).json<Record<string, unknown>>();
+    expect(summary).toMatchObject({
+      steps: 1000,
+      heartRate: { avg: 70, min: 60, max: 80, count: 2 },
+      sleep: { sessions: 0 },
+      workouts: { count: 0, durationSeconds: 0 },
+    });
+    const sleep = await (await json(user, "GET", `/v1/sleep?${DAY_RANGE}`)).json<{ items: unknown[] }>();
+    expect(sleep.items).toEqual([]);
+    const workouts = await (await json(user, "GET", `/v1/workouts?${DAY_RANGE}`)).json<{ items: unknown[] }>();
+    expect(workouts.items).toEqual([]);
+
+    // The deletion is in the store's own audit chain, which still verifies.
+    const store = healthStoreFor(env.HEALTH_STORE, user.user.id);
+    const log = await store.accessLog({});
+    expect(log.items.map((event) => event.action)).toContain("observations.delete");
+    expect((await store.verifyAudit()).ok).toBe(true);
+  });
+
+  it("still disconnects when the provider fails to revoke, and says so", async () => {
+    sandboxProvider({ revokeStatus: 503 });
+    const user = await createSessionUser();
+    await connect(user);
+    const res = await json(user, "DELETE", "/v1/connections/sandbox");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "revoked", revokedAtProvider: false });
+    expect((await overview(user)).connections).toEqual([]);
+  });
+
+  it("answers 400 for another data value and 404 when not connected", async () => {
+    const user = await createSessionUser();
+    await expectProblem(await json(user, "DELETE", "/v1/connections/sandbox?data=everything"), 400, "VALIDATION_FAILED");
+    await expectProblem(await json(user, "DELETE", "/v1/connections/sandbox"), 404, "NOT_FOUND");
+    await expectProblem(await json(user, "DELETE", "/v1/connections/nope"), 404, "NOT_FOUND");
+  });
+});
+
+describe("POST /v1/connections/:provider/sync", () => {
+  it("queues a manual sync: by default since the backfill window, or the range asked for", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    await connect(user);
+    sent = [];
+    const res = await json(user, "POST", "/v1/connections/sandbox/sync");
+    expect(res.status).toBe(202);
+    const range = await res.json<{ provider: string; since: string; until: string }>();
+    expect(range.provider).toBe("sandbox");
+    expect(Date.parse(range.until) - Date.parse(range.since)).toBe(90 * DAY_MS);
+    expect(Math.abs(Date.parse(range.until) - Date.now())).toBeLessThan(60_000);
+    expect(sent).toEqual([
+      expect.objectContaining({
+        type: "provider.sync",
+        provider: "sandbox",
+        reason: "manual",
+        since: range.since,
+        until: range.until,
+      }),
+    ]);
+
+    const explicit = await json(user, "POST", "/v1/connections/sandbox/sync", {
+      since: "2026-01-01T00:00:00Z",
+      until: "2026-01-15T00:00:00+01:00",
+    });
+    expect(explicit.status).toBe(202);
+    expect(await explicit.json()).toEqual({
+      provider: "sandbox",
+      since: "2026-01-01T00:00:00.000Z",
+      until: "2026-01-14T23:00:00.000Z",
+    });
+    expect(sent).toHaveLength(2);
+  });
+
+  it("starts a day before the last sync when there was one", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    await connect(user);
+    const lastSync = new Date(Date.now() - 3 * DAY_MS);
+    await env.DB.prepare("UPDATE connections SET last_sync_at = ? WHERE user_id = ?")
+      .bind(lastSync.getTime(), user.user.id)
+      .run();
+    const range = await (await json(user, "POST", "/v1/connections/sandbox/sync")).json<{ since: string }>();
+    expect(range.since).toBe(new Date(lastSync.getTime() - DAY_MS).toISOString());
+  });
+
+  it("refuses ranges Pulse cannot fetch with the field at fault", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    await connect(user);
+    sent = [];
+    const cases: [unknown, string][] = [
+      [{ since: "2026-01-02T00:00:00Z", until: "2026-01-01T00:00:00Z" }, "since"],
+      [{ since: "2026-01-01T00:00:00Z", until: "2026-01-01T00:00:00Z" }, "since"],
+      [{ since: "2024-01-01T00:00:00Z", until: "2026-01-01T00:00:00Z" }, "since"],
+      [{ until: new Date(Date.now() + 2 * DAY_MS).toISOString() }, "until"],
+      [{ since: "yesterday" }, "since"],
+      [{ since: "2026-01-01T00:00:00" }, "since"],
+      [{ unknown: 1 }, ""],
+    ];
+    for (const [body, path] of cases) {
+      const res = await json(user, "POST", "/v1/connections/sandbox/sync", body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const problem = await res.json<{ code: string; errors: { path: string }[] }>();
+      expect(problem.code).toBe("VALIDATION_FAILED");
+      if (path) expect(problem.errors.map((e) => e.path)).toContain(path);
+    }
+    const malformed = await request("/v1/connections/sandbox/sync", {
+      method: "POST",
+      headers: { ...user.headers, "Content-Type": "application/json" },
+      body: "{",
+    });
+    expect(malformed.status).toBe(400);
+    expect(sent).toEqual([]);
+  });
+
+  it("answers 404 when not connected and 409 when the provider needs reconnecting", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    await expectProblem(await json(user, "POST", "/v1/connections/sandbox/sync"), 404, "NOT_FOUND");
+    await connect(user);
+    await env.DB.prepare("UPDATE connections SET status = 'reauth_required' WHERE user_id = ?").bind(user.user.id).run();
+    const res = await json(user, "POST", "/v1/connections/sandbox/sync");
+    expect(res.status).toBe(409);
+    expect((await res.json<{ detail: string }>()).detail).toMatch(/connect it again/);
+  });
+
+  it("limits manual syncs per user (429 with Retry-After)", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    await connect(user);
+    for (let i = 0; i < 10; i++) expect((await json(user, "POST", "/v1/connections/sandbox/sync")).status).toBe(202);
+    const limited = await json(user, "POST", "/v1/connections/sandbox/sync");
+    await expectProblem(limited, 429, "RATE_LIMITED");
+    expect(limited.headers.get("Retry-After")).toMatch(/^\d+$/);
+  });
+});
+
+describe("connections are private to their owner", () => {
+  it("hides A's connection from B, who can neither sync nor delete it", async () => {
+    sandboxProvider();
+    const a = await createSessionUser();
+    const b = await createSessionUser();
+    await connect(a);
+    await seedData(a.user.id);
+    expect((await overview(b)).connections).toEqual([]);
+    expect((await overview(b)).available).toEqual([{ provider: "sandbox", displayName: "Pulse sandbox", connected: false }]);
+    await expectProblem(await json(b, "POST", "/v1/connections/sandbox/sync"), 404, "NOT_FOUND");
+    await expectProblem(await json(b, "DELETE", "/v1/connections/sandbox?data=delete"), 404, "NOT_FOUND");
+    expect((await overview(a)).connections).toMatchObject([{ provider: "sandbox", status: "active" }]);
+    const raw = await (await json(a, "GET", `/v1/observations?metrics=heart_rate&${DAY_RANGE}`)).json<{ items: unknown[] }>();
+    expect(raw.items).toHaveLength(4);
+  });
+});
