@@ -12,6 +12,7 @@ import { rateLimit } from "../rate-limit/middleware";
 import { cancelFlow, confirmFlow, describeFlow } from "./connect/confirm";
 import { type ConnectContext, connectContext } from "./connect/context";
 import { finishConnection } from "./connect/finish";
+import { FLOW_TTL_SECONDS } from "./connect/flow-state";
 import { connectionOverview, disconnect, requestSync } from "./connect/manage";
 import { refusalReason } from "./connect/refusal";
 import { withOutcome } from "./connect/return-to";
@@ -266,11 +267,18 @@ function html(c: Context<AppEnv>, body: string, status: 200 | 400 | 403 | 404 | 
  * RFC 6265bis §4.1.3.2) except on plain-http development and test servers, where a Secure cookie
  * would not be stored; there it is scoped to `/oauth/`.
  */
-function bindingCookie(c: Context<AppEnv>): { name: string; secure: boolean; path: string } {
+const BINDING_COOKIE = "pulse_oauth_binding";
+
+interface BindingCookie {
+  name: string;
+  options: { httpOnly: true; sameSite: "Lax"; path: string; secure: boolean; prefix?: "host" };
+}
+
+function bindingCookie(c: Context<AppEnv>): BindingCookie {
   const secure = new URL(c.req.url).protocol === "https:" || c.var.config.ENVIRONMENT === "production";
   return secure
-    ? { name: "__Host-pulse_oauth_binding", secure, path: "/" }
-    : { name: "pulse_oauth_binding", secure, path: "/oauth/" };
+    ? { name: BINDING_COOKIE, options: { httpOnly: true, sameSite: "Lax", path: "/", secure, prefix: "host" } }
+    : { name: BINDING_COOKIE, options: { httpOnly: true, sameSite: "Lax", path: "/oauth/", secure } };
 }
 
 /**
@@ -322,14 +330,7 @@ async function confirm(c: Context<AppEnv>): Promise<Response> {
   }
   const { bindingSecret, providerAuthorizeUrl } = await confirmFlow(c.env, provider, flow);
   const cookie = bindingCookie(c);
-  setCookie(c, cookie.name, bindingSecret, {
-    httpOnly: true,
-    sameSite: "Lax",
-    path: cookie.path,
-    maxAge: 600,
-    secure: cookie.secure,
-    ...(cookie.secure ? { prefix: "host" as const } : {}),
-  });
+  setCookie(c, cookie.name, bindingSecret, { ...cookie.options, maxAge: FLOW_TTL_SECONDS });
   return c.redirect(providerAuthorizeUrl, 303);
 }
 
@@ -337,13 +338,10 @@ async function callback(c: Context<AppEnv>): Promise<Response> {
   const ctx = await contextOf(c);
   const provider = connectableProvider(ctx, c.req.param("provider") ?? "");
   const cookie = bindingCookie(c);
-  const secret = getCookie(c, cookie.name) ?? null;
+  const { prefix } = cookie.options;
+  const secret = (prefix ? getCookie(c, cookie.name, prefix) : getCookie(c, cookie.name)) ?? null;
   // Whatever happens next, the flow is over: the cookie has nothing left to bind.
-  deleteCookie(c, cookie.name, {
-    path: cookie.path,
-    secure: cookie.secure,
-    ...(cookie.secure ? { prefix: "host" as const } : {}),
-  });
+  deleteCookie(c, cookie.name, cookie.options);
   const finished = await finishConnection(ctx, provider, new URL(c.req.url).searchParams, secret);
   if (finished.returnTo !== null) return c.redirect(withOutcome(finished.returnTo, "connected", provider), 303);
   const name = providerFacts(provider).displayName;

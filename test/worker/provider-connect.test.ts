@@ -1,7 +1,7 @@
 // The provider connection flow end to end in workerd: the real app, D1, the OAuthState and
 // HealthStore Durable Objects, with only the sandbox provider's HTTP API answered by a `fetch`
 // interceptor (shapes of tools/sandbox-provider: RFC 6749 token responses, `GET /v1/me`).
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
@@ -452,6 +452,49 @@ describe("the flow's CSRF defences (RFC 9700 §4.7)", () => {
     await expectPage(await callback(flow, cookie), 400, /expired/);
   });
 
+  it("uses a Secure __Host- cookie over https", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    const flow = await startFlow(user);
+    const https = (path: string, init: RequestInit) =>
+      Promise.resolve(app.request(`https://localhost${path}`, init, { ...env, SYNC }, createExecutionContext()));
+    const res = await https("/oauth/sandbox/connect", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin" },
+      body: new URLSearchParams({ flow, decision: "continue" }).toString(),
+    });
+    expect(res.status).toBe(303);
+    const [set = ""] = res.headers.getSetCookie();
+    const attributes = set.split("; ");
+    expect(attributes[0]).toMatch(/^__Host-pulse_oauth_binding=[A-Za-z0-9_-]{43}$/);
+    expect(attributes.slice(1).sort()).toEqual(["HttpOnly", "Max-Age=600", "Path=/", "SameSite=Lax", "Secure"]);
+    const secret = (attributes[0] ?? "").split("=")[1] ?? "";
+    // The unprefixed name, which any http page of a sibling host could plant, is not read over https.
+    const planted = await https(`/oauth/sandbox/callback?code=c&state=${flow}`, {
+      headers: { Cookie: `pulse_oauth_binding=${secret}` },
+    });
+    expect(planted.status).toBe(400);
+    expect((await overview(user)).connections).toEqual([]);
+  });
+
+  it("finishes over https with the __Host- cookie", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    const flow = await startFlow(user);
+    const https = (path: string, init: RequestInit) =>
+      Promise.resolve(app.request(`https://localhost${path}`, init, { ...env, SYNC }, createExecutionContext()));
+    const res = await https("/oauth/sandbox/connect", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin" },
+      body: new URLSearchParams({ flow, decision: "continue" }).toString(),
+    });
+    const cookie = (res.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+    const done = await https(`/oauth/sandbox/callback?code=c&state=${flow}`, { headers: { Cookie: cookie } });
+    expect(done.status).toBe(200);
+    expect(done.headers.getSetCookie()[0]).toMatch(/^__Host-pulse_oauth_binding=;.*Max-Age=0/);
+    expect((await overview(user)).connections).toHaveLength(1);
+  });
+
   it("lets the person cancel on the confirmation page and sends them back", async () => {
     const user = await createSessionUser();
     const flow = await startFlow(user, { returnTo: "https://app.pulse.example/" });
@@ -623,6 +666,23 @@ describe("DELETE /v1/connections/:provider", () => {
     expect(sleep.items).toEqual([]);
     const workouts = await (await json(user, "GET", `/v1/workouts?${DAY_RANGE}`)).json<{ items: unknown[] }>();
     expect(workouts.items).toEqual([]);
+
+    // The rollups equal a recomputation from the samples that remain.
+    const rollups = await runInDurableObject(healthStoreFor(env.HEALTH_STORE, user.user.id).stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      const kept = sql
+        .exec("SELECT metric, slot, sample_count, value_sum, value_min, value_max FROM observation_rollups ORDER BY metric, slot")
+        .toArray();
+      const fresh = sql
+        .exec(
+          `SELECT metric, start_ms / 900000 AS slot, COUNT(*) AS sample_count, SUM(value) AS value_sum, MIN(value) AS value_min,
+             MAX(value) AS value_max FROM observations WHERE flagged = 0 GROUP BY metric, start_ms / 900000 ORDER BY metric, slot`,
+        )
+        .toArray();
+      return { kept, fresh };
+    });
+    expect(rollups.kept).toEqual(rollups.fresh);
+    expect(rollups.kept).toHaveLength(2);
 
     // The deletion is in the store's own audit chain, which still verifies.
     const store = healthStoreFor(env.HEALTH_STORE, user.user.id);
