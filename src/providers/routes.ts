@@ -298,15 +298,7 @@ async function showConfirmation(c: Context<AppEnv>): Promise<Response> {
   const flow = c.req.query("flow") ?? "";
   const description = await describeFlow(ctx, provider, flow);
   const action = `/oauth/${provider}/connect`;
-  const target = await providerOrigin(ctx, provider, flow);
-  return html(c, confirmPage({ ...description, action, flow }), 200, target);
-}
-
-/** The provider's authorize origin, allowed as the confirmation form's redirect target. */
-async function providerOrigin(ctx: ConnectContext, provider: string, flow: string): Promise<string | undefined> {
-  const payload = await ctx.env.OAUTH_STATE.getByName(flow).peek(flow);
-  const url = typeof payload?.providerAuthorizeUrl === "string" ? payload.providerAuthorizeUrl : null;
-  return url !== null && payload?.provider === provider ? new URL(url).origin : undefined;
+  return html(c, confirmPage({ ...description, action, flow }), 200, description.providerOrigin);
 }
 
 async function confirm(c: Context<AppEnv>): Promise<Response> {

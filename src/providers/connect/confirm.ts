@@ -20,6 +20,8 @@ export interface FlowDescription {
   accountDisplayName: string;
   accountUsername: string;
   expiresAt: string;
+  /** Where confirming leads: the page's CSP must allow the form's redirect there. */
+  providerOrigin: string;
 }
 
 export async function liveFlow(env: Env, provider: ProviderName, state: string): Promise<Flow> {
@@ -39,6 +41,7 @@ export async function describeFlow(ctx: { env: Env; db: Db }, provider: Provider
     accountDisplayName: user.displayName,
     accountUsername: user.username,
     expiresAt: flow.expiresAt,
+    providerOrigin: new URL(flow.providerAuthorizeUrl).origin,
   };
 }
 
