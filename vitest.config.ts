@@ -39,6 +39,12 @@ export default defineConfig({
           TEST_HEALTH_CONNECT_SAMPLES: samples,
           TEST_PROVIDER_VECTORS: providerVectors,
           TEST_DEXCOM_EGVS_EXAMPLE: dexcomEgvsExample,
+          // The sandbox provider for the connection tests; nothing listens on port 9 (discard), so
+          // a test that forgets to intercept the provider fails instead of reaching anything.
+          ENABLE_SANDBOX_PROVIDER: "true",
+          SANDBOX_PROVIDER_ORIGIN: "http://127.0.0.1:9",
+          PROVIDER_CREDENTIALS: JSON.stringify({ sandbox: { clientId: "pulse-test", clientSecret: "sandbox-test-secret" } }),
+          APP_REDIRECT_URIS: "https://app.pulse.example",
         },
       },
     }),
