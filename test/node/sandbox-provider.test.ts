@@ -112,7 +112,8 @@ describe("sandbox provider: authorization", () => {
     const cases: Record<string, string | null>[] = [
       { client_id: "someone-else" },
       { redirect_uri: "https://evil.example/oauth/sandbox/callback" },
-      { redirect_uri: "http://localhost:8787/oauth/sandbox/callbackevil/../../x" },
+      { redirect_uri: "http://localhost:8787/oauth/sandbox/callback/../../x" },
+      { redirect_uri: "http://localhost:8787/oauth/sandbox/callbackevil" },
       { redirect_uri: "http://localhost:8787.evil.example/oauth/sandbox/callback" },
       { redirect_uri: `${REDIRECT}#fragment` },
       { code_challenge_method: "plain" },

@@ -51,6 +51,7 @@ export function authorize(state: SandboxState, url: URL): Response {
     return redirectError(redirectUri, stateParam, "invalid_scope");
   }
 
+  forgetExpired(state);
   const consentId = randomToken("sbx_consent");
   state.consents.set(consentId, {
     redirectUri,
@@ -251,17 +252,28 @@ function formDecode(text: string): string {
   }
 }
 
-/** Absolute, no fragment, and under the registered prefix; `..` segments cannot climb out of it. */
+/**
+ * Absolute, no fragment or credentials, and the registered callback itself or a path below it:
+ * compared after URL normalisation, so neither `…/callback/../../evil` nor `…/callbackevil` passes.
+ */
 function redirectAllowed(candidate: string, prefix: string): boolean {
   if (!URL.canParse(candidate)) return false;
   const url = new URL(candidate);
-  if (url.hash !== "" || url.username !== "" || url.password !== "") return false;
-  // Compared after URL normalisation, so `/oauth/sandbox/callback/../../evil` is not under the prefix.
-  return `${url.origin}${url.pathname}${url.search}`.startsWith(prefix) && candidate.startsWith(prefix);
+  if (url.hash !== "" || url.username !== "" || url.password !== "" || !candidate.startsWith(prefix)) return false;
+  const base = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
+  const target = `${url.origin}${url.pathname}`;
+  return target === base || target.startsWith(`${base}/`);
 }
 
 async function sha256Bytes(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Consent pages and codes nobody came back for, so a long `npm run dev` does not accumulate them. */
+function forgetExpired(state: SandboxState): void {
+  const now = state.options.now();
+  for (const [id, consent] of state.consents) if (consent.expiresAt <= now) state.consents.delete(id);
+  for (const [id, code] of state.codes) if (code.expiresAt <= now && code.familyId === null) state.codes.delete(id);
 }
 
 function redirectError(redirectUri: string, stateParam: string, error: string): Response {
