@@ -11,6 +11,7 @@ import { driverFor } from "../../src/providers/drivers";
 import { ProviderOAuthError } from "../../src/providers/oauth";
 import { type SandboxRecord, sandboxDriver } from "../../src/providers/sandbox/driver";
 import { verifyWebhook } from "../../src/providers/webhooks/index";
+import { answerSandboxConsent, controlSandboxUser, pushSandboxData } from "../support/sandbox-provider-client";
 import type { SandboxProviderFixture } from "../support/sandbox-provider-fixture";
 
 const sandbox: SandboxProviderFixture = inject("sandboxProvider");
@@ -19,21 +20,9 @@ const context: DriverContext = driverContextFor(config, "sandbox");
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Opens the authorize URL, approves the consent form as `account`, returns the callback's query. */
+/** Approves the consent page as `account`; the callback's query. */
 async function approve(account: string, url: URL): Promise<URLSearchParams> {
-  const page = await fetch(url);
-  expect(page.status).toBe(200);
-  const html = await page.text();
-  const consent = /name="consent" value="([^"]+)"/.exec(html)?.[1];
-  if (!consent) throw new Error("no consent form on the page");
-  const decision = await fetch(new URL("/oauth/authorize", url), {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ consent, decision: "approve", account, time_zone: "Europe/Berlin" }),
-    redirect: "manual",
-  });
-  expect(decision.status).toBe(303);
-  const location = new URL(decision.headers.get("location") ?? "");
+  const location = await answerSandboxConsent(url, { account });
   expect(`${location.origin}${location.pathname}`).toBe(context.redirectUri);
   return location.searchParams;
 }
@@ -59,14 +48,7 @@ async function fetchAll(accessToken: string, range: TimeRange) {
   return pages;
 }
 
-async function control(userId: string, body: unknown): Promise<void> {
-  const response = await fetch(`${sandbox.origin}/_sandbox/users/${userId}/control`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(200);
-}
+const control = (userId: string, body: unknown) => controlSandboxUser(sandbox.origin, userId, body);
 
 /** A range ending on a whole hour that the new account's data already covers (it lags an hour). */
 function pastDays(days: number): TimeRange {
@@ -234,12 +216,7 @@ describe("sandbox provider through its driver", () => {
 
   it("pushes new data with a signed webhook that Pulse verifies; the pushed range has the new samples", async () => {
     const { tokens, userId } = await connect("push");
-    const response = await fetch(`${sandbox.origin}/_sandbox/users/${userId}/push`, { method: "POST", body: "{}" });
-    expect(response.status).toBe(200);
-    const { delivery, receiver } = (await response.json()) as {
-      delivery: { headers: Record<string, string>; body: string };
-      receiver: unknown;
-    };
+    const { delivery, receiver } = await pushSandboxData(sandbox.origin, userId);
     expect(receiver).toBeNull();
     const raw = {
       method: "POST",
