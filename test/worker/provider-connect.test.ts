@@ -16,7 +16,9 @@ import { createSessionUser, type SessionUser } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
 
 const app = createTestApp();
-const PROVIDER = "http://127.0.0.1:9";
+// The sandbox provider's configured origin, answered here by an interceptor so each test controls
+// the provider's answers (the real sandbox server runs the whole flow in provider-e2e.test.ts).
+const PROVIDER = env.SANDBOX_PROVIDER_ORIGIN;
 const DAY_MS = 86_400_000;
 
 /** Everything the app enqueued on SYNC during a test. */
