@@ -147,6 +147,13 @@ async function connectionRow(connected: Connected) {
   return row;
 }
 
+async function connectionEvents(connected: Connected, action: string) {
+  return db
+    .select()
+    .from(securityEvents)
+    .where(and(eq(securityEvents.resource, `connection:${connected.connectionId}`), eq(securityEvents.action, action)));
+}
+
 interface ObservationItem {
   metric: string;
   value: number;
@@ -247,9 +254,11 @@ describe("provider.sync", () => {
   });
 
   it("marks the connection sync_failed with the reason when the queue gives up", async () => {
-    const ada = await connect(2);
-    oura.scripted.push(() => Response.json({ detail: "Internal Server Error" }, { status: 500 }));
+    const ada = await connect(5);
+    // The first page is stored and checkpointed, the second fails on the last attempt.
+    oura.scripted.push(null, () => Response.json({ detail: "Internal Server Error" }, { status: 500 }));
     await deliver([{ body: syncMessage(ada), attempts: 5 }]);
+    expect((await connectionRow(ada)).syncCheckpoint).not.toBeNull();
     // After max_retries Cloudflare moves the message to the dead-letter queue.
     const dead = await deliver([{ body: syncMessage(ada) }], undefined, QUEUES.syncDlq);
     expect(dead.acked).toEqual([true]);
@@ -258,17 +267,17 @@ describe("provider.sync", () => {
     expect(summary?.lastErrorMessage).toMatch(
       /Syncing data from the provider failed after every retry\. Last error: PROVIDER_FAILED/,
     );
-    const [event] = await db
-      .select()
-      .from(securityEvents)
-      .where(
-        and(eq(securityEvents.resource, `connection:${ada.connectionId}`), eq(securityEvents.action, "provider.sync_failed")),
-      );
-    expect(event).toMatchObject({ subject: ada.user.user.id, result: "failure" });
+    // No message will resume that range any more: its checkpoint is gone with it.
+    expect((await connectionRow(ada)).syncCheckpoint).toBeNull();
+    expect(await connectionEvents(ada, "provider.sync_failed")).toEqual([
+      expect.objectContaining({ subject: ada.user.user.id, result: "failure" }),
+    ]);
 
-    // The next sync that succeeds makes it active again.
+    // The next sync that succeeds makes it active again, and says so in the security chain.
     await deliver([{ body: syncMessage(ada) }]);
-    expect((await connectionRow(ada)).status).toBe("active");
+    expect(await connectionRow(ada)).toMatchObject({ status: "active", lastErrorCode: null });
+    expect(await heartRateOf(ada.user)).toHaveLength(5);
+    expect(await connectionEvents(ada, "provider.sync_recovered")).toHaveLength(1);
   });
 
   it("refreshes a token that expires within 5 minutes before fetching, and once more when the provider refuses one", async () => {
@@ -363,12 +372,7 @@ describe("provider.refresh", () => {
     expect(result.acked).toEqual([true]);
     const [summary] = await listConnections(db, ada.user.user.id);
     expect(summary).toMatchObject({ status: "reauth_required", lastErrorCode: "REFRESH_REJECTED" });
-    const events = await db
-      .select()
-      .from(securityEvents)
-      .where(
-        and(eq(securityEvents.resource, `connection:${ada.connectionId}`), eq(securityEvents.action, "provider.refresh_failed")),
-      );
+    const events = await connectionEvents(ada, "provider.refresh_failed");
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ subject: ada.user.user.id, result: "failure", actor: "system:provider.refresh" });
     expect((await connectionRow(ada)).refreshLeaseId).toBeNull();

@@ -7,6 +7,7 @@
 import { log } from "../../observability/log";
 import type { Job } from "../../queues/consumer";
 import { type ProviderRefreshMessage, type ProviderSyncMessage, providerRefreshMessage, providerSyncMessage } from "../messages";
+import { checkpointKey } from "./checkpoint";
 import { SYNC_ACTOR, type SyncDeps, syncContext } from "./context";
 import { refreshIfExpiring } from "./refresh";
 import { loadConnection, markSyncFailed } from "./status";
@@ -57,6 +58,7 @@ export async function failDeadLetteredProviderJob(env: Env, body: unknown): Prom
     row,
     { code: "RETRIES_EXHAUSTED", message: `${what} failed after every retry.${last}` },
     { ...SYNC_ACTOR, reason: "retries exhausted" },
+    sync.success ? checkpointKey({ since: new Date(sync.data.since), until: new Date(sync.data.until) }) : null,
   );
   log("error", "provider job dead-lettered", { connectionId: row.id, provider: row.provider, lastError: row.lastErrorCode });
 }

@@ -40,24 +40,44 @@ export async function recordAttemptError(db: Db, row: ConnectionRow, error: Conn
 
 /**
  * A sync walked its whole range: `lastSyncAt`, `active`, no error, and its checkpoint removed. A
- * connection that meanwhile became `reauth_required` or `revoked` keeps that status.
+ * connection that meanwhile became `reauth_required` or `revoked` keeps that status. Leaving
+ * `sync_failed` is a status change, recorded in the security chain like entering it.
  */
-export async function completeSync(db: Db, row: ConnectionRow, checkpointKey: string, at: Date): Promise<void> {
-  const path = checkpointPath(checkpointKey);
-  const rest = sql`json_remove(coalesce(${connections.syncCheckpoint}, '{}'), ${path})`;
-  await db
+export async function completeSync(
+  db: Db,
+  row: ConnectionRow,
+  checkpointKey: string,
+  at: Date,
+  audit: AuditContext,
+): Promise<void> {
+  const write = db
     .update(connections)
     .set({
       lastSyncAt: at,
       status: "active",
       lastErrorCode: null,
       lastErrorMessage: null,
-      syncCheckpoint: sql`CASE WHEN ${rest} = '{}' THEN NULL ELSE ${rest} END`,
+      syncCheckpoint: withoutCheckpoint(checkpointKey),
       updatedAt: at,
     })
     .where(
       and(eq(connections.id, row.id), eq(connections.userId, row.userId), inArray(connections.status, ["active", "sync_failed"])),
     );
+  if (row.status !== "sync_failed") {
+    await write;
+    return;
+  }
+  await appendSecurityEvent(
+    db,
+    { ...audit, action: "provider.sync_recovered", resource: `connection:${row.id}`, subject: row.userId, result: "success" },
+    [write],
+  );
+}
+
+/** The checkpoint column without one range's entry (NULL when none is left). */
+function withoutCheckpoint(key: string) {
+  const rest = sql`json_remove(coalesce(${connections.syncCheckpoint}, '{}'), ${checkpointPath(key)})`;
+  return sql`CASE WHEN ${rest} = '{}' THEN NULL ELSE ${rest} END`;
 }
 
 /**
@@ -95,14 +115,24 @@ export async function markReauthRequired(
   );
 }
 
-/** `sync_failed`: the queue gave up on a job after every retry; the reason stays on the row. */
-export async function markSyncFailed(db: Db, row: ConnectionRow, error: ConnectionError, audit: AuditContext): Promise<void> {
+/**
+ * `sync_failed`: the queue gave up on a job after every retry; the reason stays on the row. A dead
+ * sync's checkpoint goes too: no message will resume that range, and entries must not pile up.
+ */
+export async function markSyncFailed(
+  db: Db,
+  row: ConnectionRow,
+  error: ConnectionError,
+  audit: AuditContext,
+  checkpointKey: string | null = null,
+): Promise<void> {
   const write = db
     .update(connections)
     .set({
       status: "sync_failed",
       lastErrorCode: error.code,
       lastErrorMessage: error.message.slice(0, 500),
+      ...(checkpointKey === null ? {} : { syncCheckpoint: withoutCheckpoint(checkpointKey) }),
       updatedAt: new Date(),
     })
     .where(

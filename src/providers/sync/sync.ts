@@ -23,7 +23,7 @@ import { RetryLater } from "../../queues/retry-later";
 import { connectionTokens } from "../connections";
 import type { ProviderSyncMessage } from "../messages";
 import { checkpointKey, readCheckpoint, saveCheckpoint } from "./checkpoint";
-import type { SyncContext } from "./context";
+import { SYNC_ACTOR, type SyncContext } from "./context";
 import { refreshConnection } from "./refresh";
 import { type ConnectionError, completeSync, loadConnection, recordAttemptError } from "./status";
 import { type StoredCounts, storeMapped } from "./store";
@@ -137,7 +137,7 @@ async function walk(
     pages++;
 
     if (page.next === null) {
-      await completeSync(ctx.db, row, key, ctx.deps.now());
+      await completeSync(ctx.db, row, key, ctx.deps.now(), SYNC_ACTOR);
       log("info", "provider sync completed", { connectionId: row.id, provider: row.provider, pages, ...counts });
       return done("completed");
     }

@@ -34,8 +34,8 @@ export class FakeOura {
   tokenDelayMs = 0;
   tokenCalls = 0;
   readonly dataRequests: DataRequest[] = [];
-  /** Answers to give the next data requests instead of data (a 429, a 500, …). */
-  readonly scripted: (() => Response)[] = [];
+  /** Answers to give the next data requests instead of data (a 429, a 500, …); null: the data. */
+  readonly scripted: ((() => Response) | null)[] = [];
   readonly #samples = new Map<string, Sample[]>();
   readonly #access = new Map<string, string>();
   readonly #refresh = new Map<string, string>();
