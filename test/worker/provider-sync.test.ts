@@ -8,6 +8,7 @@ import { getDb } from "../../src/db/client";
 import { connections, securityEvents } from "../../src/db/schema";
 import { connectionTokens, listConnections, markConnectionStatus, saveConnection } from "../../src/providers/connections";
 import type { ProviderRefreshMessage, ProviderSyncMessage } from "../../src/providers/messages";
+import { PROVIDERS } from "../../src/providers/registry";
 import type { SyncDeps } from "../../src/providers/sync/context";
 import { providerRefreshJobFor, providerSyncJobFor } from "../../src/providers/sync/jobs";
 import type { SyncLimits } from "../../src/providers/sync/sync";
@@ -28,10 +29,11 @@ const DAY_END = new Date("2026-11-02T00:00:00Z");
 const FIRST_SAMPLE = new Date("2026-11-01T08:00:00Z");
 
 let oura: FakeOura;
-const deps: Partial<SyncDeps> = { driverFor: () => testOuraDriver, driverContext: () => TEST_DRIVER_CONTEXT };
+let deps: Partial<SyncDeps>;
 
 beforeEach(() => {
   oura = new FakeOura();
+  deps = { driverFor: () => testOuraDriver, driverContext: () => TEST_DRIVER_CONTEXT };
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);
@@ -251,6 +253,24 @@ describe("provider.sync", () => {
     expect(recovered.acked).toEqual([true]);
     expect(await heartRateOf(ada.user)).toHaveLength(4);
     expect((await connectionRow(ada)).lastErrorCode).toBeNull();
+  });
+
+  it("stops before the provider's published app budget is spent, and resumes when it renews", async () => {
+    // 4 requests an hour, taken at 90%: three pages, then the sync waits rather than earn a 429.
+    const facts = {
+      ...PROVIDERS.oura,
+      sync: { ...PROVIDERS.oura.sync, rateLimits: [{ requests: 4, perSeconds: 3600, per: "app" as const }] },
+    };
+    deps = { ...deps, driverFor: () => ({ ...testOuraDriver, facts }) };
+    oura.pageSize = 1;
+    const ada = await connect(5);
+    const result = await deliver([{ body: syncMessage(ada) }]);
+    expect(result.acked).toEqual([false]);
+    expect(result.retries[0]?.delaySeconds).toBeGreaterThan(3500);
+    expect(result.retries[0]?.delaySeconds).toBeLessThanOrEqual(3600);
+    expect(oura.dataRequests).toHaveLength(3);
+    expect(await heartRateOf(ada.user)).toHaveLength(3);
+    expect(await connectionRow(ada)).toMatchObject({ status: "active", lastErrorCode: "RATE_LIMITED" });
   });
 
   it("marks the connection sync_failed with the reason when the queue gives up", async () => {

@@ -12,6 +12,7 @@
  * - Work per message is bounded (`maxPages`, `maxMillis`): the job then queues the same message
  *   again and returns, and the continuation resumes from the checkpoint. A long backfill neither
  *   exhausts one invocation's subrequests nor holds up the rest of its batch.
+ * - Each page first spends one unit of the provider's published request budget (./budget.ts).
  * - Failures are thrown for the queue to retry: a `DomainError` with `retryAfterSeconds` (a
  *   provider's 429) after exactly that delay, anything else with backoff; the last attempt's error
  *   is kept on the connection so the dead-letter handler can say why it gave up (./jobs.ts).
@@ -22,6 +23,7 @@ import { errorName, log } from "../../observability/log";
 import { RetryLater } from "../../queues/retry-later";
 import { connectionTokens } from "../connections";
 import type { ProviderSyncMessage } from "../messages";
+import { spendProviderBudget } from "./budget";
 import { checkpointKey, readCheckpoint, saveCheckpoint } from "./checkpoint";
 import { SYNC_ACTOR, type SyncContext } from "./context";
 import { refreshConnection } from "./refresh";
@@ -108,6 +110,7 @@ async function walk(
   const started = Date.now();
 
   for (;;) {
+    await spendProviderBudget(ctx.env, driver.facts, row.id);
     let page: Awaited<ReturnType<typeof driver.fetchRange>>;
     try {
       page = await driver.fetchRange(context, accessToken, range, cursor);
