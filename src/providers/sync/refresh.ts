@@ -50,9 +50,15 @@ export async function refreshConnection(ctx: SyncContext, seen: ConnectionRow): 
     const row = await loadConnection(ctx.db, seen.id, seen.userId);
     if (!row || row.status === "revoked") return { outcome: "gone", row: null };
     if (row.status === "reauth_required") return { outcome: "reauth_required", row };
-    if (row.accessTokenCiphertext !== seen.accessTokenCiphertext) return { outcome: "fresh", row };
+    const { accessToken, refreshToken } = await connectionTokens(ctx.keyring, row);
+    // Compared in plaintext: re-sealing under a new key (token key rotation) is not a refresh.
+    if (
+      row.accessTokenCiphertext !== seen.accessTokenCiphertext &&
+      accessToken !== (await connectionTokens(ctx.keyring, seen)).accessToken
+    ) {
+      return { outcome: "fresh", row };
+    }
 
-    const { refreshToken } = await connectionTokens(ctx.keyring, row);
     if (refreshToken === null) {
       await markReauthRequired(ctx.db, row, NO_REFRESH_TOKEN, lease, REFRESH_ACTOR);
       released = true;
