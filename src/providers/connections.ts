@@ -293,3 +293,20 @@ async function sealTokens(
       tokens.refreshToken === null ? null : await encryptToken(keyring, { ...binding, kind: "refresh" }, tokens.refreshToken),
   };
 }
+
+/**
+ * The live connection of a provider account, or null: whom a webhook naming `providerUserId` is
+ * about. At most one exists (the live-row uniqueness rule on `(provider, provider_user_id)`).
+ */
+export async function findLiveConnectionByProviderUser(
+  db: Db,
+  provider: ProviderName,
+  providerUserId: string,
+): Promise<ConnectionRow | null> {
+  const [row] = await db
+    .select()
+    .from(connections)
+    .where(and(eq(connections.provider, provider), eq(connections.providerUserId, providerUserId), live))
+    .limit(1);
+  return row ?? null;
+}

@@ -14,6 +14,7 @@
  */
 import { z } from "zod";
 import { errorName, log } from "../observability/log";
+import { providerWebhookJob } from "../providers/webhooks/process-event";
 import { failDeadLetteredUpload, uploadIngestJob } from "../uploads/ingest-job";
 
 export interface JobContext {
@@ -44,7 +45,10 @@ export const QUEUES = {
 
 /** Job registries per queue; domains add their jobs here as they land. */
 export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
-  [QUEUES.ingest]: { "upload.ingest": defineJob(uploadIngestJob) },
+  [QUEUES.ingest]: {
+    "upload.ingest": defineJob(uploadIngestJob),
+    "provider.webhook": defineJob(providerWebhookJob),
+  },
   [QUEUES.sync]: {},
 };
 

@@ -6,6 +6,7 @@ import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
 import { errorName, log } from "../observability/log";
+import { purgeExpiredWebhookEventsJob, sweepStuckWebhookEventsJob } from "../providers/webhooks/maintenance";
 import { resumeStalledUploadsJob } from "../uploads/resume-stalled";
 import { backfillUsernameSkeletonsJob } from "../users/usernames";
 
@@ -21,10 +22,11 @@ export const CRONS = {
 } as const;
 
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
-  [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob],
+  [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob, sweepStuckWebhookEventsJob],
   // Provider token refresh (DESIGN §7) will run hourly too once connections exist.
   [CRONS.hourly]: [backfillUsernameSkeletonsJob],
-  [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions],
+  // Webhook payloads and rows are kept 30 days (src/providers/webhooks/events.ts).
+  [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions, purgeExpiredWebhookEventsJob],
 };
 
 export async function runScheduled(
