@@ -26,6 +26,29 @@ const dexcomEgvsExample = readFileSync(
   "utf8",
 );
 const secrets = await generateDevSecrets();
+// Provider settings for the webhook route tests: the webhook secrets are the published vectors'
+// (the client ids and the verify tokens are the test's own, as the vectors name none).
+const providerCredentials = {
+  oura: {
+    clientId: "oura-test-client",
+    clientSecret: providerVectors.oura.secret,
+    webhookVerificationToken: "oura-verification-token",
+  },
+  whoop: { clientId: "whoop-test-client", clientSecret: providerVectors.whoop.secret },
+  terra: { clientId: "terra-test-dev", clientSecret: "terra-test-api-key", webhookSigningSecret: providerVectors.terra.secret },
+  strava: { clientId: "strava-test-client", clientSecret: "strava-test-secret", webhookVerifyToken: "STRAVA" },
+  withings: { clientId: "withings-test-client", clientSecret: "withings-test-secret" },
+  polar: {
+    clientId: "polar-test-client",
+    clientSecret: "polar-test-secret",
+    webhookSigningSecret: "polar_test_signature_secret_key",
+  },
+  "google-health": {
+    clientId: "google-test-client",
+    clientSecret: "google-test-secret",
+    webhookAuthorization: "Bearer google-subscriber-secret",
+  },
+};
 
 export default defineConfig({
   plugins: [
@@ -39,6 +62,7 @@ export default defineConfig({
           TEST_HEALTH_CONNECT_SAMPLES: samples,
           TEST_PROVIDER_VECTORS: providerVectors,
           TEST_DEXCOM_EGVS_EXAMPLE: dexcomEgvsExample,
+          PROVIDER_CREDENTIALS: JSON.stringify(providerCredentials),
         },
       },
     }),
