@@ -5,10 +5,12 @@
  * through this module, so moving the rows out of D1 later changes one file.
  *
  * Order on receipt, so that no failure loses a delivery: the row first (the dedup decision), then
- * the payload, then the INGEST message, then `enqueued_at`. A failure after the row answers the
- * provider with an error, so it retries; the retry finds the row still `received` without
- * `enqueued_at` and finishes the work. If the provider never retries, the five-minute sweep sends
- * the message (the job needs only the row's hints, not the payload).
+ * the payload and the INGEST message together, then `enqueued_at` (after the answer, through
+ * `defer`: providers wait on every step before it). A failure after the row answers the provider
+ * with an error, so it retries; the retry finds the row still `received` without `enqueued_at` and
+ * finishes the work. If the provider never retries, the five-minute sweep sends the message (the
+ * job needs only the row's hints, not the payload). A lost `enqueued_at` write only means one more
+ * message, which the job ignores once the event is settled.
  *
  * Retention: payloads and rows live `WEBHOOK_RETENTION_DAYS` (30) days, long enough to replay a
  * week of deliveries after an incident and to answer a provider's questions about a month of
@@ -18,6 +20,7 @@ import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { type Db, getDb } from "../../db/client";
 import { newId } from "../../db/ids";
 import { connections, type WebhookEventRow, webhookEvents } from "../../db/schema";
+import { errorName, log } from "../../observability/log";
 import type { ProviderName } from "../registry";
 import type { VerifiedDelivery } from "./types.ts";
 
@@ -40,6 +43,8 @@ const PAGE_SIZE = 90;
 export interface WebhookEventsContext {
   db: Db;
   env: Pick<Env, "LAKE" | "INGEST">;
+  /** Runs bookkeeping after the answer (`ExecutionContext.waitUntil`); awaited inline when absent. */
+  defer?: (work: Promise<unknown>) => void;
 }
 
 export interface ReceivedPayload {
@@ -99,11 +104,16 @@ export async function recordDelivery(
 }
 
 async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, payload: ReceivedPayload, now: Date) {
-  await ctx.env.LAKE.put(row.r2Key, payload.body, {
-    httpMetadata: { contentType: payload.contentType ?? "application/octet-stream" },
-    customMetadata: { provider: row.provider, eventType: row.eventType },
-  });
-  await enqueue(ctx, [row], now);
+  // Side by side, both before the answer: the job reads only the row, so neither waits on the other.
+  const results = await Promise.allSettled([
+    ctx.env.LAKE.put(row.r2Key, payload.body, {
+      httpMetadata: { contentType: payload.contentType ?? "application/octet-stream" },
+      customMetadata: { provider: row.provider, eventType: row.eventType },
+    }),
+    enqueue(ctx, [row], now),
+  ]);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 async function enqueue(ctx: WebhookEventsContext, rows: readonly WebhookEventRow[], now: Date): Promise<void> {
@@ -114,7 +124,7 @@ async function enqueue(ctx: WebhookEventsContext, rows: readonly WebhookEventRow
       contentType: "json" as const,
     })),
   );
-  await ctx.db
+  const mark = ctx.db
     .update(webhookEvents)
     .set({ enqueuedAt: now })
     .where(
@@ -123,6 +133,17 @@ async function enqueue(ctx: WebhookEventsContext, rows: readonly WebhookEventRow
         rows.map((row) => row.id),
       ),
     );
+  if (!ctx.defer) {
+    await mark;
+    return;
+  }
+  ctx.defer(
+    mark.then(
+      () => undefined,
+      // The sweep re-sends it later; the job ignores the extra message once the event is settled.
+      (error: unknown) => log("warn", "webhook enqueued_at not recorded", { error: errorName(error) }),
+    ),
+  );
 }
 
 export async function loadWebhookEvent(db: Db, id: string): Promise<WebhookEventRow | null> {
