@@ -110,7 +110,7 @@ async function load(url, make, durationMs, record, concurrency = CONCURRENCY) {
   return { completed, elapsedMs: performance.now() - started, latencies };
 }
 
-export async function benchWebhooks({ baseUrl, rounds, durationMs, warmupMs, cpuMeter, step }) {
+export async function benchWebhooks({ baseUrl, rounds, durationMs, warmupMs, cpuMeter, profile, step }) {
   const routes = [
     { key: "bare", id: "(a)", label: "bare Response", url: new URL("/__bench/bare", baseUrl).href, make: bareRequest },
     { key: "webhook", id: "(w)", label: "POST /webhooks/oura", url: new URL("/webhooks/oura", baseUrl).href, make: ouraDelivery },
@@ -140,6 +140,11 @@ export async function benchWebhooks({ baseUrl, rounds, durationMs, warmupMs, cpu
     }
   }
   const [bare, webhook, single] = routes.map((route) => summarize(samples.get(route.key)));
+  let profiled;
+  if (profile) {
+    step(`providers: ${durationMs / 1000} s more of (w) under the CPU profiler (not measured)`);
+    profiled = await profile("webhooks", () => load(routes[1].url, ouraDelivery, durationMs, false));
+  }
   return {
     concurrency: CONCURRENCY,
     rounds,
@@ -147,6 +152,7 @@ export async function benchWebhooks({ baseUrl, rounds, durationMs, warmupMs, cpu
     bare,
     webhook,
     single,
+    profile: profiled?.summary,
     ratios: { p50: webhook.p50 / bare.p50, p99: webhook.p99 / bare.p99, cost: bare.rps / webhook.rps },
   };
 }
@@ -169,5 +175,6 @@ export function formatProviders(r) {
     `  target p99 < ${WEBHOOK_TARGET_P99_MS} ms: ${verdict(r.webhook.p99 < WEBHOOK_TARGET_P99_MS)}; ` +
       `target p99 <= ${WEBHOOK_TARGET_RATIO}x (a)'s p99: ${verdict(r.ratios.p99 <= WEBHOOK_TARGET_RATIO)}`,
     "  backfill: not measured yet (needs the sandbox provider's data API)",
+    ...(r.profile ? [`  CPU profile of (w):\n${r.profile.replace(/^/gm, "    ")}`] : []),
   ].join("\n");
 }

@@ -310,7 +310,7 @@ async function main() {
       missed ||= !(query.http.p99 < QUERY_TARGET_P99_MS);
     }
     if (parts.has("providers")) {
-      const providers = await benchWebhooks({ baseUrl: server.url, rounds, durationMs, warmupMs, cpuMeter, step });
+      const providers = await benchWebhooks({ baseUrl: server.url, rounds, durationMs, warmupMs, cpuMeter, profile, step });
       // The INGEST consumer logs at info for each dropped event; errors would void the figures.
       await delay(250);
       assertNoWorkerErrors();

@@ -4,13 +4,13 @@
  * `webhooks/{provider}/{yyyy-mm-dd}/{eventId}.json`. Everything that reads or writes them goes
  * through this module, so moving the rows out of D1 later changes one file.
  *
- * Order on receipt, so that no failure loses a delivery: the row first (the dedup decision), then
- * the payload and the INGEST message together, then `enqueued_at` (after the answer, through
- * `defer`: providers wait on every step before it). A failure after the row answers the provider
- * with an error, so it retries; the retry finds the row still `received` without `enqueued_at` and
- * finishes the work. If the provider never retries, the five-minute sweep sends the message (the
- * job needs only the row's hints, not the payload). A lost `enqueued_at` write only means one more
- * message, which the job ignores once the event is settled.
+ * Order on receipt, so that no failure loses a delivery: the row first (the dedup decision, with
+ * `enqueued_at` set: one D1 write per delivery, D1 being the single writer every event waits on),
+ * then the payload and the INGEST message side by side. If either fails, `enqueued_at` is cleared
+ * and the provider gets an error, so it retries; the retry finds the row `received` without
+ * `enqueued_at` and finishes the work. If the provider never retries, the five-minute sweep sends
+ * the message (the job needs only the row's hints, not the payload); a Worker that died between
+ * the insert and the send leaves `enqueued_at` set, and the sweep picks the row up an hour later.
  *
  * Retention: payloads and rows live `WEBHOOK_RETENTION_DAYS` (30) days, long enough to replay a
  * week of deliveries after an incident and to answer a provider's questions about a month of
@@ -27,11 +27,6 @@ import type { VerifiedDelivery } from "./types.ts";
 export const WEBHOOK_RETENTION_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/**
- * A duplicate of a row younger than this that has no INGEST message yet is presumed still in
- * flight (its first request is between the insert and the send) and is only acknowledged.
- */
-const IN_FLIGHT_MS = 30_000;
 /** The sweep re-sends a row left without a message this long, or unprocessed this long after one. */
 export const UNSENT_AFTER_MS = 2 * 60_000;
 export const UNPROCESSED_AFTER_MS = 60 * 60_000;
@@ -43,8 +38,6 @@ const PAGE_SIZE = 90;
 export interface WebhookEventsContext {
   db: Db;
   env: Pick<Env, "LAKE" | "INGEST">;
-  /** Runs bookkeeping after the answer (`ExecutionContext.waitUntil`); awaited inline when absent. */
-  defer?: (work: Promise<unknown>) => void;
 }
 
 export interface ReceivedPayload {
@@ -82,11 +75,12 @@ export async function recordDelivery(
       r2Key: webhookPayloadKey(delivery.provider, now, id),
       status: "received",
       receivedAt: now,
+      enqueuedAt: now,
     })
     .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.dedupKey] })
     .returning();
   if (inserted) {
-    await storeAndEnqueue(ctx, inserted, payload, now);
+    await storeAndEnqueue(ctx, inserted, payload);
     return { eventId: inserted.id, duplicate: false };
   }
   const [existing] = await ctx.db
@@ -96,35 +90,44 @@ export async function recordDelivery(
     .limit(1);
   // Deleted between the insert and this read (retention, a person's deletion): nothing to redo.
   if (!existing) return { eventId: id, duplicate: true };
-  const unsent = existing.status === "received" && existing.enqueuedAt === null;
-  if (unsent && now.getTime() - existing.receivedAt.getTime() >= IN_FLIGHT_MS) {
-    await storeAndEnqueue(ctx, existing, payload, now);
+  if (existing.status === "received" && existing.enqueuedAt === null) {
+    await storeAndEnqueue(ctx, existing, payload);
+    await markEnqueued(ctx.db, [existing], now);
   }
   return { eventId: existing.id, duplicate: true };
 }
 
-async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, payload: ReceivedPayload, now: Date) {
+async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, payload: ReceivedPayload) {
   // Side by side, both before the answer: the job reads only the row, so neither waits on the other.
   const results = await Promise.allSettled([
     ctx.env.LAKE.put(row.r2Key, payload.body, {
       httpMetadata: { contentType: payload.contentType ?? "application/octet-stream" },
       customMetadata: { provider: row.provider, eventType: row.eventType },
     }),
-    enqueue(ctx, [row], now),
+    send(ctx, [row]),
   ]);
   const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
-  if (failed) throw failed.reason;
+  if (!failed) return;
+  // So the provider's retry (or the sweep, two minutes on) does the work again.
+  await ctx.db
+    .update(webhookEvents)
+    .set({ enqueuedAt: null })
+    .where(eq(webhookEvents.id, row.id))
+    .catch((error: unknown) => log("warn", "webhook enqueued_at not cleared", { error: errorName(error) }));
+  throw failed.reason;
 }
 
-async function enqueue(ctx: WebhookEventsContext, rows: readonly WebhookEventRow[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
+async function send(ctx: WebhookEventsContext, rows: readonly WebhookEventRow[]): Promise<void> {
   await ctx.env.INGEST.sendBatch(
     rows.map((row) => ({
       body: { type: "provider.webhook" as const, provider: row.provider, webhookEventId: row.id },
       contentType: "json" as const,
     })),
   );
-  const mark = ctx.db
+}
+
+async function markEnqueued(db: Db, rows: readonly WebhookEventRow[], now: Date): Promise<void> {
+  await db
     .update(webhookEvents)
     .set({ enqueuedAt: now })
     .where(
@@ -133,17 +136,6 @@ async function enqueue(ctx: WebhookEventsContext, rows: readonly WebhookEventRow
         rows.map((row) => row.id),
       ),
     );
-  if (!ctx.defer) {
-    await mark;
-    return;
-  }
-  ctx.defer(
-    mark.then(
-      () => undefined,
-      // The sweep re-sends it later; the job ignores the extra message once the event is settled.
-      (error: unknown) => log("warn", "webhook enqueued_at not recorded", { error: errorName(error) }),
-    ),
-  );
 }
 
 export async function loadWebhookEvent(db: Db, id: string): Promise<WebhookEventRow | null> {
@@ -226,8 +218,9 @@ export async function sweepStuckWebhookEvents(
             resend.map((row) => row.id),
           ),
         );
-      // Sets enqueued_at = now, so the same rows are not picked again on the next page.
-      await enqueue(ctx, resend, now);
+      await send(ctx, resend);
+      // enqueued_at = now, so the same rows are not picked again on the next page.
+      await markEnqueued(ctx.db, resend, now);
       result.resent.push(...resend.map((row) => row.id));
     }
   }

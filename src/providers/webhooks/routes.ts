@@ -106,7 +106,7 @@ export function registerWebhookRoutes(app: App): void {
       });
     }
     const answer = await receiveWebhook(
-      { db: getDb(env.DB), env, defer: (work) => c.executionCtx.waitUntil(work) },
+      { db: getDb(env.DB), env },
       name,
       { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body },
       secrets,
