@@ -259,6 +259,32 @@ describe("deletion and retention", () => {
     expect(await deleteWebhookEvents(env, { userId: a.userId, provider: "oura" })).toEqual({ deleted: 0 });
   });
 
+  it("deleteWebhookEvents also removes a multi-account batch naming one of the person's accounts", async () => {
+    const carol = `polar-${crypto.randomUUID()}`;
+    const c = await connectedAccount("polar", carol);
+    const other = `polar-${crypto.randomUUID()}`;
+    const single = await polarEvent(carol, { date: "2026-11-20" });
+    // A batch about two accounts (as Google Health batches notifications), as verification reads it.
+    const hintFor = (providerUserId: string) => ({
+      providerUserId,
+      dataType: "SLEEP",
+      operation: "upsert" as const,
+      date: "2026-11-20",
+    });
+    const batch: VerifiedDelivery = {
+      ...single.delivery,
+      dedupKey: `polar:batch-${crypto.randomUUID()}`,
+      hints: [hintFor(other), hintFor(carol)],
+    };
+    const unrelated: VerifiedDelivery = { ...batch, dedupKey: `polar:batch-${crypto.randomUUID()}`, hints: [hintFor(other)] };
+    const batchId = await stored(batch, single.body);
+    const unrelatedId = await stored(unrelated, single.body);
+    expect((await eventById(batchId))?.providerUserId).toBeNull();
+    expect(await deleteWebhookEvents(env, { userId: c.userId, provider: "polar" })).toEqual({ deleted: 1 });
+    expect(await eventById(batchId)).toBeUndefined();
+    expect(await eventById(unrelatedId)).toBeDefined();
+  });
+
   it("purges rows and payloads older than 30 days in the daily job, and keeps younger ones", async () => {
     expect(defaultSchedule[CRONS.daily]?.map((job) => job.name)).toContain("purgeExpiredWebhookEvents");
     const now = new Date();
