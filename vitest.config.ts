@@ -28,6 +28,29 @@ const dexcomEgvsExample = readFileSync(
   "utf8",
 );
 const secrets = await generateDevSecrets();
+// Provider settings for the webhook route tests: the webhook secrets are the published vectors'
+// (the client ids and the verify tokens are the test's own, as the vectors name none).
+const providerCredentials = {
+  oura: {
+    clientId: "oura-test-client",
+    clientSecret: providerVectors.oura.secret,
+    webhookVerificationToken: "oura-verification-token",
+  },
+  whoop: { clientId: "whoop-test-client", clientSecret: providerVectors.whoop.secret },
+  terra: { clientId: "terra-test-dev", clientSecret: "terra-test-api-key", webhookSigningSecret: providerVectors.terra.secret },
+  strava: { clientId: "strava-test-client", clientSecret: "strava-test-secret", webhookVerifyToken: "STRAVA" },
+  withings: { clientId: "withings-test-client", clientSecret: "withings-test-secret" },
+  polar: {
+    clientId: "polar-test-client",
+    clientSecret: "polar-test-secret",
+    webhookSigningSecret: "polar_test_signature_secret_key",
+  },
+  "google-health": {
+    clientId: "google-test-client",
+    clientSecret: "google-test-secret",
+    webhookAuthorization: "Bearer google-subscriber-secret",
+  },
+};
 
 // The sandbox provider (tools/sandbox-provider) the workerd tests connect through, started by
 // test/support/sandbox-provider.global.ts: its port and credentials are chosen here because the
@@ -62,6 +85,7 @@ export default defineConfig({
           ENABLE_SANDBOX_PROVIDER: "true",
           SANDBOX_PROVIDER_ORIGIN: `http://127.0.0.1:${sandbox.port}`,
           PROVIDER_CREDENTIALS: JSON.stringify({
+            ...providerCredentials,
             sandbox: {
               clientId: sandbox.clientId,
               clientSecret: sandbox.clientSecret,

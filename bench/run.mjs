@@ -6,6 +6,9 @@
 //  ingest a generated 7-day export, first byte posted to all queryable in workerd, against decoding
 //         and inserting the same rows into node:sqlite in process (./ingest.mjs);
 //  query  p50/p99 of a 30-day hourly heart-rate query over HTTP against a plain SQL scan (./query.mjs);
+//  providers  webhook acknowledgement p50/p99 at 50 concurrent senders (signed Oura deliveries, each
+//         a new event: verified, stored in D1 and R2, queued) against the bare route in the same run
+//         (./providers.mjs; the backfill half comes with the sandbox provider's data API).
 //  ai     what a confidential-AI question adds, model time excluded: HPKE and attestation in process
 //         against a JSON round trip, and POST /v1/ai/query over HTTP, attestation cached and not,
 //         against a plain read of the same data (./ai.mjs).
@@ -31,6 +34,7 @@ import { benchIngest, formatIngest, INGEST_TARGET_RATIO } from "./ingest.mjs";
 import { runLoad } from "./load.mjs";
 import { killWorkerdChildren, workerdCpuMeter } from "./processes.mjs";
 import { saveProfiles, startProfiles, summarizeProfiles } from "./profile.mjs";
+import { BENCH_PROVIDER_CREDENTIALS, benchWebhooks, formatProviders, webhookMissed } from "./providers.mjs";
 import { benchQuery, formatQuery, QUERY_TARGET_P99_MS } from "./query.mjs";
 import { formatBytes, formatRatio, formatResults, ratios, summarize, verdict } from "./report.mjs";
 import { checkRoutes, prepareRoutes, ROUTES } from "./routes.mjs";
@@ -49,7 +53,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
-const PARTS = ["http", "avro", "ingest", "query", "ai"];
+const PARTS = ["http", "avro", "ingest", "query", "providers", "ai"];
 
 const { values: options } = parseArgs({
   options: {
@@ -119,6 +123,7 @@ const watchdogMs =
   (parts.has("http") ? ROUTES.length * (rounds * (durationMs + warmupMs) + INITIAL_WARMUP_MS) + 2 * durationMs : 0) +
   (parts.has("ingest") ? (ingestRounds + 2) * 15_000 : 0) +
   (parts.has("query") ? 60_000 + queryRequests * 100 : 0) +
+  (parts.has("providers") ? 3 * (rounds * (durationMs + warmupMs) + 2000) + 30_000 : 0) +
   (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench did not finish within ${Math.round(watchdogMs / 1000)} s; stopping.`);
@@ -250,7 +255,7 @@ async function main() {
   if (parts.has("ai")) aiInProcess = await benchAiInProcess({ workDir, runs: aiRuns, step });
 
   let benchModule;
-  const needsWorker = ["http", "ingest", "query"].some((part) => parts.has(part));
+  const needsWorker = ["http", "ingest", "query", "providers"].some((part) => parts.has(part));
   if (needsWorker) {
     const bundling = parts.has("http") ? "src/index.ts (deploy bundle) and bench/worker.ts" : "bench/worker.ts";
     step(`bundling ${bundling} with wrangler deploy --dry-run`);
@@ -267,6 +272,8 @@ async function main() {
       modulePath: join(workDir, "bench", benchFiles[0]),
       persistDir: join(workDir, "state"),
       inspector: options.profile,
+      // Webhook secrets for the providers part (an Oura app made up for the bench).
+      overrides: { PROVIDER_CREDENTIALS: JSON.stringify(BENCH_PROVIDER_CREDENTIALS) },
       // The stack run sends thousands of requests a minute from one address; at the default 600/min
       // the per-IP limit would answer 429. Each load request therefore carries its own client address
       // (bench/routes.mjs), so the limiter does its full work on every request without refusing.
@@ -301,6 +308,15 @@ async function main() {
       report.push(formatQuery(query));
       record.query = query;
       missed ||= !(query.http.p99 < QUERY_TARGET_P99_MS);
+    }
+    if (parts.has("providers")) {
+      const providers = await benchWebhooks({ baseUrl: server.url, rounds, durationMs, warmupMs, cpuMeter, profile, step });
+      // The INGEST consumer logs at info for each dropped event; errors would void the figures.
+      await delay(250);
+      assertNoWorkerErrors();
+      report.push(formatProviders(providers));
+      record.providers = providers;
+      missed ||= webhookMissed(providers);
     }
   }
   if (parts.has("ai")) {

@@ -145,6 +145,9 @@ await ensureDevVars();
 applyMigrations();
 const enclaveVars = process.env.ENCLAVE_BRIDGE === "off" ? {} : await startEnclaveBridge();
 const sandboxVars = process.env.SANDBOX_PROVIDER === "off" ? {} : await startSandboxProvider();
+// The API's own origin follows PORT: OAuth redirect URIs (/oauth/:provider/callback) and the
+// portal are built from it, so a dev server on another port must not name 8787.
+const originVars = port === "8787" ? {} : { JWT_ISSUER: `http://localhost:${port}` };
 
 const args = [
   "dev",
@@ -155,7 +158,7 @@ const args = [
   "--persist-to",
   persistDir,
   "--show-interactive-dev-session=false",
-  ...Object.entries({ ...enclaveVars, ...sandboxVars }).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ...Object.entries({ ...enclaveVars, ...sandboxVars, ...originVars }).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
 ];
 const child = spawn(wrangler, args, { cwd: root, stdio: "inherit", env: wranglerEnv });
 children.push(child);

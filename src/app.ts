@@ -21,6 +21,7 @@ import { validationHook } from "./http/validation";
 import { registerObservationRoutes } from "./observations/routes";
 import { registerPortalRoutes } from "./portal/routes";
 import { CONNECT_CONFIRM_BODY_RULE, registerConnectionRoutes } from "./providers/routes";
+import { registerWebhookRoutes, WEBHOOK_BODY_RULES, WEBHOOK_IP_LIMIT } from "./providers/webhooks/routes";
 import { ipAbuseLimit } from "./rate-limit/ip-limit";
 import { UPLOAD_BODY_RULE } from "./uploads/body-rule";
 import { registerUploadRoutes } from "./uploads/routes";
@@ -39,11 +40,13 @@ export function createApp(): App {
     "*",
     bodyLimits({
       defaultMaxBytes: (c) => c.var.config.MAX_JSON_BODY_BYTES,
-      rules: [UPLOAD_BODY_RULE, CONNECT_CONFIRM_BODY_RULE],
+      rules: [UPLOAD_BODY_RULE, CONNECT_CONFIRM_BODY_RULE, ...WEBHOOK_BODY_RULES],
       authenticated: authenticatedRoutes(app),
     }),
   );
   app.use("/v1/*", ipAbuseLimit());
+  // Providers' webhooks have their own, much higher per-IP limit (src/providers/webhooks/routes.ts).
+  app.use("/webhooks/*", ipAbuseLimit(WEBHOOK_IP_LIMIT));
 
   registerSecuritySchemes(app);
   registerHealthRoutes(app);
@@ -61,6 +64,8 @@ export function createApp(): App {
   registerAiRoutes(app);
   // Provider connections (DESIGN §7): the /v1/connections API and the /oauth pages of the flow.
   registerConnectionRoutes(app);
+  // Providers (DESIGN §7): incoming webhooks.
+  registerWebhookRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 

@@ -56,6 +56,7 @@ export const OPENAPI_DOCUMENT: Parameters<App["getOpenAPI31Document"]>[0] = {
     { name: "Health data", description: "Normalized observations, sessions and summaries" },
     { name: "Vault", description: "Client-side encrypted notes the server cannot read" },
     { name: "AI", description: "Questions answered inside an attested enclave (DESIGN §9)" },
+    { name: "Providers", description: "Wearable and CGM provider connections and their webhooks (DESIGN §7)" },
   ],
 };
 

@@ -85,6 +85,8 @@ export interface SaveConnectionInput {
   userId: string;
   provider: ProviderName;
   providerUserId: string | null;
+  /** IANA zone from the provider's profile, when it has one. */
+  timeZone?: string | null;
   tokens: ProviderTokens;
 }
 
@@ -107,6 +109,7 @@ export async function saveConnection(
   );
   const values = {
     providerUserId: input.providerUserId,
+    timeZone: input.timeZone ?? null,
     status: "active" as const,
     scopes: input.tokens.scopes ?? [...(providerFacts(input.provider).oauth?.scopes ?? [])],
     ...sealed,
@@ -292,4 +295,21 @@ async function sealTokens(
     refreshTokenCiphertext:
       tokens.refreshToken === null ? null : await encryptToken(keyring, { ...binding, kind: "refresh" }, tokens.refreshToken),
   };
+}
+
+/**
+ * The live connection of a provider account, or null: whom a webhook naming `providerUserId` is
+ * about. At most one exists (the live-row uniqueness rule on `(provider, provider_user_id)`).
+ */
+export async function findLiveConnectionByProviderUser(
+  db: Db,
+  provider: ProviderName,
+  providerUserId: string,
+): Promise<ConnectionRow | null> {
+  const [row] = await db
+    .select()
+    .from(connections)
+    .where(and(eq(connections.provider, provider), eq(connections.providerUserId, providerUserId), live))
+    .limit(1);
+  return row ?? null;
 }

@@ -21,6 +21,7 @@ import { z } from "zod";
 import { DomainError } from "../errors/domain-error";
 import { errorName, log } from "../observability/log";
 import { failDeadLetteredProviderJob, providerRefreshJob, providerSyncJob } from "../providers/sync/jobs";
+import { providerWebhookJob } from "../providers/webhooks/process-event";
 import { failDeadLetteredUpload, uploadIngestJob } from "../uploads/ingest-job";
 import { RetryLater } from "./retry-later";
 
@@ -52,7 +53,10 @@ export const QUEUES = {
 
 /** Job registries per queue; domains add their jobs here as they land. */
 export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
-  [QUEUES.ingest]: { "upload.ingest": defineJob(uploadIngestJob) },
+  [QUEUES.ingest]: {
+    "upload.ingest": defineJob(uploadIngestJob),
+    "provider.webhook": defineJob(providerWebhookJob),
+  },
   [QUEUES.sync]: { "provider.sync": defineJob(providerSyncJob), "provider.refresh": defineJob(providerRefreshJob) },
 };
 

@@ -7,6 +7,7 @@ import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
 import { errorName, log } from "../observability/log";
 import { refreshExpiringProviderTokens } from "../providers/sync/refresh-cron";
+import { purgeExpiredWebhookEventsJob, sweepStuckWebhookEventsJob } from "../providers/webhooks/maintenance";
 import { resumeStalledUploadsJob } from "../uploads/resume-stalled";
 import { backfillUsernameSkeletonsJob } from "../users/usernames";
 
@@ -22,9 +23,10 @@ export const CRONS = {
 } as const;
 
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
-  [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob],
+  [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob, sweepStuckWebhookEventsJob],
   [CRONS.hourly]: [backfillUsernameSkeletonsJob, refreshExpiringProviderTokens],
-  [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions],
+  // Webhook payloads and rows are kept 30 days (src/providers/webhooks/events.ts).
+  [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions, purgeExpiredWebhookEventsJob],
 };
 
 export async function runScheduled(

@@ -158,6 +158,38 @@ const SECURITY_CASES: Record<string, Cases> = {
   "POST /v1/ai/query": { path: "/v1/ai/query", body: { question: "What was my average resting heart rate last week?" } },
 };
 
+/**
+ * Routes that are public on purpose and authenticate their caller another way; each must answer
+ * an anonymous caller without a 401 and declare no security requirement in /openapi.json.
+ * Provider webhooks: the signature, registered secret or handshake token is the authentication
+ * (src/providers/webhooks/routes.ts).
+ */
+const PUBLIC_ROUTES: Record<string, string> = {
+  "POST /webhooks/{provider}": "/webhooks/oura",
+  "GET /webhooks/{provider}": "/webhooks/oura",
+};
+
+describe("public routes", () => {
+  for (const [route, path] of Object.entries(PUBLIC_ROUTES)) {
+    it(`${route} takes no Pulse credential and refuses an unauthenticated request itself`, async () => {
+      const [method = "GET"] = route.split(" ");
+      const res = await call(app, path, {
+        method,
+        headers: { "CF-Connecting-IP": testIp(), "Content-Type": "application/json" },
+        ...(method === "POST" ? { body: "{}" } : {}),
+      });
+      // No signature (POST) or no verification token (GET): the provider's own scheme refuses it.
+      expect([400, 401]).toContain(res.status);
+      expect(res.headers.get("Content-Type")).toContain("application/problem+json");
+      const doc = await (await call(app, "/openapi.json")).json<{
+        paths: Record<string, Record<string, { security?: unknown[] }>>;
+      }>();
+      const [, openApiPath = ""] = route.split(" ");
+      expect(doc.paths[openApiPath]?.[method.toLowerCase()]?.security).toEqual([]);
+    });
+  }
+});
+
 for (const [route, cases] of Object.entries(SECURITY_CASES)) {
   const [method = ""] = route.split(" ");
   securityCases({ app, method: method as Method, ...cases });

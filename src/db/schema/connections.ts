@@ -28,6 +28,11 @@ export const connections = sqliteTable(
     provider: text("provider").$type<ProviderName>().notNull(),
     /** The provider's id for the account; null until the profile call answers (or never, for some). */
     providerUserId: text("provider_user_id"),
+    /**
+     * The person's IANA zone as the provider's profile reported it at connection time: the zone
+     * the mappings attribute UTC-only payloads (Oura heart rate, WHOOP recovery) to local days with.
+     */
+    timeZone: text("time_zone"),
     status: text("status", { enum: CONNECTION_STATUSES }).notNull(),
     /** Scopes granted, as the provider reported them (or as requested when it did not say). */
     scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),

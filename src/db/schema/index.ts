@@ -3,3 +3,4 @@ export * from "./connections";
 export * from "./security-events";
 export * from "./uploads";
 export * from "./users";
+export * from "./webhook-events";

@@ -66,7 +66,7 @@ export async function finishConnection(
   // The browser carries no Pulse credential here: the flow says whose connection this is.
   const connection = await saveConnection(
     ctx,
-    { userId: user.id, provider, providerUserId: profile.providerUserId, tokens },
+    { userId: user.id, provider, providerUserId: profile.providerUserId, timeZone: profile.timeZone, tokens },
     { ...ctx.audit, actor: user.id, role: user.role },
   );
   await ensureSubscription(driver, context, tokens);

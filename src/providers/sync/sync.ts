@@ -129,9 +129,9 @@ async function walk(
     const stored = await storeMapped(
       ctx.env,
       { userId: row.userId, provider: row.provider, connectionId: row.id },
-      // The person's zone is not stored with a connection: the mappings use the offsets the
-      // provider reports, and UTC only for payloads that carry none (src/providers/README.md "Time").
-      driver.map(page.records, null),
+      // The zone the provider's profile reported at connection time places UTC-only payloads on
+      // local days; the mappings prefer the offsets a payload carries (src/providers/README.md "Time").
+      driver.map(page.records, row.timeZone),
     );
     counts.accepted += stored.accepted;
     counts.duplicate += stored.duplicate;

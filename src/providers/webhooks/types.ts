@@ -1,8 +1,9 @@
 /**
  * The vocabulary of incoming provider webhooks (DESIGN §7). Verification is a pure function of the
  * raw request, the provider's secrets and the clock: it answers a handshake to send back, a verified
- * delivery, or a refusal. Nothing here builds an HTTP response or touches storage; the route that
- * lands later turns these values into responses (src/http) and stores/enqueues deliveries.
+ * delivery, or a refusal. Nothing here builds an HTTP response or touches storage; the route
+ * (./routes.ts, ./receive.ts) turns these values into responses and stores and enqueues deliveries
+ * (./events.ts).
  */
 
 export const WEBHOOK_PROVIDERS = ["oura", "whoop", "terra", "strava", "withings", "polar", "google-health", "sandbox"] as const;

@@ -1,0 +1,304 @@
+/**
+ * Where verified webhook deliveries are kept (DESIGN §5, §7): one D1 row per distinct event
+ * (`webhook_events`, unique `(provider, dedup_key)`) and the raw payload in R2 under
+ * `webhooks/{provider}/{yyyy-mm-dd}/{eventId}.json`. Everything that reads or writes them goes
+ * through this module, so moving the rows out of D1 later changes one file.
+ *
+ * Order on receipt, so that no failure loses a delivery: the row first (the dedup decision, with
+ * `enqueued_at` set: one D1 write per delivery, D1 being the single writer every event waits on),
+ * then the payload and the INGEST message side by side. If either fails, `enqueued_at` is cleared
+ * and the provider gets an error, so it retries; the retry finds the row `received` without
+ * `enqueued_at` and finishes the work. If the provider never retries, the five-minute sweep sends
+ * the message (the job needs only the row's hints, not the payload); a Worker that died between
+ * the insert and the send leaves `enqueued_at` set, and the sweep picks the row up an hour later.
+ *
+ * Retention: payloads and rows live `WEBHOOK_RETENTION_DAYS` (30) days, long enough to replay a
+ * week of deliveries after an incident and to answer a provider's questions about a month of
+ * traffic, short enough that the hints (which name provider accounts) do not outlive their use.
+ */
+import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { type Db, getDb } from "../../db/client";
+import { newId } from "../../db/ids";
+import { connections, type WebhookEventRow, webhookEvents } from "../../db/schema";
+import { errorName, log } from "../../observability/log";
+import type { ProviderName } from "../registry";
+import type { VerifiedDelivery } from "./types.ts";
+
+export const WEBHOOK_RETENTION_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The sweep re-sends a row left without a message this long, or unprocessed this long after one. */
+export const UNSENT_AFTER_MS = 2 * 60_000;
+export const UNPROCESSED_AFTER_MS = 60 * 60_000;
+/** After this many sweeps an event that never gets processed is dropped instead of looping. */
+export const MAX_SWEEPS = 5;
+/** D1 binds at most 100 parameters per statement: id lists stay below that. */
+const PAGE_SIZE = 90;
+
+export interface WebhookEventsContext {
+  db: Db;
+  env: Pick<Env, "LAKE" | "INGEST">;
+}
+
+export interface ReceivedPayload {
+  body: Uint8Array;
+  contentType: string | null;
+}
+
+export function webhookPayloadKey(provider: ProviderName, receivedAt: Date, eventId: string): string {
+  return `webhooks/${provider}/${receivedAt.toISOString().slice(0, 10)}/${eventId}.json`;
+}
+
+/**
+ * Stores a verified delivery and queues it, once per dedup key. A re-delivery answers the first
+ * event's id with `duplicate: true` and is neither stored nor queued again, unless the first
+ * attempt failed before its message was sent: then this one completes it.
+ */
+export async function recordDelivery(
+  ctx: WebhookEventsContext,
+  delivery: VerifiedDelivery,
+  payload: ReceivedPayload,
+  now: Date,
+): Promise<{ eventId: string; duplicate: boolean }> {
+  const id = newId("whe");
+  const users = new Set(delivery.hints.map((hint) => hint.providerUserId));
+  const [inserted] = await ctx.db
+    .insert(webhookEvents)
+    .values({
+      id,
+      provider: delivery.provider,
+      dedupKey: delivery.dedupKey,
+      eventType: delivery.eventType.slice(0, 200),
+      authenticity: delivery.authenticity,
+      hints: delivery.hints,
+      providerUserId: users.size === 1 ? ([...users][0] ?? null) : null,
+      r2Key: webhookPayloadKey(delivery.provider, now, id),
+      status: "received",
+      receivedAt: now,
+      enqueuedAt: now,
+    })
+    .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.dedupKey] })
+    .returning();
+  if (inserted) {
+    await storeAndEnqueue(ctx, inserted, payload);
+    return { eventId: inserted.id, duplicate: false };
+  }
+  const [existing] = await ctx.db
+    .select()
+    .from(webhookEvents)
+    .where(and(eq(webhookEvents.provider, delivery.provider), eq(webhookEvents.dedupKey, delivery.dedupKey)))
+    .limit(1);
+  // Deleted between the insert and this read (retention, a person's deletion): nothing to redo.
+  if (!existing) return { eventId: id, duplicate: true };
+  if (existing.status === "received" && existing.enqueuedAt === null) {
+    await storeAndEnqueue(ctx, existing, payload);
+    await markEnqueued(ctx.db, [existing], now);
+  }
+  return { eventId: existing.id, duplicate: true };
+}
+
+async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, payload: ReceivedPayload) {
+  // Side by side, both before the answer: the job reads only the row, so neither waits on the other.
+  const results = await Promise.allSettled([
+    ctx.env.LAKE.put(row.r2Key, payload.body, {
+      httpMetadata: { contentType: payload.contentType ?? "application/octet-stream" },
+      customMetadata: { provider: row.provider, eventType: row.eventType },
+    }),
+    send(ctx, [row]),
+  ]);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (!failed) return;
+  // So the provider's retry (or the sweep, two minutes on) does the work again.
+  await ctx.db
+    .update(webhookEvents)
+    .set({ enqueuedAt: null })
+    .where(eq(webhookEvents.id, row.id))
+    .catch((error: unknown) => log("warn", "webhook enqueued_at not cleared", { error: errorName(error) }));
+  throw failed.reason;
+}
+
+async function send(ctx: WebhookEventsContext, rows: readonly WebhookEventRow[]): Promise<void> {
+  await ctx.env.INGEST.sendBatch(
+    rows.map((row) => ({
+      body: { type: "provider.webhook" as const, provider: row.provider, webhookEventId: row.id },
+      contentType: "json" as const,
+    })),
+  );
+}
+
+async function markEnqueued(db: Db, rows: readonly WebhookEventRow[], now: Date): Promise<void> {
+  await db
+    .update(webhookEvents)
+    .set({ enqueuedAt: now })
+    .where(
+      inArray(
+        webhookEvents.id,
+        rows.map((row) => row.id),
+      ),
+    );
+}
+
+export async function loadWebhookEvent(db: Db, id: string): Promise<WebhookEventRow | null> {
+  const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, id)).limit(1);
+  return row ?? null;
+}
+
+/** Records the job's outcome; only a `received` event moves, so a redelivered message changes nothing. */
+export async function settleWebhookEvent(
+  db: Db,
+  id: string,
+  outcome: { status: "processed" | "dropped"; userId?: string | null; connectionId?: string | null },
+  now: Date,
+): Promise<void> {
+  await db
+    .update(webhookEvents)
+    .set({
+      status: outcome.status,
+      userId: outcome.userId ?? null,
+      connectionId: outcome.connectionId ?? null,
+      processedAt: now,
+    })
+    .where(and(eq(webhookEvents.id, id), eq(webhookEvents.status, "received")));
+}
+
+/**
+ * The five-minute sweep: events still `received` with no INGEST message after `UNSENT_AFTER_MS`
+ * (the route failed after the insert and the provider did not retry), or none processed
+ * `UNPROCESSED_AFTER_MS` after it (the message died in the DLQ), are sent again; one swept
+ * `MAX_SWEEPS` times is dropped. Bounded: at most `maxPages` pages per run.
+ */
+export async function sweepStuckWebhookEvents(
+  ctx: WebhookEventsContext,
+  now: Date,
+  budget: { maxPages?: number } = {},
+): Promise<{ resent: string[]; dropped: string[] }> {
+  const result = { resent: [] as string[], dropped: [] as string[] };
+  const unsentBefore = new Date(now.getTime() - UNSENT_AFTER_MS);
+  const unprocessedBefore = new Date(now.getTime() - UNPROCESSED_AFTER_MS);
+  for (let page = 0; page < (budget.maxPages ?? 20); page++) {
+    const rows = await ctx.db
+      .select()
+      .from(webhookEvents)
+      .where(
+        and(
+          eq(webhookEvents.status, "received"),
+          or(
+            and(isNull(webhookEvents.enqueuedAt), lt(webhookEvents.receivedAt, unsentBefore)),
+            lt(webhookEvents.enqueuedAt, unprocessedBefore),
+          ),
+        ),
+      )
+      .orderBy(asc(webhookEvents.receivedAt))
+      .limit(PAGE_SIZE);
+    if (rows.length === 0) break;
+    const exhausted = rows.filter((row) => row.sweeps >= MAX_SWEEPS);
+    const resend = rows.filter((row) => row.sweeps < MAX_SWEEPS);
+    if (exhausted.length > 0) {
+      await ctx.db
+        .update(webhookEvents)
+        .set({ status: "dropped", processedAt: now })
+        .where(
+          and(
+            inArray(
+              webhookEvents.id,
+              exhausted.map((row) => row.id),
+            ),
+            eq(webhookEvents.status, "received"),
+          ),
+        );
+      result.dropped.push(...exhausted.map((row) => row.id));
+    }
+    if (resend.length > 0) {
+      await ctx.db
+        .update(webhookEvents)
+        .set({ sweeps: sql`${webhookEvents.sweeps} + 1` })
+        .where(
+          inArray(
+            webhookEvents.id,
+            resend.map((row) => row.id),
+          ),
+        );
+      await send(ctx, resend);
+      // enqueued_at = now, so the same rows are not picked again on the next page.
+      await markEnqueued(ctx.db, resend, now);
+      result.resent.push(...resend.map((row) => row.id));
+    }
+  }
+  return result;
+}
+
+/**
+ * Deletes every stored delivery about one person's account at one provider, rows and payloads
+ * (DESIGN §7: deletion also removes stored webhook payloads): the events resolved to the user, and
+ * those naming any provider account the user has connected (also before they were resolved, and
+ * inside a multi-user batch, whose payload then goes too). Payloads first, so a failure leaves
+ * rows to retry rather than orphaned objects.
+ */
+export async function deleteWebhookEvents(
+  env: Pick<Env, "DB" | "LAKE">,
+  target: { userId: string; provider: ProviderName },
+): Promise<{ deleted: number }> {
+  const db = getDb(env.DB);
+  const accounts = (
+    await db
+      .select({ providerUserId: connections.providerUserId })
+      .from(connections)
+      .where(and(eq(connections.userId, target.userId), eq(connections.provider, target.provider)))
+  )
+    .map((row) => row.providerUserId)
+    .filter((value): value is string => value !== null)
+    .slice(0, 20);
+  const accountList =
+    accounts.length === 0
+      ? sql`(NULL)`
+      : sql`(${sql.join(
+          accounts.map((account) => sql`${account}`),
+          sql`, `,
+        )})`;
+  const matches = and(
+    eq(webhookEvents.provider, target.provider),
+    or(
+      eq(webhookEvents.userId, target.userId),
+      sql`${webhookEvents.providerUserId} IN ${accountList}`,
+      sql`(${webhookEvents.providerUserId} IS NULL AND EXISTS (SELECT 1 FROM json_each(${webhookEvents.hints}) WHERE json_extract(value, '$.providerUserId') IN ${accountList}))`,
+    ),
+  );
+  return deletePages(env, db, matches, Number.POSITIVE_INFINITY);
+}
+
+/** The daily retention job's work: rows and payloads received more than 30 days before `now`. */
+export async function purgeExpiredWebhookEvents(
+  env: Pick<Env, "DB" | "LAKE">,
+  now: Date,
+  maxPages = 500,
+): Promise<{ deleted: number }> {
+  const db = getDb(env.DB);
+  const cutoff = new Date(now.getTime() - WEBHOOK_RETENTION_DAYS * DAY_MS);
+  return deletePages(env, db, lt(webhookEvents.receivedAt, cutoff), maxPages);
+}
+
+async function deletePages(
+  env: Pick<Env, "LAKE">,
+  db: Db,
+  where: ReturnType<typeof and>,
+  maxPages: number,
+): Promise<{ deleted: number }> {
+  let deleted = 0;
+  for (let page = 0; page < maxPages; page++) {
+    const rows = await db
+      .select({ id: webhookEvents.id, r2Key: webhookEvents.r2Key })
+      .from(webhookEvents)
+      .where(where)
+      .limit(PAGE_SIZE);
+    if (rows.length === 0) break;
+    await env.LAKE.delete(rows.map((row) => row.r2Key));
+    await db.delete(webhookEvents).where(
+      inArray(
+        webhookEvents.id,
+        rows.map((row) => row.id),
+      ),
+    );
+    deleted += rows.length;
+  }
+  return { deleted };
+}

@@ -1,0 +1,302 @@
+import { env } from "cloudflare:workers";
+import { and, eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { connections, securityEvents, webhookEvents } from "../../src/db/schema";
+import { getProvidersConfig, webhookSecretsFor } from "../../src/providers/config";
+import { verifyWebhook } from "../../src/providers/webhooks";
+import {
+  deleteWebhookEvents,
+  purgeExpiredWebhookEvents,
+  recordDelivery,
+  sweepStuckWebhookEvents,
+} from "../../src/providers/webhooks/events";
+import { processWebhookEvent } from "../../src/providers/webhooks/process-event";
+import type { VerifiedDelivery, WebhookProvider } from "../../src/providers/webhooks/types";
+import { CRONS, defaultSchedule } from "../../src/scheduled/handler";
+import {
+  connectedAccount,
+  db,
+  eventById,
+  ouraHeaders,
+  polarHeaders,
+  recordingQueue,
+  terraHeaders,
+  vectors,
+} from "./helpers/webhooks";
+
+/**
+ * What happens to a stored delivery: the `provider.webhook` job (resolve the account, one
+ * `provider.sync` over the hinted days, revoke on a signed deauthorization, drop what concerns
+ * nobody), the sweep that re-sends events left without a message, deletion for one person, and
+ * 30-day retention. Deliveries are verified from real signed or published bodies.
+ */
+const secrets = webhookSecretsFor(getProvidersConfig(env));
+const DAY = 24 * 60 * 60 * 1000;
+
+async function verified(provider: WebhookProvider, body: string, headers: Record<string, string>, now = new Date()) {
+  const outcome = await verifyWebhook(
+    provider,
+    {
+      method: "POST",
+      url: `https://pulse.example/webhooks/${provider}`,
+      headers: new Headers(headers),
+      body: new TextEncoder().encode(body),
+    },
+    secrets,
+    now,
+  );
+  if (outcome.kind !== "delivery") throw new Error(`expected a delivery, got ${JSON.stringify(outcome)}`);
+  return outcome;
+}
+
+/** Stores `delivery` as the route does (real D1 and R2; a recording INGEST queue). */
+async function stored(delivery: VerifiedDelivery, body: string, now = new Date()) {
+  const ingest = recordingQueue();
+  const { eventId } = await recordDelivery(
+    { db, env: { ...env, INGEST: ingest } },
+    delivery,
+    { body: new TextEncoder().encode(body), contentType: "application/json" },
+    now,
+  );
+  return eventId;
+}
+
+async function run(eventId: string, provider: WebhookProvider, now = new Date()) {
+  const sync = recordingQueue();
+  const outcome = await processWebhookEvent(
+    { db, env: { ...env, SYNC: sync } },
+    { type: "provider.webhook", provider, webhookEventId: eventId },
+    now,
+  );
+  return { outcome, sent: sync.sent };
+}
+
+async function polarEvent(userId: string, extra: Record<string, string>) {
+  const body = JSON.stringify({
+    event: "SLEEP",
+    user_id: userId,
+    timestamp: new Date().toISOString(),
+    entity_id: crypto.randomUUID(),
+    ...extra,
+  });
+  return { body, delivery: await verified("polar", body, await polarHeaders(body)) };
+}
+
+describe("the provider.webhook job", () => {
+  it("queues one provider.sync for the connected account over the hinted days, widened, and marks the event processed", async () => {
+    const account = `polar-${crypto.randomUUID()}`;
+    const { userId, connectionId } = await connectedAccount("polar", account);
+    const { body, delivery } = await polarEvent(account, { date: "2026-11-20" });
+    const eventId = await stored(delivery, body);
+    const now = new Date("2026-12-01T12:00:00Z");
+    const { outcome, sent } = await run(eventId, "polar", now);
+    expect(outcome).toBe("processed");
+    // 2026-11-20 as a local day anywhere (UTC−12…+14), plus a day either side.
+    expect(sent).toEqual([
+      {
+        type: "provider.sync",
+        connectionId,
+        userId,
+        provider: "polar",
+        since: "2026-11-18T00:00:00.000Z",
+        until: "2026-11-23T00:00:00.000Z",
+        reason: "webhook",
+      },
+    ]);
+    expect(await eventById(eventId)).toMatchObject({ status: "processed", userId, connectionId, processedAt: now });
+  });
+
+  it("uses the last two days when the hint names no time, and never asks beyond now", async () => {
+    const account = `oura-${crypto.randomUUID()}`;
+    await connectedAccount("oura", account);
+    const body = JSON.stringify({
+      event_type: "update",
+      data_type: "sleep",
+      object_id: "s-1",
+      event_time: "2026-12-01T08:00:00+00:00",
+      user_id: account,
+    });
+    const now = new Date();
+    const eventId = await stored(await verified("oura", body, await ouraHeaders(body, Math.floor(now.getTime() / 1000))), body);
+    const { sent } = await run(eventId, "oura", now);
+    expect(sent).toMatchObject([{ since: new Date(now.getTime() - 2 * DAY).toISOString(), until: now.toISOString() }]);
+
+    const withings = `${Math.floor(Math.random() * 1e9)}`;
+    await connectedAccount("withings", withings);
+    const start = Math.floor(now.getTime() / 1000) - 3600;
+    const form = `userid=${withings}&appli=44&startdate=${start}&enddate=${start + 1800}`;
+    const latest = await run(await stored(await verified("withings", form, {}), form), "withings", now);
+    expect(latest.sent).toMatchObject([{ until: now.toISOString() }]);
+  });
+
+  it("drops an event about no live connection: nothing queued", async () => {
+    const { body, delivery } = await polarEvent(`polar-nobody-${crypto.randomUUID()}`, { date: "2026-11-20" });
+    const eventId = await stored(delivery, body);
+    const { outcome, sent } = await run(eventId, "polar");
+    expect(outcome).toBe("dropped");
+    expect(sent).toEqual([]);
+    expect(await eventById(eventId)).toMatchObject({ status: "dropped", userId: null });
+  });
+
+  it("processes an event once: a redelivered message changes nothing", async () => {
+    const account = `polar-${crypto.randomUUID()}`;
+    await connectedAccount("polar", account);
+    const { body, delivery } = await polarEvent(account, { date: "2026-11-20" });
+    const eventId = await stored(delivery, body);
+    expect((await run(eventId, "polar")).sent).toHaveLength(1);
+    const again = await run(eventId, "polar");
+    expect(again).toEqual({ outcome: "skipped", sent: [] });
+  });
+
+  it("revokes the connection on a signed deauthorization, with its security event", async () => {
+    const account = `terra-${crypto.randomUUID()}`;
+    const { userId, connectionId } = await connectedAccount("terra", account);
+    const body = JSON.stringify({
+      type: "deauth",
+      status: "success",
+      user: { user_id: account, provider: "OURA" },
+      message: "User has deauthenticated",
+    });
+    const eventId = await stored(await verified("terra", body, await terraHeaders(body, Math.floor(Date.now() / 1000))), body);
+    const { outcome, sent } = await run(eventId, "terra");
+    expect(outcome).toBe("processed");
+    expect(sent).toEqual([]);
+    const [row] = await db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(row).toMatchObject({ status: "revoked", accessTokenCiphertext: null, refreshTokenCiphertext: null });
+    const events = await db
+      .select()
+      .from(securityEvents)
+      .where(and(eq(securityEvents.subject, userId), eq(securityEvents.action, "connection.revoke")));
+    expect(events).toHaveLength(1);
+  });
+
+  it("does not let an unsigned deauthorization revoke: it asks for a sync, which the provider answers", async () => {
+    const account = String(100_000 + Math.floor(Math.random() * 1e8));
+    const { connectionId } = await connectedAccount("strava", account);
+    const body = JSON.stringify({ ...vectors.strava.deauth, object_id: Number(account), owner_id: Number(account) });
+    const eventId = await stored(await verified("strava", body, {}), body);
+    const { outcome, sent } = await run(eventId, "strava");
+    expect(outcome).toBe("processed");
+    expect(sent).toMatchObject([{ type: "provider.sync", connectionId, reason: "webhook" }]);
+    const [row] = await db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(row?.status).toBe("active");
+  });
+});
+
+describe("delivery storage when a step fails", () => {
+  it("keeps the row when the queue refuses; the provider's retry completes it, once", async () => {
+    const { body, delivery } = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-21" });
+    const payload = { body: new TextEncoder().encode(body), contentType: "application/json" };
+    const t0 = new Date();
+    await expect(
+      recordDelivery({ db, env: { ...env, INGEST: recordingQueue({ failing: true }) } }, delivery, payload, t0),
+    ).rejects.toThrow();
+    const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey));
+    expect(row).toMatchObject({ status: "received", enqueuedAt: null });
+
+    const retry = recordingQueue();
+    const later = new Date(t0.getTime() + 60_000);
+    expect(await recordDelivery({ db, env: { ...env, INGEST: retry } }, delivery, payload, later)).toEqual({
+      eventId: row?.id,
+      duplicate: true,
+    });
+    expect(retry.sent).toEqual([{ type: "provider.webhook", provider: "polar", webhookEventId: row?.id }]);
+    const third = recordingQueue();
+    await recordDelivery({ db, env: { ...env, INGEST: third } }, delivery, payload, new Date(later.getTime() + 60_000));
+    expect(third.sent).toEqual([]);
+  });
+
+  it("re-sends a row stuck in received without a message from the five-minute sweep, once", async () => {
+    expect(defaultSchedule[CRONS.everyFiveMinutes]?.map((job) => job.name)).toContain("sweepStuckWebhookEvents");
+    const { body, delivery } = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-22" });
+    const payload = { body: new TextEncoder().encode(body), contentType: "application/json" };
+    const t0 = new Date(Date.now() - 10 * 60_000);
+    await expect(
+      recordDelivery({ db, env: { ...env, INGEST: recordingQueue({ failing: true }) } }, delivery, payload, t0),
+    ).rejects.toThrow();
+    const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey));
+
+    const ingest = recordingQueue();
+    const now = new Date();
+    const swept = await sweepStuckWebhookEvents({ db, env: { ...env, INGEST: ingest } }, now);
+    expect(swept.resent).toContain(row?.id);
+    expect(ingest.sent).toContainEqual({ type: "provider.webhook", provider: "polar", webhookEventId: row?.id });
+    expect((await eventById(row?.id ?? ""))?.enqueuedAt).toEqual(now);
+
+    const again = recordingQueue();
+    await sweepStuckWebhookEvents({ db, env: { ...env, INGEST: again } }, new Date(now.getTime() + 5 * 60_000));
+    expect(again.sent).not.toContainEqual({ type: "provider.webhook", provider: "polar", webhookEventId: row?.id });
+  });
+});
+
+describe("deletion and retention", () => {
+  it("deleteWebhookEvents removes the rows and payloads of one person at one provider, and nothing else", async () => {
+    const alice = `polar-${crypto.randomUUID()}`;
+    const bob = `polar-${crypto.randomUUID()}`;
+    const a = await connectedAccount("polar", alice);
+    await connectedAccount("polar", bob);
+    const aliceProcessed = await polarEvent(alice, { date: "2026-11-20" });
+    const aliceUnresolved = await polarEvent(alice, { date: "2026-11-21" });
+    const bobEvent = await polarEvent(bob, { date: "2026-11-20" });
+    const ids = {
+      aliceProcessed: await stored(aliceProcessed.delivery, aliceProcessed.body),
+      aliceUnresolved: await stored(aliceUnresolved.delivery, aliceUnresolved.body),
+      bob: await stored(bobEvent.delivery, bobEvent.body),
+    };
+    await run(ids.aliceProcessed, "polar");
+    const keys = Object.fromEntries(
+      await Promise.all(Object.entries(ids).map(async ([name, id]) => [name, (await eventById(id))?.r2Key ?? ""] as const)),
+    );
+
+    expect(await deleteWebhookEvents(env, { userId: a.userId, provider: "polar" })).toEqual({ deleted: 2 });
+    expect(await eventById(ids.aliceProcessed)).toBeUndefined();
+    expect(await eventById(ids.aliceUnresolved)).toBeUndefined();
+    expect(await env.LAKE.head(keys.aliceProcessed ?? "")).toBeNull();
+    expect(await env.LAKE.head(keys.aliceUnresolved ?? "")).toBeNull();
+    expect(await eventById(ids.bob)).toBeDefined();
+    expect(await env.LAKE.head(keys.bob ?? "")).not.toBeNull();
+    // Another provider's events of the same person are not touched by this call.
+    expect(await deleteWebhookEvents(env, { userId: a.userId, provider: "oura" })).toEqual({ deleted: 0 });
+  });
+
+  it("deleteWebhookEvents also removes a multi-account batch naming one of the person's accounts", async () => {
+    const carol = `polar-${crypto.randomUUID()}`;
+    const c = await connectedAccount("polar", carol);
+    const other = `polar-${crypto.randomUUID()}`;
+    const single = await polarEvent(carol, { date: "2026-11-20" });
+    // A batch about two accounts (as Google Health batches notifications), as verification reads it.
+    const hintFor = (providerUserId: string) => ({
+      providerUserId,
+      dataType: "SLEEP",
+      operation: "upsert" as const,
+      date: "2026-11-20",
+    });
+    const batch: VerifiedDelivery = {
+      ...single.delivery,
+      dedupKey: `polar:batch-${crypto.randomUUID()}`,
+      hints: [hintFor(other), hintFor(carol)],
+    };
+    const unrelated: VerifiedDelivery = { ...batch, dedupKey: `polar:batch-${crypto.randomUUID()}`, hints: [hintFor(other)] };
+    const batchId = await stored(batch, single.body);
+    const unrelatedId = await stored(unrelated, single.body);
+    expect((await eventById(batchId))?.providerUserId).toBeNull();
+    expect(await deleteWebhookEvents(env, { userId: c.userId, provider: "polar" })).toEqual({ deleted: 1 });
+    expect(await eventById(batchId)).toBeUndefined();
+    expect(await eventById(unrelatedId)).toBeDefined();
+  });
+
+  it("purges rows and payloads older than 30 days in the daily job, and keeps younger ones", async () => {
+    expect(defaultSchedule[CRONS.daily]?.map((job) => job.name)).toContain("purgeExpiredWebhookEvents");
+    const now = new Date();
+    const old = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-10-01" });
+    const young = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-01" });
+    const oldId = await stored(old.delivery, old.body, new Date(now.getTime() - 31 * DAY));
+    const youngId = await stored(young.delivery, young.body, new Date(now.getTime() - 29 * DAY));
+    const oldKey = (await eventById(oldId))?.r2Key ?? "";
+    const result = await purgeExpiredWebhookEvents(env, now);
+    expect(result.deleted).toBeGreaterThanOrEqual(1);
+    expect(await eventById(oldId)).toBeUndefined();
+    expect(await env.LAKE.head(oldKey)).toBeNull();
+    expect(await eventById(youngId)).toBeDefined();
+  });
+});
