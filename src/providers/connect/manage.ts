@@ -12,6 +12,7 @@ import { configuredProviders, driverContextFor } from "../config";
 import { connectionTokens, findConnection, listConnections, markConnectionStatus } from "../connections";
 import { DRIVERS } from "../drivers";
 import { isProviderName, type ProviderName, providerFacts, UNAVAILABLE_PROVIDERS } from "../registry";
+import { deleteWebhookEvents } from "../webhooks/events";
 import type { ConnectContext } from "./context";
 import { backfillRange, enqueueSync } from "./finish";
 
@@ -43,11 +44,15 @@ export function providerSourceApp(provider: ProviderName): string {
 }
 
 /**
- * Removes what else Pulse keeps of a user's provider data when they ask for it to go (stored
- * webhook payloads, once webhook intake stores them). Each runs after the HealthStore deletion.
+ * Removes what else Pulse keeps of a user's provider data when they ask for it to go: the stored
+ * webhook payloads (R2) and their rows. Each runs after the HealthStore deletion.
  */
 export type ProviderDataRemover = (env: Env, userId: string, provider: ProviderName) => Promise<void>;
-export const PROVIDER_DATA_REMOVERS: ProviderDataRemover[] = [];
+export const PROVIDER_DATA_REMOVERS: readonly ProviderDataRemover[] = [
+  async (env, userId, provider) => {
+    await deleteWebhookEvents(env, { userId, provider });
+  },
+];
 
 function knownProvider(name: string): ProviderName {
   if (!isProviderName(name)) throw new DomainError("NOT_FOUND", "No such connection.");
