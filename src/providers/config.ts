@@ -154,7 +154,16 @@ export function driverContextFor(config: ProvidersConfig, provider: ProviderName
     clientSecret: credentials.clientSecret,
     redirectUri: `${config.publicOrigin}/oauth/${provider}/callback`,
     ...(credentials.origin ? { origin: credentials.origin } : {}),
+    ...driverExtra(credentials),
   };
+}
+
+/** The settings a driver needs besides OAuth client credentials (`DriverContext.extra`). */
+function driverExtra(credentials: ProviderCredentials): Pick<DriverContext, "extra"> {
+  const extra: Record<string, string> = {};
+  if (credentials.devId) extra.devId = credentials.devId;
+  if (credentials.webhookVerifyToken) extra.webhookVerifyToken = credentials.webhookVerifyToken;
+  return Object.keys(extra).length > 0 ? { extra } : {};
 }
 
 /** The webhook secrets of every configured provider, in the shape `verifyWebhook` takes. */

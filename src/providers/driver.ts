@@ -23,6 +23,12 @@ export interface DriverContext {
   redirectUri: string;
   /** A regional API host or the sandbox server's origin, when not the registry default. */
   origin?: string;
+  /**
+   * Provider-specific settings that are not OAuth client credentials: Terra's `devId` (sent as
+   * `dev-id` beside the API key), Strava's `webhookVerifyToken` (the push subscription's
+   * `verify_token`). Never a user's token.
+   */
+  extra?: Readonly<Record<string, string>>;
 }
 
 /** Tokens as a code exchange or refresh returns them; plaintext only in memory, sealed at rest. */
@@ -34,6 +40,11 @@ export interface ProviderTokens {
   accessTokenExpiresAt: Date | null;
   /** The scopes actually granted, when the provider reports them (users may narrow consent). */
   scopes: string[] | null;
+  /**
+   * The provider's user id when the token response names it (Polar AccessLink's `x_user_id`, the
+   * only place its API tells a client who the user is).
+   */
+  providerUserId?: string;
 }
 
 /** The start of a connection: where to send the browser, and what the callback must replay. */
