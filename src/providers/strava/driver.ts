@@ -1,0 +1,127 @@
+/**
+ * The Strava API v3 driver (DESIGN §7).
+ *
+ * Documentation followed:
+ * - https://developers.strava.com/docs/authentication/ — OAuth with comma-separated scopes and
+ *   rotating refresh tokens (./../oauth.ts does it from the registry); revocation is
+ *   `POST https://www.strava.com/oauth/deauthorize` with the `access_token`.
+ * - https://developers.strava.com/docs/reference/#api-Athletes-getLoggedInAthlete — `GET /athlete`:
+ *   the athlete's numeric `id` (no IANA zone: each activity carries its own `timezone`).
+ * - https://developers.strava.com/docs/reference/#api-Activities-getLoggedInAthleteActivities —
+ *   `GET /athlete/activities?after&before&page&per_page` (epoch seconds; `per_page` at most 200).
+ * - https://developers.strava.com/docs/webhooks/ — one push subscription per application, created
+ *   with the client credentials (`POST /push_subscriptions` with `callback_url` and `verify_token`;
+ *   Strava then calls the callback's `hub.challenge` handshake) and listed with
+ *   `GET /push_subscriptions`.
+ *
+ * Paging: Strava documents no total or "next" marker; a page shorter than `per_page` is the last.
+ * The page number is the cursor's page token. No request-window limit is documented
+ * (`maxWindowDays` null), so a range is one window. Assumed, not stated by Strava: `after` is
+ * exclusive (Pulse asks for one second earlier so an activity starting exactly at `since` is kept)
+ * and `before` exclusive, matching Pulse's half-open ranges.
+ */
+import { DomainError } from "../../errors/domain-error";
+import type { DriverContext, ProviderDriver, SubscriptionHooks } from "../driver";
+import { expectId, expectObject, providerGet, providerRequest } from "../http";
+import { oauthMethods } from "../oauth";
+import { PROVIDERS } from "../registry";
+import { mapRecords, page, positionOf } from "../walk";
+import { STRAVA_MAPPINGS } from "./mapping";
+
+const facts = PROVIDERS.strava;
+const TYPES = ["activities"] as const;
+export const STRAVA_PAGE_SIZE = 200;
+
+function apiUrl(context: DriverContext, path: string): URL {
+  return new URL(`/api/v3${path}`, context.origin ?? "https://www.strava.com");
+}
+
+function pushSubscriptionsUrl(context: DriverContext): URL {
+  const url = apiUrl(context, "/push_subscriptions");
+  url.searchParams.set("client_id", context.clientId);
+  url.searchParams.set("client_secret", context.clientSecret);
+  return url;
+}
+
+/** Pulse's webhook route on the same origin as its OAuth callback (DESIGN §7). */
+function callbackUrl(context: DriverContext): string {
+  return new URL("/webhooks/strava", context.redirectUri).toString();
+}
+
+/**
+ * The application's push subscription: created when absent; an existing one for another callback
+ * is a conflict an operator must resolve at Strava (only one is allowed per application).
+ */
+const subscriptions: SubscriptionHooks = {
+  async ensure(context) {
+    const verifyToken = context.extra?.webhookVerifyToken;
+    if (!verifyToken) throw new DomainError("INTERNAL", "Strava's webhookVerifyToken is not configured.");
+    const { body } = await providerRequest(pushSubscriptionsUrl(context), "strava");
+    const existing = Array.isArray(body) ? body : [];
+    const callback = callbackUrl(context);
+    if (existing.some((item) => expectObject(item, "strava", "a subscription").callback_url === callback)) return;
+    if (existing.length > 0) {
+      throw new DomainError("CONFLICT", "Strava already has a push subscription for another callback URL.");
+    }
+    const form = new URLSearchParams({
+      client_id: context.clientId,
+      client_secret: context.clientSecret,
+      callback_url: callback,
+      verify_token: verifyToken,
+    });
+    await providerRequest(apiUrl(context, "/push_subscriptions"), "strava", { method: "POST", body: form });
+  },
+  async renew() {
+    // Strava push subscriptions do not expire.
+  },
+  async remove() {
+    // The subscription is the application's, not the user's: deauthorizing stops the user's events.
+  },
+};
+
+export const stravaDriver: ProviderDriver = {
+  name: "strava",
+  facts,
+  ...oauthMethods(facts),
+
+  async revoke(context, tokens) {
+    const url = new URL("/oauth/deauthorize", context.origin ?? "https://www.strava.com");
+    try {
+      await providerRequest(url, "strava", {
+        method: "POST",
+        body: new URLSearchParams({ access_token: tokens.accessToken }),
+      });
+    } catch (error) {
+      // A token Strava no longer accepts has nothing left to revoke.
+      if (error instanceof DomainError && error.code === "UNAUTHENTICATED") return;
+      throw error;
+    }
+  },
+
+  async profile(context, accessToken) {
+    const athlete = expectObject(await providerGet(apiUrl(context, "/athlete"), accessToken, "strava"), "strava", "an athlete");
+    return { providerUserId: expectId(athlete, "id", "strava"), timeZone: null };
+  },
+
+  async fetchRange(context, accessToken, range, cursor) {
+    const position = positionOf(range, cursor, TYPES, facts.sync.maxWindowDays);
+    const pageNumber = position.pageToken === null ? 1 : Number(position.pageToken);
+    if (!Number.isInteger(pageNumber) || pageNumber < 1)
+      throw new DomainError("BAD_REQUEST", "The sync checkpoint is not a Strava page.");
+    const url = apiUrl(context, "/athlete/activities");
+    url.searchParams.set("after", String(Math.floor(position.start.getTime() / 1000) - 1));
+    url.searchParams.set("before", String(Math.floor(position.end.getTime() / 1000)));
+    url.searchParams.set("page", String(pageNumber));
+    url.searchParams.set("per_page", String(STRAVA_PAGE_SIZE));
+    const fetchedAt = Date.now();
+    const body = await providerGet(url, accessToken, "strava");
+    if (!Array.isArray(body)) throw new DomainError("PROVIDER_FAILED", "Strava's activity list is not a list.");
+    const more = body.length >= STRAVA_PAGE_SIZE ? String(pageNumber + 1) : null;
+    return page(range, position, TYPES, body, more, fetchedAt);
+  },
+
+  // `mapStravaActivities` takes one activity as well as a list.
+  map: (records, timeZone) => mapRecords(records, timeZone, STRAVA_MAPPINGS, (_type, payload) => payload),
+
+  subscriptions,
+};
