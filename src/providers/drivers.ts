@@ -5,11 +5,19 @@
  */
 import { DomainError } from "../errors/domain-error";
 import type { ProviderDriver } from "./driver";
+import { googleHealthDriver } from "./google-health/driver";
+import { polarDriver } from "./polar/driver";
 import { type ProviderName, providerFacts } from "./registry";
 import { sandboxDriver } from "./sandbox/driver";
+import { stravaDriver } from "./strava/driver";
+import { terraDriver } from "./terra/driver";
 
 export const DRIVERS: Readonly<Partial<Record<ProviderName, ProviderDriver>>> = {
   sandbox: sandboxDriver,
+  strava: stravaDriver,
+  polar: polarDriver,
+  terra: terraDriver,
+  "google-health": googleHealthDriver,
 };
 
 export function driverFor(provider: ProviderName): ProviderDriver {
