@@ -154,16 +154,21 @@ export function driverContextFor(config: ProvidersConfig, provider: ProviderName
     clientSecret: credentials.clientSecret,
     redirectUri: `${config.publicOrigin}/oauth/${provider}/callback`,
     ...(credentials.origin ? { origin: credentials.origin } : {}),
-    ...driverExtra(credentials),
+    ...driverSettings(credentials),
   };
 }
 
-/** The settings a driver needs besides OAuth client credentials (`DriverContext.extra`). */
-function driverExtra(credentials: ProviderCredentials): Pick<DriverContext, "extra"> {
-  const extra: Record<string, string> = {};
-  if (credentials.devId) extra.devId = credentials.devId;
-  if (credentials.webhookVerifyToken) extra.webhookVerifyToken = credentials.webhookVerifyToken;
-  return Object.keys(extra).length > 0 ? { extra } : {};
+/**
+ * The settings a driver needs besides OAuth client credentials. Oura's `webhookVerificationToken`
+ * and Strava's `webhookVerifyToken` are the same thing to a driver: the token the provider echoes
+ * when it checks the app's webhook subscription.
+ */
+function driverSettings(credentials: ProviderCredentials): Pick<DriverContext, "webhookVerificationToken" | "devId"> {
+  const verification = credentials.webhookVerificationToken ?? credentials.webhookVerifyToken;
+  return {
+    ...(verification ? { webhookVerificationToken: verification } : {}),
+    ...(credentials.devId ? { devId: credentials.devId } : {}),
+  };
 }
 
 /** The webhook secrets of every configured provider, in the shape `verifyWebhook` takes. */

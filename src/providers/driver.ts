@@ -24,11 +24,12 @@ export interface DriverContext {
   /** A regional API host or the sandbox server's origin, when not the registry default. */
   origin?: string;
   /**
-   * Provider-specific settings that are not OAuth client credentials: Terra's `devId` (sent as
-   * `dev-id` beside the API key), Strava's `webhookVerifyToken` (the push subscription's
-   * `verify_token`). Never a user's token.
+   * The token the provider echoes when it verifies the app's webhook subscription: Oura's
+   * `verification_token`, Strava's push-subscription `verify_token`.
    */
-  extra?: Readonly<Record<string, string>>;
+  webhookVerificationToken?: string;
+  /** Terra's developer id, sent as `dev-id` beside the API key (`clientSecret`). */
+  devId?: string;
 }
 
 /** Tokens as a code exchange or refresh returns them; plaintext only in memory, sealed at rest. */
@@ -41,8 +42,9 @@ export interface ProviderTokens {
   /** The scopes actually granted, when the provider reports them (users may narrow consent). */
   scopes: string[] | null;
   /**
-   * The provider's user id when the token response names it (Polar AccessLink's `x_user_id`, the
-   * only place its API tells a client who the user is).
+   * The provider's id for the user when the token answer names it: Withings' `userid` (it has no
+   * profile endpoint, so the connect flow stores this instead of `profile`'s) and Polar
+   * AccessLink's `x_user_id` (the only place its API tells a client who the user is).
    */
   providerUserId?: string;
 }
@@ -147,8 +149,14 @@ export interface ProviderDriver<Raw = unknown> {
   readCallback?(query: URLSearchParams): { code: string; state: string } | null;
   exchangeCode(context: DriverContext, code: string, codeVerifier: string): Promise<ProviderTokens>;
   refresh(context: DriverContext, refreshToken: string): Promise<ProviderTokens>;
-  /** Revokes at the provider when it can; resolves when the provider has nothing to revoke. */
-  revoke(context: DriverContext, tokens: { accessToken: string; refreshToken: string | null }): Promise<void>;
+  /**
+   * Revokes at the provider when it can; resolves when the provider has nothing to revoke.
+   * `providerUserId` is the connection's: Withings revokes by user id, not by token.
+   */
+  revoke(
+    context: DriverContext,
+    tokens: { accessToken: string; refreshToken: string | null; providerUserId?: string },
+  ): Promise<void>;
   profile(context: DriverContext, accessToken: string): Promise<ProviderProfile>;
 
   /**

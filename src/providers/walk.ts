@@ -1,129 +1,166 @@
 /**
- * How drivers walk a sync range one page at a time (`ProviderDriver.fetchRange`, ./driver.ts), and
- * how their raw records find their mapping again (`map`).
+ * The resumable walk every polling driver does over a sync range, and the dispatch of its records
+ * to the provider's mappings (DESIGN §7).
  *
- * A range is walked data type by data type (in the driver's order); within a type, in windows of at
- * most the provider's `maxWindowDays` (the whole range when it has no limit); within a window, the
- * provider's own paging. The cursor names exactly that position — `{dataType, windowStart,
- * pageToken}` — so a sync that stops after any page resumes on the next one and never yields a
- * page twice. The cursor is stored as the connection's checkpoint: it carries positions only.
+ * A range is walked data type by data type (the provider's endpoints, in the driver's order), each
+ * type in windows of at most the provider's request span, each window through the provider's own
+ * paging. One call fetches one page; the `SyncCursor` it returns names the data type, the window's
+ * start and the provider's page token, so a sync that crashes resumes at the page it had not
+ * stored, and a finished walk returns `next: null`. The cursor is plain JSON and never holds a
+ * token or a health value.
  *
- * Raw records are one provider item each, tagged with the data type it came from and the instant
- * Pulse fetched it (`fetchedAt`, the version of documents a provider revises without saying when:
- * src/providers/mapping/types.ts), so `map` is a pure function of what was fetched.
+ * Records leave `fetchRange` as `ProviderRecord`s, `{type, payload, fetchedAt}`: one provider item
+ * (an Oura document, a Strava activity, a Dexcom EGV, a Google Health data point) tagged with the
+ * data type it was fetched as, so `map` picks the mapping without guessing, and with the instant
+ * Pulse fetched it, the `version` of documents a provider revises without saying when
+ * (src/providers/mapping/types.ts) — taken at fetch time so mapping a stored page later, or again,
+ * gives the same batch. `map` regroups records into the envelope each mapping reads.
  */
+
 import { DomainError } from "../errors/domain-error";
-import type { FetchPage, MappedProviderData, SyncCursor, TimeRange } from "./driver";
+import type { MappedRecords } from "../health-connect/mapped";
+import type { FetchPage, SyncCursor, TimeRange } from "./driver";
 import type { ProviderMapping } from "./mapping/types";
 
-const DAY_MS = 86_400_000;
-
-/** One raw provider item: its data type (the key of the provider's `*_MAPPINGS`) and its JSON. */
+/** One raw provider item, the data type (the mapping key) it was fetched as, and when (epoch ms). */
 export interface ProviderRecord {
   type: string;
   payload: unknown;
-  /** When Pulse fetched it, epoch ms. */
   fetchedAt: number;
 }
 
-/** Where a walk stands: the data type, and the window `[start, end)` inside the range. */
-export interface WalkPosition<Type extends string> {
-  dataType: Type;
-  start: Date;
-  end: Date;
+/** Where a walk stands: the data type, the window `[windowStart, windowEnd)` and the page token. */
+export interface WalkStep {
+  dataType: string;
+  windowStart: Date;
+  windowEnd: Date;
   pageToken: string | null;
 }
 
+export interface WalkPlan {
+  /** The provider's data types, walked in this order. */
+  dataTypes: readonly string[];
+  /** The longest span one request may cover; null when the provider sets none (one window). */
+  windowDays: number | null;
+}
+
+/** What a driver's request for one step answers: the items and the provider's next page, if any. */
+export interface WindowPage {
+  items: unknown[];
+  pageToken: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
 /**
- * The position `cursor` names in `range` (the first one when null). A cursor that does not fit
- * the range or names an unknown type is refused: resuming elsewhere would skip or repeat data.
+ * Fetches the page `cursor` points at (the first when null) and says where the next one is. An
+ * empty range has nothing to fetch.
  */
-export function positionOf<Type extends string>(
+export async function walkRange(
   range: TimeRange,
   cursor: SyncCursor | null,
-  types: readonly Type[],
-  maxWindowDays: number | null,
-): WalkPosition<Type> {
-  if (range.since.getTime() >= range.until.getTime()) throw new DomainError("BAD_REQUEST", "The sync range is empty.");
-  const [first] = types;
-  if (first === undefined) throw new DomainError("INTERNAL", "A driver walks at least one data type.");
-  if (cursor === null) return { dataType: first, ...windowAt(range, range.since, maxWindowDays), pageToken: null };
-  const dataType = types.find((type) => type === cursor.dataType);
-  const start = new Date(cursor.windowStart);
-  if (dataType === undefined || Number.isNaN(start.getTime()) || start < range.since || start >= range.until) {
-    throw new DomainError("BAD_REQUEST", "The sync checkpoint does not belong to this range.");
-  }
-  return { dataType, ...windowAt(range, start, maxWindowDays), pageToken: cursor.pageToken };
-}
-
-/**
- * The page after the one just fetched at `position`: the provider's next page token in the same
- * window, else the next window, else the next data type from the start of the range, else null.
- */
-export function nextCursor<Type extends string>(
-  range: TimeRange,
-  position: WalkPosition<Type>,
-  types: readonly Type[],
-  nextPageToken: string | null,
-): SyncCursor | null {
-  if (nextPageToken !== null) {
-    return { dataType: position.dataType, windowStart: position.start.toISOString(), pageToken: nextPageToken };
-  }
-  if (position.end < range.until)
-    return { dataType: position.dataType, windowStart: position.end.toISOString(), pageToken: null };
-  const next = types[types.indexOf(position.dataType) + 1];
-  return next === undefined ? null : { dataType: next, windowStart: range.since.toISOString(), pageToken: null };
-}
-
-/** A page of items of one type, and where to resume. */
-export function page<Type extends string>(
-  range: TimeRange,
-  position: WalkPosition<Type>,
-  types: readonly Type[],
-  items: readonly unknown[],
-  nextPageToken: string | null,
-  fetchedAt: number,
-): FetchPage<ProviderRecord> {
+  plan: WalkPlan,
+  fetchStep: (step: WalkStep) => Promise<WindowPage>,
+): Promise<FetchPage<ProviderRecord>> {
+  if (!(range.since.getTime() < range.until.getTime())) return { records: [], next: null };
+  const step = stepAt(range, cursor, plan);
+  const fetchedAt = Date.now();
+  const page = await fetchStep(step);
   return {
-    records: items.map((payload) => ({ type: position.dataType, payload, fetchedAt })),
-    next: nextCursor(range, position, types, nextPageToken),
+    records: page.items.map((payload) => ({ type: step.dataType, payload, fetchedAt })),
+    next: nextCursor(step, range, plan, page.pageToken),
   };
 }
 
+/** The step a cursor names, checked against the range and the plan (a checkpoint is data too). */
+export function stepAt(range: TimeRange, cursor: SyncCursor | null, plan: WalkPlan): WalkStep {
+  const first = plan.dataTypes[0];
+  if (first === undefined) throw new DomainError("INTERNAL", "A provider walk needs at least one data type.");
+  if (cursor === null) return windowFrom(first, range.since, range, plan, null);
+  const dataType = cursor.dataType ?? first;
+  const start = Date.parse(cursor.windowStart);
+  const errors = [];
+  if (!plan.dataTypes.includes(dataType)) errors.push({ path: "cursor.dataType", message: "not a data type of this provider" });
+  if (Number.isNaN(start) || start < range.since.getTime() || start >= range.until.getTime()) {
+    errors.push({ path: "cursor.windowStart", message: "not an instant inside the sync range" });
+  }
+  if (errors.length > 0) {
+    throw new DomainError("VALIDATION_FAILED", "The sync checkpoint does not belong to this range.", { errors });
+  }
+  return windowFrom(dataType, new Date(start), range, plan, cursor.pageToken);
+}
+
+function windowFrom(dataType: string, start: Date, range: TimeRange, plan: WalkPlan, pageToken: string | null): WalkStep {
+  const limit = plan.windowDays === null ? range.until.getTime() : start.getTime() + plan.windowDays * DAY_MS;
+  return { dataType, windowStart: start, windowEnd: new Date(Math.min(limit, range.until.getTime())), pageToken };
+}
+
 /**
- * Maps records through the provider's mappings, merged into one result. `wrap` rebuilds the shape
- * each mapping takes from one item (a list of one, the provider's envelope). A record of a type
- * the driver does not know is rejected, never thrown: the others still map.
+ * The window as the inclusive calendar days (UTC) a day-based endpoint takes: the last day is the
+ * one before the window's end instant, so consecutive windows do not ask for a day twice when the
+ * range starts at midnight.
+ */
+export function inclusiveDays(step: WalkStep): { first: string; last: string } {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const start = step.windowStart.getTime();
+  return { first: day(start), last: day(Math.max(start, step.windowEnd.getTime() - 1)) };
+}
+
+/** The page after `step`: the provider's next page, else the next window, else the next data type. */
+export function nextCursor(step: WalkStep, range: TimeRange, plan: WalkPlan, pageToken: string | null): SyncCursor | null {
+  if (pageToken !== null) return { dataType: step.dataType, windowStart: step.windowStart.toISOString(), pageToken };
+  if (step.windowEnd.getTime() < range.until.getTime()) {
+    return { dataType: step.dataType, windowStart: step.windowEnd.toISOString(), pageToken: null };
+  }
+  const following = plan.dataTypes[plan.dataTypes.indexOf(step.dataType) + 1];
+  if (following === undefined) return null;
+  return { dataType: following, windowStart: range.since.toISOString(), pageToken: null };
+}
+
+/**
+ * Maps fetched records with the provider's mappings. Records are grouped by type and fetch (in the
+ * order groups first appear), `inputs` rebuilds what the mapping reads from a group's payloads
+ * (usually one collection envelope, `{data: [...]}`; Terra's payloads are envelopes already), and
+ * the batches are merged. A record of a type without a mapping, or not shaped like a
+ * `ProviderRecord`, is rejected, never thrown: the others still map.
  */
 export function mapRecords(
   records: readonly unknown[],
-  timeZone: string | null,
   mappings: Readonly<Record<string, ProviderMapping>>,
-  wrap: (type: string, payload: unknown) => unknown,
-): MappedProviderData {
-  const merged: MappedProviderData = { observations: [], sleepSessions: [], workouts: [], rejected: [] };
+  inputs: (type: string, payloads: unknown[]) => unknown[],
+  timeZone: string | null,
+): MappedRecords {
+  const merged: MappedRecords = { observations: [], sleepSessions: [], workouts: [], rejected: [] };
+  const groups = new Map<string, { type: string; fetchedAt: number; payloads: unknown[] }>();
   for (const record of records) {
-    const mapping = isRecord(record) ? mappings[record.type] : undefined;
-    if (!isRecord(record) || mapping === undefined) {
-      merged.rejected.push({ sourceRecordId: null, reason: "record type is not one this driver fetches" });
+    if (!isProviderRecord(record)) {
+      merged.rejected.push({ sourceRecordId: null, reason: "record is not shaped {type, payload, fetchedAt}" });
       continue;
     }
-    const batch = mapping(wrap(record.type, record.payload), { fetchedAt: record.fetchedAt, timeZone });
-    merged.observations.push(...batch.observations);
-    merged.sleepSessions.push(...batch.sleepSessions);
-    merged.workouts.push(...batch.workouts);
-    merged.rejected.push(...batch.rejected);
+    const key = `${record.fetchedAt} ${record.type}`;
+    const group = groups.get(key) ?? { type: record.type, fetchedAt: record.fetchedAt, payloads: [] };
+    group.payloads.push(record.payload);
+    groups.set(key, group);
+  }
+  for (const { type, fetchedAt, payloads } of groups.values()) {
+    const mapping = Object.hasOwn(mappings, type) ? mappings[type] : undefined;
+    if (mapping === undefined) {
+      for (const _ of payloads) merged.rejected.push({ sourceRecordId: null, reason: "record type has no mapping" });
+      continue;
+    }
+    for (const input of inputs(type, payloads)) {
+      const batch = mapping(input, { fetchedAt, timeZone });
+      merged.observations.push(...batch.observations);
+      merged.sleepSessions.push(...batch.sleepSessions);
+      merged.workouts.push(...batch.workouts);
+      merged.rejected.push(...batch.rejected);
+    }
   }
   return merged;
 }
 
-function windowAt(range: TimeRange, start: Date, maxWindowDays: number | null): { start: Date; end: Date } {
-  const limit = maxWindowDays === null ? range.until.getTime() : start.getTime() + maxWindowDays * DAY_MS;
-  return { start, end: new Date(Math.min(limit, range.until.getTime())) };
-}
-
-function isRecord(value: unknown): value is ProviderRecord {
-  if (typeof value !== "object" || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return typeof record.type === "string" && typeof record.fetchedAt === "number" && "payload" in record;
+function isProviderRecord(value: unknown): value is ProviderRecord {
+  if (typeof value !== "object" || value === null || !("payload" in value)) return false;
+  const { type, fetchedAt } = value as { type?: unknown; fetchedAt?: unknown };
+  return typeof type === "string" && typeof fetchedAt === "number" && Number.isFinite(fetchedAt);
 }

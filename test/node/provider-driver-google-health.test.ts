@@ -4,12 +4,12 @@ import {
   BACKFILL,
   CONTEXT,
   DAY_MS,
-  expectErrorMapping,
+  fakeProvider,
+  itMapsHttpErrors,
   json,
-  type ProviderCall,
-  stubProviderApi,
+  type SeenRequest,
   walk,
-} from "../support/provider-api";
+} from "../support/provider-driver";
 import { providerFixture } from "../support/provider-mapping";
 
 const TOKEN = "ya29.synthetic-access-token";
@@ -26,7 +26,7 @@ function points(type: string): Record<string, unknown>[] {
  * The list endpoint: heart rate in three pages of two samples (the fixture's, under new ids),
  * steps and sleep in one page each; `nextPageToken` as Google sends it (absent on the last page).
  */
-function dataApi(call: ProviderCall): Response {
+function dataApi(call: SeenRequest): Response {
   expect(call.headers.get("Authorization")).toBe(`Bearer ${TOKEN}`);
   const type = /\/dataTypes\/([^/]+)\/dataPoints$/.exec(call.url.pathname)?.[1] ?? "";
   const token = call.url.searchParams.get("pageToken");
@@ -66,7 +66,7 @@ describe("Google Health API driver", () => {
   });
 
   it("code exchange sends the PKCE verifier and reads Google's token answer", async () => {
-    const calls = stubProviderApi(() => json(providerFixture("google-health", "token.json")));
+    const calls = fakeProvider(() => json(providerFixture("google-health", "token.json")));
     const tokens = await googleHealthDriver.exchangeCode(context, "the-code", "the-verifier-0123456789012345678901234567890");
     expect(tokens).toMatchObject({ accessToken: TOKEN, refreshToken: "1//synthetic-refresh-token" });
     expect(calls[0]?.url.toString()).toBe("https://oauth2.googleapis.com/token");
@@ -74,14 +74,14 @@ describe("Google Health API driver", () => {
   });
 
   it("profile: healthUserId from GET /v4/users/me/identity", async () => {
-    const calls = stubProviderApi(() => json(providerFixture("google-health", "identity.json")));
+    const calls = fakeProvider(() => json(providerFixture("google-health", "identity.json")));
     await expect(googleHealthDriver.profile(context, TOKEN)).resolves.toEqual({ providerUserId: "4321098765", timeZone: null });
     expect(calls[0]?.url.toString()).toBe(`${API}/identity`);
   });
 
   it("3-month backfill: heart rate, steps, sleep, each filtered to the range; page tokens followed", async () => {
-    const calls = stubProviderApi(dataApi);
-    const result = await walk(googleHealthDriver, context, TOKEN, BACKFILL);
+    const calls = fakeProvider(dataApi);
+    const result = await walk(googleHealthDriver, BACKFILL, { context, token: TOKEN });
     expect(calls.map((call) => [call.url.pathname.split("/")[5], call.url.searchParams.get("pageToken")])).toEqual([
       ["heart-rate", null],
       ["heart-rate", "opaque-1"],
@@ -109,17 +109,21 @@ describe("Google Health API driver", () => {
   });
 
   it("a crash after the second page resumes with Google's page token: every data point once", async () => {
-    stubProviderApi(dataApi);
-    const all = await walk(googleHealthDriver, context, TOKEN, BACKFILL);
-    const first = await walk(googleHealthDriver, context, TOKEN, BACKFILL, { maxPages: 2 });
-    const resumed = await walk(googleHealthDriver, context, TOKEN, BACKFILL, { cursor: first.cursors.at(-1) ?? null });
+    fakeProvider(dataApi);
+    const all = await walk(googleHealthDriver, BACKFILL, { context, token: TOKEN });
+    const first = await walk(googleHealthDriver, BACKFILL, { context, token: TOKEN, maxPages: 2 });
+    const resumed = await walk(googleHealthDriver, BACKFILL, {
+      context: context,
+      token: TOKEN,
+      cursor: first.cursors.at(-1) ?? null,
+    });
     const names = (records: { payload: unknown }[]) => records.map((record) => (record.payload as { name: string }).name);
     expect(names([...first.records, ...resumed.records])).toEqual(names(all.records));
     expect(new Set(names(all.records)).size).toBe(all.records.length);
   });
 
   it("a page without dataPoints (proto3 leaves empty lists out) is empty", async () => {
-    stubProviderApi(() => json({}));
+    fakeProvider(() => json({}));
     const range = { since: BACKFILL.since, until: new Date(BACKFILL.since.getTime() + DAY_MS) };
     await expect(googleHealthDriver.fetchRange(context, TOKEN, range, null)).resolves.toEqual({
       records: [],
@@ -127,12 +131,12 @@ describe("Google Health API driver", () => {
     });
   });
 
-  it("401, 429, 5xx, network failures and non-JSON answers map to Pulse errors without the token", async () => {
-    await expectErrorMapping(() => googleHealthDriver.fetchRange(context, TOKEN, BACKFILL, null), TOKEN);
+  describe("HTTP failures", () => {
+    itMapsHttpErrors(() => googleHealthDriver.fetchRange(context, TOKEN, BACKFILL, null), { token: TOKEN });
   });
 
   it("revoke: RFC 7009 at Google's endpoint with the refresh token", async () => {
-    const calls = stubProviderApi(() => new Response(null, { status: 200 }));
+    const calls = fakeProvider(() => new Response(null, { status: 200 }));
     await googleHealthDriver.revoke(context, { accessToken: TOKEN, refreshToken: "1//synthetic-refresh-token" });
     expect(calls[0]?.method).toBe("POST");
     expect(calls[0]?.url.toString()).toBe("https://oauth2.googleapis.com/revoke");
@@ -140,8 +144,8 @@ describe("Google Health API driver", () => {
   });
 
   it("map: heart-rate samples, step intervals and the sleep session from fetched data points", async () => {
-    stubProviderApi(dataApi);
-    const { records } = await walk(googleHealthDriver, context, TOKEN, BACKFILL);
+    fakeProvider(dataApi);
+    const { records } = await walk(googleHealthDriver, BACKFILL, { context, token: TOKEN });
     const mapped = googleHealthDriver.map(records, null);
     expect(mapped.rejected).toEqual([]);
     expect(mapped.observations.filter((observation) => observation.metric === "heart_rate")).toHaveLength(6);

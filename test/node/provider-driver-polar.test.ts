@@ -3,14 +3,15 @@ import { polarDriver } from "../../src/providers/polar/driver";
 import {
   BACKFILL,
   CONTEXT,
+  contents,
   DAY_MS,
   domainError,
-  expectErrorMapping,
+  fakeProvider,
+  itMapsHttpErrors,
   json,
-  type ProviderCall,
-  stubProviderApi,
+  type SeenRequest,
   walk,
-} from "../support/provider-api";
+} from "../support/provider-driver";
 import { providerFixture } from "../support/provider-mapping";
 
 const ACCESS = "polar-access-token-abc";
@@ -39,7 +40,7 @@ function recharges(): Record<string, unknown>[] {
   }));
 }
 
-function dataApi(call: ProviderCall): Response {
+function dataApi(call: SeenRequest): Response {
   expect(call.headers.get("Authorization")).toBe(`Bearer ${ACCESS}`);
   if (call.url.pathname === "/v3/exercises") return json(exercises());
   if (call.url.pathname === "/v3/users/nightly-recharge") return json({ recharges: recharges() });
@@ -60,7 +61,7 @@ describe("Polar AccessLink driver", () => {
   });
 
   it("code exchange: Basic-authenticated token request, then the user is registered; the stored token names the user", async () => {
-    const calls = stubProviderApi((call) =>
+    const calls = fakeProvider((call) =>
       call.url.host === "polarremote.com"
         ? json(providerFixture("polar", "token.json"))
         : json(providerFixture("polar", "user.json")),
@@ -68,7 +69,7 @@ describe("Polar AccessLink driver", () => {
     const tokens = await polarDriver.exchangeCode(context, "the-code", "unused-verifier");
     expect(tokens).toMatchObject({ accessToken: STORED, refreshToken: null, providerUserId: "1000001" });
     expect(calls[0]?.url.toString()).toBe("https://polarremote.com/v2/oauth2/token");
-    expect(calls[0]?.headers.get("Authorization")).toBe(`Basic ${btoa("pulse-client:pulse-client-secret")}`);
+    expect(calls[0]?.headers.get("Authorization")).toBe(`Basic ${btoa("pulse-client:pulse-secret")}`);
     expect(calls[1]?.method).toBe("POST");
     expect(calls[1]?.url.toString()).toBe(`${API}/v3/users`);
     expect(calls[1]?.headers.get("Authorization")).toBe(`Bearer ${ACCESS}`);
@@ -76,7 +77,7 @@ describe("Polar AccessLink driver", () => {
   });
 
   it("registration is idempotent: 409 'already registered' still connects", async () => {
-    stubProviderApi((call) =>
+    fakeProvider((call) =>
       call.url.host === "polarremote.com"
         ? json(providerFixture("polar", "token.json"))
         : json(providerFixture("polar", "user-already-registered.json"), 409),
@@ -85,15 +86,15 @@ describe("Polar AccessLink driver", () => {
   });
 
   it("profile: GET /v3/users/{id} with the bare access token", async () => {
-    const calls = stubProviderApi(() => json(providerFixture("polar", "user.json")));
+    const calls = fakeProvider(() => json(providerFixture("polar", "user.json")));
     await expect(polarDriver.profile(context, STORED)).resolves.toEqual({ providerUserId: "1000001", timeZone: null });
     expect(calls[0]?.url.toString()).toBe(`${API}/v3/users/1000001`);
     expect(calls[0]?.headers.get("Authorization")).toBe(`Bearer ${ACCESS}`);
   });
 
   it("3-month backfill: exercises then Nightly Recharge, one page each, filtered to the range", async () => {
-    const calls = stubProviderApi(dataApi);
-    const result = await walk(polarDriver, context, STORED, BACKFILL);
+    const calls = fakeProvider(dataApi);
+    const result = await walk(polarDriver, BACKFILL, { context, token: STORED });
     expect(calls.map((call) => call.url.pathname)).toEqual(["/v3/exercises", "/v3/users/nightly-recharge"]);
     const exerciseIds = result.records
       .filter((record) => record.type === "exercises")
@@ -112,21 +113,20 @@ describe("Polar AccessLink driver", () => {
   });
 
   it("a crash after the exercises resumes at Nightly Recharge: every record once", async () => {
-    stubProviderApi(dataApi);
-    const first = await walk(polarDriver, context, STORED, BACKFILL, { maxPages: 1 });
-    const resumed = await walk(polarDriver, context, STORED, BACKFILL, { cursor: first.cursors[0] ?? null });
-    const all = await walk(polarDriver, context, STORED, BACKFILL);
-    const payloads = (records: { payload: unknown }[]) => records.map((record) => record.payload);
-    expect(payloads([...first.records, ...resumed.records])).toEqual(payloads(all.records));
+    fakeProvider(dataApi);
+    const first = await walk(polarDriver, BACKFILL, { context, token: STORED, maxPages: 1 });
+    const resumed = await walk(polarDriver, BACKFILL, { context, token: STORED, cursor: first.cursors[0] ?? null });
+    const all = await walk(polarDriver, BACKFILL, { context, token: STORED });
+    expect(contents([...first.records, ...resumed.records])).toEqual(contents(all.records));
   });
 
   it("no data (204) is an empty page", async () => {
-    stubProviderApi(() => new Response(null, { status: 204 }));
+    fakeProvider(() => new Response(null, { status: 204 }));
     await expect(polarDriver.fetchRange(context, STORED, BACKFILL, null)).resolves.toMatchObject({ records: [] });
   });
 
-  it("401, 429, 5xx, network failures and non-JSON answers map to Pulse errors without the token", async () => {
-    await expectErrorMapping(() => polarDriver.fetchRange(context, STORED, BACKFILL, null), ACCESS);
+  describe("HTTP failures", () => {
+    itMapsHttpErrors(() => polarDriver.fetchRange(context, STORED, BACKFILL, null), { token: ACCESS });
   });
 
   it("a stored token without the user id is refused as unauthenticated", async () => {
@@ -134,18 +134,18 @@ describe("Polar AccessLink driver", () => {
   });
 
   it("revoke: DELETE /v3/users/{id} with the bearer token; a user already gone is fine", async () => {
-    const calls = stubProviderApi(() => new Response(null, { status: 204 }));
+    const calls = fakeProvider(() => new Response(null, { status: 204 }));
     await polarDriver.revoke(context, { accessToken: STORED, refreshToken: null });
     expect(calls[0]?.method).toBe("DELETE");
     expect(calls[0]?.url.toString()).toBe(`${API}/v3/users/1000001`);
     expect(calls[0]?.headers.get("Authorization")).toBe(`Bearer ${ACCESS}`);
-    stubProviderApi(() => json({ message: "not found" }, 404));
+    fakeProvider(() => json({ message: "not found" }, 404));
     await expect(polarDriver.revoke(context, { accessToken: STORED, refreshToken: null })).resolves.toBeUndefined();
   });
 
   it("map: exercises become workouts and Nightly Recharge RMSSD stays hrv_rmssd", async () => {
-    stubProviderApi(dataApi);
-    const { records } = await walk(polarDriver, context, STORED, BACKFILL);
+    fakeProvider(dataApi);
+    const { records } = await walk(polarDriver, BACKFILL, { context, token: STORED });
     const mapped = polarDriver.map(records, null);
     expect(mapped.rejected).toEqual([]);
     expect(mapped.workouts).toHaveLength(30);

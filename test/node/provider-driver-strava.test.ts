@@ -4,12 +4,12 @@ import {
   BACKFILL,
   CONTEXT,
   DAY_MS,
-  expectErrorMapping,
+  fakeProvider,
+  itMapsHttpErrors,
   json,
-  type ProviderCall,
-  stubProviderApi,
+  type SeenRequest,
   walk,
-} from "../support/provider-api";
+} from "../support/provider-driver";
 import { providerFixture } from "../support/provider-mapping";
 
 const TOKEN = "strava-access-token-abc";
@@ -32,7 +32,7 @@ function activities(): Record<string, unknown>[] {
 
 /** `GET /athlete/activities` as Strava documents it: `after`/`before` epoch seconds, `page`, `per_page`. */
 function activitiesApi(all: Record<string, unknown>[]) {
-  return (call: ProviderCall) => {
+  return (call: SeenRequest) => {
     expect(call.url.origin + call.url.pathname).toBe("https://www.strava.com/api/v3/athlete/activities");
     expect(call.headers.get("Authorization")).toBe(`Bearer ${TOKEN}`);
     const after = Number(call.url.searchParams.get("after")) * 1000;
@@ -63,7 +63,7 @@ describe("Strava driver", () => {
   });
 
   it("profile: the athlete id from GET /athlete", async () => {
-    const calls = stubProviderApi(() => json(providerFixture("strava", "athlete.json")));
+    const calls = fakeProvider(() => json(providerFixture("strava", "athlete.json")));
     await expect(stravaDriver.profile(context, TOKEN)).resolves.toEqual({ providerUserId: "1000001", timeZone: null });
     expect(calls[0]?.url.toString()).toBe("https://www.strava.com/api/v3/athlete");
     expect(calls[0]?.headers.get("Authorization")).toBe(`Bearer ${TOKEN}`);
@@ -71,8 +71,8 @@ describe("Strava driver", () => {
 
   it("3-month backfill: pages of 200 followed to the short last page, every activity once", async () => {
     const all = activities();
-    const calls = stubProviderApi(activitiesApi(all));
-    const result = await walk(stravaDriver, context, TOKEN, BACKFILL);
+    const calls = fakeProvider(activitiesApi(all));
+    const result = await walk(stravaDriver, BACKFILL, { context, token: TOKEN });
     expect(calls.map((call) => call.url.searchParams.get("page"))).toEqual(["1", "2", "3"]);
     for (const call of calls) {
       expect(call.url.searchParams.get("per_page")).toBe("200");
@@ -92,26 +92,27 @@ describe("Strava driver", () => {
 
   it("a crash after the first page resumes from the stored cursor: the same activities, once", async () => {
     const all = activities();
-    stubProviderApi(activitiesApi(all));
-    const first = await walk(stravaDriver, context, TOKEN, BACKFILL, { maxPages: 1 });
-    const resumed = await walk(stravaDriver, context, TOKEN, BACKFILL, { cursor: first.cursors[0] ?? null });
+    fakeProvider(activitiesApi(all));
+    const first = await walk(stravaDriver, BACKFILL, { context, token: TOKEN, maxPages: 1 });
+    const resumed = await walk(stravaDriver, BACKFILL, { context, token: TOKEN, cursor: first.cursors[0] ?? null });
     const ids = [...first.records, ...resumed.records].map((record) => (record.payload as { id: number }).id);
     expect(ids).toEqual(all.map((item) => item.id));
   });
 
   it("a range ending today asks only up to `until`", async () => {
-    const calls = stubProviderApi(() => json([]));
+    const calls = fakeProvider(() => json([]));
     const range = { since: new Date(BACKFILL.until.getTime() - DAY_MS), until: BACKFILL.until };
     await expect(stravaDriver.fetchRange(context, TOKEN, range, null)).resolves.toEqual({ records: [], next: null });
     expect(calls).toHaveLength(1);
   });
 
-  it("401, 429, 5xx, network failures and non-JSON answers map to Pulse errors without the token", async () => {
-    await expectErrorMapping(() => stravaDriver.fetchRange(context, TOKEN, BACKFILL, null), TOKEN);
+  describe("HTTP failures", () => {
+    // Without any reset header Strava waits for its quarter hour: the next test.
+    itMapsHttpErrors(() => stravaDriver.fetchRange(context, TOKEN, BACKFILL, null), { token: TOKEN, fallbackSeconds: null });
   });
 
   it("429 without Retry-After waits until Strava's next quarter-hour reset", async () => {
-    stubProviderApi(() =>
+    fakeProvider(() =>
       json({ message: "Rate Limit Exceeded" }, 429, { "X-RateLimit-Limit": "100,1000", "X-RateLimit-Usage": "101,400" }),
     );
     const error = await stravaDriver.fetchRange(context, TOKEN, BACKFILL, null).catch((thrown: unknown) => thrown);
@@ -122,18 +123,18 @@ describe("Strava driver", () => {
   });
 
   it("revoke: POST /oauth/deauthorize with the access token; an already dead token is fine", async () => {
-    const calls = stubProviderApi(() => json({ access_token: TOKEN }));
+    const calls = fakeProvider(() => json({ access_token: TOKEN }));
     await stravaDriver.revoke(context, { accessToken: TOKEN, refreshToken: "refresh" });
     expect(calls[0]?.method).toBe("POST");
     expect(calls[0]?.url.toString()).toBe("https://www.strava.com/oauth/deauthorize");
     expect(new URLSearchParams(calls[0]?.body ?? "").get("access_token")).toBe(TOKEN);
-    stubProviderApi(() => json({ message: "Authorization Error" }, 401));
+    fakeProvider(() => json({ message: "Authorization Error" }, 401));
     await expect(stravaDriver.revoke(context, { accessToken: TOKEN, refreshToken: null })).resolves.toBeUndefined();
   });
 
   it("push subscription: created with the client credentials and verify token when absent, left alone when present", async () => {
-    const withToken = { ...context, extra: { webhookVerifyToken: "verify-me" } };
-    const created = stubProviderApi((call) =>
+    const withToken = { ...context, webhookVerificationToken: "verify-me" };
+    const created = fakeProvider((call) =>
       call.method === "GET" ? json([]) : json(providerFixture("strava", "push-subscription-created.json"), 201),
     );
     await stravaDriver.subscriptions?.ensure(withToken, null);
@@ -142,18 +143,18 @@ describe("Strava driver", () => {
     const form = new URLSearchParams(created[1]?.body ?? "");
     expect(Object.fromEntries(form)).toEqual({
       client_id: "pulse-client",
-      client_secret: "pulse-client-secret",
+      client_secret: "pulse-secret",
       callback_url: "https://api.pulse.example/webhooks/strava",
       verify_token: "verify-me",
     });
-    const existing = stubProviderApi(() => json(providerFixture("strava", "push-subscriptions.json")));
+    const existing = fakeProvider(() => json(providerFixture("strava", "push-subscriptions.json")));
     await stravaDriver.subscriptions?.ensure(withToken, null);
     expect(existing.map((call) => call.method)).toEqual(["GET"]);
   });
 
   it("map: fetched activities become workouts keyed by Strava id, versioned by fetch time", async () => {
-    stubProviderApi(activitiesApi(activities().slice(0, 3)));
-    const { records } = await walk(stravaDriver, context, TOKEN, BACKFILL);
+    fakeProvider(activitiesApi(activities().slice(0, 3)));
+    const { records } = await walk(stravaDriver, BACKFILL, { context, token: TOKEN });
     const mapped = stravaDriver.map(records, null);
     expect(mapped.rejected).toEqual([]);
     expect(mapped.workouts.map((workout) => workout.sourceRecordId)).toEqual([

@@ -3,29 +3,30 @@ import { terraDriver } from "../../src/providers/terra/driver";
 import {
   BACKFILL,
   CONTEXT,
+  contents,
   DAY_MS,
   domainError,
-  expectErrorMapping,
+  fakeProvider,
+  itMapsHttpErrors,
   json,
-  type ProviderCall,
-  stubProviderApi,
+  type SeenRequest,
   walk,
-} from "../support/provider-api";
+} from "../support/provider-driver";
 import { providerFixture } from "../support/provider-mapping";
 
 const USER = "synthetic-terra-user";
 const STATE = "state-0123456789abcdefghij";
-const context = { ...CONTEXT, redirectUri: "https://api.pulse.example/oauth/terra/callback", extra: { devId: "pulse-dev" } };
+const context = { ...CONTEXT, redirectUri: "https://api.pulse.example/oauth/terra/callback", devId: "pulse-dev" };
 const TYPES = ["activity", "body", "daily", "sleep"];
 
-function expectDeveloperHeaders(call: ProviderCall): void {
+function expectDeveloperHeaders(call: SeenRequest): void {
   expect(call.headers.get("dev-id")).toBe("pulse-dev");
-  expect(call.headers.get("x-api-key")).toBe("pulse-client-secret");
+  expect(call.headers.get("x-api-key")).toBe("pulse-secret");
   expect(call.headers.has("Authorization")).toBe(false);
 }
 
 /** Terra's data endpoints: one item a day in `[start_date, end_date)`, in Terra's envelope. */
-function dataApi(call: ProviderCall): Response {
+function dataApi(call: SeenRequest): Response {
   expectDeveloperHeaders(call);
   const type = call.url.pathname.slice("/v2/".length);
   expect(TYPES).toContain(type);
@@ -54,13 +55,13 @@ afterEach(() => {
 
 describe("Terra driver", () => {
   it("authorize: a widget session with the state as reference id and Pulse's callback for both outcomes", async () => {
-    const calls = stubProviderApi(() => json(providerFixture("terra", "widget-session.json")));
+    const calls = fakeProvider(() => json(providerFixture("terra", "widget-session.json")));
     const start = await terraDriver.authorizationUrl(context, STATE);
     expect(start.url.toString()).toBe("https://widget.tryterra.co/session/344d475f-296a-489a-a88c-54183671dafd");
     expect(start.codeVerifier).toBe(STATE);
     expect(calls[0]?.method).toBe("POST");
     expect(calls[0]?.url.toString()).toBe("https://api.tryterra.co/v2/auth/generateWidgetSession");
-    expectDeveloperHeaders(calls[0] as ProviderCall);
+    expectDeveloperHeaders(calls[0] as SeenRequest);
     expect(JSON.parse(calls[0]?.body ?? "")).toEqual({
       reference_id: STATE,
       auth_success_redirect_url: context.redirectUri,
@@ -69,7 +70,7 @@ describe("Terra driver", () => {
   });
 
   it("without a configured dev id nothing is sent", async () => {
-    const calls = stubProviderApi(() => json({}));
+    const calls = fakeProvider(() => json({}));
     expect((await domainError(() => Promise.resolve(terraDriver.authorizationUrl(CONTEXT, STATE)))).code).toBe("INTERNAL");
     expect(calls).toHaveLength(0);
   });
@@ -81,7 +82,7 @@ describe("Terra driver", () => {
   });
 
   it("code exchange: the Terra user id is the token, no refresh, no expiry; only the user this session created", async () => {
-    const calls = stubProviderApi(() => json(providerFixture("terra", "user-info.json")));
+    const calls = fakeProvider(() => json(providerFixture("terra", "user-info.json")));
     await expect(terraDriver.exchangeCode(context, USER, STATE)).resolves.toEqual({
       accessToken: USER,
       refreshToken: null,
@@ -96,13 +97,13 @@ describe("Terra driver", () => {
   });
 
   it("profile: the user id Terra confirms", async () => {
-    stubProviderApi(() => json(providerFixture("terra", "user-info.json")));
+    fakeProvider(() => json(providerFixture("terra", "user-info.json")));
     await expect(terraDriver.profile(context, USER)).resolves.toEqual({ providerUserId: USER, timeZone: null });
   });
 
   it("3-month backfill: four data types, each in windows of at most 28 days covering the range", async () => {
-    const calls = stubProviderApi(dataApi);
-    const result = await walk(terraDriver, context, USER, BACKFILL);
+    const calls = fakeProvider(dataApi);
+    const result = await walk(terraDriver, BACKFILL, { context, token: USER });
     for (const type of TYPES) {
       const windows = calls
         .filter((call) => call.url.pathname === `/v2/${type}`)
@@ -123,43 +124,45 @@ describe("Terra driver", () => {
   });
 
   it("a crash mid-range resumes at the stored window: every item once", async () => {
-    stubProviderApi(dataApi);
-    const all = await walk(terraDriver, context, USER, BACKFILL);
-    const first = await walk(terraDriver, context, USER, BACKFILL, { maxPages: 6 });
+    fakeProvider(dataApi);
+    const all = await walk(terraDriver, BACKFILL, { context, token: USER });
+    const first = await walk(terraDriver, BACKFILL, { context, token: USER, maxPages: 6 });
     expect(first.cursors.at(-1)).toMatchObject({ dataType: "body", pageToken: null });
-    const resumed = await walk(terraDriver, context, USER, BACKFILL, { cursor: first.cursors.at(-1) ?? null });
-    const payloads = (records: { payload: unknown }[]) => records.map((record) => record.payload);
-    expect(payloads([...first.records, ...resumed.records])).toEqual(payloads(all.records));
+    const resumed = await walk(terraDriver, BACKFILL, { context, token: USER, cursor: first.cursors.at(-1) ?? null });
+    expect(contents([...first.records, ...resumed.records])).toEqual(contents(all.records));
   });
 
   it("'not available from provider' is an empty page; 'processing' asks to retry after Terra's retry_after", async () => {
-    stubProviderApi(() => json(providerFixture("terra", "not-available.json")));
+    fakeProvider(() => json(providerFixture("terra", "not-available.json")));
     await expect(terraDriver.fetchRange(context, USER, BACKFILL, null)).resolves.toMatchObject({ records: [] });
-    stubProviderApi(() => json(providerFixture("terra", "processing.json")));
+    fakeProvider(() => json(providerFixture("terra", "processing.json")));
     const error = await domainError(() => terraDriver.fetchRange(context, USER, BACKFILL, null));
     expect(error).toMatchObject({ code: "RATE_LIMITED", retryAfterSeconds: 45 });
   });
 
-  it("429, 5xx, network failures and non-JSON map to Pulse errors; 401 is Pulse's API key, 404 a user Terra dropped", async () => {
-    await expectErrorMapping(() => terraDriver.fetchRange(context, USER, BACKFILL, null), USER, 404);
-    stubProviderApi(() => json({ status: "error", message: "unauthorized" }, 401));
+  describe("HTTP failures: 404 is a user Terra dropped", () => {
+    itMapsHttpErrors(() => terraDriver.fetchRange(context, USER, BACKFILL, null), { token: USER, unauthorized: 404 });
+  });
+
+  it("401 is Terra refusing Pulse's API key, not the user's access: PROVIDER_FAILED", async () => {
+    fakeProvider(() => json({ status: "error", message: "unauthorized" }, 401));
     expect((await domainError(() => terraDriver.fetchRange(context, USER, BACKFILL, null))).code).toBe("PROVIDER_FAILED");
   });
 
   it("revoke: DELETE /v2/auth/deauthenticateUser?user_id; a user Terra no longer has is fine", async () => {
-    const calls = stubProviderApi(() => json(providerFixture("terra", "deauthenticated.json")));
+    const calls = fakeProvider(() => json(providerFixture("terra", "deauthenticated.json")));
     await terraDriver.revoke(context, { accessToken: USER, refreshToken: null });
     expect(calls[0]?.method).toBe("DELETE");
     expect(calls[0]?.url.toString()).toBe(`https://api.tryterra.co/v2/auth/deauthenticateUser?user_id=${USER}`);
-    expectDeveloperHeaders(calls[0] as ProviderCall);
-    stubProviderApi(() => json({ status: "error" }, 404));
+    expectDeveloperHeaders(calls[0] as SeenRequest);
+    fakeProvider(() => json({ status: "error" }, 404));
     await expect(terraDriver.revoke(context, { accessToken: USER, refreshToken: null })).resolves.toBeUndefined();
   });
 
   it("map: each record in Terra's envelope maps through its type, keyed by the source provider", async () => {
-    stubProviderApi(dataApi);
+    fakeProvider(dataApi);
     const range = { since: BACKFILL.since, until: new Date(BACKFILL.since.getTime() + 2 * DAY_MS) };
-    const { records } = await walk(terraDriver, context, USER, range);
+    const { records } = await walk(terraDriver, range, { context, token: USER });
     const mapped = terraDriver.map(records, null);
     expect(mapped.rejected).toEqual([]);
     expect(mapped.workouts).toHaveLength(2);

@@ -27,11 +27,12 @@ afterEach(() => {
 });
 
 describe("provider drivers in workerd", () => {
-  it("driverContextFor passes Terra's dev id and Strava's verify token as `extra`, nothing for the others", () => {
+  it("driverContextFor passes Terra's dev id and Strava's verify token, nothing for the others", () => {
     const config = configured();
-    expect(driverContextFor(config, "terra").extra).toEqual({ devId: "pulse-dev" });
-    expect(driverContextFor(config, "strava").extra).toEqual({ webhookVerifyToken: "verify-me" });
-    expect(driverContextFor(config, "polar").extra).toBeUndefined();
+    expect(driverContextFor(config, "terra").devId).toBe("pulse-dev");
+    expect(driverContextFor(config, "strava").webhookVerificationToken).toBe("verify-me");
+    expect(driverContextFor(config, "polar")).not.toHaveProperty("devId");
+    expect(driverContextFor(config, "polar")).not.toHaveProperty("webhookVerificationToken");
     expect(driverContextFor(config, "terra").redirectUri).toMatch(/\/oauth\/terra\/callback$/);
   });
 

@@ -24,16 +24,17 @@
  * (docs/providers.md): this driver has no `subscriptions`. The webhook route answers Google's
  * verification POSTs.
  */
-import type { DriverContext, ProviderDriver } from "../driver";
-import { expectId, expectObject, providerGet } from "../http";
+import type { DriverContext, ProviderDriver, SyncCursor, TimeRange } from "../driver";
+import { expectId, expectObject, pageTokenOf, providerGet } from "../http";
 import { oauthMethods } from "../oauth";
 import { PROVIDERS } from "../registry";
-import { mapRecords, page, positionOf } from "../walk";
+import { mapRecords, type ProviderRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { mapGoogleHealthDataPoints } from "./mapping";
 
 const facts = PROVIDERS["google-health"];
 const TYPES = ["heart-rate", "steps", "sleep"] as const;
 type DataType = (typeof TYPES)[number];
+const GOOGLE_HEALTH_WALK: WalkPlan = { dataTypes: TYPES, windowDays: facts.sync.maxWindowDays };
 
 /** How each type is filtered by time, and how many points a page may hold. */
 const QUERY: Readonly<Record<DataType, { field: string; pageSize: number }>> = {
@@ -48,7 +49,19 @@ function apiUrl(context: DriverContext, path: string): URL {
   return new URL(`/v4/users/me${path}`, context.origin ?? "https://health.googleapis.com");
 }
 
-export const googleHealthDriver: ProviderDriver = {
+async function fetchStep(context: DriverContext, accessToken: string, step: WalkStep) {
+  const { field, pageSize } = QUERY[step.dataType as DataType];
+  const url = apiUrl(context, `/dataTypes/${step.dataType}/dataPoints`);
+  const [start, end] = [step.windowStart.toISOString(), step.windowEnd.toISOString()];
+  url.searchParams.set("filter", `${field} >= "${start}" AND ${field} < "${end}"`);
+  url.searchParams.set("pageSize", String(pageSize));
+  if (step.pageToken !== null) url.searchParams.set("pageToken", step.pageToken);
+  const body = expectObject(await providerGet(url, accessToken, "google-health"), "google-health", "a data point list");
+  // Proto3 JSON leaves out empty fields: no `dataPoints` is an empty page, no token the last one.
+  return { items: Array.isArray(body.dataPoints) ? body.dataPoints : [], pageToken: pageTokenOf(body.nextPageToken) };
+}
+
+export const googleHealthDriver: ProviderDriver<ProviderRecord> = {
   name: "google-health",
   facts,
   ...oauthMethods(facts),
@@ -62,23 +75,8 @@ export const googleHealthDriver: ProviderDriver = {
     return { providerUserId: expectId(identity, "healthUserId", "google-health"), timeZone: null };
   },
 
-  async fetchRange(context, accessToken, range, cursor) {
-    const position = positionOf(range, cursor, TYPES, facts.sync.maxWindowDays);
-    const { field, pageSize } = QUERY[position.dataType];
-    const url = apiUrl(context, `/dataTypes/${position.dataType}/dataPoints`);
-    url.searchParams.set(
-      "filter",
-      `${field} >= "${position.start.toISOString()}" AND ${field} < "${position.end.toISOString()}"`,
-    );
-    url.searchParams.set("pageSize", String(pageSize));
-    if (position.pageToken !== null) url.searchParams.set("pageToken", position.pageToken);
-    const fetchedAt = Date.now();
-    const body = expectObject(await providerGet(url, accessToken, "google-health"), "google-health", "a data point list");
-    // Proto3 JSON leaves out empty fields: no `dataPoints` is an empty page, no token the last one.
-    const points = Array.isArray(body.dataPoints) ? body.dataPoints : [];
-    const next = typeof body.nextPageToken === "string" && body.nextPageToken !== "" ? body.nextPageToken : null;
-    return page(range, position, TYPES, points, next, fetchedAt);
-  },
+  fetchRange: (context: DriverContext, accessToken: string, range: TimeRange, cursor: SyncCursor | null) =>
+    walkRange(range, cursor, GOOGLE_HEALTH_WALK, (step) => fetchStep(context, accessToken, step)),
 
-  map: (records, timeZone) => mapRecords(records, timeZone, MAPPINGS, (_type, payload) => ({ dataPoints: [payload] })),
+  map: (records, timeZone) => mapRecords(records, MAPPINGS, (_type, points) => [{ dataPoints: points }], timeZone),
 };

@@ -21,16 +21,18 @@
  * only. It is sealed at rest like any token (../tokens.ts); this module alone reads it.
  */
 import { DomainError } from "../../errors/domain-error";
-import type { DriverContext, ProviderDriver, SubscriptionHooks, TimeRange } from "../driver";
+import type { DriverContext, ProviderDriver, SubscriptionHooks, SyncCursor, TimeRange } from "../driver";
 import { expectObject, providerGet, providerRequest } from "../http";
 import { oauthMethods } from "../oauth";
 import { PROVIDERS } from "../registry";
-import { mapRecords, page, positionOf } from "../walk";
+import { mapRecords, type ProviderRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { POLAR_MAPPINGS } from "./mapping";
 
 const facts = PROVIDERS.polar;
 const oauth = oauthMethods(facts);
 const TYPES = ["exercises", "nightly_recharge"] as const;
+type PolarDataType = (typeof TYPES)[number];
+const POLAR_WALK: WalkPlan = { dataTypes: TYPES, windowDays: facts.sync.maxWindowDays };
 const DAY_MS = 86_400_000;
 
 interface PolarToken {
@@ -74,7 +76,7 @@ async function deregister(context: DriverContext, token: PolarToken): Promise<vo
 }
 
 /** Whether an item of `type` falls in `[start, end)`: exercises by their start, recharges by their day. */
-function inWindow(type: (typeof TYPES)[number], item: unknown, window: TimeRange): boolean {
+function inWindow(type: PolarDataType, item: unknown, window: TimeRange): boolean {
   if (typeof item !== "object" || item === null) return true;
   const record = item as Record<string, unknown>;
   let at: number;
@@ -93,11 +95,20 @@ function inWindow(type: (typeof TYPES)[number], item: unknown, window: TimeRange
 }
 
 /** The items of a list answer; an empty answer (Polar sends 204 when there is nothing) is none. */
-function listOf(type: (typeof TYPES)[number], body: unknown): unknown[] {
+function listOf(type: PolarDataType, body: unknown): unknown[] {
   if (body === null) return [];
   const list = type === "exercises" ? body : expectObject(body, "polar", "a Nightly Recharge list").recharges;
   if (!Array.isArray(list)) throw new DomainError("PROVIDER_FAILED", "Polar's answer is not a list.");
   return list;
+}
+
+/** One data type's list (neither takes a range nor pages), kept to the step's window. */
+async function fetchStep(context: DriverContext, token: PolarToken, step: WalkStep) {
+  const type = step.dataType as PolarDataType;
+  const url = type === "exercises" ? apiUrl(context, "/v3/exercises") : apiUrl(context, "/v3/users/nightly-recharge");
+  const body = await providerGet(url, token.accessToken, "polar");
+  const window = { since: step.windowStart, until: step.windowEnd };
+  return { items: listOf(type, body).filter((item) => inWindow(type, item, window)), pageToken: null };
 }
 
 const subscriptions: SubscriptionHooks = {
@@ -112,7 +123,7 @@ const subscriptions: SubscriptionHooks = {
   },
 };
 
-export const polarDriver: ProviderDriver = {
+export const polarDriver: ProviderDriver<ProviderRecord> = {
   name: "polar",
   facts,
   ...oauth,
@@ -148,29 +159,11 @@ export const polarDriver: ProviderDriver = {
     return { providerUserId: token.userId, timeZone: null };
   },
 
-  async fetchRange(context, accessToken, range, cursor) {
-    const token = readToken(accessToken);
-    const position = positionOf(range, cursor, TYPES, facts.sync.maxWindowDays);
-    const url =
-      position.dataType === "exercises" ? apiUrl(context, "/v3/exercises") : apiUrl(context, "/v3/users/nightly-recharge");
-    const fetchedAt = Date.now();
-    const { body } = await providerRequest(url, "polar", { headers: { Authorization: `Bearer ${token.accessToken}` } });
-    const items = listOf(position.dataType, body);
-    const window = { since: position.start, until: position.end };
-    return page(
-      range,
-      position,
-      TYPES,
-      items.filter((item) => inWindow(position.dataType, item, window)),
-      null,
-      fetchedAt,
-    );
-  },
+  fetchRange: (context: DriverContext, accessToken: string, range: TimeRange, cursor: SyncCursor | null) =>
+    walkRange(range, cursor, POLAR_WALK, (step) => fetchStep(context, readToken(accessToken), step)),
 
   map: (records, timeZone) =>
-    mapRecords(records, timeZone, POLAR_MAPPINGS, (type, payload) =>
-      type === "exercises" ? [payload] : { recharges: [payload] },
-    ),
+    mapRecords(records, POLAR_MAPPINGS, (type, items) => [type === "exercises" ? items : { recharges: items }], timeZone),
 
   subscriptions,
 };

@@ -21,15 +21,15 @@
  * and `before` exclusive, matching Pulse's half-open ranges.
  */
 import { DomainError } from "../../errors/domain-error";
-import type { DriverContext, ProviderDriver, SubscriptionHooks } from "../driver";
+import type { DriverContext, ProviderDriver, SubscriptionHooks, SyncCursor, TimeRange } from "../driver";
 import { expectId, expectObject, providerGet, providerRequest } from "../http";
 import { oauthMethods } from "../oauth";
 import { PROVIDERS } from "../registry";
-import { mapRecords, page, positionOf } from "../walk";
+import { mapRecords, type ProviderRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { STRAVA_MAPPINGS } from "./mapping";
 
 const facts = PROVIDERS.strava;
-const TYPES = ["activities"] as const;
+const STRAVA_WALK: WalkPlan = { dataTypes: ["activities"], windowDays: facts.sync.maxWindowDays };
 export const STRAVA_PAGE_SIZE = 200;
 
 function apiUrl(context: DriverContext, path: string): URL {
@@ -54,9 +54,9 @@ function callbackUrl(context: DriverContext): string {
  */
 const subscriptions: SubscriptionHooks = {
   async ensure(context) {
-    const verifyToken = context.extra?.webhookVerifyToken;
-    if (!verifyToken) throw new DomainError("INTERNAL", "Strava's webhookVerifyToken is not configured.");
-    const { body } = await providerRequest(pushSubscriptionsUrl(context), "strava");
+    const verifyToken = context.webhookVerificationToken;
+    if (!verifyToken) throw new DomainError("INTERNAL", "Strava webhooks need webhookVerifyToken in PROVIDER_CREDENTIALS.");
+    const body = await providerRequest(pushSubscriptionsUrl(context), "strava");
     const existing = Array.isArray(body) ? body : [];
     const callback = callbackUrl(context);
     if (existing.some((item) => expectObject(item, "strava", "a subscription").callback_url === callback)) return;
@@ -79,23 +79,36 @@ const subscriptions: SubscriptionHooks = {
   },
 };
 
-export const stravaDriver: ProviderDriver = {
+async function fetchStep(context: DriverContext, accessToken: string, step: WalkStep) {
+  const pageNumber = step.pageToken === null ? 1 : Number(step.pageToken);
+  if (!Number.isSafeInteger(pageNumber) || pageNumber < 1) {
+    throw new DomainError("VALIDATION_FAILED", "The sync checkpoint does not belong to this range.", {
+      errors: [{ path: "cursor.pageToken", message: "not a Strava page number" }],
+    });
+  }
+  const url = apiUrl(context, "/athlete/activities");
+  url.searchParams.set("after", String(Math.floor(step.windowStart.getTime() / 1000) - 1));
+  url.searchParams.set("before", String(Math.floor(step.windowEnd.getTime() / 1000)));
+  url.searchParams.set("page", String(pageNumber));
+  url.searchParams.set("per_page", String(STRAVA_PAGE_SIZE));
+  const body = await providerGet(url, accessToken, "strava");
+  if (!Array.isArray(body)) throw new DomainError("PROVIDER_FAILED", "Strava's activity list is not a list.");
+  return { items: body, pageToken: body.length >= STRAVA_PAGE_SIZE ? String(pageNumber + 1) : null };
+}
+
+export const stravaDriver: ProviderDriver<ProviderRecord> = {
   name: "strava",
   facts,
   ...oauthMethods(facts),
 
   async revoke(context, tokens) {
     const url = new URL("/oauth/deauthorize", context.origin ?? "https://www.strava.com");
-    try {
-      await providerRequest(url, "strava", {
-        method: "POST",
-        body: new URLSearchParams({ access_token: tokens.accessToken }),
-      });
-    } catch (error) {
-      // A token Strava no longer accepts has nothing left to revoke.
-      if (error instanceof DomainError && error.code === "UNAUTHENTICATED") return;
-      throw error;
-    }
+    // A token Strava no longer accepts has nothing left to revoke.
+    await providerRequest(url, "strava", {
+      method: "POST",
+      body: new URLSearchParams({ access_token: tokens.accessToken }),
+      acceptStatuses: [401],
+    });
   },
 
   async profile(context, accessToken) {
@@ -103,25 +116,11 @@ export const stravaDriver: ProviderDriver = {
     return { providerUserId: expectId(athlete, "id", "strava"), timeZone: null };
   },
 
-  async fetchRange(context, accessToken, range, cursor) {
-    const position = positionOf(range, cursor, TYPES, facts.sync.maxWindowDays);
-    const pageNumber = position.pageToken === null ? 1 : Number(position.pageToken);
-    if (!Number.isInteger(pageNumber) || pageNumber < 1)
-      throw new DomainError("BAD_REQUEST", "The sync checkpoint is not a Strava page.");
-    const url = apiUrl(context, "/athlete/activities");
-    url.searchParams.set("after", String(Math.floor(position.start.getTime() / 1000) - 1));
-    url.searchParams.set("before", String(Math.floor(position.end.getTime() / 1000)));
-    url.searchParams.set("page", String(pageNumber));
-    url.searchParams.set("per_page", String(STRAVA_PAGE_SIZE));
-    const fetchedAt = Date.now();
-    const body = await providerGet(url, accessToken, "strava");
-    if (!Array.isArray(body)) throw new DomainError("PROVIDER_FAILED", "Strava's activity list is not a list.");
-    const more = body.length >= STRAVA_PAGE_SIZE ? String(pageNumber + 1) : null;
-    return page(range, position, TYPES, body, more, fetchedAt);
-  },
+  fetchRange: (context: DriverContext, accessToken: string, range: TimeRange, cursor: SyncCursor | null) =>
+    walkRange(range, cursor, STRAVA_WALK, (step) => fetchStep(context, accessToken, step)),
 
-  // `mapStravaActivities` takes one activity as well as a list.
-  map: (records, timeZone) => mapRecords(records, timeZone, STRAVA_MAPPINGS, (_type, payload) => payload),
+  // `mapStravaActivities` takes the list Strava answers.
+  map: (records, timeZone) => mapRecords(records, STRAVA_MAPPINGS, (_type, items) => [items], timeZone),
 
   subscriptions,
 };

@@ -30,14 +30,15 @@
  *   job marks the connection for reconnection. (Assumed from Terra's error model; not documented.)
  */
 import { DomainError } from "../../errors/domain-error";
-import type { DriverContext, ProviderDriver } from "../driver";
-import { expectId, expectObject, providerRequest } from "../http";
+import type { DriverContext, ProviderDriver, SyncCursor, TimeRange } from "../driver";
+import { expectId, expectObject, providerFetch, readAnswer } from "../http";
 import { PROVIDERS } from "../registry";
-import { mapRecords, page, positionOf } from "../walk";
+import { mapRecords, type ProviderRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { TERRA_MAPPINGS, type TerraDataType } from "./mapping";
 
 const facts = PROVIDERS.terra;
 const TYPES: readonly TerraDataType[] = ["activity", "body", "daily", "sleep"];
+const TERRA_WALK: WalkPlan = { dataTypes: TYPES, windowDays: facts.sync.maxWindowDays };
 const PROCESSING = /processing/i;
 const DEFAULT_PROCESSING_SECONDS = 30;
 
@@ -53,21 +54,21 @@ async function terraCall(
   url: URL,
   init: { method?: "GET" | "POST" | "DELETE"; body?: string; missingUserIsGone?: boolean } = {},
 ): Promise<unknown> {
-  const devId = context.extra?.devId;
-  if (!devId) throw new DomainError("INTERNAL", "Terra's devId is not configured.");
-  const { status, body } = await providerRequest(url, "terra", {
+  const devId = context.devId;
+  if (!devId) throw new DomainError("INTERNAL", "Terra needs devId in PROVIDER_CREDENTIALS.");
+  const response = await providerFetch(url, "terra", {
     method: init.method ?? "GET",
     headers: { "dev-id": devId, "x-api-key": context.clientSecret },
     ...(init.body === undefined ? {} : { body: init.body }),
-    acceptStatuses: [401, 404],
   });
-  if (status === 401)
+  if (response.status === 401 || response.status === 404) await response.body?.cancel();
+  if (response.status === 401)
     throw new DomainError("PROVIDER_FAILED", "Terra refused Pulse's API key.", { extensions: { providerStatus: 401 } });
-  if (status === 404) {
+  if (response.status === 404) {
     if (init.missingUserIsGone === false) return null;
     throw new DomainError("UNAUTHENTICATED", "Terra no longer knows this user.");
   }
-  return body;
+  return readAnswer(response, "terra");
 }
 
 async function userInfo(context: DriverContext, userId: string): Promise<Record<string, unknown>> {
@@ -92,7 +93,19 @@ function itemsOf(body: unknown): unknown[] {
   return answer.data.map((item) => ({ type: answer.type, user: answer.user, data: [item] }));
 }
 
-export const terraDriver: ProviderDriver = {
+/** One window of one data type; Terra answers it whole (no paging) or asks Pulse to wait. */
+async function fetchStep(context: DriverContext, userId: string, step: WalkStep) {
+  const url = apiUrl(context, `/${step.dataType}`, {
+    user_id: userId,
+    start_date: String(Math.floor(step.windowStart.getTime() / 1000)),
+    end_date: String(Math.floor(step.windowEnd.getTime() / 1000)),
+    to_webhook: "false",
+    with_samples: "true",
+  });
+  return { items: itemsOf(await terraCall(context, url)), pageToken: null };
+}
+
+export const terraDriver: ProviderDriver<ProviderRecord> = {
   name: "terra",
   facts,
 
@@ -144,19 +157,9 @@ export const terraDriver: ProviderDriver = {
     return { providerUserId: expectId(await userInfo(context, accessToken), "user_id", "terra"), timeZone: null };
   },
 
-  async fetchRange(context, accessToken, range, cursor) {
-    const position = positionOf(range, cursor, TYPES, facts.sync.maxWindowDays);
-    const url = apiUrl(context, `/${position.dataType}`, {
-      user_id: accessToken,
-      start_date: String(Math.floor(position.start.getTime() / 1000)),
-      end_date: String(Math.floor(position.end.getTime() / 1000)),
-      to_webhook: "false",
-      with_samples: "true",
-    });
-    const fetchedAt = Date.now();
-    return page(range, position, TYPES, itemsOf(await terraCall(context, url)), null, fetchedAt);
-  },
+  fetchRange: (context: DriverContext, accessToken: string, range: TimeRange, cursor: SyncCursor | null) =>
+    walkRange(range, cursor, TERRA_WALK, (step) => fetchStep(context, accessToken, step)),
 
-  // Each record is already Terra's envelope around one item.
-  map: (records, timeZone) => mapRecords(records, timeZone, TERRA_MAPPINGS, (_type, payload) => payload),
+  // Each record is already Terra's envelope around one item: one mapping input each.
+  map: (records, timeZone) => mapRecords(records, TERRA_MAPPINGS, (_type, envelopes) => envelopes, timeZone),
 };
