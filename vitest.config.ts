@@ -5,6 +5,8 @@ import { resolve } from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { generateDevSecrets } from "./scripts/dev-vars.mjs";
+import { freePort } from "./scripts/free-port.mjs";
+import { SANDBOX_TEST_ENV } from "./test/support/sandbox-provider-fixture.ts";
 
 const migrations = await readD1Migrations("./migrations");
 
@@ -27,6 +29,24 @@ const dexcomEgvsExample = readFileSync(
 );
 const secrets = await generateDevSecrets();
 
+// The sandbox provider (tools/sandbox-provider) the workerd tests connect through, started by
+// test/support/sandbox-provider.global.ts: its port and credentials are chosen here because the
+// Worker's bindings must name them. The environment carries them to the global setup (same
+// process) and keeps them stable if this file is evaluated again.
+process.env[SANDBOX_TEST_ENV] ??= JSON.stringify({
+  port: await freePort(),
+  clientId: "pulse-test-sandbox",
+  clientSecret: crypto.randomUUID(),
+  webhookSigningSecret: crypto.randomUUID(),
+  redirectUri: "http://localhost:8787/oauth/sandbox/callback",
+});
+const sandbox = JSON.parse(process.env[SANDBOX_TEST_ENV]) as {
+  port: number;
+  clientId: string;
+  clientSecret: string;
+  webhookSigningSecret: string;
+};
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
@@ -39,6 +59,16 @@ export default defineConfig({
           TEST_HEALTH_CONNECT_SAMPLES: samples,
           TEST_PROVIDER_VECTORS: providerVectors,
           TEST_DEXCOM_EGVS_EXAMPLE: dexcomEgvsExample,
+          ENABLE_SANDBOX_PROVIDER: "true",
+          SANDBOX_PROVIDER_ORIGIN: `http://127.0.0.1:${sandbox.port}`,
+          PROVIDER_CREDENTIALS: JSON.stringify({
+            sandbox: {
+              clientId: sandbox.clientId,
+              clientSecret: sandbox.clientSecret,
+              webhookSigningSecret: sandbox.webhookSigningSecret,
+            },
+          }),
+          APP_REDIRECT_URIS: "https://app.pulse.example",
         },
       },
     }),
@@ -46,8 +76,9 @@ export default defineConfig({
   test: {
     include: ["test/worker/**/*.test.ts"],
     setupFiles: ["./test/worker/setup.ts"],
-    // The real enclave-bridge (enclave + proxy, in Node) for the /v1/ai/* tests.
-    globalSetup: ["./test/support/enclave-bridge.global.ts"],
+    // The real enclave-bridge (enclave + proxy, in Node) for the /v1/ai/* tests, and the sandbox
+    // provider (tools/sandbox-provider) for the provider connection tests.
+    globalSetup: ["./test/support/enclave-bridge.global.ts", "./test/support/sandbox-provider.global.ts"],
     testTimeout: 20_000,
     // Request logs of passing tests are noise; a failing test still shows its output.
     silent: "passed-only",

@@ -13,6 +13,7 @@ import {
 import { insertAuditEvent, listAccessLog, listAuditEventsInOrder, readAuditTail } from "./health-store/audit-log";
 import { type BatchIngestResult, type IngestBatch, type IngestBatchInput, parseIngestBatch } from "./health-store/batch-schema";
 import { queryBuckets } from "./health-store/buckets";
+import { type DeletedSource, deleteSource, type SourceSelector, sourceSelectorSchema } from "./health-store/delete-source";
 import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
 import { ingestObservations } from "./health-store/ingest";
 import { ingestSleepSessions, ingestWorkouts } from "./health-store/ingest-sessions";
@@ -239,6 +240,21 @@ export class HealthStore extends DurableObject<Env> {
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
       return this.#audited(context, { action: "vault.read", resource: "vault", result: "success" }, () =>
         listVaultBlobs(this.ctx.storage.sql, parsed),
+      );
+    });
+  }
+
+  /**
+   * Deletes everything one source wrote (./health-store/delete-source.ts), keeping the rollups
+   * exact; records `observations.delete` with the source, even when it had nothing stored.
+   */
+  async deleteSource(source: SourceSelector, audit: StoreAuditContext): Promise<RpcOutcome<DeletedSource>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(sourceSelectorSchema, source, "source");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const resource = `source:${parsed.sourceKind}:${parsed.sourceApp}`.slice(0, 200);
+      return this.#audited(context, { action: "observations.delete", resource, result: "success" }, () =>
+        deleteSource(this.ctx.storage.sql, parsed),
       );
     });
   }

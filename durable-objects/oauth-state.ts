@@ -6,6 +6,11 @@
  * flows in progress, and no object ever holds more than one entry. The object also stores the state
  * itself and answers only for it.
  *
+ * `peek` reads a live entry without consuming it (the confirmation page shows whose flow it is) and
+ * `bind` adds fields to it (the browser-binding hash once the person confirms); neither can change
+ * the fields the callback trusts (`userId`, `provider`, `codeVerifier`, `redirectUri`), and neither
+ * revives an entry that was taken or expired.
+ *
  * `take` reads and deletes the entry synchronously (no `await` in between), so of any number of
  * concurrent callbacks carrying the same state exactly one gets the payload. An expired entry is
  * never returned, even if its clean-up alarm has not run yet. Storage is deleted entirely once the
@@ -80,6 +85,34 @@ export class OAuthState extends DurableObject<Env> {
     const live = entry.expiresAt > Date.now();
     await this.ctx.storage.deleteAll();
     return live ? (JSON.parse(entry.payloadJson) as OAuthStatePayload) : null;
+  }
+
+  /** The payload of a live state, left in place; null when unknown, taken or expired. */
+  async peek(state: string): Promise<OAuthStatePayload | null> {
+    const entry = this.#live(state);
+    return entry === null ? null : (JSON.parse(entry.payloadJson) as OAuthStatePayload);
+  }
+
+  /**
+   * Adds or replaces extra fields of a live state, keeping its expiry; false when the state is
+   * unknown, taken or expired. The required fields are what the callback trusts: never rebound.
+   */
+  async bind(state: string, fields: Record<string, OAuthStateField>): Promise<boolean> {
+    for (const field of REQUIRED_FIELDS) {
+      if (Object.hasOwn(fields, field)) throw new TypeError(`payload.${field} cannot be rebound`);
+    }
+    const entry = this.#live(state);
+    if (entry === null) return false;
+    const payload = { ...(JSON.parse(entry.payloadJson) as OAuthStatePayload), ...fields };
+    this.ctx.storage.kv.put<StoredEntry>(ENTRY_KEY, { ...entry, payloadJson: assertPayload(payload) });
+    return true;
+  }
+
+  #live(state: string): StoredEntry | null {
+    if (typeof state !== "string" || !STATE_FORMAT.test(state)) return null;
+    const entry = this.ctx.storage.kv.get<StoredEntry>(ENTRY_KEY);
+    if (entry === undefined || entry.state !== state || entry.expiresAt <= Date.now()) return null;
+    return entry;
   }
 
   override async alarm(): Promise<void> {

@@ -6,15 +6,19 @@
 //     Module and the built-in analyst, and the parent proxy in front of it, each its own process;
 //     the Worker is pointed at the proxy and pins the development root and PCRs. ENCLAVE_BRIDGE=off
 //     skips it (the AI routes then answer 503).
-//  4. `wrangler dev` on PORT (default 8787) with state under PERSIST_DIR (default .wrangler/state).
-//  5. The Worker's cron triggers fired on their schedules (./dev-crons.mjs), which wrangler dev does
+//  4. The sandbox provider (tools/sandbox-provider; docs/providers.md "The sandbox provider"): a
+//     local fake wearable with OAuth, generated data and signed webhooks, on SANDBOX_PROVIDER_PORT
+//     (default: a free port), its credentials in .dev.vars PROVIDER_CREDENTIALS; it pushes new data
+//     every SANDBOX_PUSH_EVERY_SECONDS (default 60, 0 turns it off). SANDBOX_PROVIDER=off skips it.
+//  5. `wrangler dev` on PORT (default 8787) with state under PERSIST_DIR (default .wrangler/state).
+//  6. The Worker's cron triggers fired on their schedules (./dev-crons.mjs), which wrangler dev does
 //     not do; DEV_CRONS=off turns them off.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCrons, startCronTriggers } from "./dev-crons.mjs";
-import { formatDevVars, generateDevSecrets, parseDevVars } from "./dev-vars.mjs";
+import { formatDevVars, generateDevSecrets, generateSandboxCredentials, parseDevVars } from "./dev-vars.mjs";
 import { freePort } from "./free-port.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,7 +43,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
 
 async function ensureDevVars() {
   const file = resolve(root, ".dev.vars");
-  const fresh = await generateDevSecrets();
+  const fresh = { ...(await generateDevSecrets()), PROVIDER_CREDENTIALS: generateSandboxCredentials() };
   if (!existsSync(file)) {
     writeFileSync(file, formatDevVars(fresh), { mode: 0o600 });
     console.log("created .dev.vars with fresh development keys");
@@ -98,10 +102,49 @@ async function startEnclaveBridge() {
   };
 }
 
+/** Starts the sandbox provider; returns the `--var` settings that turn it on in the Worker. */
+async function startSandboxProvider() {
+  const vars = parseDevVars(readFileSync(resolve(root, ".dev.vars"), "utf8"));
+  let credentials;
+  try {
+    credentials = JSON.parse(vars.PROVIDER_CREDENTIALS ?? "{}").sandbox;
+  } catch {
+    credentials = undefined;
+  }
+  if (!credentials?.clientId || !credentials.clientSecret || !credentials.webhookSigningSecret) {
+    console.error(
+      'sandbox provider not started: PROVIDER_CREDENTIALS in .dev.vars has no "sandbox" entry with clientId, clientSecret and webhookSigningSecret',
+    );
+    return {};
+  }
+  const sandboxPort = process.env.SANDBOX_PROVIDER_PORT ?? String(await freePort());
+  const child = spawn(process.execPath, [resolve(root, "tools/sandbox-provider/cli.ts")], {
+    cwd: root,
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      SANDBOX_PROVIDER_PORT: sandboxPort,
+      SANDBOX_CLIENT_ID: credentials.clientId,
+      SANDBOX_CLIENT_SECRET: credentials.clientSecret,
+      SANDBOX_WEBHOOK_SIGNING_SECRET: credentials.webhookSigningSecret,
+      // The Worker's callback is JWT_ISSUER's origin + /oauth/sandbox/callback (http://localhost:PORT).
+      SANDBOX_REDIRECT_URI_PREFIX: `http://localhost:${port}/oauth/sandbox/callback`,
+      SANDBOX_WEBHOOK_URL: `http://127.0.0.1:${port}/webhooks/sandbox`,
+      SANDBOX_PUSH_EVERY_SECONDS: process.env.SANDBOX_PUSH_EVERY_SECONDS ?? "60",
+    },
+  });
+  child.on("exit", (code, signal) => {
+    if (!shuttingDown) console.error(`sandbox provider stopped (${signal ?? code}); connecting it will fail`);
+  });
+  children.push(child);
+  return { ENABLE_SANDBOX_PROVIDER: "true", SANDBOX_PROVIDER_ORIGIN: `http://127.0.0.1:${sandboxPort}` };
+}
+
 let shuttingDown = false;
 await ensureDevVars();
 applyMigrations();
 const enclaveVars = process.env.ENCLAVE_BRIDGE === "off" ? {} : await startEnclaveBridge();
+const sandboxVars = process.env.SANDBOX_PROVIDER === "off" ? {} : await startSandboxProvider();
 
 const args = [
   "dev",
@@ -112,7 +155,7 @@ const args = [
   "--persist-to",
   persistDir,
   "--show-interactive-dev-session=false",
-  ...Object.entries(enclaveVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ...Object.entries({ ...enclaveVars, ...sandboxVars }).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
 ];
 const child = spawn(wrangler, args, { cwd: root, stdio: "inherit", env: wranglerEnv });
 children.push(child);

@@ -20,6 +20,7 @@ import type { App, AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
 import { registerObservationRoutes } from "./observations/routes";
 import { registerPortalRoutes } from "./portal/routes";
+import { CONNECT_CONFIRM_BODY_RULE, registerConnectionRoutes } from "./providers/routes";
 import { ipAbuseLimit } from "./rate-limit/ip-limit";
 import { UPLOAD_BODY_RULE } from "./uploads/body-rule";
 import { registerUploadRoutes } from "./uploads/routes";
@@ -38,7 +39,7 @@ export function createApp(): App {
     "*",
     bodyLimits({
       defaultMaxBytes: (c) => c.var.config.MAX_JSON_BODY_BYTES,
-      rules: [UPLOAD_BODY_RULE],
+      rules: [UPLOAD_BODY_RULE, CONNECT_CONFIRM_BODY_RULE],
       authenticated: authenticatedRoutes(app),
     }),
   );
@@ -58,6 +59,8 @@ export function createApp(): App {
   registerObservationRoutes(app);
   registerVaultRoutes(app);
   registerAiRoutes(app);
+  // Provider connections (DESIGN §7): the /v1/connections API and the /oauth pages of the flow.
+  registerConnectionRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 

@@ -234,6 +234,67 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/connections": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your provider connections, the providers you can connect, and those Pulse cannot offer */
+    get: operations["listConnections"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/connections/{provider}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start connecting a provider: a link to Pulse's confirmation page
+     * @description Open `authorizeUrl` in the person's browser within 10 minutes: Pulse shows which account is being linked, then sends the browser to the provider. `returnTo` (an allowed origin only) receives `?connected=<provider>` afterwards. 404 for a provider that is unknown, unavailable (the detail says why) or not offered here; 409 when it is already connected and active.
+     */
+    post: operations["startConnection"];
+    /**
+     * Disconnect a provider (revoked at the provider when it can be; tokens deleted)
+     * @description `data=keep` (default) keeps what was already copied; `data=delete` also deletes this provider's observations, sleep sessions and workouts from your record, and summaries stop counting them.
+     */
+    delete: operations["deleteConnection"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/connections/{provider}/sync": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Fetch a time range from the provider again (queued)
+     * @description Defaults: `since` = the last sync minus one day (or the first backfill's window), `until` = now. At most 366 days, `until` at most one day ahead. 409 when the provider needs reconnecting. 10 an hour per user.
+     */
+    post: operations["syncConnection"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/me": {
     parameters: {
       query?: never;
@@ -675,6 +736,44 @@ export interface components {
     } & {
       [key: string]: unknown;
     };
+    Connection: {
+      /** Format: date-time */
+      connectedAt: string;
+      displayName: string;
+      lastError: {
+        code: string;
+        message: string;
+      } | null;
+      /** Format: date-time */
+      lastSyncAt: string | null;
+      /** @enum {string} */
+      provider: "oura" | "whoop" | "withings" | "google-health" | "dexcom" | "strava" | "polar" | "terra" | "sandbox";
+      scopes: string[];
+      /** @enum {string} */
+      status: "active" | "reauth_required" | "revoked" | "sync_failed";
+    };
+    ConnectionsOverview: {
+      available: {
+        connected: boolean;
+        displayName: string;
+        /** @enum {string} */
+        provider: "oura" | "whoop" | "withings" | "google-health" | "dexcom" | "strava" | "polar" | "terra" | "sandbox";
+      }[];
+      connections: components["schemas"]["Connection"][];
+      unavailable: {
+        provider: string;
+        reason: string;
+      }[];
+    };
+    ConnectionStart: {
+      /**
+       * Format: uri
+       * @description Pulse's confirmation page for this flow; open it in the person's browser
+       */
+      authorizeUrl: string;
+      /** Format: date-time */
+      expiresAt: string;
+    };
     CreatedDevice: {
       /** @description `dev_….secret`, shown once. Send as `Authorization: DPoP <credential>` with a DPoP proof header. */
       credential: string;
@@ -798,6 +897,18 @@ export interface components {
       use?: "sig";
       x: string;
       y: string;
+    };
+    Disconnected: {
+      dataDeleted: {
+        observations: number;
+        sleepSessions: number;
+        workouts: number;
+      } | null;
+      /** @enum {string} */
+      provider: "oura" | "whoop" | "withings" | "google-health" | "dexcom" | "strava" | "polar" | "terra" | "sandbox";
+      revokedAtProvider: boolean;
+      /** @enum {string} */
+      status: "revoked";
     };
     Health: {
       checks: {
@@ -1032,6 +1143,27 @@ export interface components {
       };
       version: number;
       zoneOffsetSeconds: number | null;
+    };
+    StartConnection: {
+      /**
+       * @description Where to send the person after connecting: an absolute URL on an allowed origin (APP_REDIRECT_URIS)
+       * @example http://localhost:8787/portal
+       */
+      returnTo?: string;
+    };
+    SyncAccepted: {
+      /** @enum {string} */
+      provider: "oura" | "whoop" | "withings" | "google-health" | "dexcom" | "strava" | "polar" | "terra" | "sandbox";
+      /** Format: date-time */
+      since: string;
+      /** Format: date-time */
+      until: string;
+    };
+    SyncRequest: {
+      /** Format: date-time */
+      since?: string;
+      /** Format: date-time */
+      until?: string;
     };
     Tokens: {
       /** @description ES256 JWT, 15 minutes */
@@ -1957,6 +2089,322 @@ export interface operations {
       };
       /** @description Problem details (RFC 9457) */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listConnections: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Connections */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ConnectionsOverview"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  startConnection: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description One of oura, whoop, withings, google-health, dexcom, strava, polar, terra, sandbox */
+        provider: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["StartConnection"];
+      };
+    };
+    responses: {
+      /** @description Flow started */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ConnectionStart"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  deleteConnection: {
+    parameters: {
+      query?: {
+        /** @description `delete` also deletes this provider's data from your health record */
+        data?: "keep" | "delete";
+      };
+      header?: never;
+      path: {
+        /** @description One of oura, whoop, withings, google-health, dexcom, strava, polar, terra, sandbox */
+        provider: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Disconnected */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Disconnected"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  syncConnection: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description One of oura, whoop, withings, google-health, dexcom, strava, polar, terra, sandbox */
+        provider: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["SyncRequest"];
+      };
+    };
+    responses: {
+      /** @description Queued */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SyncAccepted"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      503: {
         headers: {
           [name: string]: unknown;
         };

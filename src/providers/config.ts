@@ -196,5 +196,6 @@ export function webhookSecretsFor(config: ProvidersConfig): WebhookSecrets {
         : {}),
     };
   }
+  if (c.sandbox?.webhookSigningSecret) secrets.sandbox = { signingSecret: c.sandbox.webhookSigningSecret };
   return secrets;
 }

@@ -359,8 +359,8 @@ export const PROVIDERS: Readonly<Record<ProviderName, ProviderFacts>> = {
     regions: { default: "https://api.tryterra.co" },
     docs: "https://docs.tryterra.co/",
   },
-  // Pulse's own fake provider (a local OAuth server and data API started by `npm run dev`, still
-  // to be built): everything a careful provider does, so the whole flow can be tried offline.
+  // Pulse's own fake provider (tools/sandbox-provider, started by `npm run dev`; docs/providers.md
+  // "The sandbox provider"): everything a careful provider does, so the whole flow runs offline.
   // Its origin comes from configuration; `withOrigin` rebases these development defaults.
   sandbox: {
     name: "sandbox",

@@ -48,6 +48,11 @@ export interface WalkPlan {
 export interface WindowPage {
   items: unknown[];
   pageToken: string | null;
+  /**
+   * The provider has nothing of this type in any window (the person's grant does not cover it):
+   * the walk goes on with the next type instead of asking every remaining window.
+   */
+  typeExhausted?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -66,10 +71,10 @@ export async function walkRange(
   const step = stepAt(range, cursor, plan);
   const fetchedAt = Date.now();
   const page = await fetchStep(step);
-  return {
-    records: page.items.map((payload) => ({ type: step.dataType, payload, fetchedAt })),
-    next: nextCursor(step, range, plan, page.pageToken),
-  };
+  const next = page.typeExhausted
+    ? nextCursor({ ...step, windowEnd: range.until }, range, plan, null)
+    : nextCursor(step, range, plan, page.pageToken);
+  return { records: page.items.map((payload) => ({ type: step.dataType, payload, fetchedAt })), next };
 }
 
 /** The step a cursor names, checked against the range and the plan (a checkpoint is data too). */
@@ -150,10 +155,11 @@ export function mapRecords(
     }
     for (const input of inputs(type, payloads)) {
       const batch = mapping(input, { fetchedAt, timeZone });
-      merged.observations.push(...batch.observations);
-      merged.sleepSessions.push(...batch.sleepSessions);
-      merged.workouts.push(...batch.workouts);
-      merged.rejected.push(...batch.rejected);
+      // Loops, not spreads: a page of samples is past what a spread call's arguments may hold.
+      for (const item of batch.observations) merged.observations.push(item);
+      for (const item of batch.sleepSessions) merged.sleepSessions.push(item);
+      for (const item of batch.workouts) merged.workouts.push(item);
+      for (const item of batch.rejected) merged.rejected.push(item);
     }
   }
   return merged;

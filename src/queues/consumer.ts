@@ -5,6 +5,11 @@
  * - A message is acked or retried explicitly, one by one (STYLE: Durable Objects and Queues).
  * - A handler that throws is retried with exponential backoff; after the queue's `max_retries`
  *   Cloudflare moves it to the dead-letter queue.
+ * - A handler that knows when to try again throws `RetryLater`, or a `DomainError` carrying
+ *   `retryAfterSeconds` (a provider's 429 `Retry-After`): the message is retried after exactly that
+ *   delay (capped at the 12 hours Queues allows) and logged as a deferral, not a failure. Queues
+ *   counts every retry toward `max_retries` whatever its cause, so a provider that keeps refusing
+ *   still ends in the dead-letter queue rather than looping forever.
  * - A message no handler can ever process (bad envelope, unknown type, body failing its schema)
  *   is not retried: it is kept in R2 under `dead-letters/` and acked, so nothing is lost and the
  *   queue is not clogged.
@@ -13,8 +18,11 @@
  *   dead letter is retried, so the consequence is not lost either.
  */
 import { z } from "zod";
+import { DomainError } from "../errors/domain-error";
 import { errorName, log } from "../observability/log";
+import { failDeadLetteredProviderJob, providerRefreshJob, providerSyncJob } from "../providers/sync/jobs";
 import { failDeadLetteredUpload, uploadIngestJob } from "../uploads/ingest-job";
+import { RetryLater } from "./retry-later";
 
 export interface JobContext {
   env: Env;
@@ -45,7 +53,7 @@ export const QUEUES = {
 /** Job registries per queue; domains add their jobs here as they land. */
 export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
   [QUEUES.ingest]: { "upload.ingest": defineJob(uploadIngestJob) },
-  [QUEUES.sync]: {},
+  [QUEUES.sync]: { "provider.sync": defineJob(providerSyncJob), "provider.refresh": defineJob(providerRefreshJob) },
 };
 
 /** What happens to a message of a given type when it dies, besides being kept in R2. */
@@ -53,7 +61,20 @@ export type DeadLetterHandler = (env: Env, body: unknown) => Promise<void>;
 
 export const defaultDeadLetterHandlers: Readonly<Record<string, DeadLetterHandler>> = {
   "upload.ingest": failDeadLetteredUpload,
+  "provider.sync": failDeadLetteredProviderJob,
+  "provider.refresh": failDeadLetteredProviderJob,
 };
+
+/** Queues' longest retry delay (Cloudflare Queues limits: 12 hours). */
+export const MAX_RETRY_DELAY_SECONDS = 12 * 60 * 60;
+
+/** The delay a job asked for, or null when the failure takes the ordinary backoff. */
+export function requestedDelaySeconds(error: unknown): number | null {
+  const seconds =
+    error instanceof RetryLater ? error.delaySeconds : error instanceof DomainError ? error.retryAfterSeconds : undefined;
+  if (seconds === undefined || !Number.isFinite(seconds)) return null;
+  return Math.min(MAX_RETRY_DELAY_SECONDS, Math.max(1, Math.ceil(seconds)));
+}
 
 const envelopeSchema = z.object({ type: z.string().min(1).max(100) }).loose();
 
@@ -136,6 +157,19 @@ export async function handleQueueBatch(
       await job.run(parsed.data, { env, ctx, messageId: message.id, attempts: message.attempts });
       message.ack();
     } catch (error) {
+      const requested = requestedDelaySeconds(error);
+      if (requested !== null) {
+        log("info", "job deferred", {
+          queue: batch.queue,
+          messageId: message.id,
+          type: envelope.data?.type,
+          attempts: message.attempts,
+          delaySeconds: requested,
+          reason: errorName(error),
+        });
+        message.retry({ delaySeconds: requested });
+        continue;
+      }
       const delaySeconds = backoffSeconds(message.attempts);
       log("warn", "job failed; retrying", {
         queue: batch.queue,

@@ -6,6 +6,7 @@ import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
 import { errorName, log } from "../observability/log";
+import { refreshExpiringProviderTokens } from "../providers/sync/refresh-cron";
 import { resumeStalledUploadsJob } from "../uploads/resume-stalled";
 import { backfillUsernameSkeletonsJob } from "../users/usernames";
 
@@ -22,8 +23,7 @@ export const CRONS = {
 
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
   [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob],
-  // Provider token refresh (DESIGN §7) will run hourly too once connections exist.
-  [CRONS.hourly]: [backfillUsernameSkeletonsJob],
+  [CRONS.hourly]: [backfillUsernameSkeletonsJob, refreshExpiringProviderTokens],
   [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions],
 };
 

@@ -52,6 +52,16 @@ describe("the range walk shared by drivers", () => {
     expect(asked).toBe(false);
   });
 
+  it("a type the provider has nothing of (not granted) skips its remaining windows", async () => {
+    const asked: string[] = [];
+    const page = await walkRange(range, null, PLAN, async (step) => {
+      asked.push(step.dataType);
+      return { items: [], pageToken: "ignored", typeExhausted: true };
+    });
+    expect(asked).toEqual(["a"]);
+    expect(page).toEqual({ records: [], next: { dataType: "b", windowStart: range.since.toISOString(), pageToken: null } });
+  });
+
   it("refuses a checkpoint that does not belong to the range, naming the field", async () => {
     const outside = { dataType: "a", windowStart: "2025-06-01T00:00:00.000Z", pageToken: null };
     const early = await domainError(async () => stepAt(range, outside, PLAN));

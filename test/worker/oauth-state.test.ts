@@ -96,3 +96,40 @@ describe("OAuthState", () => {
     expect(await stub.take(state)).toEqual(payload);
   });
 });
+
+describe("OAuthState peek and bind", () => {
+  it("peeks without consuming, binds extra fields, and take then returns them once", async () => {
+    const state = newState();
+    const stub = env.OAUTH_STATE.getByName(state);
+    await stub.put(state, payload);
+    expect(await stub.peek(state)).toEqual(payload);
+    expect(await stub.peek(state)).toEqual(payload);
+    expect(await stub.bind(state, { bindingHash: "abc" })).toBe(true);
+    expect(await stub.peek(state)).toEqual({ ...payload, bindingHash: "abc" });
+    expect(await stub.take(state)).toEqual({ ...payload, bindingHash: "abc" });
+    expect(await stub.peek(state)).toBeNull();
+    expect(await stub.bind(state, { bindingHash: "late" })).toBe(false);
+    expect(await stub.take(state)).toBeNull();
+  });
+
+  it("never rebinds the fields the callback trusts", async () => {
+    const state = newState();
+    const stub = env.OAUTH_STATE.getByName(state);
+    await stub.put(state, payload);
+    await expect(stub.bind(state, { userId: "usr_attacker" })).rejects.toThrow(/cannot be rebound/);
+    await expect(stub.bind(state, { codeVerifier: "x" })).rejects.toThrow(/cannot be rebound/);
+    expect(await stub.take(state)).toEqual(payload);
+  });
+
+  it("neither peeks nor binds an expired state, or another state sent to its object", async () => {
+    const state = newState();
+    const stub = env.OAUTH_STATE.getByName(state);
+    await stub.put(state, payload, 1);
+    expect(await stub.peek(newState())).toBeNull();
+    expect(await stub.bind(newState(), { bindingHash: "x" })).toBe(false);
+    await wait(1100);
+    expect(await stub.peek(state)).toBeNull();
+    expect(await stub.bind(state, { bindingHash: "x" })).toBe(false);
+    expect(await stub.take(state)).toBeNull();
+  });
+});

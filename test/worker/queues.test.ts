@@ -1,8 +1,10 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { DomainError } from "../../src/errors/domain-error";
 import { backoffSeconds, defineJob, handleQueueBatch, type JobRegistry, QUEUES } from "../../src/queues/consumer";
+import { RetryLater } from "../../src/queues/retry-later";
 
 const seen: string[] = [];
 const registries: Record<string, JobRegistry> = {
@@ -11,6 +13,18 @@ const registries: Record<string, JobRegistry> = {
       schema: z.object({ type: z.literal("test.record"), value: z.string() }),
       async run(body) {
         seen.push(body.value);
+      },
+    }),
+    "test.throttled": defineJob({
+      schema: z.object({ type: z.literal("test.throttled") }),
+      async run() {
+        throw new DomainError("RATE_LIMITED", "The provider asked us to slow down.", { retryAfterSeconds: 90.2 });
+      },
+    }),
+    "test.locked": defineJob({
+      schema: z.object({ type: z.literal("test.locked") }),
+      async run() {
+        throw new RetryLater("someone else holds the lock", 15);
       },
     }),
     "test.flaky": defineJob({
@@ -76,6 +90,29 @@ describe("queue consumer", () => {
       reason: "retries exhausted",
       body: { type: "tokens.refresh", connectionId: "c1" },
     });
+  });
+
+  it("retries after the delay a job asks for instead of the backoff", async () => {
+    const at = new Date();
+    const batch = createMessageBatch<unknown>(QUEUES.ingest, [
+      { id: "m-throttled", timestamp: at, attempts: 4, body: { type: "test.throttled" } },
+      { id: "m-locked", timestamp: at, attempts: 1, body: { type: "test.locked" } },
+      { id: "m-flaky-again", timestamp: at, attempts: 2, body: { type: "test.flaky" } },
+    ]);
+    // getQueueResult lists retried messages without their delay: watch what the consumer asks for.
+    const delays = new Map<string, number | undefined>();
+    for (const message of batch.messages) {
+      const retry = message.retry.bind(message);
+      vi.spyOn(message, "retry").mockImplementation((options?: QueueRetryOptions) => {
+        delays.set(message.id, options?.delaySeconds);
+        retry(options);
+      });
+    }
+    const ctx = createExecutionContext();
+    await handleQueueBatch(batch, env, ctx, registries);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual(["m-flaky-again", "m-locked", "m-throttled"]);
+    expect(Object.fromEntries(delays)).toEqual({ "m-throttled": 91, "m-locked": 15, "m-flaky-again": backoffSeconds(2) });
   });
 
   it("backs off exponentially up to 15 minutes", () => {

@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { getConfig } from "../../src/config/config";
 import { getDb } from "../../src/db/client";
 import { passkeys } from "../../src/db/schema";
+import { saveConnection } from "../../src/providers/connections";
+import { tokenKeyringFor } from "../../src/providers/tokens";
 import { generateDeviceKey } from "./helpers/dpop";
 import { type SecurityCaseOptions, securityCases } from "./helpers/security-cases";
 import { type SessionUser, testIp } from "./helpers/session-user";
@@ -76,6 +79,26 @@ async function ownedBlob(owner: SessionUser): Promise<string> {
   return "/v1/vault/note-1";
 }
 
+/** A sandbox connection of the owner, stored as the callback stores one (the flow has its own tests). */
+async function connectedProvider(owner: SessionUser): Promise<string> {
+  const db = getDb(env.DB);
+  await saveConnection(
+    { db, keyring: await tokenKeyringFor(getConfig(env)) },
+    {
+      userId: owner.user.id,
+      provider: "sandbox",
+      providerUserId: `sbx-${crypto.randomUUID()}`,
+      tokens: { accessToken: "at", refreshToken: null, accessTokenExpiresAt: null, scopes: null },
+    },
+    { actor: owner.user.id, role: owner.user.role, reason: null, requestId: null, ip: null },
+  );
+  return "/v1/connections/sandbox";
+}
+
+async function connectedSyncPath(owner: SessionUser): Promise<string> {
+  return `${await connectedProvider(owner)}/sync`;
+}
+
 const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/me": { path: "/v1/me" },
   "GET /v1/me/sessions": { path: "/v1/me/sessions" },
@@ -128,6 +151,10 @@ const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/vault/{id}": { path: "/v1/vault/note-1", foreignPath: ownedBlob },
   "DELETE /v1/vault/{id}": { path: "/v1/vault/note-1", foreignPath: ownedBlob },
   "GET /v1/ai/attestation": { path: "/v1/ai/attestation" },
+  "GET /v1/connections": { path: "/v1/connections" },
+  "POST /v1/connections/{provider}": { path: "/v1/connections/sandbox", body: {} },
+  "DELETE /v1/connections/{provider}": { path: "/v1/connections/sandbox", foreignPath: connectedProvider },
+  "POST /v1/connections/{provider}/sync": { path: "/v1/connections/sandbox/sync", body: {}, foreignPath: connectedSyncPath },
   "POST /v1/ai/query": { path: "/v1/ai/query", body: { question: "What was my average resting heart rate last week?" } },
 };
 

@@ -40,6 +40,13 @@ export const connections = sqliteTable(
     lastErrorMessage: text("last_error_message"),
     /** Where an interrupted sync resumes (src/providers/driver.ts `SyncCursor`); never a secret. */
     syncCheckpoint: text("sync_checkpoint", { mode: "json" }).$type<Record<string, unknown>>(),
+    /**
+     * The refresh lease (src/providers/sync/lease.ts): while `refresh_lease_until` is in the future
+     * only the holder of `refresh_lease_id` may spend the refresh token, so a rotated refresh token
+     * is never presented twice.
+     */
+    refreshLeaseUntil: integer("refresh_lease_until", { mode: "timestamp_ms" }),
+    refreshLeaseId: text("refresh_lease_id"),
     ...timestamps(),
   },
   (table) => [

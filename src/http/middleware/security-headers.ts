@@ -33,7 +33,12 @@ export function securityHeaders() {
   return createMiddleware<AppEnv>(async (c, next) => {
     await next();
     const headers = c.res.headers;
-    for (const [name, value] of HEADERS) headers.set(name, value);
+    for (const [name, value] of HEADERS) {
+      // A page that needs a different policy sets its own, as strict (the provider connection
+      // pages name the provider's origin in form-action, src/providers/pages.ts).
+      if (name === "Content-Security-Policy" && headers.has(name)) continue;
+      headers.set(name, value);
+    }
     if (!headers.has("Cache-Control") || c.req.path.startsWith("/v1/")) headers.set("Cache-Control", "no-store");
   });
 }

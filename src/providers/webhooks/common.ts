@@ -24,6 +24,7 @@ export const MAX_BODY_BYTES: Record<WebhookProvider, number> = {
   polar: 64 * 1024,
   "google-health": 1024 * 1024,
   terra: 16 * 1024 * 1024,
+  sandbox: 64 * 1024,
 };
 
 /** A refusal when `signedAtMs` is further than the tolerance from `now`, in either direction. */

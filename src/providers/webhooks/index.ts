@@ -3,6 +3,7 @@ import { MAX_BODY_BYTES } from "./common.ts";
 import { verifyGoogleHealth } from "./google-health.ts";
 import { verifyOura } from "./oura.ts";
 import { verifyPolar } from "./polar.ts";
+import { verifySandbox } from "./sandbox.ts";
 import { verifyStrava } from "./strava.ts";
 import { verifyTerra } from "./terra.ts";
 import type { RawWebhookRequest, Refusal, WebhookOutcome, WebhookProvider, WebhookSecrets } from "./types.ts";
@@ -49,6 +50,8 @@ export async function verifyWebhook(
       return verifyPolar(request, configured(provider, secrets.polar));
     case "google-health":
       return verifyGoogleHealth(request, configured(provider, secrets.googleHealth));
+    case "sandbox":
+      return verifySandbox(request, configured(provider, secrets.sandbox), now);
   }
 }
 

@@ -5,7 +5,7 @@
  * lands later turns these values into responses (src/http) and stores/enqueues deliveries.
  */
 
-export const WEBHOOK_PROVIDERS = ["oura", "whoop", "terra", "strava", "withings", "polar", "google-health"] as const;
+export const WEBHOOK_PROVIDERS = ["oura", "whoop", "terra", "strava", "withings", "polar", "google-health", "sandbox"] as const;
 export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
 
 export function isWebhookProvider(name: string): name is WebhookProvider {
@@ -37,6 +37,8 @@ export interface WebhookSecrets {
    * notification must carry a valid signature from one of them.
    */
   googleHealth?: { authorization: string; signingKeys?: JsonWebKey[] };
+  /** Pulse's local sandbox provider (tools/sandbox-provider): its webhook signing secret. */
+  sandbox?: { signingSecret: string };
 }
 
 /** What to send back to a subscription handshake, exactly as the provider requires it. */

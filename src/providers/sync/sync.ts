@@ -1,0 +1,163 @@
+/**
+ * The SYNC queue's `provider.sync` job (DESIGN §7): fetch `[since, until)` of one connection from
+ * its provider, page by page, into the person's HealthStore.
+ *
+ * - The connection is loaded by id and owner; absent, revoked, another provider's, or waiting for
+ *   the person to reconnect (`reauth_required`) → nothing is fetched and the message is done.
+ * - An access token expiring within `EXPIRY_MARGIN_MS` is refreshed first, through the same locked
+ *   refresh as the hourly job (./refresh.ts). A provider answering UNAUTHENTICATED gets one
+ *   refresh and one more try; `invalid_grant` then makes the connection `reauth_required`.
+ * - After each stored page the driver's `next` cursor is saved as the range's checkpoint
+ *   (./checkpoint.ts), so a retry resumes there.
+ * - Work per message is bounded (`maxPages`, `maxMillis`): the job then queues the same message
+ *   again and returns, and the continuation resumes from the checkpoint. A long backfill neither
+ *   exhausts one invocation's subrequests nor holds up the rest of its batch.
+ * - Each page first spends one unit of the provider's published request budget (./budget.ts).
+ * - Failures are thrown for the queue to retry: a `DomainError` with `retryAfterSeconds` (a
+ *   provider's 429) after exactly that delay, anything else with backoff; the last attempt's error
+ *   is kept on the connection so the dead-letter handler can say why it gave up (./jobs.ts).
+ */
+import type { ConnectionRow } from "../../db/schema";
+import { DomainError } from "../../errors/domain-error";
+import { errorName, log } from "../../observability/log";
+import { RetryLater } from "../../queues/retry-later";
+import { connectionTokens } from "../connections";
+import type { ProviderSyncMessage } from "../messages";
+import { spendProviderBudget } from "./budget";
+import { checkpointKey, readCheckpoint, saveCheckpoint } from "./checkpoint";
+import { SYNC_ACTOR, type SyncContext } from "./context";
+import { refreshConnection } from "./refresh";
+import { type ConnectionError, completeSync, loadConnection, recordAttemptError } from "./status";
+import { type StoredCounts, storeMapped } from "./store";
+
+/** Refresh before syncing when the access token has less than this left. */
+export const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
+
+export interface SyncLimits {
+  /** Pages to store before handing over to a continuation message. */
+  maxPages: number;
+  /** Wall time after which no further page is started. */
+  maxMillis: number;
+}
+
+export const DEFAULT_SYNC_LIMITS: SyncLimits = { maxPages: 25, maxMillis: 20_000 };
+
+export type SyncOutcome = "completed" | "continued" | "skipped" | "reauth_required";
+
+export interface SyncResult {
+  outcome: SyncOutcome;
+  pages: number;
+  counts: StoredCounts;
+}
+
+export async function syncConnection(
+  ctx: SyncContext,
+  message: ProviderSyncMessage,
+  limits: SyncLimits = DEFAULT_SYNC_LIMITS,
+): Promise<SyncResult> {
+  const counts: StoredCounts = { accepted: 0, duplicate: 0, flagged: 0, rejected: 0 };
+  const result = (outcome: SyncOutcome): SyncResult => ({ outcome, pages: 0, counts });
+  const fields = { connectionId: message.connectionId, provider: message.provider, reason: message.reason };
+
+  const row = await loadConnection(ctx.db, message.connectionId, message.userId);
+  if (!row || row.status === "revoked" || row.provider !== message.provider) {
+    log("info", "provider sync skipped: no live connection", fields);
+    return result("skipped");
+  }
+  if (row.status === "reauth_required") {
+    log("info", "provider sync skipped: the connection needs reconnecting", fields);
+    return result("reauth_required");
+  }
+  const range = { since: new Date(message.since), until: new Date(message.until) };
+  if (range.until <= range.since) {
+    log("warn", "provider sync skipped: empty range", fields);
+    return result("skipped");
+  }
+
+  try {
+    return await walk(ctx, row, message, range, limits, counts);
+  } catch (error) {
+    if (!(error instanceof RetryLater)) await recordAttemptError(ctx.db, row, attemptError(error));
+    log("warn", "provider sync attempt failed", { ...fields, error: errorName(error) });
+    throw error;
+  }
+}
+
+async function walk(
+  ctx: SyncContext,
+  initial: ConnectionRow,
+  message: ProviderSyncMessage,
+  range: { since: Date; until: Date },
+  limits: SyncLimits,
+  counts: StoredCounts,
+): Promise<SyncResult> {
+  let row = initial;
+  const driver = ctx.deps.driverFor(row.provider);
+  const context = ctx.deps.driverContext(row.provider);
+  const key = checkpointKey(range);
+  let cursor = readCheckpoint(row, key);
+  let pages = 0;
+  const done = (outcome: SyncOutcome): SyncResult => ({ outcome, pages, counts });
+
+  if (row.accessExpiresAt !== null && row.accessExpiresAt.getTime() - ctx.deps.now().getTime() < EXPIRY_MARGIN_MS) {
+    const refreshed = await refreshConnection(ctx, row);
+    if (refreshed.outcome === "gone") return done("skipped");
+    if (refreshed.outcome === "reauth_required") return done("reauth_required");
+    row = refreshed.row;
+  }
+  let { accessToken } = await connectionTokens(ctx.keyring, row);
+  let refreshedAfterRefusal = false;
+  const started = Date.now();
+
+  for (;;) {
+    await spendProviderBudget(ctx.env, driver.facts, row.id);
+    let page: Awaited<ReturnType<typeof driver.fetchRange>>;
+    try {
+      page = await driver.fetchRange(context, accessToken, range, cursor);
+    } catch (error) {
+      // A token the provider refused before its expiry (revoked and re-issued, clock skew): one
+      // refresh, one more try. A second refusal is thrown and retried like any failure.
+      if (!(error instanceof DomainError && error.code === "UNAUTHENTICATED") || refreshedAfterRefusal) throw error;
+      refreshedAfterRefusal = true;
+      const refreshed = await refreshConnection(ctx, row);
+      if (refreshed.outcome === "gone") return done("skipped");
+      if (refreshed.outcome === "reauth_required") return done("reauth_required");
+      row = refreshed.row;
+      ({ accessToken } = await connectionTokens(ctx.keyring, row));
+      continue;
+    }
+    const stored = await storeMapped(
+      ctx.env,
+      { userId: row.userId, provider: row.provider, connectionId: row.id },
+      // The person's zone is not stored with a connection: the mappings use the offsets the
+      // provider reports, and UTC only for payloads that carry none (src/providers/README.md "Time").
+      driver.map(page.records, null),
+    );
+    counts.accepted += stored.accepted;
+    counts.duplicate += stored.duplicate;
+    counts.flagged += stored.flagged;
+    counts.rejected += stored.rejected;
+    pages++;
+
+    if (page.next === null) {
+      await completeSync(ctx.db, row, key, ctx.deps.now(), SYNC_ACTOR);
+      log("info", "provider sync completed", { connectionId: row.id, provider: row.provider, pages, ...counts });
+      return done("completed");
+    }
+    cursor = page.next;
+    await saveCheckpoint(ctx.db, row, key, cursor);
+    if (pages >= limits.maxPages || Date.now() - started >= limits.maxMillis) {
+      await ctx.env.SYNC.send(message, { contentType: "json" });
+      log("info", "provider sync continued", { connectionId: row.id, provider: row.provider, pages });
+      return done("continued");
+    }
+  }
+}
+
+/** What the person sees as the last error: Pulse's own words, never the provider's answer. */
+function attemptError(error: unknown): ConnectionError {
+  if (error instanceof DomainError) {
+    return { code: error.code, message: error.detail ?? "The provider sync failed; it will be retried." };
+  }
+  return { code: "SYNC_ERROR", message: "The provider sync stopped on an unexpected error; it will be retried." };
+}
