@@ -154,7 +154,20 @@ export function driverContextFor(config: ProvidersConfig, provider: ProviderName
     clientSecret: credentials.clientSecret,
     redirectUri: `${config.publicOrigin}/oauth/${provider}/callback`,
     ...(credentials.origin ? { origin: credentials.origin } : {}),
-    ...(credentials.webhookVerificationToken ? { webhookVerificationToken: credentials.webhookVerificationToken } : {}),
+    ...driverSettings(credentials),
+  };
+}
+
+/**
+ * The settings a driver needs besides OAuth client credentials. Oura's `webhookVerificationToken`
+ * and Strava's `webhookVerifyToken` are the same thing to a driver: the token the provider echoes
+ * when it checks the app's webhook subscription.
+ */
+function driverSettings(credentials: ProviderCredentials): Pick<DriverContext, "webhookVerificationToken" | "devId"> {
+  const verification = credentials.webhookVerificationToken ?? credentials.webhookVerifyToken;
+  return {
+    ...(verification ? { webhookVerificationToken: verification } : {}),
+    ...(credentials.devId ? { devId: credentials.devId } : {}),
   };
 }
 

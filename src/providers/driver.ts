@@ -23,8 +23,13 @@ export interface DriverContext {
   redirectUri: string;
   /** A regional API host or the sandbox server's origin, when not the registry default. */
   origin?: string;
-  /** The token the provider echoes when it verifies an app-level webhook subscription (Oura). */
+  /**
+   * The token the provider echoes when it verifies the app's webhook subscription: Oura's
+   * `verification_token`, Strava's push-subscription `verify_token`.
+   */
   webhookVerificationToken?: string;
+  /** Terra's developer id, sent as `dev-id` beside the API key (`clientSecret`). */
+  devId?: string;
 }
 
 /** Tokens as a code exchange or refresh returns them; plaintext only in memory, sealed at rest. */
@@ -37,8 +42,9 @@ export interface ProviderTokens {
   /** The scopes actually granted, when the provider reports them (users may narrow consent). */
   scopes: string[] | null;
   /**
-   * The provider's id for the user when the token answer names it. Withings has no profile
-   * endpoint: its `userid` arrives only here, so the connect flow stores it instead of `profile`'s.
+   * The provider's id for the user when the token answer names it: Withings' `userid` (it has no
+   * profile endpoint, so the connect flow stores this instead of `profile`'s) and Polar
+   * AccessLink's `x_user_id` (the only place its API tells a client who the user is).
    */
   providerUserId?: string;
 }
@@ -143,10 +149,13 @@ export interface ProviderDriver<Raw = unknown> {
   readCallback?(query: URLSearchParams): { code: string; state: string } | null;
   exchangeCode(context: DriverContext, code: string, codeVerifier: string): Promise<ProviderTokens>;
   refresh(context: DriverContext, refreshToken: string): Promise<ProviderTokens>;
-  /** Revokes at the provider when it can; resolves when the provider has nothing to revoke. */
+  /**
+   * Revokes at the provider when it can; resolves when the provider has nothing to revoke.
+   * `providerUserId` is the connection's: Withings revokes by user id, not by token.
+   */
   revoke(
     context: DriverContext,
-    tokens: { accessToken: string; refreshToken: string | null /** Withings revokes by user id. */; providerUserId?: string },
+    tokens: { accessToken: string; refreshToken: string | null; providerUserId?: string },
   ): Promise<void>;
   profile(context: DriverContext, accessToken: string): Promise<ProviderProfile>;
 

@@ -6,9 +6,13 @@
 import { DomainError } from "../errors/domain-error";
 import { dexcomDriver } from "./dexcom/driver";
 import type { ProviderDriver } from "./driver";
+import { googleHealthDriver } from "./google-health/driver";
 import { ouraDriver } from "./oura/driver";
+import { polarDriver } from "./polar/driver";
 import { type ProviderName, providerFacts } from "./registry";
 import { sandboxDriver } from "./sandbox/driver";
+import { stravaDriver } from "./strava/driver";
+import { terraDriver } from "./terra/driver";
 import { whoopDriver } from "./whoop/driver";
 import { withingsDriver } from "./withings/driver";
 
@@ -18,6 +22,10 @@ export const DRIVERS: Readonly<Partial<Record<ProviderName, ProviderDriver>>> = 
   whoop: whoopDriver,
   dexcom: dexcomDriver,
   withings: withingsDriver,
+  strava: stravaDriver,
+  polar: polarDriver,
+  terra: terraDriver,
+  "google-health": googleHealthDriver,
 };
 
 export function driverFor(provider: ProviderName): ProviderDriver {

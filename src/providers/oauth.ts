@@ -152,11 +152,13 @@ function readTokens(tokens: OAuth2Tokens): ProviderTokens {
     throw new ProviderOAuthError(null, false, error);
   }
   const data = tokens.data as Record<string, unknown>;
+  const userId = data.x_user_id;
   return {
     accessToken,
     refreshToken: tokens.hasRefreshToken() ? tokens.refreshToken() : null,
     accessTokenExpiresAt: typeof data.expires_in === "number" ? tokens.accessTokenExpiresAt() : null,
     scopes: tokens.hasScopes() ? tokens.scopes() : null,
+    ...(typeof userId === "number" || (typeof userId === "string" && userId !== "") ? { providerUserId: String(userId) } : {}),
   };
 }
 

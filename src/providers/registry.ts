@@ -302,6 +302,8 @@ export const PROVIDERS: Readonly<Record<ProviderName, ProviderFacts>> = {
   // any data call and is de-registered with DELETE /v3/users/{id}; webhooks created with a ping
   // that must get 200, signed with HMAC-SHA256 under a secret shown once. Rate limits grow with
   // the number of registered users: 500 + 20 × users per 15 minutes (the base is listed here).
+  // `GET /v3/exercises` lists the last 30 days and Nightly Recharge the last 28, with no range
+  // parameter: a backfill reaches 30 days back at most.
   // arctic's `Polar` client is for polar.sh, not Polar Electro: the generic client is used.
   polar: {
     name: "polar",
@@ -325,7 +327,7 @@ export const PROVIDERS: Readonly<Record<ProviderName, ProviderFacts>> = {
       subscriptionsExpire: false,
     },
     sync: {
-      backfillDays: null,
+      backfillDays: 30,
       maxWindowDays: null,
       rateLimits: [
         { requests: 500, perSeconds: 15 * MINUTE, per: "app" },
@@ -337,7 +339,10 @@ export const PROVIDERS: Readonly<Record<ProviderName, ProviderFacts>> = {
   // https://docs.tryterra.co/ : an aggregator. Users connect through Terra's hosted widget
   // (POST /v2/auth/generateWidgetSession with the `dev-id` and `x-api-key` headers), not an OAuth
   // flow Pulse runs; Terra pushes data to the webhook signed `terra-signature: t=…,v1=<hex HMAC>`;
-  // users are removed with DELETE /v2/auth/deauthenticateUser. Limits depend on the plan.
+  // users are removed with DELETE /v2/auth/deauthenticateUser. Data requests over 28 days are
+  // chunked to the webhook instead of answered (tryterra.co/community "chunking non-large
+  // requests"), hence 28-day windows; https://docs.tryterra.co/reference/health-and-fitness-api/rate-limits
+  // counts requested days per user (6,000 per rolling hour), not requests.
   terra: {
     name: "terra",
     displayName: "Terra",
@@ -350,7 +355,7 @@ export const PROVIDERS: Readonly<Record<ProviderName, ProviderFacts>> = {
       subscriptionScope: "app",
       subscriptionsExpire: false,
     },
-    sync: { backfillDays: null, maxWindowDays: null, rateLimits: [] },
+    sync: { backfillDays: null, maxWindowDays: 28, rateLimits: [] },
     regions: { default: "https://api.tryterra.co" },
     docs: "https://docs.tryterra.co/",
   },

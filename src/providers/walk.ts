@@ -9,10 +9,12 @@
  * stored, and a finished walk returns `next: null`. The cursor is plain JSON and never holds a
  * token or a health value.
  *
- * Records leave `fetchRange` as `TypedRecord`s, `{type, payload}`: one provider item (an Oura
- * document, a WHOOP record, a Dexcom EGV, a Withings measure group or night) tagged with the data
- * type it was fetched as, so `map` picks the mapping without guessing. `map` regroups them by type
- * into the collection envelope each mapping reads (`{data: [...]}`, `{records: [...]}`, …).
+ * Records leave `fetchRange` as `ProviderRecord`s, `{type, payload, fetchedAt}`: one provider item
+ * (an Oura document, a Strava activity, a Dexcom EGV, a Google Health data point) tagged with the
+ * data type it was fetched as, so `map` picks the mapping without guessing, and with the instant
+ * Pulse fetched it, the `version` of documents a provider revises without saying when
+ * (src/providers/mapping/types.ts) — taken at fetch time so mapping a stored page later, or again,
+ * gives the same batch. `map` regroups records into the envelope each mapping reads.
  */
 
 import { DomainError } from "../errors/domain-error";
@@ -20,10 +22,11 @@ import type { MappedRecords } from "../health-connect/mapped";
 import type { FetchPage, SyncCursor, TimeRange } from "./driver";
 import type { ProviderMapping } from "./mapping/types";
 
-/** One raw provider item and the data type (the mapping key) it was fetched as. */
-export interface TypedRecord {
+/** One raw provider item, the data type (the mapping key) it was fetched as, and when (epoch ms). */
+export interface ProviderRecord {
   type: string;
   payload: unknown;
+  fetchedAt: number;
 }
 
 /** Where a walk stands: the data type, the window `[windowStart, windowEnd)` and the page token. */
@@ -45,6 +48,11 @@ export interface WalkPlan {
 export interface WindowPage {
   items: unknown[];
   pageToken: string | null;
+  /**
+   * The provider has nothing of this type in any window (the person's grant does not cover it):
+   * the walk goes on with the next type instead of asking every remaining window.
+   */
+  typeExhausted?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -58,14 +66,15 @@ export async function walkRange(
   cursor: SyncCursor | null,
   plan: WalkPlan,
   fetchStep: (step: WalkStep) => Promise<WindowPage>,
-): Promise<FetchPage<TypedRecord>> {
+): Promise<FetchPage<ProviderRecord>> {
   if (!(range.since.getTime() < range.until.getTime())) return { records: [], next: null };
   const step = stepAt(range, cursor, plan);
+  const fetchedAt = Date.now();
   const page = await fetchStep(step);
-  return {
-    records: page.items.map((payload) => ({ type: step.dataType, payload })),
-    next: nextCursor(step, range, plan, page.pageToken),
-  };
+  const next = page.typeExhausted
+    ? nextCursor({ ...step, windowEnd: range.until }, range, plan, null)
+    : nextCursor(step, range, plan, page.pageToken);
+  return { records: page.items.map((payload) => ({ type: step.dataType, payload, fetchedAt })), next };
 }
 
 /** The step a cursor names, checked against the range and the plan (a checkpoint is data too). */
@@ -114,45 +123,50 @@ export function nextCursor(step: WalkStep, range: TimeRange, plan: WalkPlan, pag
 }
 
 /**
- * Maps fetched records with the provider's mappings: records are grouped by type (in the order
- * types first appear), wrapped in the envelope the mapping reads, and the batches merged. A record
- * of a type without a mapping, or not shaped `{type, payload}`, is rejected, never thrown.
+ * Maps fetched records with the provider's mappings. Records are grouped by type and fetch (in the
+ * order groups first appear), `inputs` rebuilds what the mapping reads from a group's payloads
+ * (usually one collection envelope, `{data: [...]}`; Terra's payloads are envelopes already), and
+ * the batches are merged. A record of a type without a mapping, or not shaped like a
+ * `ProviderRecord`, is rejected, never thrown: the others still map.
  */
-export function mapTypedRecords(
+export function mapRecords(
   records: readonly unknown[],
   mappings: Readonly<Record<string, ProviderMapping>>,
-  envelope: (type: string, items: unknown[]) => unknown,
+  inputs: (type: string, payloads: unknown[]) => unknown[],
   timeZone: string | null,
-  fetchedAt: number = Date.now(),
 ): MappedRecords {
   const merged: MappedRecords = { observations: [], sleepSessions: [], workouts: [], rejected: [] };
-  const groups = new Map<string, unknown[]>();
+  const groups = new Map<string, { type: string; fetchedAt: number; payloads: unknown[] }>();
   for (const record of records) {
-    if (!isTypedRecord(record)) {
-      merged.rejected.push({ sourceRecordId: null, reason: "record is not shaped {type, payload}" });
+    if (!isProviderRecord(record)) {
+      merged.rejected.push({ sourceRecordId: null, reason: "record is not shaped {type, payload, fetchedAt}" });
       continue;
     }
-    const group = groups.get(record.type) ?? [];
-    group.push(record.payload);
-    groups.set(record.type, group);
+    const key = `${record.fetchedAt} ${record.type}`;
+    const group = groups.get(key) ?? { type: record.type, fetchedAt: record.fetchedAt, payloads: [] };
+    group.payloads.push(record.payload);
+    groups.set(key, group);
   }
-  for (const [type, items] of groups) {
+  for (const { type, fetchedAt, payloads } of groups.values()) {
     const mapping = Object.hasOwn(mappings, type) ? mappings[type] : undefined;
     if (mapping === undefined) {
-      for (const _ of items) merged.rejected.push({ sourceRecordId: null, reason: "record type has no mapping" });
+      for (const _ of payloads) merged.rejected.push({ sourceRecordId: null, reason: "record type has no mapping" });
       continue;
     }
-    const batch = mapping(envelope(type, items), { fetchedAt, timeZone });
-    merged.observations.push(...batch.observations);
-    merged.sleepSessions.push(...batch.sleepSessions);
-    merged.workouts.push(...batch.workouts);
-    merged.rejected.push(...batch.rejected);
+    for (const input of inputs(type, payloads)) {
+      const batch = mapping(input, { fetchedAt, timeZone });
+      // Loops, not spreads: a page of samples is past what a spread call's arguments may hold.
+      for (const item of batch.observations) merged.observations.push(item);
+      for (const item of batch.sleepSessions) merged.sleepSessions.push(item);
+      for (const item of batch.workouts) merged.workouts.push(item);
+      for (const item of batch.rejected) merged.rejected.push(item);
+    }
   }
   return merged;
 }
 
-function isTypedRecord(value: unknown): value is TypedRecord {
-  return (
-    typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string" && "payload" in value
-  );
+function isProviderRecord(value: unknown): value is ProviderRecord {
+  if (typeof value !== "object" || value === null || !("payload" in value)) return false;
+  const { type, fetchedAt } = value as { type?: unknown; fetchedAt?: unknown };
+  return typeof type === "string" && typeof fetchedAt === "number" && Number.isFinite(fetchedAt);
 }

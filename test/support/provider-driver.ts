@@ -5,6 +5,7 @@
  * maps the same way.
  */
 import { expect, it, vi } from "vitest";
+import { DomainError } from "../../src/errors/domain-error";
 import type { DriverContext, FetchPage, ProviderDriver, SyncCursor, TimeRange } from "../../src/providers/driver";
 
 export interface SeenRequest {
@@ -47,27 +48,40 @@ export const CONTEXT: DriverContext = {
 
 export const TOKEN = "user-access-token-123";
 
+export const DAY_MS = 86_400_000;
+
 /** Three months, as a first backfill asks. */
 export const BACKFILL: TimeRange = { since: new Date("2026-01-01T00:00:00Z"), until: new Date("2026-04-01T00:00:00Z") };
 
+export interface WalkOptions {
+  context?: DriverContext;
+  token?: string;
+  /** Where to start: a checkpoint a previous walk left. */
+  cursor?: SyncCursor | null;
+  /** The page of this index is fetched but "lost" (the worker died before storing it). */
+  crashAt?: number;
+  /** Stop after this many pages, as a sync cut short does. */
+  maxPages?: number;
+}
+
 /**
- * Walks `range` page by page as the sync job does. With `crashAt`, the page of that index is
- * fetched but "lost" (the worker died before storing it) and the walk resumes from the cursor
- * persisted after the page before, through JSON as the checkpoint column would hold it.
+ * Walks `range` page by page as the sync job does: each cursor goes through JSON as the checkpoint
+ * column holds it. With `crashAt`, the walk resumes from the cursor persisted after the page
+ * before the lost one.
  */
 export async function walk<Raw>(
   driver: ProviderDriver<Raw>,
   range: TimeRange,
-  options: { crashAt?: number; context?: DriverContext } = {},
+  options: WalkOptions = {},
 ): Promise<{ records: Raw[]; cursors: (SyncCursor | null)[] }> {
   const context = options.context ?? CONTEXT;
   const records: Raw[] = [];
   const cursors: (SyncCursor | null)[] = [];
-  let checkpoint: string | null = null;
+  let checkpoint: string | null = options.cursor ? JSON.stringify(options.cursor) : null;
   let crashed = false;
-  for (let page = 0; page < 500; page++) {
+  for (let page = 0; page < (options.maxPages ?? 1000); page++) {
     const cursor = checkpoint === null ? null : (JSON.parse(checkpoint) as SyncCursor);
-    const result: FetchPage<Raw> = await driver.fetchRange(context, TOKEN, range, cursor);
+    const result: FetchPage<Raw> = await driver.fetchRange(context, options.token ?? TOKEN, range, cursor);
     if (!crashed && page === options.crashAt) {
       crashed = true;
       continue;
@@ -77,30 +91,56 @@ export async function walk<Raw>(
     if (result.next === null) return { records, cursors };
     checkpoint = JSON.stringify(result.next);
   }
+  if (options.maxPages !== undefined) return { records, cursors };
   throw new Error("the walk did not end");
 }
 
-/** The 401/429/5xx/network/not-JSON cases, for a driver call that makes one request. */
-export function itMapsHttpErrors(call: () => Promise<unknown>) {
+/** Runs `attempt` and returns the DomainError it throws (failing when it resolves or throws another). */
+export async function domainError(attempt: () => Promise<unknown>): Promise<DomainError> {
+  const error = await Promise.resolve()
+    .then(attempt)
+    .then(
+      () => null,
+      (thrown: unknown) => thrown,
+    );
+  expect(error).toBeInstanceOf(DomainError);
+  return error as DomainError;
+}
+
+export interface HttpErrorOptions {
+  /** The token the call uses: no message may carry it. */
+  token?: string;
+  /** The status by which the provider says the user's access is gone (Terra: 404). */
+  unauthorized?: number;
+  /** Seconds a 429 without any reset header waits; null when the provider's fallback varies (Strava). */
+  fallbackSeconds?: number | null;
+}
+
+/**
+ * The shared error contract of a driver call that makes one request, as `it` cases: the
+ * unauthorized status → UNAUTHENTICATED, 429 → RATE_LIMITED after Retry-After or the reset header,
+ * 5xx, a network failure and non-JSON → PROVIDER_FAILED, and no message ever carries the token.
+ */
+export function itMapsHttpErrors(call: () => Promise<unknown>, options: HttpErrorOptions = {}) {
+  const { token = TOKEN, unauthorized = 401, fallbackSeconds = 60 } = options;
   const failure = async (answer: Answer) => {
     fakeProvider(answer);
-    const error = await call().then(
-      () => null,
-      (caught: unknown) => caught,
-    );
-    expect(String((error as Error | null)?.message)).not.toContain(TOKEN);
+    const error = await domainError(call);
+    expect(error.message).not.toContain(token);
     return error;
   };
 
-  it("401: the token is dead (UNAUTHENTICATED)", async () => {
-    expect(await failure(() => json({ detail: "invalid token" }, 401))).toMatchObject({ code: "UNAUTHENTICATED" });
+  it(`${unauthorized}: the user's access is gone (UNAUTHENTICATED)`, async () => {
+    expect(await failure(() => json({ detail: "invalid token" }, unauthorized))).toMatchObject({ code: "UNAUTHENTICATED" });
   });
 
-  it("429: RATE_LIMITED after Retry-After or the reset header, else a minute", async () => {
+  it("429: RATE_LIMITED after Retry-After or the reset header, else the provider's fallback", async () => {
     const limited = (headers: Record<string, string>) => () => json({ detail: "slow down" }, 429, headers);
     expect(await failure(limited({ "Retry-After": "120" }))).toMatchObject({ code: "RATE_LIMITED", retryAfterSeconds: 120 });
     expect(await failure(limited({ "X-RateLimit-Reset": "17" }))).toMatchObject({ code: "RATE_LIMITED", retryAfterSeconds: 17 });
-    expect(await failure(limited({}))).toMatchObject({ code: "RATE_LIMITED", retryAfterSeconds: 60 });
+    const fallback = await failure(limited({}));
+    expect(fallback.code).toBe("RATE_LIMITED");
+    if (fallbackSeconds !== null) expect(fallback.retryAfterSeconds).toBe(fallbackSeconds);
   });
 
   it("5xx, a network failure or a body that is not JSON: PROVIDER_FAILED", async () => {
@@ -113,4 +153,9 @@ export function itMapsHttpErrors(call: () => Promise<unknown>) {
   });
 }
 
-export const DAY_MS = 86_400_000;
+/**
+ * What records say, without when they were fetched: a resumed walk fetches the same items at other
+ * instants, so it is compared on these.
+ */
+export const contents = (records: readonly { type: string; payload: unknown }[]) =>
+  records.map(({ type, payload }) => ({ type, payload }));

@@ -41,11 +41,14 @@ describe("drivers in workerd", () => {
   it("Oura: one page of a range, with the cursor to resume", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ data: [{ id: "d1" }], next_token: "t2" }));
     const range = { since: new Date("2026-03-01T00:00:00Z"), until: new Date("2026-03-05T00:00:00Z") };
+    const before = Date.now();
     const page = await driverFor("oura").fetchRange(context, "at", range, null);
     expect(page).toEqual({
-      records: [{ type: "daily_activity", payload: { id: "d1" } }],
+      records: [{ type: "daily_activity", payload: { id: "d1" }, fetchedAt: expect.any(Number) }],
       next: { dataType: "daily_activity", windowStart: "2026-03-01T00:00:00.000Z", pageToken: "t2" },
     });
+    // Stamped when fetched: the version of a document Oura revises during the day.
+    expect((page.records[0] as { fetchedAt: number }).fetchedAt).toBeGreaterThanOrEqual(before);
   });
 });
 

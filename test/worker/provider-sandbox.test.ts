@@ -9,7 +9,8 @@ import { driverContextFor, getProvidersConfig, webhookSecretsFor } from "../../s
 import type { DriverContext, ProviderTokens, SyncCursor, TimeRange } from "../../src/providers/driver";
 import { driverFor } from "../../src/providers/drivers";
 import { ProviderOAuthError } from "../../src/providers/oauth";
-import { type SandboxRecord, sandboxDriver } from "../../src/providers/sandbox/driver";
+import { sandboxDriver } from "../../src/providers/sandbox/driver";
+import type { ProviderRecord } from "../../src/providers/walk";
 import { verifyWebhook } from "../../src/providers/webhooks/index";
 import { answerSandboxConsent, controlSandboxUser, pushSandboxData } from "../support/sandbox-provider-client";
 import type { SandboxProviderFixture } from "../support/sandbox-provider-fixture";
@@ -38,7 +39,7 @@ async function connect(account: string): Promise<{ tokens: ProviderTokens; userI
 
 /** Every page of `range`, the cursor round-tripped through JSON as the sync checkpoint is. */
 async function fetchAll(accessToken: string, range: TimeRange) {
-  const pages: SandboxRecord[][] = [];
+  const pages: ProviderRecord[][] = [];
   let cursor: SyncCursor | null = null;
   do {
     const page = await sandboxDriver.fetchRange(context, accessToken, range, cursor);
@@ -106,7 +107,7 @@ describe("sandbox provider through its driver", () => {
     const range = pastDays(90);
     const pages = await fetchAll(tokens.accessToken, range);
     const byType = new Map<string, number>();
-    for (const record of pages.flat()) byType.set(record.dataType, (byType.get(record.dataType) ?? 0) + 1);
+    for (const record of pages.flat()) byType.set(record.type, (byType.get(record.type) ?? 0) + 1);
     // One heart-rate sample a minute, a glucose reading every 5 minutes, steps per quarter hour.
     expect(byType.get("heart_rate")).toBe(90 * 1440);
     expect(byType.get("glucose")).toBe(90 * 288);
@@ -165,7 +166,9 @@ describe("sandbox provider through its driver", () => {
     const range = pastDays(1);
     const first = await sandboxDriver.fetchRange(context, tokens.accessToken, range, null);
     const second = await sandboxDriver.fetchRange(context, tokens.accessToken, range, null);
-    expect(second).toEqual(first);
+    const contents = (page: typeof first) => page.records.map(({ type, payload }) => ({ type, payload }));
+    expect(contents(second)).toEqual(contents(first));
+    expect(second.next).toEqual(first.next);
     expect(first.records).toHaveLength(1440);
   });
 
@@ -207,7 +210,7 @@ describe("sandbox provider through its driver", () => {
     expect((failed as DomainError).code).toBe("PROVIDER_FAILED");
     // The failure was one request: the same checkpoint now gives the second page.
     const second = await sandboxDriver.fetchRange(context, tokens.accessToken, range, first.next);
-    expect(second.records[0]?.record).toEqual({
+    expect(second.records[0]?.payload).toEqual({
       timestamp: new Date(range.since.getTime() + 2000 * 60_000).toISOString(),
       bpm: expect.any(Number),
       source: "wrist",

@@ -59,6 +59,9 @@ export async function finishConnection(
   const context: DriverContext = { ...driverContextFor(ctx.config, provider), redirectUri: flow.redirectUri };
   const { tokens, profile } = await atProvider(provider, async () => {
     const tokens = await driver.exchangeCode(context, callback.code, flow.codeVerifier);
+    // A user id the token answer names is the provider's word (Withings has no profile endpoint).
+    if (tokens.providerUserId !== undefined)
+      return { tokens, profile: { providerUserId: tokens.providerUserId, timeZone: null } };
     return { tokens, profile: await driver.profile(context, tokens.accessToken) };
   });
   const user = await findUser(ctx, flow.userId);

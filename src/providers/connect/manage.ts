@@ -140,7 +140,8 @@ async function revokeAtProvider(
     if (driver.subscriptions && row.providerUserId !== null) {
       await driver.subscriptions.remove(context, tokens.accessToken, row.providerUserId);
     }
-    await driver.revoke(context, tokens);
+    // Withings revokes by user id, not by token.
+    await driver.revoke(context, { ...tokens, ...(row.providerUserId === null ? {} : { providerUserId: row.providerUserId }) });
     return true;
   } catch (error) {
     log("warn", "provider revocation failed", { provider: row.provider, error: errorName(error) });

@@ -19,12 +19,11 @@
  *   about an hour, longer outside the US), so an incremental sync must start at least a few hours
  *   before the last one's end, not at it; re-fetched EGVs map to the same `recordId`s and dedupe.
  */
-import { DomainError } from "../../errors/domain-error";
 import type { DriverContext, ProviderDriver, SyncCursor, TimeRange } from "../driver";
-import { providerGet } from "../http";
+import { expectId, expectList, expectObject, providerGet } from "../http";
 import { oauthMethods } from "../oauth";
 import { PROVIDERS } from "../registry";
-import { mapTypedRecords, type TypedRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
+import { mapRecords, type ProviderRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { DEXCOM_MAPPINGS } from "./mapping";
 
 const facts = PROVIDERS.dexcom;
@@ -44,26 +43,22 @@ const dexcomTime = (date: Date) => date.toISOString().slice(0, 19);
 
 async function profile(context: DriverContext, accessToken: string) {
   const body = await providerGet(apiUrl(context, "/v3/users/self/dataRange"), accessToken, "dexcom");
-  const id = (body as { userId?: unknown } | null)?.userId;
-  if (typeof id !== "string" || id === "") throw new DomainError("PROVIDER_FAILED", "Dexcom's data range has no user id.");
-  return { providerUserId: id, timeZone: null };
+  return { providerUserId: expectId(expectObject(body, "dexcom", "a data range"), "userId", "dexcom"), timeZone: null };
 }
 
 async function fetchStep(context: DriverContext, accessToken: string, step: WalkStep) {
   const url = apiUrl(context, `/v3/users/self/${step.dataType}`);
   url.searchParams.set("startDate", dexcomTime(step.windowStart));
   url.searchParams.set("endDate", dexcomTime(step.windowEnd));
-  const body = (await providerGet(url, accessToken, "dexcom")) as { records?: unknown } | null;
-  if (!body || !Array.isArray(body.records)) throw new DomainError("PROVIDER_FAILED", "Dexcom answered without a record list.");
-  return { items: body.records as unknown[], pageToken: null };
+  return { items: expectList(await providerGet(url, accessToken, "dexcom"), "records", "dexcom"), pageToken: null };
 }
 
-export const dexcomDriver: ProviderDriver<TypedRecord> = {
+export const dexcomDriver: ProviderDriver<ProviderRecord> = {
   name: "dexcom",
   facts,
   ...oauthMethods(facts),
   profile,
   fetchRange: (context: DriverContext, accessToken: string, range: TimeRange, cursor: SyncCursor | null) =>
     walkRange(range, cursor, DEXCOM_WALK, (step) => fetchStep(context, accessToken, step)),
-  map: (records, timeZone) => mapTypedRecords(records, DEXCOM_MAPPINGS, (_type, items) => ({ records: items }), timeZone),
+  map: (records, timeZone) => mapRecords(records, DEXCOM_MAPPINGS, (_type, items) => [{ records: items }], timeZone),
 };

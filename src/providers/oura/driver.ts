@@ -24,10 +24,10 @@
  */
 import { DomainError } from "../../errors/domain-error";
 import type { DriverContext, ProviderDriver, SubscriptionHooks, SyncCursor, TimeRange } from "../driver";
-import { providerFetch, providerGet, providerRequest, statusError } from "../http";
+import { expectId, expectList, expectObject, pageTokenOf, providerGet, providerRequest } from "../http";
 import { oauthMethods } from "../oauth";
 import { PROVIDERS } from "../registry";
-import { inclusiveDays, mapTypedRecords, type TypedRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
+import { inclusiveDays, mapRecords, type ProviderRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { OURA_MAPPINGS } from "./mapping";
 
 const facts = PROVIDERS.oura;
@@ -47,9 +47,7 @@ function apiUrl(context: DriverContext, path: string): URL {
 
 async function profile(context: DriverContext, accessToken: string) {
   const body = await providerGet(apiUrl(context, "/v2/usercollection/personal_info"), accessToken, "oura");
-  const id = (body as { id?: unknown } | null)?.id;
-  if (typeof id !== "string" || id === "") throw new DomainError("PROVIDER_FAILED", "Oura's personal info has no user id.");
-  return { providerUserId: id, timeZone: null };
+  return { providerUserId: expectId(expectObject(body, "oura", "personal info"), "id", "oura"), timeZone: null };
 }
 
 async function fetchStep(context: DriverContext, accessToken: string, step: WalkStep) {
@@ -63,19 +61,15 @@ async function fetchStep(context: DriverContext, accessToken: string, step: Walk
     url.searchParams.set("end_date", days.last);
   }
   if (step.pageToken !== null) url.searchParams.set("next_token", step.pageToken);
-  const body = (await providerGet(url, accessToken, "oura")) as { data?: unknown; next_token?: unknown } | null;
-  if (!body || !Array.isArray(body.data)) throw new DomainError("PROVIDER_FAILED", "Oura answered without a data list.");
-  const next = typeof body.next_token === "string" && body.next_token !== "" ? body.next_token : null;
-  return { items: body.data as unknown[], pageToken: next };
+  const body = await providerGet(url, accessToken, "oura");
+  return { items: expectList(body, "data", "oura"), pageToken: pageTokenOf((body as { next_token?: unknown }).next_token) };
 }
 
 async function revoke(context: DriverContext, tokens: { accessToken: string }) {
   const target = apiUrl(context, new URL(facts.oauth?.revocation.url ?? `${API}/oauth/revoke`).pathname);
   target.searchParams.set("access_token", tokens.accessToken);
-  const response = await providerFetch(target, "oura");
   // A token Oura no longer knows (400, 401) is as revoked as it gets.
-  if (response.ok || response.status === 400 || response.status === 401) return;
-  throw statusError(response, facts.displayName);
+  await providerRequest(target, "oura", { acceptStatuses: [400, 401] });
 }
 
 // App-level webhook subscriptions (https://cloud.ouraring.com/v2/docs#tag/Webhook-Subscription-Routes).
@@ -141,7 +135,7 @@ export const ouraSubscriptions: SubscriptionHooks = {
   async remove() {},
 };
 
-export const ouraDriver: ProviderDriver<TypedRecord> = {
+export const ouraDriver: ProviderDriver<ProviderRecord> = {
   name: "oura",
   facts,
   ...oauthMethods(facts),
@@ -149,6 +143,6 @@ export const ouraDriver: ProviderDriver<TypedRecord> = {
   profile,
   fetchRange: (context: DriverContext, accessToken: string, range: TimeRange, cursor: SyncCursor | null) =>
     walkRange(range, cursor, OURA_WALK, (step) => fetchStep(context, accessToken, step)),
-  map: (records, timeZone) => mapTypedRecords(records, OURA_MAPPINGS, (_type, items) => ({ data: items }), timeZone),
+  map: (records, timeZone) => mapRecords(records, OURA_MAPPINGS, (_type, items) => [{ data: items }], timeZone),
   subscriptions: ouraSubscriptions,
 };

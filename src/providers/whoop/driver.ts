@@ -18,12 +18,11 @@
  *   `X-RateLimit-Reset` (seconds), which `retryAfterSeconds` reads.
  * - Webhooks are configured once in WHOOP's developer dashboard: no subscription API.
  */
-import { DomainError } from "../../errors/domain-error";
 import type { DriverContext, ProviderDriver, SyncCursor, TimeRange } from "../driver";
-import { providerFetch, providerGet, statusError } from "../http";
+import { expectId, expectList, expectObject, pageTokenOf, providerGet, providerRequest } from "../http";
 import { oauthMethods } from "../oauth";
 import { PROVIDERS } from "../registry";
-import { mapTypedRecords, type TypedRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
+import { mapRecords, type ProviderRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { WHOOP_MAPPINGS } from "./mapping";
 
 const facts = PROVIDERS.whoop;
@@ -47,11 +46,7 @@ function apiUrl(context: DriverContext, path: string): URL {
 
 async function profile(context: DriverContext, accessToken: string) {
   const body = await providerGet(apiUrl(context, "user/profile/basic"), accessToken, "whoop");
-  const id = (body as { user_id?: unknown } | null)?.user_id;
-  if (!(typeof id === "number" && Number.isSafeInteger(id)) && !(typeof id === "string" && id !== "")) {
-    throw new DomainError("PROVIDER_FAILED", "WHOOP's profile has no user id.");
-  }
-  return { providerUserId: String(id), timeZone: null };
+  return { providerUserId: expectId(expectObject(body, "whoop", "a profile"), "user_id", "whoop"), timeZone: null };
 }
 
 async function fetchStep(context: DriverContext, accessToken: string, step: WalkStep) {
@@ -60,22 +55,20 @@ async function fetchStep(context: DriverContext, accessToken: string, step: Walk
   url.searchParams.set("end", step.windowEnd.toISOString());
   url.searchParams.set("limit", String(WHOOP_PAGE_LIMIT));
   if (step.pageToken !== null) url.searchParams.set("nextToken", step.pageToken);
-  const body = (await providerGet(url, accessToken, "whoop")) as { records?: unknown; next_token?: unknown } | null;
-  if (!body || !Array.isArray(body.records)) throw new DomainError("PROVIDER_FAILED", "WHOOP answered without a record list.");
-  const next = typeof body.next_token === "string" && body.next_token !== "" ? body.next_token : null;
-  return { items: body.records as unknown[], pageToken: next };
+  const body = await providerGet(url, accessToken, "whoop");
+  return { items: expectList(body, "records", "whoop"), pageToken: pageTokenOf((body as { next_token?: unknown }).next_token) };
 }
 
 async function revoke(context: DriverContext, tokens: { accessToken: string }) {
-  const response = await providerFetch(apiUrl(context, "user/access"), "whoop", {
+  // A token WHOOP no longer accepts has nothing left to revoke.
+  await providerRequest(apiUrl(context, "user/access"), "whoop", {
     method: "DELETE",
     headers: { Authorization: `Bearer ${tokens.accessToken}` },
+    acceptStatuses: [401],
   });
-  if (response.ok || response.status === 401) return;
-  throw statusError(response, facts.displayName);
 }
 
-export const whoopDriver: ProviderDriver<TypedRecord> = {
+export const whoopDriver: ProviderDriver<ProviderRecord> = {
   name: "whoop",
   facts,
   ...oauthMethods(facts),
@@ -83,5 +76,5 @@ export const whoopDriver: ProviderDriver<TypedRecord> = {
   profile,
   fetchRange: (context: DriverContext, accessToken: string, range: TimeRange, cursor: SyncCursor | null) =>
     walkRange(range, cursor, WHOOP_WALK, (step) => fetchStep(context, accessToken, step)),
-  map: (records, timeZone) => mapTypedRecords(records, WHOOP_MAPPINGS, (_type, items) => ({ records: items }), timeZone),
+  map: (records, timeZone) => mapRecords(records, WHOOP_MAPPINGS, (_type, items) => [{ records: items }], timeZone),
 };

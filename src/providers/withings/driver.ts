@@ -34,7 +34,7 @@ import type { DriverContext, ProviderDriver, ProviderTokens, SubscriptionHooks, 
 import { DEFAULT_RETRY_AFTER_SECONDS, providerRequest } from "../http";
 import { oauthMethods, ProviderOAuthError } from "../oauth";
 import { PROVIDERS } from "../registry";
-import { inclusiveDays, mapTypedRecords, type TypedRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
+import { inclusiveDays, mapRecords, type ProviderRecord, type WalkPlan, type WalkStep, walkRange } from "../walk";
 import { WITHINGS_MAPPINGS } from "./mapping";
 
 const facts = PROVIDERS.withings;
@@ -243,7 +243,7 @@ export const withingsSubscriptions: SubscriptionHooks = {
   },
 };
 
-export const withingsDriver: ProviderDriver<TypedRecord> = {
+export const withingsDriver: ProviderDriver<ProviderRecord> = {
   name: "withings",
   facts,
   ...oauthMethods(facts),
@@ -257,10 +257,10 @@ export const withingsDriver: ProviderDriver<TypedRecord> = {
   fetchRange: (context: DriverContext, accessToken: string, range: TimeRange, cursor: SyncCursor | null) =>
     walkRange(range, cursor, WITHINGS_WALK, (step) => fetchStep(context, accessToken, step)),
   map: (records, timeZone) =>
-    mapTypedRecords(
+    mapRecords(
       records,
       WITHINGS_MAPPINGS,
-      (type, items) => ({ status: 0, body: type === "measure" ? { measuregrps: items } : { series: items } }),
+      (type, items) => [{ status: 0, body: type === "measure" ? { measuregrps: items } : { series: items } }],
       timeZone,
     ),
   subscriptions: withingsSubscriptions,
