@@ -6,6 +6,7 @@ import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
 import { errorName, log } from "../observability/log";
+import { maintainAppSubscriptionsJob } from "../providers/subscriptions";
 import { refreshExpiringProviderTokens } from "../providers/sync/refresh-cron";
 import { purgeExpiredWebhookEventsJob, sweepStuckWebhookEventsJob } from "../providers/webhooks/maintenance";
 import { resumeStalledUploadsJob } from "../uploads/resume-stalled";
@@ -26,7 +27,13 @@ export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> 
   [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob, sweepStuckWebhookEventsJob],
   [CRONS.hourly]: [backfillUsernameSkeletonsJob, refreshExpiringProviderTokens],
   // Webhook payloads and rows are kept 30 days (src/providers/webhooks/events.ts).
-  [CRONS.daily]: [purgeExpiredFlows, purgeDpopProofsJob, purgeEndedSessions, purgeExpiredWebhookEventsJob],
+  [CRONS.daily]: [
+    purgeExpiredFlows,
+    purgeDpopProofsJob,
+    purgeEndedSessions,
+    purgeExpiredWebhookEventsJob,
+    maintainAppSubscriptionsJob,
+  ],
 };
 
 export async function runScheduled(

@@ -32,8 +32,12 @@ const SYNC = {
   },
 } as unknown as Queue;
 
+// Only the sandbox is offered to these tests (the shared test configuration also names the real
+// providers, for the webhook tests), so "not configured here" has a provider to show it with.
+const SANDBOX_ONLY = JSON.stringify({ sandbox: JSON.parse(env.PROVIDER_CREDENTIALS).sandbox });
+
 function request(path: string, init: RequestInit = {}): Promise<Response> {
-  return call(app, path, init, { SYNC });
+  return call(app, path, init, { SYNC, PROVIDER_CREDENTIALS: SANDBOX_ONLY });
 }
 
 interface SandboxOptions {

@@ -50,7 +50,9 @@ describe("daily retention", () => {
         "INSERT INTO sessions (id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at) VALUES ('ses_old', ?, 'interactive', ?, ?, ?, NULL), ('ses_live', ?, 'interactive', ?, ?, ?, NULL)",
       ).bind(user, now - 40 * day, now - 40 * day, now - 39 * day, user, now, now, now + day),
     ]);
-    const result = await runScheduled(CRONS.daily, new Date(now), env);
+    // Only the sandbox provider configured: the test providers' real APIs are not reachable here.
+    const local = { ...env, PROVIDER_CREDENTIALS: JSON.stringify({}) };
+    const result = await runScheduled(CRONS.daily, new Date(now), local);
     expect(result.failed).toEqual([]);
     const ids = async (sql: string) => (await env.DB.prepare(sql).all<{ id: string }>()).results.map((row) => row.id);
     expect(await ids("SELECT id FROM auth_flows WHERE id IN ('flw_old', 'flw_live')")).toEqual(["flw_live"]);
