@@ -6,7 +6,13 @@
 // Nothing is mocked: the SYNC and INGEST bindings only keep what is sent, so each message can be
 // handed to the real consumer in turn (and a retry's delay observed) rather than racing the
 // local queue.
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, inject, it, vi } from "vitest";
@@ -17,7 +23,7 @@ import { connections } from "../../src/db/schema";
 import worker from "../../src/index";
 import { driverContextFor, getProvidersConfig } from "../../src/providers/config";
 import { connectionTokens } from "../../src/providers/connections";
-import type { ProviderOAuthError } from "../../src/providers/oauth";
+import { ProviderOAuthError } from "../../src/providers/oauth";
 import { sandboxDriver } from "../../src/providers/sandbox/driver";
 import { tokenKeyringFor } from "../../src/providers/tokens";
 import { QUEUES } from "../../src/queues/consumer";
@@ -381,4 +387,147 @@ describe("a new user connects the sandbox and keeps it in sync", () => {
     const refreshRefused = await rejection(sandboxDriver.refresh(sandboxContext, refreshToken ?? ""));
     expect((refreshRefused as ProviderOAuthError).oauthError).toBe("invalid_grant");
   }, 240_000);
+});
+
+describe("the hourly refresh cron", () => {
+  it("refreshes the sandbox token an hour before it expires; the rotated refresh token is stored and the old one is refused", async () => {
+    const bea = await connectSandbox(`e2e-bea-${crypto.randomUUID()}`);
+    bea.outbox.sync.length = 0;
+    const before = await connectionRow(bea);
+    const old = await connectionTokens(keyring, before);
+    const expiresAt = before.accessExpiresAt?.getTime() ?? 0;
+    expect(expiresAt).toBeGreaterThan(Date.now() + 55 * MINUTE);
+
+    // The cron run whose horizon (its scheduled time + 1 hour) reaches this token's expiry.
+    const ctx = createExecutionContext();
+    const controller = createScheduledController({ cron: CRONS.hourly, scheduledTime: new Date(expiresAt - HOUR) });
+    await worker.scheduled(controller, { ...env, ...bindings(bea.outbox) }, ctx);
+    await waitOnExecutionContext(ctx);
+    const mine = bea.outbox.sync.filter((m) => (m as { connectionId?: string }).connectionId === bea.connectionId);
+    expect(mine).toEqual([
+      { type: "provider.refresh", connectionId: bea.connectionId, userId: bea.user.user.id, provider: "sandbox" },
+    ]);
+    bea.outbox.sync.length = 0;
+    expect((await consume(bea.outbox, QUEUES.sync, mine[0])).acked).toBe(true);
+
+    const after = await connectionRow(bea);
+    const fresh = await connectionTokens(keyring, after);
+    expect(fresh.refreshToken).toMatch(/^sbx_rt_/);
+    expect(fresh.refreshToken).not.toBe(old.refreshToken);
+    expect(fresh.accessToken).not.toBe(old.accessToken);
+    expect(after.accessExpiresAt?.getTime()).toBeGreaterThan(expiresAt);
+    expect(await sandboxConnection(bea)).toMatchObject({ status: "active", lastError: null });
+
+    // The next sync runs on the new token.
+    const since = new Date(Date.now() - DAY).toISOString();
+    const queued = await request(bea.outbox, "/v1/connections/sandbox/sync", {
+      method: "POST",
+      headers: { ...bea.user.headers, "Content-Type": "application/json" },
+      body: JSON.stringify({ since }),
+    });
+    expect(queued.status).toBe(202);
+    expect((await drainSync(bea.outbox)).retried).toBeNull();
+    const until = await availableUntil(bea.sandboxUserId);
+    const samples = await heartRateRaw(bea, new Date(since), new Date(until + MINUTE));
+    expect(samples.length).toBe((until - Math.ceil(Date.parse(since) / MINUTE) * MINUTE) / MINUTE + 1);
+    expect((await sandboxConnection(bea))?.lastSyncAt).not.toBeNull();
+
+    // The sandbox rotated the refresh token: the one Pulse held before is refused.
+    const replay = await rejection(sandboxDriver.refresh(sandboxContext, old.refreshToken ?? ""));
+    expect(replay).toBeInstanceOf(ProviderOAuthError);
+    expect((replay as ProviderOAuthError).oauthError).toBe("invalid_grant");
+  }, 60_000);
+});
+
+describe("a backfill meeting the provider's limits and failures", () => {
+  it("waits out a 429's Retry-After, resumes from the checkpoint after a 500, and stores every sample once", async () => {
+    const cai = await connectSandbox(`e2e-cai-${crypto.randomUUID()}`);
+    const since = Date.parse(backfillOf(cai).since);
+    // Every data request the Worker sends the sandbox, passed through unchanged.
+    const pages: { url: string; status: number }[] = [];
+    const realFetch = globalThis.fetch;
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const response = await realFetch(input, init);
+      const url = new URL(new Request(input, init).url);
+      if (url.origin === sandbox.origin && url.pathname.startsWith("/v1/data/"))
+        pages.push({ url: url.href, status: response.status });
+      return response;
+    });
+    try {
+      // Three pages in, the sandbox starts answering 429 with Retry-After: 2.
+      await controlSandboxUser(sandbox.origin, cai.sandboxUserId, { rateLimit: { remaining: 3, retryAfter: 2 } });
+      const limited = await drainSync(cai.outbox);
+      expect(limited.retried?.delaySeconds).toBe(2);
+      expect(await sandboxConnection(cai)).toMatchObject({ status: "active", lastError: { code: "RATE_LIMITED" } });
+      expect(pages.map((page) => page.status)).toEqual([200, 200, 200, 429]);
+
+      // Redelivered after the delay, as Queues would: it goes on from the fourth page.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      cai.outbox.sync.unshift(limited.retried?.body);
+      const first = await consume(cai.outbox, QUEUES.sync, cai.outbox.sync.shift(), 2);
+      expect(first.acked).toBe(true);
+      expect(pages[4]?.url).toBe(pages[3]?.url);
+      expect(cai.outbox.sync).toHaveLength(1);
+
+      // The next continuation meets a 500: retried with backoff, then resumed at the failed page.
+      await controlSandboxUser(sandbox.origin, cai.sandboxUserId, { failNext: 500 });
+      const failed = await drainSync(cai.outbox);
+      expect(failed.retried?.delaySeconds).toBeGreaterThan(0);
+      expect(await sandboxConnection(cai)).toMatchObject({ lastError: { code: "PROVIDER_FAILED" } });
+      const failedAt = pages.length - 1;
+      expect(pages[failedAt]?.status).toBe(500);
+      cai.outbox.sync.unshift(failed.retried?.body);
+      expect((await drainSync(cai.outbox, 2)).retried).toBeNull();
+      expect(pages[failedAt + 1]?.url).toBe(pages[failedAt]?.url);
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Every page was fetched once, apart from the two the sandbox refused.
+    const served = pages.filter((page) => page.status === 200).map((page) => page.url);
+    expect(new Set(served).size).toBe(served.length);
+    expect(pages.length).toBe(served.length + 2);
+    expect(await sandboxConnection(cai)).toMatchObject({ status: "active", lastError: null });
+    const until = await availableUntil(cai.sandboxUserId);
+    expect(await heartRatePerDay(cai, new Date(since - DAY), new Date(Date.now() + DAY))).toEqual(
+      expectedPerDay(since, until + MINUTE),
+    );
+  }, 120_000);
+});
+
+describe("two people, two sandbox accounts", () => {
+  it("each sees only their own data", async () => {
+    const dan = await connectSandbox(`e2e-dan-${crypto.randomUUID()}`);
+    const eve = await connectSandbox(`e2e-eve-${crypto.randomUUID()}`);
+    expect(dan.sandboxUserId).not.toBe(eve.sandboxUserId);
+    // Both backfills interleaved on the queue, as they would be in one batch stream.
+    const since = Date.parse(backfillOf(dan).since);
+    while (dan.outbox.sync.length > 0 || eve.outbox.sync.length > 0) {
+      for (const person of [dan, eve]) {
+        const body = person.outbox.sync.shift();
+        if (body !== undefined) expect((await consume(person.outbox, QUEUES.sync, body)).acked).toBe(true);
+      }
+    }
+    // One hour read back, compared with what each account holds at the sandbox.
+    const until = await availableUntil(dan.sandboxUserId);
+    const range = { since: new Date(until - 2 * HOUR), until: new Date(until - HOUR) };
+    for (const [person, other] of [
+      [dan, eve],
+      [eve, dan],
+    ] as const) {
+      const read = await heartRateRaw(person, range.since, range.until);
+      const values = read.map((o) => (o as RawObservation & { value: number }).value);
+      const { accessToken } = await connectionTokens(keyring, await connectionRow(person));
+      const own = await sandboxDriver.fetchRange(sandboxContext, accessToken, range, null);
+      const ownValues = own.records.filter((r) => r.dataType === "heart_rate").map((r) => (r.record as { bpm: number }).bpm);
+      expect(values).toHaveLength(60);
+      expect(values).toEqual(ownValues);
+      const theirs = await heartRateRaw(other, range.since, range.until);
+      expect(theirs.map((o) => (o as RawObservation & { value: number }).value)).not.toEqual(values);
+      // Per day: one sample a minute, never the other person's on top.
+      const perDay = await heartRatePerDay(person, new Date(since - DAY), new Date(Date.now() + DAY));
+      expect(perDay).toEqual(expectedPerDay(since, (await availableUntil(person.sandboxUserId)) + MINUTE));
+      expect((await getJson<{ connections: ConnectionView[] }>(person, "/v1/connections")).connections).toHaveLength(1);
+    }
+  }, 120_000);
 });
