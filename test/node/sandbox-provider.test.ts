@@ -99,6 +99,8 @@ describe("sandbox provider: authorization", () => {
     expect(page.html).not.toContain("<script");
     expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    // Browsers apply form-action to the 303 after the form too: the registered app's origin only.
+    expect(page.headers.get("content-security-policy")).toContain("form-action 'self' http://localhost:8787;");
     // The state goes back in the redirect, not into the page.
     const denied = await decide(provider, page.html, "deny");
     expect(denied.status).toBe(303);

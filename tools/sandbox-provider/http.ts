@@ -19,21 +19,28 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 }
 
-export function html(body: string, status = 200): Response {
+/**
+ * `redirectOrigin`: where a form's answer redirects to. Browsers enforce CSP `form-action` on the
+ * redirects that follow a form submission too (CSP Level 3, §6.3.1 form-action), so the consent
+ * form's 303 to the app's registered redirect URI must be allowed by name, or Chromium stops it.
+ */
+export function html(body: string, status = 200, redirectOrigin: string | null = null): Response {
+  const formAction = redirectOrigin === null ? "'self'" : `'self' ${redirectOrigin}`;
   return new Response(body, {
     status,
     headers: {
       "Content-Type": "text/html; charset=utf-8",
       "Cache-Control": "no-store",
-      // No script, no framing (clickjacking of the consent button), forms only to this origin.
-      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      // No script, no framing (clickjacking of the consent button), forms only to this origin
+      // (and the redirect that follows them).
+      "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'`,
       "X-Frame-Options": "DENY",
       "Referrer-Policy": "no-referrer",
     },
   });
 }
 
-export function page(title: string, content: string, status = 200): Response {
+export function page(title: string, content: string, status = 200, redirectOrigin: string | null = null): Response {
   return html(
     `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -45,6 +52,7 @@ button{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}label{display:blo
 ${content}
 </body></html>`,
     status,
+    redirectOrigin,
   );
 }
 

@@ -73,6 +73,9 @@ export function authorize(state: SandboxState, url: URL): Response {
 <button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>`,
+    200,
+    // Checked against the registered prefix above: the only place the answer redirects to.
+    new URL(redirectUri).origin,
   );
 }
 
