@@ -13,6 +13,7 @@ import { configuredProviders, getProvidersConfig } from "../../src/providers/con
 import { findConnection, markConnectionStatus, saveConnection } from "../../src/providers/connections";
 import type { ProviderDriver, SyncCursor } from "../../src/providers/driver";
 import type { ProviderSyncMessage } from "../../src/providers/messages";
+import { CONNECT_STARTS_PER_10_MINUTES } from "../../src/providers/routes";
 import { syncContext } from "../../src/providers/sync/context";
 import { syncConnection } from "../../src/providers/sync/sync";
 import { tokenKeyringFor } from "../../src/providers/tokens";
@@ -66,6 +67,18 @@ describe("provider names that are Object.prototype keys", () => {
       const body = await problem(res, 404, "NOT_FOUND");
       expect(body.detail, name).toBe("Pulse knows no provider by that name.");
     }
+  });
+});
+
+describe("starting flows in a loop", () => {
+  it("is limited per user: 429 with Retry-After after the quota, other people unaffected", async () => {
+    const user = await createSessionUser();
+    const start = (who: SessionUser) => call(app, "/v1/connections/sandbox", { method: "POST", headers: who.headers });
+    for (let i = 0; i < CONNECT_STARTS_PER_10_MINUTES; i++) expect((await start(user)).status).toBe(201);
+    const refused = await start(user);
+    await problem(refused, 429, "RATE_LIMITED");
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect((await start(await createSessionUser())).status).toBe(201);
   });
 });
 
