@@ -82,6 +82,71 @@ describe("starting flows in a loop", () => {
   });
 });
 
+describe("two connection flows of one person finishing one after the other", () => {
+  /** The sandbox's token and profile endpoints; each code names the provider account it was issued for. */
+  function sandboxAccounts(): void {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      const url = new URL(request.url);
+      if (url.origin !== SANDBOX) throw new Error(`unexpected fetch to ${request.url}`);
+      if (url.pathname === "/oauth/token") {
+        const code = new URLSearchParams(await request.text()).get("code") ?? "";
+        return Response.json({ access_token: `at:${code}`, refresh_token: `rt:${code}`, token_type: "Bearer", expires_in: 3600 });
+      }
+      if (url.pathname === "/v1/me") {
+        const account = (request.headers.get("Authorization") ?? "").replace("Bearer at:", "");
+        return Response.json({ user_id: account, time_zone: "Europe/Paris" });
+      }
+      return new Response(null, { status: url.pathname === "/oauth/revoke" ? 200 : 404 });
+    });
+  }
+
+  async function confirmedFlow(user: SessionUser): Promise<{ flow: string; cookie: string }> {
+    const started = await call(app, "/v1/connections/sandbox", { method: "POST", headers: user.headers });
+    expect(started.status).toBe(201);
+    const flow = new URL((await started.json<{ authorizeUrl: string }>()).authorizeUrl).searchParams.get("flow") ?? "";
+    const confirmed = await call(app, "/oauth/sandbox/connect", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin" },
+      body: new URLSearchParams({ flow, decision: "continue" }).toString(),
+    });
+    expect(confirmed.status).toBe(303);
+    const cookie = confirmed.headers.getSetCookie().find((value) => value.startsWith("pulse_oauth_binding="));
+    return { flow, cookie: cookie?.split(";")[0] ?? "" };
+  }
+
+  function finish(flow: { flow: string; cookie: string }, account: string): Promise<Response> {
+    return call(app, `/oauth/sandbox/callback?code=${account}&state=${encodeURIComponent(flow.flow)}`, {
+      headers: { Cookie: flow.cookie },
+    });
+  }
+
+  it("does not swap the active connection to another provider account", async () => {
+    sandboxAccounts();
+    const user = await createSessionUser();
+    const first = await confirmedFlow(user);
+    const second = await confirmedFlow(user);
+    const accountA = `sbx-a-${crypto.randomUUID()}`;
+    expect((await finish(first, accountA)).status).toBe(200);
+
+    const swapped = await finish(second, `sbx-b-${crypto.randomUUID()}`);
+    expect(swapped.status).toBe(409);
+    expect(await swapped.text()).toContain("disconnect it first");
+    expect((await findConnection(db, user.user.id, "sandbox"))?.providerUserId).toBe(accountA);
+  });
+
+  it("still reconnects the same provider account", async () => {
+    sandboxAccounts();
+    const user = await createSessionUser();
+    const first = await confirmedFlow(user);
+    const second = await confirmedFlow(user);
+    const account = `sbx-${crypto.randomUUID()}`;
+    expect((await finish(first, account)).status).toBe(200);
+    expect((await finish(second, account)).status).toBe(200);
+    expect((await findConnection(db, user.user.id, "sandbox"))?.providerUserId).toBe(account);
+  });
+});
+
 describe("the sandbox provider in production", () => {
   const production = () => ({
     ...env,
