@@ -4,6 +4,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { authOf, requireAuth } from "../auth/middleware";
 import { DomainError, fieldErrors } from "../errors/domain-error";
 import { auditContext } from "../http/audit-context";
+import { HttpError } from "../http/errors";
 import type { BodyRule } from "../http/middleware/body";
 import { problemResponses } from "../http/openapi";
 import type { App, AppEnv } from "../http/types";
@@ -164,7 +165,14 @@ export function registerConnectionRoutes(app: App): void {
 
   app.get("/oauth/:provider/connect", (c) => browserStep(c, () => showConfirmation(c)));
   app.post("/oauth/:provider/connect", (c) => browserStep(c, () => confirm(c)));
-  app.get("/oauth/:provider/callback", (c) => browserStep(c, () => callback(c)));
+  app.get("/oauth/:provider/callback", (c) => {
+    // Hono answers HEAD with the GET handler, and the callback is not safe: it takes the flow's
+    // state and would finish the connection. A prefetch or link checker must not do either.
+    if (c.req.method === "HEAD") {
+      throw new HttpError("METHOD_NOT_ALLOWED", "HEAD is not allowed here; allowed: GET.", { headers: { Allow: "GET" } });
+    }
+    return browserStep(c, () => callback(c));
+  });
 }
 
 /**

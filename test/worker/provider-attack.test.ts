@@ -70,6 +70,19 @@ describe("provider names that are Object.prototype keys", () => {
   });
 });
 
+describe("HEAD on the callback", () => {
+  it("is refused (405) and leaves the flow usable", async () => {
+    const user = await createSessionUser();
+    const started = await call(app, "/v1/connections/sandbox", { method: "POST", headers: user.headers });
+    const flow = new URL((await started.json<{ authorizeUrl: string }>()).authorizeUrl).searchParams.get("flow") ?? "";
+    const head = await call(app, `/oauth/sandbox/callback?code=x&state=${encodeURIComponent(flow)}`, { method: "HEAD" });
+    expect(head.status).toBe(405);
+    expect(head.headers.get("Allow")).toBe("GET");
+    // The flow was not taken: its confirmation page still shows.
+    expect((await call(app, `/oauth/sandbox/connect?flow=${encodeURIComponent(flow)}`)).status).toBe(200);
+  });
+});
+
 describe("starting flows in a loop", () => {
   it("is limited per user: 429 with Retry-After after the quota, other people unaffected", async () => {
     const user = await createSessionUser();
