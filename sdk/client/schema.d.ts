@@ -262,7 +262,7 @@ export interface paths {
     put?: never;
     /**
      * Start connecting a provider: a link to Pulse's confirmation page
-     * @description Open `authorizeUrl` in the person's browser within 10 minutes: Pulse shows which account is being linked, then sends the browser to the provider. `returnTo` (an allowed origin only) receives `?connected=<provider>` afterwards. 404 for a provider that is unknown, unavailable (the detail says why) or not offered here; 409 when it is already connected and active.
+     * @description Open `authorizeUrl` in the person's browser within 10 minutes: Pulse shows which account is being linked, then sends the browser to the provider. `returnTo` (an allowed origin only) receives `?connected=<provider>` afterwards. 404 for a provider that is unknown, unavailable (the detail says why) or not offered here; 409 when it is already connected and active. 20 starts per 10 minutes per user (429).
      */
     post: operations["startConnection"];
     /**

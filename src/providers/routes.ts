@@ -4,6 +4,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { authOf, requireAuth } from "../auth/middleware";
 import { DomainError, fieldErrors } from "../errors/domain-error";
 import { auditContext } from "../http/audit-context";
+import { HttpError } from "../http/errors";
 import type { BodyRule } from "../http/middleware/body";
 import { problemResponses } from "../http/openapi";
 import type { App, AppEnv } from "../http/types";
@@ -56,9 +57,22 @@ const syncQuota = rateLimit({
   onLimiterError: "closed",
 });
 
+/**
+ * Each started flow is a Durable Object holding state for 10 minutes; a person needs a few, a script
+ * looping on this route would otherwise create them as fast as the per-IP limit allows.
+ */
+export const CONNECT_STARTS_PER_10_MINUTES = 20;
+const startQuota = rateLimit({
+  name: "provider-connect",
+  windowSeconds: 600,
+  limit: () => CONNECT_STARTS_PER_10_MINUTES,
+  key: (c) => c.get("auth")?.userId,
+  onLimiterError: "closed",
+});
+
 const start = createRoute({
   ...common,
-  middleware: [requireAuth()] as const,
+  middleware: [requireAuth(), startQuota] as const,
   method: "post",
   path: "/v1/connections/{provider}",
   operationId: "startConnection",
@@ -67,7 +81,7 @@ const start = createRoute({
     "Open `authorizeUrl` in the person's browser within 10 minutes: Pulse shows which account is being linked, " +
     "then sends the browser to the provider. `returnTo` (an allowed origin only) receives `?connected=<provider>` " +
     "afterwards. 404 for a provider that is unknown, unavailable (the detail says why) or not offered here; " +
-    "409 when it is already connected and active.",
+    "409 when it is already connected and active. 20 starts per 10 minutes per user (429).",
   request: {
     params: ProviderParamSchema,
     body: { required: false, content: { "application/json": { schema: StartConnectionSchema } } },
@@ -151,7 +165,14 @@ export function registerConnectionRoutes(app: App): void {
 
   app.get("/oauth/:provider/connect", (c) => browserStep(c, () => showConfirmation(c)));
   app.post("/oauth/:provider/connect", (c) => browserStep(c, () => confirm(c)));
-  app.get("/oauth/:provider/callback", (c) => browserStep(c, () => callback(c)));
+  app.get("/oauth/:provider/callback", (c) => {
+    // Hono answers HEAD with the GET handler, and the callback is not safe: it takes the flow's
+    // state and would finish the connection. A prefetch or link checker must not do either.
+    if (c.req.method === "HEAD") {
+      throw new HttpError("METHOD_NOT_ALLOWED", "HEAD is not allowed here; allowed: GET.", { headers: { Allow: "GET" } });
+    }
+    return browserStep(c, () => callback(c));
+  });
 }
 
 /**

@@ -10,7 +10,7 @@ import { DomainError } from "../../errors/domain-error";
 import { errorName, log } from "../../observability/log";
 import { findUser } from "../../users/users";
 import { driverContextFor } from "../config";
-import { type ConnectionSummary, saveConnection } from "../connections";
+import { type ConnectionSummary, findConnection, saveConnection } from "../connections";
 import type { DriverContext, ProviderDriver, ProviderTokens } from "../driver";
 import { driverFor } from "../drivers";
 import { type ProviderSyncMessage, providerSyncMessage } from "../messages";
@@ -66,6 +66,15 @@ export async function finishConnection(
   });
   const user = await findUser(ctx, flow.userId);
   if (!user) refuseFlow("unknown_flow", "The account that started this connection no longer exists.");
+  // Two flows started before either finished: the second must not silently swap the working
+  // connection to another provider account (the start refuses an active connection for the same reason).
+  const existing = await findConnection(ctx.db, user.id, provider);
+  if (existing?.status === "active" && existing.providerUserId !== profile.providerUserId) {
+    throw new DomainError(
+      "CONFLICT",
+      `${providerFacts(provider).displayName} is already connected to this Pulse account with another ${providerFacts(provider).displayName} account; disconnect it first.`,
+    );
+  }
   // The browser carries no Pulse credential here: the flow says whose connection this is.
   const connection = await saveConnection(
     ctx,

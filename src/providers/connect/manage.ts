@@ -104,10 +104,7 @@ export async function disconnect(
 
   let dataDeleted: DeletedSource | null = null;
   if (data === "delete") {
-    dataDeleted = await healthStoreFor(ctx.env.HEALTH_STORE, userId).deleteSource(
-      { sourceKind: "provider", sourceApp: providerSourceApp(provider) },
-      { ...ctx.audit, subject: userId },
-    );
+    dataDeleted = await deleteProviderData(ctx, userId, provider);
     for (const remove of PROVIDER_DATA_REMOVERS) await remove(ctx.env, userId, provider);
   }
 
@@ -124,7 +121,24 @@ export async function disconnect(
         },
     ctx.audit,
   );
+  if (dataDeleted !== null) {
+    // A sync that was storing a page while the data above was deleted may have put some back; it
+    // checks the connection before each page (../sync/sync.ts), and from here on finds it revoked.
+    const late = await deleteProviderData(ctx, userId, provider);
+    dataDeleted = {
+      observations: dataDeleted.observations + late.observations,
+      sleepSessions: dataDeleted.sleepSessions + late.sleepSessions,
+      workouts: dataDeleted.workouts + late.workouts,
+    };
+  }
   return { provider, status: "revoked", revokedAtProvider, dataDeleted };
+}
+
+function deleteProviderData(ctx: ConnectContext, userId: string, provider: ProviderName): Promise<DeletedSource> {
+  return healthStoreFor(ctx.env.HEALTH_STORE, userId).deleteSource(
+    { sourceKind: "provider", sourceApp: providerSourceApp(provider) },
+    { ...ctx.audit, subject: userId },
+  );
 }
 
 async function revokeAtProvider(

@@ -21,7 +21,8 @@ export interface StartedConnection {
 
 /** The provider named in a path, if Pulse can connect it here; NOT_FOUND (saying why) otherwise. */
 export function connectableProvider(ctx: Pick<ConnectContext, "config">, name: string): ProviderName {
-  const unavailable = UNAVAILABLE_PROVIDERS[name];
+  // Own keys only: a path segment such as `__proto__` or `constructor` must not find Object.prototype.
+  const unavailable = Object.hasOwn(UNAVAILABLE_PROVIDERS, name) ? UNAVAILABLE_PROVIDERS[name] : undefined;
   if (unavailable !== undefined) throw new DomainError("NOT_FOUND", unavailable);
   if (!isProviderName(name)) throw new DomainError("NOT_FOUND", "Pulse knows no provider by that name.");
   driverFor(name);

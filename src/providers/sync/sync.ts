@@ -22,6 +22,7 @@ import { DomainError } from "../../errors/domain-error";
 import { errorName, log } from "../../observability/log";
 import { RetryLater } from "../../queues/retry-later";
 import { connectionTokens } from "../connections";
+import type { SyncCursor } from "../driver";
 import type { ProviderSyncMessage } from "../messages";
 import { spendProviderBudget } from "./budget";
 import { checkpointKey, readCheckpoint, saveCheckpoint } from "./checkpoint";
@@ -126,6 +127,15 @@ async function walk(
       ({ accessToken } = await connectionTokens(ctx.keyring, row));
       continue;
     }
+    // The person may have disconnected while this page was in flight (a backfill runs for minutes):
+    // storing it now would put back data a `data=delete` just removed.
+    if (!(await stillLive(ctx, row))) {
+      log("info", "provider sync stopped: the connection was revoked meanwhile", {
+        connectionId: row.id,
+        provider: row.provider,
+      });
+      return done("skipped");
+    }
     const stored = await storeMapped(
       ctx.env,
       { userId: row.userId, provider: row.provider, connectionId: row.id },
@@ -144,6 +154,11 @@ async function walk(
       log("info", "provider sync completed", { connectionId: row.id, provider: row.provider, pages, ...counts });
       return done("completed");
     }
+    if (sameCursor(page.next, cursor)) {
+      // A provider that hands back the page it was asked for would keep this range (and its
+      // continuations) fetching forever; fail it so retries end in the dead-letter queue.
+      throw new DomainError("PROVIDER_FAILED", `The ${driver.facts.displayName} API returned the same page again.`);
+    }
     cursor = page.next;
     await saveCheckpoint(ctx.db, row, key, cursor);
     if (pages >= limits.maxPages || Date.now() - started >= limits.maxMillis) {
@@ -152,6 +167,20 @@ async function walk(
       return done("continued");
     }
   }
+}
+
+async function stillLive(ctx: SyncContext, row: ConnectionRow): Promise<boolean> {
+  const current = await loadConnection(ctx.db, row.id, row.userId);
+  return current !== null && current.status !== "revoked" && current.provider === row.provider;
+}
+
+function sameCursor(next: SyncCursor, current: SyncCursor | null): boolean {
+  return (
+    current !== null &&
+    next.windowStart === current.windowStart &&
+    next.pageToken === current.pageToken &&
+    next.dataType === current.dataType
+  );
 }
 
 /** What the person sees as the last error: Pulse's own words, never the provider's answer. */
