@@ -15,7 +15,7 @@ import { type ConnectContext, connectContext } from "./connect/context";
 import { finishConnection } from "./connect/finish";
 import { FLOW_TTL_SECONDS } from "./connect/flow-state";
 import { connectionOverview, disconnect, requestSync } from "./connect/manage";
-import { refusalReason } from "./connect/refusal";
+import { refusalReason, refusalReturnTo } from "./connect/refusal";
 import { withOutcome } from "./connect/return-to";
 import { connectableProvider, startConnection } from "./connect/start";
 import { confirmPage, type MessagePageInput, messagePage, pageCsp } from "./pages";
@@ -274,6 +274,10 @@ async function browserStep(c: Context<AppEnv>, step: () => Promise<Response>): P
   } catch (error) {
     if (!(error instanceof DomainError) || error.code === "INTERNAL" || error.code === "SERVICE_UNAVAILABLE") throw error;
     log("info", "connection step refused", { requestId: c.get("requestId"), code: error.code, error: errorName(error) });
+    const returnTo = refusalReturnTo(error);
+    if (returnTo !== null && refusalReason(error) === "declined") {
+      return c.redirect(withOutcome(returnTo, "error", "access_denied"), 303);
+    }
     const { status, page } = refusalPage(error);
     return html(c, messagePage(page), status);
   }

@@ -458,6 +458,21 @@ describe("the flow's CSRF defences (RFC 9700 §4.7)", () => {
     await expectPage(await callback(flow, cookie), 400, /expired/);
   });
 
+  it("tells the app a declined consent through returnTo?error=access_denied, in the confirming browser only", async () => {
+    const sandbox = sandboxProvider();
+    const user = await createSessionUser();
+    const returnTo = "https://app.pulse.example/settings";
+    const { flow, cookie } = await confirmed(user, { returnTo });
+    const declined = await callback(flow, cookie, "error=access_denied");
+    expect(declined.status).toBe(303);
+    expect(declined.headers.get("Location")).toBe(`${returnTo}?error=access_denied`);
+    await expectNothingStored(user, sandbox);
+
+    // Another browser learns nothing of where the app lives: the binding is checked first.
+    const other = await confirmed(user, { returnTo });
+    await expectPage(await callback(other.flow, null, "error=access_denied"), 400, /same browser/);
+  });
+
   it("uses a Secure __Host- cookie over https", async () => {
     sandboxProvider();
     const user = await createSessionUser();

@@ -52,7 +52,9 @@ export async function finishConnection(
   if (flow.provider !== provider) refuseFlow("wrong_provider", "This connection was started for another provider.");
   await checkBinding(flow, bindingSecret);
   if (error !== null) {
-    refuseFlow(error === "access_denied" ? "declined" : "malformed_callback", `The provider ended the connection (${error}).`);
+    // The app hears of a declined consent as it hears of a Cancel: `returnTo?error=access_denied`.
+    if (error === "access_denied") refuseFlow("declined", "The person declined at the provider.", flow.returnTo);
+    refuseFlow("malformed_callback", `The provider ended the connection (${error}).`);
   }
   if (callback === null) refuseFlow("malformed_callback", "The provider sent the browser back without an authorization code.");
 

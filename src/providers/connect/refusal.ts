@@ -18,8 +18,19 @@ export type FlowRefusalReason =
   /** The person declined at the provider (`error=access_denied`, RFC 6749 §4.1.2.1). */
   | "declined";
 
-export function refuseFlow(reason: FlowRefusalReason, detail: string): never {
-  throw new DomainError(reason === "cross_site" ? "FORBIDDEN" : "BAD_REQUEST", detail, { extensions: { reason } });
+/**
+ * `returnTo`: where the person's app asked to be sent back, for refusals the app should hear of
+ * (a declined consent), given only once the flow's browser binding has been checked.
+ */
+export function refuseFlow(reason: FlowRefusalReason, detail: string, returnTo: string | null = null): never {
+  const extensions = returnTo === null ? { reason } : { reason, returnTo };
+  throw new DomainError(reason === "cross_site" ? "FORBIDDEN" : "BAD_REQUEST", detail, { extensions });
+}
+
+/** The app's `returnTo` a refusal carries, if any. */
+export function refusalReturnTo(error: DomainError): string | null {
+  const returnTo = error.extensions.returnTo;
+  return typeof returnTo === "string" ? returnTo : null;
 }
 
 export function refusalReason(error: DomainError): FlowRefusalReason | null {
