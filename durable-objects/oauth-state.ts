@@ -95,12 +95,12 @@ export class OAuthState extends DurableObject<Env> {
 
   /**
    * Adds or replaces extra fields of a live state, keeping its expiry; false when the state is
-   * unknown, taken or expired. The required fields are what the callback trusts: never rebound.
+   * unknown, taken or expired, and when `fields` names one of the required fields: those are what
+   * the callback trusts, never rebound. (A refusal is an answer, not a throw: an exception thrown
+   * across RPC is also reported as uncaught inside the object.)
    */
   async bind(state: string, fields: Record<string, OAuthStateField>): Promise<boolean> {
-    for (const field of REQUIRED_FIELDS) {
-      if (Object.hasOwn(fields, field)) throw new TypeError(`payload.${field} cannot be rebound`);
-    }
+    if (REQUIRED_FIELDS.some((field) => Object.hasOwn(fields, field))) return false;
     const entry = this.#live(state);
     if (entry === null) return false;
     const payload = { ...(JSON.parse(entry.payloadJson) as OAuthStatePayload), ...fields };
