@@ -1,5 +1,7 @@
 /**
- * The INGEST job `provider.webhook` (DESIGN §7): turns one stored delivery into work. Each hinted
+ * The INGEST job `provider.webhook` (DESIGN §7): stores a queued delivery once (./events.ts: the
+ * row is the dedup decision, so a re-delivery is acked here without being processed twice), then
+ * turns the stored delivery into work. Each hinted
  * provider account is resolved to its live connection; a data change becomes one `provider.sync`
  * (reason `webhook`) on the SYNC queue over the hinted range, widened to whole local days; a signed
  * deauthorization revokes the connection. Values are never read from a payload, signed or not: the
@@ -20,7 +22,13 @@ import type { Job } from "../../queues/consumer";
 import { findLiveConnectionByProviderUser, markConnectionStatus } from "../connections";
 import { type ProviderSyncMessage, type ProviderWebhookMessage, providerWebhookMessage } from "../messages";
 import { tokenKeyringFor } from "../tokens";
-import { loadWebhookEvent, settleWebhookEvent } from "./events.ts";
+import {
+  forgetWebhookPayload,
+  keepDeadLetteredDelivery,
+  loadWebhookEvent,
+  settleWebhookEvent,
+  storeQueuedDelivery,
+} from "./events.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -51,6 +59,10 @@ export async function processWebhookEvent(
   message: ProviderWebhookMessage,
   now: Date,
 ): Promise<ProcessOutcome> {
+  if (message.delivery) {
+    const stored = await storeQueuedDelivery(ctx, { ...message, delivery: message.delivery }, now);
+    if (stored !== "stored") return "skipped";
+  }
   const event = await loadWebhookEvent(ctx.db, message.webhookEventId);
   // Gone (retention, deletion) or already settled: a redelivered message does nothing twice.
   if (!event || event.provider !== message.provider || event.status !== "received") return "skipped";
@@ -86,6 +98,7 @@ export async function processWebhookEvent(
   const first = resolved[0];
   if (!first) {
     log("info", "webhook event dropped: no live connection", { provider: event.provider, eventType: event.eventType });
+    await forgetWebhookPayload(ctx.env, event);
     await settleWebhookEvent(ctx.db, event.id, { status: "dropped" }, now);
     return "dropped";
   }
@@ -152,6 +165,14 @@ function utcDayStart(ms: number): number {
 export const providerWebhookJob: Job<ProviderWebhookMessage> = {
   schema: providerWebhookMessage,
   async run(body, { env }) {
-    await processWebhookEvent({ db: getDb(env.DB), env }, body, new Date());
+    const outcome = await processWebhookEvent({ db: getDb(env.DB), env }, body, new Date());
+    if (outcome === "skipped" && body.delivery)
+      log("info", "duplicate webhook delivery acknowledged", { provider: body.provider });
   },
 };
+
+/** A `provider.webhook` message in the dead-letter queue: its delivery is kept for the sweep. */
+export async function keepDeadLetteredWebhook(env: Env, body: unknown): Promise<void> {
+  const message = providerWebhookMessage.safeParse(body);
+  if (message.success) await keepDeadLetteredDelivery(env, message.data);
+}
