@@ -7,7 +7,7 @@
  * The acknowledgement waits on one durable write only: the INGEST message carrying the verified
  * delivery (its hints and the raw payload in base64). The INGEST job (`storeQueuedDelivery`) then
  * writes the row, which is where duplicates are recognised (a re-delivery's message finds the first
- * event's row and is acked without being processed), and the payload. Measured on the bench
+ * event's row and is acked without being processed), and, once the event is processed, the payload. Measured on the bench
  * (docs/benchmarks.md), the row insert and the R2 put were two thirds of the route's wall time at
  * 50 concurrent senders, and every delivery queued behind D1's single writer; a queue send alone
  * is the cheapest durable thing a Worker can do before answering.
@@ -107,17 +107,18 @@ export async function acceptDelivery(
 }
 
 /**
- * The INGEST job's first step for a queued delivery: writes its row (the dedup decision) and its
- * payload. `duplicate` when another event already holds the dedup key (a re-delivery: acked, not
- * processed again), `gone` when the dedup key's row vanished meanwhile, `stored` when the row is
- * this message's, written now or by an earlier attempt of the same message.
+ * The INGEST job's first step for a queued delivery: writes its row, the dedup decision. Answers
+ * `duplicate` when another event already holds the dedup key (a re-delivery: acked, not processed
+ * again), `gone` when the dedup key's row vanished meanwhile, else the row: this message's, written
+ * now or by an earlier attempt of the same message. The payload is written once the event is
+ * processed (`keepQueuedPayload`): a delivery about no live connection never stores one.
  */
 export async function storeQueuedDelivery(
   ctx: WebhookEventsContext,
   message: ProviderWebhookMessage & { delivery: QueuedDelivery },
   now: Date,
   enqueued: { enqueuedAt: Date | null } = { enqueuedAt: now },
-): Promise<"stored" | "duplicate" | "gone"> {
+): Promise<WebhookEventRow | "duplicate" | "gone"> {
   const { delivery } = message;
   const receivedAt = new Date(delivery.receivedAt);
   const users = new Set(delivery.hints.map((hint) => hint.providerUserId));
@@ -138,37 +139,35 @@ export async function storeQueuedDelivery(
     })
     .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.dedupKey] })
     .returning();
-  let row = inserted;
-  if (!row) {
-    const [existing] = await ctx.db
-      .select()
-      .from(webhookEvents)
-      .where(and(eq(webhookEvents.provider, message.provider), eq(webhookEvents.dedupKey, delivery.dedupKey)))
-      .limit(1);
-    if (!existing) return "gone";
-    if (existing.id !== message.webhookEventId) return "duplicate";
-    row = existing;
-  }
-  // A dropped event keeps no payload; a retry of its message must not bring it back.
-  if (row.status !== "dropped") {
-    await ctx.env.LAKE.put(row.r2Key, decodeBase64(delivery.payload) ?? new Uint8Array(), {
-      httpMetadata: { contentType: delivery.contentType ?? "application/octet-stream" },
-      customMetadata: { provider: row.provider, eventType: row.eventType },
-    });
-  }
-  return "stored";
+  if (inserted) return inserted;
+  const [existing] = await ctx.db
+    .select()
+    .from(webhookEvents)
+    .where(and(eq(webhookEvents.provider, message.provider), eq(webhookEvents.dedupKey, delivery.dedupKey)))
+    .limit(1);
+  if (!existing) return "gone";
+  return existing.id === message.webhookEventId ? existing : "duplicate";
+}
+
+/** Writes a queued delivery's raw payload where every payload is kept (idempotent: a retry rewrites it). */
+export async function keepQueuedPayload(env: Pick<Env, "LAKE">, row: WebhookEventRow, delivery: QueuedDelivery): Promise<void> {
+  await env.LAKE.put(row.r2Key, decodeBase64(delivery.payload) ?? new Uint8Array(), {
+    httpMetadata: { contentType: delivery.contentType ?? "application/octet-stream" },
+    customMetadata: { provider: row.provider, eventType: row.eventType },
+  });
 }
 
 /**
  * Dead-letter handler of `provider.webhook`: a queued delivery whose job failed every retry before
- * writing its row is written now, without `enqueued_at`, so the five-minute sweep queues it again.
- * A message naming an existing row needs nothing: the sweep finds that row unprocessed.
+ * writing its row is written now, row and payload, without `enqueued_at`, so the five-minute sweep
+ * queues it again (by reference: the job then reads the row, and a drop deletes the payload). A
+ * message naming an existing row needs nothing: the sweep finds that row unprocessed.
  */
 export async function keepDeadLetteredDelivery(env: Env, message: ProviderWebhookMessage): Promise<void> {
   if (!message.delivery) return;
-  await storeQueuedDelivery({ db: getDb(env.DB), env }, { ...message, delivery: message.delivery }, new Date(), {
-    enqueuedAt: null,
-  });
+  const ctx = { db: getDb(env.DB), env };
+  const row = await storeQueuedDelivery(ctx, { ...message, delivery: message.delivery }, new Date(), { enqueuedAt: null });
+  if (typeof row !== "string" && row.status === "received") await keepQueuedPayload(env, row, message.delivery);
 }
 
 /**
@@ -265,7 +264,7 @@ export async function loadWebhookEvent(db: Db, id: string): Promise<WebhookEvent
   return row ?? null;
 }
 
-/** A dropped event's payload goes, before the row is settled, so a failure in between is retried. */
+/** A dropped event's stored payload goes, before the row is settled, so a failure in between is retried. */
 export async function forgetWebhookPayload(env: Pick<Env, "LAKE">, event: WebhookEventRow): Promise<void> {
   await env.LAKE.delete(event.r2Key);
 }

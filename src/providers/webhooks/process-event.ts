@@ -25,6 +25,7 @@ import { tokenKeyringFor } from "../tokens";
 import {
   forgetWebhookPayload,
   keepDeadLetteredDelivery,
+  keepQueuedPayload,
   loadWebhookEvent,
   settleWebhookEvent,
   storeQueuedDelivery,
@@ -59,13 +60,20 @@ export async function processWebhookEvent(
   message: ProviderWebhookMessage,
   now: Date,
 ): Promise<ProcessOutcome> {
-  if (message.delivery) {
-    const stored = await storeQueuedDelivery(ctx, { ...message, delivery: message.delivery }, now);
-    if (stored !== "stored") return "skipped";
+  const queued = message.delivery;
+  const stored = queued
+    ? await storeQueuedDelivery(ctx, { ...message, delivery: queued }, now)
+    : await loadWebhookEvent(ctx.db, message.webhookEventId);
+  // A re-delivery (its first event holds the dedup key), or gone (retention, deletion).
+  if (stored === null || stored === "duplicate" || stored === "gone") return "skipped";
+  const event = stored;
+  if (event.provider !== message.provider) return "skipped";
+  if (event.status !== "received") {
+    // Already settled: a redelivered message does nothing twice, but finishes a payload write
+    // that the first attempt may not have reached.
+    if (queued && event.status === "processed") await keepQueuedPayload(ctx.env, event, queued);
+    return "skipped";
   }
-  const event = await loadWebhookEvent(ctx.db, message.webhookEventId);
-  // Gone (retention, deletion) or already settled: a redelivered message does nothing twice.
-  if (!event || event.provider !== message.provider || event.status !== "received") return "skipped";
 
   const syncs: ProviderSyncMessage[] = [];
   const resolved: ConnectionRow[] = [];
@@ -98,10 +106,12 @@ export async function processWebhookEvent(
   const first = resolved[0];
   if (!first) {
     log("info", "webhook event dropped: no live connection", { provider: event.provider, eventType: event.eventType });
-    await forgetWebhookPayload(ctx.env, event);
+    // A queued delivery's payload was never written; a stored one goes.
+    if (!queued) await forgetWebhookPayload(ctx.env, event);
     await settleWebhookEvent(ctx.db, event.id, { status: "dropped" }, now);
     return "dropped";
   }
+  if (queued) await keepQueuedPayload(ctx.env, event, queued);
   await settleWebhookEvent(ctx.db, event.id, { status: "processed", userId: first.userId, connectionId: first.id }, now);
   return "processed";
 }
