@@ -26,7 +26,7 @@ import { summarize } from "./report.mjs";
 export const WEBHOOK_TARGET_P99_MS = 50;
 export const WEBHOOK_TARGET_RATIO = 3;
 const CONCURRENCY = 50;
-/** Requests per second of the paced run, all senders together: 4 a second per sender. */
+/** Requests per second of the paced run, all senders together: 4 a second per sender (`--paced-rate`). */
 export const PACED_RATE = 200;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -170,7 +170,7 @@ async function drained(baseUrl, timeoutMs = 120_000) {
   }
 }
 
-export async function benchWebhooks({ baseUrl, rounds, durationMs, warmupMs, cpuMeter, profile, step }) {
+export async function benchWebhooks({ baseUrl, rounds, durationMs, warmupMs, pacedRate = PACED_RATE, cpuMeter, profile, step }) {
   const bareUrl = new URL("/__bench/bare", baseUrl).href;
   const webhookUrl = new URL("/webhooks/oura", baseUrl).href;
   const routes = [
@@ -196,14 +196,14 @@ export async function benchWebhooks({ baseUrl, rounds, durationMs, warmupMs, cpu
   for (let round = 1; round <= rounds; round += 1) {
     for (const route of routes) {
       const concurrency = route.concurrency ?? CONCURRENCY;
-      const how = route.paced ? `${concurrency} senders, ${PACED_RATE} req/s in all` : `${concurrency} senders`;
+      const how = route.paced ? `${concurrency} senders, ${pacedRate} req/s in all` : `${concurrency} senders`;
       step(`round ${round}/${rounds}: ${route.id} ${route.label} (${how}, ${durationMs / 1000} s)`);
       const drive = route.paced ? paced : load;
       const waited = await drained(baseUrl);
       if (waited > 1) step(`  (waited ${waited.toFixed(1)} s for the INGEST job to store the deliveries already sent)`);
-      await drive(route.url, route.make, warmupMs, false, concurrency);
+      await drive(route.url, route.make, warmupMs, false, concurrency, pacedRate);
       const cpuBefore = cpuMeter?.();
-      const run = await drive(route.url, route.make, durationMs, true, concurrency);
+      const run = await drive(route.url, route.make, durationMs, true, concurrency, pacedRate);
       samples.get(route.key).push({ ...run, cpuMs: cpuBefore === undefined ? undefined : cpuMeter() - cpuBefore });
     }
   }
@@ -215,7 +215,7 @@ export async function benchWebhooks({ baseUrl, rounds, durationMs, warmupMs, cpu
   }
   return {
     concurrency: CONCURRENCY,
-    pacedRate: PACED_RATE,
+    pacedRate,
     rounds,
     durationMs,
     bare,

@@ -18,6 +18,7 @@
 // (default 5), --rounds <n> (3), --warmup <s> before each measurement (1; the first round also gets
 // a longer warm-up of every route), --concurrency <n> requests in flight (16), --ingest-rounds <n>
 // (3), --backfill-rounds <n> (1), --providers <halves> (webhooks,backfill: either or both),
+// --paced-rate <n> requests a second of the paced webhook run, all senders together (200),
 // --query-requests <n> (300), --ai-requests <n> questions per attestation mode over HTTP (200),
 // --ai-runs <n> in-process runs of each confidential-AI stage (300), --profile (after the measured
 // middleware, ingest and query runs, one more of the stack and authenticated routes and of each
@@ -64,6 +65,7 @@ const { values: options } = parseArgs({
     "ingest-rounds": { type: "string", default: "3" },
     "backfill-rounds": { type: "string", default: "1" },
     providers: { type: "string", default: "webhooks,backfill" },
+    "paced-rate": { type: "string", default: "200" },
     "query-requests": { type: "string", default: "300" },
     "ai-requests": { type: "string", default: "200" },
     "ai-runs": { type: "string", default: "300" },
@@ -326,7 +328,16 @@ async function main() {
     if (parts.has("providers")) {
       record.providers = {};
       if (providerHalves.has("webhooks")) {
-        const webhooks = await benchWebhooks({ baseUrl: server.url, rounds, durationMs, warmupMs, cpuMeter, profile, step });
+        const webhooks = await benchWebhooks({
+          baseUrl: server.url,
+          rounds,
+          durationMs,
+          warmupMs,
+          pacedRate: Number(options["paced-rate"]),
+          cpuMeter,
+          profile,
+          step,
+        });
         // The INGEST consumer logs at info for each dropped event; errors would void the figures.
         await delay(250);
         assertNoWorkerErrors();
