@@ -6,9 +6,10 @@
 //  ingest a generated 7-day export, first byte posted to all queryable in workerd, against decoding
 //         and inserting the same rows into node:sqlite in process (./ingest.mjs);
 //  query  p50/p99 of a 30-day hourly heart-rate query over HTTP against a plain SQL scan (./query.mjs);
-//  providers  webhook acknowledgement p50/p99 at 50 concurrent senders (signed Oura deliveries, each
-//         a new event: verified, stored in D1 and R2, queued) against the bare route in the same run
-//         (./providers.mjs; the backfill half comes with the sandbox provider's data API).
+//  providers  webhook acknowledgement p50/p99 at 50 senders, closed loop and paced (signed Oura
+//         deliveries, each a new event: verified and queued with its payload) against the bare route
+//         in the same run (./providers.mjs); a 90-day sandbox backfill, callback to readable, against
+//         uploading the same observations (./backfill.mjs).
 //  ai     what a confidential-AI question adds, model time excluded: HPKE and attestation in process
 //         against a JSON round trip, and POST /v1/ai/query over HTTP, attestation cached and not,
 //         against a plain read of the same data (./ai.mjs).
@@ -16,7 +17,9 @@
 // Options: --only <parts> (comma-separated, default all), --duration <s> per route per round
 // (default 5), --rounds <n> (3), --warmup <s> before each measurement (1; the first round also gets
 // a longer warm-up of every route), --concurrency <n> requests in flight (16), --ingest-rounds <n>
-// (3), --query-requests <n> (300), --ai-requests <n> questions per attestation mode over HTTP (200),
+// (3), --backfill-rounds <n> (1), --providers <halves> (webhooks,backfill: either or both),
+// --paced-rate <n> requests a second of the paced webhook run, all senders together (200),
+// --query-requests <n> (300), --ai-requests <n> questions per attestation mode over HTTP (200),
 // --ai-runs <n> in-process runs of each confidential-AI stage (300), --profile (after the measured
 // middleware, ingest and query runs, one more of the stack and authenticated routes and of each
 // ingest and query run under the V8 CPU profiler: where workerd's CPU goes, .cpuprofile files in
@@ -29,6 +32,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchAiHttp, benchAiInProcess, formatAi, stopAiBridge } from "./ai.mjs";
 import { AVRO_DECODE_TARGET, benchAvroDecode, formatAvroDecode } from "./avro-decode.mjs";
+import { BENCH_SANDBOX_CREDENTIALS, backfillMissed, benchBackfill, formatBackfill, startBenchSandbox } from "./backfill.mjs";
 import { buildWorker, bundleComposition, bundleSize, runningBuilds } from "./build.mjs";
 import { benchIngest, formatIngest, INGEST_TARGET_RATIO } from "./ingest.mjs";
 import { runLoad } from "./load.mjs";
@@ -59,6 +63,9 @@ const { values: options } = parseArgs({
   options: {
     only: { type: "string", default: PARTS.join(",") },
     "ingest-rounds": { type: "string", default: "3" },
+    "backfill-rounds": { type: "string", default: "1" },
+    providers: { type: "string", default: "webhooks,backfill" },
+    "paced-rate": { type: "string", default: "200" },
     "query-requests": { type: "string", default: "300" },
     "ai-requests": { type: "string", default: "200" },
     "ai-runs": { type: "string", default: "300" },
@@ -75,6 +82,8 @@ const warmupMs = Number(options.warmup) * 1000;
 const rounds = Number(options.rounds);
 const concurrency = Number(options.concurrency);
 const ingestRounds = Number(options["ingest-rounds"]);
+const backfillRounds = Number(options["backfill-rounds"]);
+const providerHalves = new Set(options.providers.split(",").map((half) => half.trim()));
 const queryRequests = Number(options["query-requests"]);
 const aiRequests = Number(options["ai-requests"]);
 const aiRuns = Number(options["ai-runs"]);
@@ -103,6 +112,7 @@ const { startBenchWorker } = await import("./server.mjs");
 
 const workDir = mkdtempSync(join(tmpdir(), "pulse-bench-"));
 let server;
+let sandbox;
 
 /** Synchronous, so it also works from an `exit` listener after a signal or a crash. */
 function cleanupNow() {
@@ -117,13 +127,14 @@ process.on("exit", cleanupNow);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 // A hang guard sized from the options: builds and start-up, the middleware rounds, the ingest
 // rounds (~3 s each), the query part (~8 s of loading, then two requests a step) and the ai part
-// (a user a second to load, four requests a step, ~40 ms an in-process run).
+// (a user a second to load, four requests a step, ~40 ms an in-process run). The providers part
+// also waits for the INGEST queue to drain between runs and runs the backfill rounds (minutes each).
 const watchdogMs =
   2 * 60_000 +
   (parts.has("http") ? ROUTES.length * (rounds * (durationMs + warmupMs) + INITIAL_WARMUP_MS) + 2 * durationMs : 0) +
   (parts.has("ingest") ? (ingestRounds + 2) * 15_000 : 0) +
   (parts.has("query") ? 60_000 + queryRequests * 100 : 0) +
-  (parts.has("providers") ? 3 * (rounds * (durationMs + warmupMs) + 2000) + 30_000 : 0) +
+  (parts.has("providers") ? 5 * (rounds * (durationMs + warmupMs + 30_000) + 2000) + 30_000 + backfillRounds * 6 * 60_000 : 0) +
   (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench did not finish within ${Math.round(watchdogMs / 1000)} s; stopping.`);
@@ -265,6 +276,8 @@ async function main() {
     ]);
     benchModule = join(workDir, "bench", benchFiles[0]);
 
+    // The sandbox provider in this process, as `npm run dev` starts it, for the backfill half.
+    if (parts.has("providers") && providerHalves.has("backfill")) sandbox = await startBenchSandbox();
     step("starting workerd (Miniflare) on 127.0.0.1 with local D1, R2, Queues and Durable Objects");
     server = await startBenchWorker({
       root,
@@ -272,8 +285,11 @@ async function main() {
       modulePath: join(workDir, "bench", benchFiles[0]),
       persistDir: join(workDir, "state"),
       inspector: options.profile,
-      // Webhook secrets for the providers part (an Oura app made up for the bench).
-      overrides: { PROVIDER_CREDENTIALS: JSON.stringify(BENCH_PROVIDER_CREDENTIALS) },
+      // The providers part: an Oura app made up for the bench (webhook secrets) and the sandbox.
+      overrides: {
+        PROVIDER_CREDENTIALS: JSON.stringify({ ...BENCH_PROVIDER_CREDENTIALS, sandbox: BENCH_SANDBOX_CREDENTIALS }),
+        ...(sandbox ? { ENABLE_SANDBOX_PROVIDER: "true", SANDBOX_PROVIDER_ORIGIN: sandbox.origin } : {}),
+      },
       // The stack run sends thousands of requests a minute from one address; at the default 600/min
       // the per-IP limit would answer 429. Each load request therefore carries its own client address
       // (bench/routes.mjs), so the limiter does its full work on every request without refusing.
@@ -310,13 +326,32 @@ async function main() {
       missed ||= !(query.http.p99 < QUERY_TARGET_P99_MS);
     }
     if (parts.has("providers")) {
-      const providers = await benchWebhooks({ baseUrl: server.url, rounds, durationMs, warmupMs, cpuMeter, profile, step });
-      // The INGEST consumer logs at info for each dropped event; errors would void the figures.
-      await delay(250);
-      assertNoWorkerErrors();
-      report.push(formatProviders(providers));
-      record.providers = providers;
-      missed ||= webhookMissed(providers);
+      record.providers = {};
+      if (providerHalves.has("webhooks")) {
+        const webhooks = await benchWebhooks({
+          baseUrl: server.url,
+          rounds,
+          durationMs,
+          warmupMs,
+          pacedRate: Number(options["paced-rate"]),
+          cpuMeter,
+          profile,
+          step,
+        });
+        // The INGEST consumer logs at info for each dropped event; errors would void the figures.
+        await delay(250);
+        assertNoWorkerErrors();
+        report.push(formatProviders(webhooks));
+        record.providers = webhooks;
+        missed ||= webhookMissed(webhooks);
+      }
+      if (providerHalves.has("backfill")) {
+        const backfill = await benchBackfill({ baseUrl: server.url, rounds: backfillRounds, step });
+        assertNoWorkerErrors();
+        report.push(formatBackfill(backfill));
+        record.providers.backfill = backfill;
+        missed ||= backfillMissed(backfill);
+      }
     }
   }
   if (parts.has("ai")) {
@@ -362,5 +397,6 @@ try {
 } finally {
   clearTimeout(watchdog);
   await server?.dispose().catch(() => {});
+  await sandbox?.close().catch(() => {});
 }
 process.exit(exitCode);

@@ -6,7 +6,9 @@
  *  - `/__bench/stack`: the same handler outside /v1, so without the per-IP rate limiter, which
  *    splits the stack's cost into "Hono and the global middleware" and "the limiter";
  *  - `/v1/__bench/authed`: the same handler behind `requireAuth()` (JWT verify + session lookup),
- *    with `POST /__bench/session` handing the bench a signed-in session to call it with.
+ *    with `POST /__bench/session` handing the bench a signed-in session to call it with;
+ *  - `GET /__bench/webhook-events`: how many webhook deliveries the INGEST job has stored, so the
+ *    providers part can let the queue drain between runs.
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
 import { createApp } from "../src/app";
@@ -23,6 +25,7 @@ const STACK_PATH = "/v1/__bench/stack";
 const UNLIMITED_STACK_PATH = "/__bench/stack";
 const AUTHED_PATH = "/v1/__bench/authed";
 const SESSION_PATH = "/__bench/session";
+const WEBHOOK_EVENTS_PATH = "/__bench/webhook-events";
 
 // All bench routes answer the same body so the comparison is about the path taken, not bytes.
 const body = () => ({ ok: true });
@@ -41,6 +44,11 @@ app.post(SESSION_PATH, async (c) => {
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
   return c.json({ accessToken: tokens.accessToken });
+});
+
+app.get(WEBHOOK_EVENTS_PATH, async (c) => {
+  const row = await c.env.DB.prepare("SELECT count(*) AS stored FROM webhook_events").first<{ stored: number }>();
+  return c.json({ stored: row?.stored ?? 0 });
 });
 
 export default {

@@ -21,7 +21,7 @@ import { z } from "zod";
 import { DomainError } from "../errors/domain-error";
 import { errorName, log } from "../observability/log";
 import { failDeadLetteredProviderJob, providerRefreshJob, providerSyncJob } from "../providers/sync/jobs";
-import { providerWebhookJob } from "../providers/webhooks/process-event";
+import { keepDeadLetteredWebhook, providerWebhookJob } from "../providers/webhooks/process-event";
 import { failDeadLetteredUpload, uploadIngestJob } from "../uploads/ingest-job";
 import { RetryLater } from "./retry-later";
 
@@ -67,6 +67,7 @@ export const defaultDeadLetterHandlers: Readonly<Record<string, DeadLetterHandle
   "upload.ingest": failDeadLetteredUpload,
   "provider.sync": failDeadLetteredProviderJob,
   "provider.refresh": failDeadLetteredProviderJob,
+  "provider.webhook": keepDeadLetteredWebhook,
 };
 
 /** Queues' longest retry delay (Cloudflare Queues limits: 12 hours). */

@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env, exports } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { AuditContext } from "../../src/audit/event";
 import { getConfig } from "../../src/config/config";
 import { getDb } from "../../src/db/client";
@@ -11,6 +12,7 @@ import type { ProviderRefreshMessage, ProviderSyncMessage } from "../../src/prov
 import { PROVIDERS } from "../../src/providers/registry";
 import type { SyncDeps } from "../../src/providers/sync/context";
 import { providerRefreshJobFor, providerSyncJobFor } from "../../src/providers/sync/jobs";
+import { SYNC_STORE_ACTOR } from "../../src/providers/sync/store";
 import type { SyncLimits } from "../../src/providers/sync/sync";
 import { tokenKeyringFor } from "../../src/providers/tokens";
 import { backoffSeconds, defineJob, handleQueueBatch, type JobRegistry, QUEUES } from "../../src/queues/consumer";
@@ -198,6 +200,18 @@ describe("provider.sync", () => {
     expect(row.lastSyncAt).not.toBeNull();
     expect(row.syncCheckpoint).toBeNull();
     expect(row.lastErrorCode).toBeNull();
+  });
+
+  it("stores the pages of one message together: one HealthStore write and one audit event, not one per page", async () => {
+    const ada = await connect(10);
+    const result = await deliver([{ body: syncMessage(ada) }]);
+    expect(result.acked).toEqual([true]);
+    // Four provider pages (3, 3, 3 and 1 samples) fetched, all ten readable.
+    expect(oura.dataRequests).toHaveLength(4);
+    expect(await heartRateOf(ada.user)).toHaveLength(10);
+    const log = await healthStoreFor(env.HEALTH_STORE, ada.user.user.id).accessLog({ limit: 50 });
+    const writes = log.items.filter((event) => event.actor === SYNC_STORE_ACTOR);
+    expect(writes).toHaveLength(1);
   });
 
   it("resumes a backfill that crashed mid-way from its checkpoint, without duplicates", async () => {

@@ -3,14 +3,16 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connections, securityEvents, webhookEvents } from "../../src/db/schema";
 import { getProvidersConfig, webhookSecretsFor } from "../../src/providers/config";
+import type { ProviderWebhookMessage } from "../../src/providers/messages";
 import { verifyWebhook } from "../../src/providers/webhooks";
 import {
+  acceptDelivery,
   deleteWebhookEvents,
   purgeExpiredWebhookEvents,
   recordDelivery,
   sweepStuckWebhookEvents,
 } from "../../src/providers/webhooks/events";
-import { processWebhookEvent } from "../../src/providers/webhooks/process-event";
+import { keepDeadLetteredWebhook, processWebhookEvent } from "../../src/providers/webhooks/process-event";
 import type { VerifiedDelivery, WebhookProvider } from "../../src/providers/webhooks/types";
 import { CRONS, defaultSchedule } from "../../src/scheduled/handler";
 import {
@@ -61,15 +63,27 @@ async function stored(delivery: VerifiedDelivery, body: string, now = new Date()
   return eventId;
 }
 
-async function run(eventId: string, provider: WebhookProvider, now = new Date()) {
-  const sync = recordingQueue();
-  const outcome = await processWebhookEvent(
-    { db, env: { ...env, SYNC: sync } },
-    { type: "provider.webhook", provider, webhookEventId: eventId },
+/** Queues `delivery` as the route does (a recording INGEST queue): the message the job receives. */
+async function queued(delivery: VerifiedDelivery, body: string, now = new Date()) {
+  const ingest = recordingQueue();
+  await acceptDelivery(
+    { db, env: { ...env, INGEST: ingest } },
+    delivery,
+    { body: new TextEncoder().encode(body), contentType: "application/json" },
     now,
   );
+  expect(ingest.sent).toHaveLength(1);
+  return ingest.sent[0] as ProviderWebhookMessage;
+}
+
+async function runMessage(message: ProviderWebhookMessage, now = new Date()) {
+  const sync = recordingQueue();
+  const outcome = await processWebhookEvent({ db, env: { ...env, SYNC: sync } }, message, now);
   return { outcome, sent: sync.sent };
 }
+
+const run = (eventId: string, provider: WebhookProvider, now = new Date()) =>
+  runMessage({ type: "provider.webhook", provider, webhookEventId: eventId }, now);
 
 async function polarEvent(userId: string, extra: Record<string, string>) {
   const body = JSON.stringify({
@@ -129,13 +143,42 @@ describe("the provider.webhook job", () => {
     expect(latest.sent).toMatchObject([{ until: now.toISOString() }]);
   });
 
-  it("drops an event about no live connection: nothing queued", async () => {
+  it("drops an event about no live connection: nothing queued, the row kept, the payload not", async () => {
     const { body, delivery } = await polarEvent(`polar-nobody-${crypto.randomUUID()}`, { date: "2026-11-20" });
     const eventId = await stored(delivery, body);
     const { outcome, sent } = await run(eventId, "polar");
     expect(outcome).toBe("dropped");
     expect(sent).toEqual([]);
-    expect(await eventById(eventId)).toMatchObject({ status: "dropped", userId: null });
+    const row = await eventById(eventId);
+    expect(row).toMatchObject({ status: "dropped", userId: null });
+    expect(await env.LAKE.head(row?.r2Key ?? "")).toBeNull();
+
+    // Queued inline: the same, and a retry of its message does not bring the payload back.
+    const other = await polarEvent(`polar-nobody-${crypto.randomUUID()}`, { date: "2026-11-20" });
+    const message = await queued(other.delivery, other.body);
+    expect((await runMessage(message)).outcome).toBe("dropped");
+    expect((await runMessage(message)).outcome).toBe("skipped");
+    const inline = await eventById(message.webhookEventId);
+    expect(inline).toMatchObject({ status: "dropped" });
+    expect(await env.LAKE.head(inline?.r2Key ?? "")).toBeNull();
+  });
+
+  it("stores a queued delivery once: a re-delivery's message is acked unprocessed, its own retry finishes it", async () => {
+    const account = `polar-${crypto.randomUUID()}`;
+    const { connectionId } = await connectedAccount("polar", account);
+    const { body, delivery } = await polarEvent(account, { date: "2026-11-20" });
+    const first = await queued(delivery, body);
+    const replay = await queued(delivery, body, new Date(Date.now() + 5_000));
+    expect(first.webhookEventId).not.toBe(replay.webhookEventId);
+
+    const results = [await runMessage(first), await runMessage(replay), await runMessage(first)];
+    expect(results.map((result) => result.outcome)).toEqual(["processed", "skipped", "skipped"]);
+    expect(results.flatMap((result) => result.sent)).toEqual([
+      expect.objectContaining({ type: "provider.sync", connectionId, reason: "webhook" }),
+    ]);
+    const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey));
+    expect(rows.map((row) => row.id)).toEqual([first.webhookEventId]);
+    expect(await (await env.LAKE.get(rows[0]?.r2Key ?? ""))?.text()).toBe(body);
   });
 
   it("processes an event once: a redelivered message changes nothing", async () => {
@@ -184,6 +227,38 @@ describe("the provider.webhook job", () => {
 });
 
 describe("delivery storage when a step fails", () => {
+  it("answers an error and writes nothing when the queue refuses a delivery; the retry is queued", async () => {
+    const { body, delivery } = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-21" });
+    const payload = { body: new TextEncoder().encode(body), contentType: "application/json" };
+    await expect(
+      acceptDelivery({ db, env: { ...env, INGEST: recordingQueue({ failing: true }) } }, delivery, payload, new Date()),
+    ).rejects.toThrow();
+    expect(await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey))).toEqual([]);
+    expect(await queued(delivery, body)).toMatchObject({ delivery: { dedupKey: delivery.dedupKey } });
+  });
+
+  it("keeps a queued delivery whose job died before storing it; the sweep queues it again", async () => {
+    const account = `polar-${crypto.randomUUID()}`;
+    const { connectionId } = await connectedAccount("polar", account);
+    const { body, delivery } = await polarEvent(account, { date: "2026-11-21" });
+    const t0 = new Date(Date.now() - 10 * 60_000);
+    const message = await queued(delivery, body, t0);
+    // What the dead-letter queue's consumer runs once Queues gave up on the message.
+    await keepDeadLetteredWebhook(env, message);
+    const row = await eventById(message.webhookEventId);
+    expect(row).toMatchObject({ status: "received", enqueuedAt: null, receivedAt: t0 });
+    expect(await (await env.LAKE.get(row?.r2Key ?? ""))?.text()).toBe(body);
+
+    const ingest = recordingQueue();
+    const swept = await sweepStuckWebhookEvents({ db, env: { ...env, INGEST: ingest } }, new Date());
+    expect(swept.resent).toContain(message.webhookEventId);
+    const resent = { type: "provider.webhook" as const, provider: "polar" as const, webhookEventId: message.webhookEventId };
+    expect(ingest.sent).toContainEqual(resent);
+    const { outcome, sent } = await runMessage(resent);
+    expect(outcome).toBe("processed");
+    expect(sent).toMatchObject([{ type: "provider.sync", connectionId }]);
+  });
+
   it("keeps the row when the queue refuses; the provider's retry completes it, once", async () => {
     const { body, delivery } = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-21" });
     const payload = { body: new TextEncoder().encode(body), contentType: "application/json" };

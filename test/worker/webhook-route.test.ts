@@ -1,10 +1,14 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
+import type { ProviderWebhookMessage } from "../../src/providers/messages";
 import { MAX_BODY_BYTES } from "../../src/providers/webhooks";
+import { INLINE_MESSAGE_MAX_BYTES } from "../../src/providers/webhooks/events";
+import { processWebhookEvent } from "../../src/providers/webhooks/process-event";
 import { call } from "./helpers/test-app";
 import {
   connectedAccount,
+  db,
   eventById,
   eventsOf,
   GOOGLE_AUTHORIZATION,
@@ -21,9 +25,10 @@ import {
 
 /**
  * `POST|GET|HEAD /webhooks/:provider` through the real application: every published vector is
- * stored once (row, R2 payload, INGEST message), forgeries and stale deliveries store nothing,
- * handshakes are answered exactly, and oversized bodies are refused without being read whole.
- * The INGEST binding is a recording queue, so each message sent can be counted; the last test goes
+ * answered after one INGEST message carrying it (the job then stores a row and the exact payload,
+ * once per event), forgeries and stale deliveries queue and store nothing, handshakes are answered
+ * exactly, and oversized bodies are refused without being read whole. The INGEST binding is a
+ * recording queue, so each message sent can be counted and handed to the job; the last test goes
  * through the Worker's own fetch and the real local queue and consumer.
  */
 const app = createApp();
@@ -45,6 +50,13 @@ async function post(
 ) {
   const res = await call(app, `/webhooks/${provider}`, { method: "POST", body, headers }, { INGEST: ingest });
   return { res, ingest };
+}
+
+/** The `provider.webhook` job as the consumer runs it, with a recording SYNC queue. */
+async function runJob(message: unknown) {
+  const sync = recordingQueue();
+  const outcome = await processWebhookEvent({ db, env: { ...env, SYNC: sync } }, message as ProviderWebhookMessage, new Date());
+  return { outcome, syncs: sync.sent };
 }
 
 async function payloadCount(provider: string): Promise<number> {
@@ -92,8 +104,9 @@ const DELIVERIES: Delivery[] = [
 ];
 
 describe("deliveries", () => {
-  it("stores every published vector once: a row, the exact payload in R2, one INGEST message", async () => {
-    // Strava and Withings sign nothing: their events are kept only about connected accounts.
+  it("answers every published vector after one INGEST message carrying it; the job stores the row and exact payload", async () => {
+    // Strava and Withings sign nothing: their events are kept only about connected accounts. Every
+    // vector's account is connected before its job runs, so each event is processed, payload kept.
     await connectedAccount("strava", "134815");
     await connectedAccount("withings", "12345");
     for (const delivery of DELIVERIES) {
@@ -105,28 +118,38 @@ describe("deliveries", () => {
       expect(res.status, delivery.provider).toBe(200);
       expect(await res.json()).toEqual({ received: true });
       expect(ingest.sent).toHaveLength(1);
-      const message = ingest.sent[0] as { type: string; provider: string; webhookEventId: string };
-      expect(message).toEqual({
+      const message = ingest.sent[0] as ProviderWebhookMessage;
+      expect(message).toMatchObject({
         type: "provider.webhook",
         provider: delivery.provider,
         webhookEventId: expect.stringMatching(/^whe_/),
+        delivery: {
+          authenticity: delivery.provider === "strava" || delivery.provider === "withings" ? "unsigned-hint" : "signed",
+          receivedAt: new Date(delivery.at + 30_000).toISOString(),
+          contentType: delivery.contentType,
+        },
       });
+      expect(atob(message.delivery?.payload ?? "")).toBe(delivery.body);
+      // Nothing written before the answer but the message.
+      expect(await eventById(message.webhookEventId)).toBeUndefined();
 
+      const providerUserId = message.delivery?.hints[0]?.providerUserId ?? "";
+      if (delivery.provider !== "strava" && delivery.provider !== "withings") {
+        await connectedAccount(delivery.provider, providerUserId);
+      }
+      expect((await runJob(message)).outcome).toBe("processed");
       const row = await eventById(message.webhookEventId);
-      expect(row).toMatchObject({ provider: delivery.provider, status: "received", userId: null, processedAt: null });
-      expect(row?.authenticity).toBe(
-        delivery.provider === "strava" || delivery.provider === "withings" ? "unsigned-hint" : "signed",
-      );
+      expect(row).toMatchObject({ provider: delivery.provider, status: "processed", providerUserId });
       const day = new Date(delivery.at + 30_000).toISOString().slice(0, 10);
       expect(row?.r2Key).toBe(`webhooks/${delivery.provider}/${day}/${message.webhookEventId}.json`);
-      expect(row?.enqueuedAt?.getTime()).toBe(delivery.at + 30_000);
+      expect(row?.receivedAt.getTime()).toBe(delivery.at + 30_000);
       const object = await env.LAKE.get(row?.r2Key ?? "");
       expect(object?.httpMetadata?.contentType).toBe(delivery.contentType);
       expect(await object?.text()).toBe(delivery.body);
     }
   });
 
-  it("stores the hints verification read, never more than ids, types and times", async () => {
+  it("queues the hints verification read, never more than ids, types and times", async () => {
     at(SIGNED_AT.oura);
     const body = JSON.stringify({
       event_type: "create",
@@ -137,39 +160,51 @@ describe("deliveries", () => {
     });
     const { res, ingest } = await post("oura", body, await ouraHeaders(body, SIGNED_AT.oura / 1000));
     expect(res.status).toBe(200);
-    const row = await eventById((ingest.sent[0] as { webhookEventId: string }).webhookEventId);
-    expect(row).toMatchObject({ eventType: "workout.create", providerUserId: "oura-hints-user" });
-    expect(row?.hints).toEqual([
+    const message = ingest.sent[0] as ProviderWebhookMessage;
+    expect(message.delivery).toMatchObject({ eventType: "workout.create" });
+    expect(message.delivery?.hints).toEqual([
       { providerUserId: "oura-hints-user", dataType: "workout", operation: "upsert", objectId: JSON.parse(body).object_id },
     ]);
   });
 
-  it("acknowledges a replayed delivery without storing or queueing it again", async () => {
+  it("acknowledges a replayed delivery and processes it once: one row, one sync", async () => {
     const body = JSON.stringify({
       user_id: 4242,
       id: crypto.randomUUID(),
       type: "recovery.updated",
       trace_id: crypto.randomUUID(),
     });
+    const { connectionId } = await connectedAccount("whoop", "4242");
     const sentAt = Date.now();
     const first = await post("whoop", body, await whoopHeaders(body, sentAt));
     // WHOOP re-signs a retry with a new timestamp; it is still the same event.
     const again = await post("whoop", body, await whoopHeaders(body, sentAt + 1000));
     expect([first.res.status, again.res.status]).toEqual([200, 200]);
     expect(await again.res.json()).toEqual({ received: true });
-    expect(first.ingest.sent).toHaveLength(1);
-    expect(again.ingest.sent).toHaveLength(0);
+    const [firstMessage, againMessage] = [first.ingest.sent[0], again.ingest.sent[0]] as ProviderWebhookMessage[];
+    expect(firstMessage?.delivery?.dedupKey).toBe(againMessage?.delivery?.dedupKey);
+
+    const firstRun = await runJob(firstMessage);
+    const againRun = await runJob(againMessage);
+    // The retry of the first message (Queues delivers at least once) changes nothing either.
+    const redelivered = await runJob(firstMessage);
+    expect([firstRun.outcome, againRun.outcome, redelivered.outcome]).toEqual(["processed", "skipped", "skipped"]);
+    expect(firstRun.syncs).toEqual([expect.objectContaining({ type: "provider.sync", connectionId, reason: "webhook" })]);
+    expect([...againRun.syncs, ...redelivered.syncs]).toEqual([]);
     const rows = (await eventsOf("whoop")).filter((row) => row.hints[0]?.providerUserId === "4242");
-    expect(rows).toHaveLength(1);
+    expect(rows.map((row) => row.id)).toEqual([firstMessage?.webhookEventId]);
+    expect(await eventById(againMessage?.webhookEventId ?? "")).toBeUndefined();
   });
 
   it("ignores an unsigned event about no connected account: acknowledged, nothing stored", async () => {
     const before = await payloadCount("strava");
+    const rowsBefore = (await eventsOf("strava")).length;
     const body = JSON.stringify({ ...JSON.parse(vectors.strava.rawBody), owner_id: 999_000_111 });
     const { res, ingest } = await post("strava", body, { "Content-Type": "application/json" });
     expect(res.status).toBe(200);
     expect(ingest.sent).toEqual([]);
     expect(await payloadCount("strava")).toBe(before);
+    expect((await eventsOf("strava")).length).toBe(rowsBefore);
   });
 });
 
@@ -211,7 +246,7 @@ describe("refusals", () => {
   });
 
   it("answers 404 for an unknown provider, one without webhooks and one not configured here", async () => {
-    for (const provider of ["fitbit", "dexcom", "..%2Fv1"]) {
+    for (const provider of ["fitbit", "dexcom", "garmin", "..%2Fv1"]) {
       const { res } = await post(provider, "{}", { "Content-Type": "application/json" });
       expect(res.status, provider).toBe(404);
       expect(await res.json()).toMatchObject({ code: "NOT_FOUND" });
@@ -266,16 +301,23 @@ describe("refusals", () => {
     expect(touched).toBe(false);
   });
 
-  it("takes Terra's large payloads past the generic JSON limit", async () => {
+  it("takes Terra's large payloads past the generic JSON limit: stored before the answer, queued by reference", async () => {
     const data = Array.from({ length: 15_000 }, (_, i) => ({
       metadata: { start_time: "2026-12-01T00:00:00Z", end_time: "2026-12-01T01:00:00Z" },
       i,
     }));
     const body = JSON.stringify({ type: "activity", user: { user_id: `terra-${crypto.randomUUID()}` }, data });
     expect(body.length).toBeGreaterThan(Number(env.MAX_JSON_BODY_BYTES));
+    expect(body.length).toBeGreaterThan(INLINE_MESSAGE_MAX_BYTES);
     const { res, ingest } = await post("terra", body, await terraHeaders(body, Math.floor(Date.now() / 1000)));
     expect(res.status).toBe(200);
-    expect(ingest.sent).toHaveLength(1);
+    // Too large for a queue message: the row and payload are written first, the message names them.
+    expect(ingest.sent).toEqual([
+      { type: "provider.webhook", provider: "terra", webhookEventId: expect.stringMatching(/^whe_/) },
+    ]);
+    const row = await eventById((ingest.sent[0] as ProviderWebhookMessage).webhookEventId);
+    expect(row).toMatchObject({ status: "received" });
+    expect(await (await env.LAKE.get(row?.r2Key ?? ""))?.text()).toBe(body);
   });
 });
 

@@ -7,8 +7,13 @@
  * - An access token expiring within `EXPIRY_MARGIN_MS` is refreshed first, through the same locked
  *   refresh as the hourly job (./refresh.ts). A provider answering UNAUTHENTICATED gets one
  *   refresh and one more try; `invalid_grant` then makes the connection `reauth_required`.
- * - After each stored page the driver's `next` cursor is saved as the range's checkpoint
- *   (./checkpoint.ts), so a retry resumes there.
+ * - Pages are stored together, up to one HealthStore call's worth (`CHUNK_OBSERVATIONS`): a
+ *   provider's pages (the sandbox's 2,000 samples, Oura's day of heart rate) are smaller than what
+ *   one call takes, and each call pays a Durable Object round trip, a transaction and an audit
+ *   event. After each store the driver's `next` cursor is saved as the range's checkpoint
+ *   (./checkpoint.ts), so a retry resumes there. A failure (the provider, the budget, the network)
+ *   first stores what was fetched before it and saves its checkpoint, so nothing fetched is
+ *   fetched twice.
  * - Work per message is bounded (`maxPages`, `maxMillis`): the job then queues the same message
  *   again and returns, and the continuation resumes from the checkpoint. A long backfill neither
  *   exhausts one invocation's subrequests nor holds up the rest of its batch.
@@ -21,8 +26,9 @@ import type { ConnectionRow } from "../../db/schema";
 import { DomainError } from "../../errors/domain-error";
 import { errorName, log } from "../../observability/log";
 import { RetryLater } from "../../queues/retry-later";
+import { CHUNK_OBSERVATIONS } from "../../uploads/chunker";
 import { connectionTokens } from "../connections";
-import type { SyncCursor } from "../driver";
+import type { MappedProviderData, SyncCursor } from "../driver";
 import type { ProviderSyncMessage } from "../messages";
 import { spendProviderBudget } from "./budget";
 import { checkpointKey, readCheckpoint, saveCheckpoint } from "./checkpoint";
@@ -110,12 +116,48 @@ async function walk(
   let refreshedAfterRefusal = false;
   const started = Date.now();
 
+  let pending: MappedProviderData = emptyMapped();
+  let pendingItems = 0;
+  let saved = cursor;
+  /** Stores what was fetched; false (nothing stored) when the connection was revoked meanwhile. */
+  const flush = async (): Promise<boolean> => {
+    if (pendingItems > 0 || pending.rejected.length > 0) {
+      // The person may have disconnected while these pages were in flight (a backfill runs for
+      // minutes): storing them now would put back data a `data=delete` just removed.
+      if (!(await stillLive(ctx, row))) {
+        log("info", "provider sync stopped: the connection was revoked meanwhile", {
+          connectionId: row.id,
+          provider: row.provider,
+        });
+        return false;
+      }
+      const stored = await storeMapped(ctx.env, { userId: row.userId, provider: row.provider, connectionId: row.id }, pending);
+      counts.accepted += stored.accepted;
+      counts.duplicate += stored.duplicate;
+      counts.flagged += stored.flagged;
+      counts.rejected += stored.rejected;
+      pending = emptyMapped();
+      pendingItems = 0;
+    }
+    return true;
+  };
+  const checkpoint = async (): Promise<boolean> => {
+    if (!(await flush())) return false;
+    if (cursor !== null && cursor !== saved) await saveCheckpoint(ctx.db, row, key, cursor);
+    saved = cursor;
+    return true;
+  };
+
   for (;;) {
-    await spendProviderBudget(ctx.env, driver.facts, row.id);
     let page: Awaited<ReturnType<typeof driver.fetchRange>>;
     try {
+      await spendProviderBudget(ctx.env, driver.facts, row.id);
       page = await driver.fetchRange(context, accessToken, range, cursor);
     } catch (error) {
+      // What was fetched before the failure is kept, so the retry starts after it.
+      await checkpoint().catch((failure: unknown) =>
+        log("warn", "provider sync: pages fetched before a failure not stored", { error: errorName(failure) }),
+      );
       // A token the provider refused before its expiry (revoked and re-issued, clock skew): one
       // refresh, one more try. A second refusal is thrown and retried like any failure.
       if (!(error instanceof DomainError && error.code === "UNAUTHENTICATED") || refreshedAfterRefusal) throw error;
@@ -127,29 +169,13 @@ async function walk(
       ({ accessToken } = await connectionTokens(ctx.keyring, row));
       continue;
     }
-    // The person may have disconnected while this page was in flight (a backfill runs for minutes):
-    // storing it now would put back data a `data=delete` just removed.
-    if (!(await stillLive(ctx, row))) {
-      log("info", "provider sync stopped: the connection was revoked meanwhile", {
-        connectionId: row.id,
-        provider: row.provider,
-      });
-      return done("skipped");
-    }
-    const stored = await storeMapped(
-      ctx.env,
-      { userId: row.userId, provider: row.provider, connectionId: row.id },
-      // The zone the provider's profile reported at connection time places UTC-only payloads on
-      // local days; the mappings prefer the offsets a payload carries (src/providers/README.md "Time").
-      driver.map(page.records, row.timeZone),
-    );
-    counts.accepted += stored.accepted;
-    counts.duplicate += stored.duplicate;
-    counts.flagged += stored.flagged;
-    counts.rejected += stored.rejected;
+    // The zone the provider's profile reported at connection time places UTC-only payloads on
+    // local days; the mappings prefer the offsets a payload carries (src/providers/README.md "Time").
+    pendingItems += append(pending, driver.map(page.records, row.timeZone));
     pages++;
 
     if (page.next === null) {
+      if (!(await flush())) return done("skipped");
       await completeSync(ctx.db, row, key, ctx.deps.now(), SYNC_ACTOR);
       log("info", "provider sync completed", { connectionId: row.id, provider: row.provider, pages, ...counts });
       return done("completed");
@@ -160,8 +186,9 @@ async function walk(
       throw new DomainError("PROVIDER_FAILED", `The ${driver.facts.displayName} API returned the same page again.`);
     }
     cursor = page.next;
-    await saveCheckpoint(ctx.db, row, key, cursor);
-    if (pages >= limits.maxPages || Date.now() - started >= limits.maxMillis) {
+    const handOver = pages >= limits.maxPages || Date.now() - started >= limits.maxMillis;
+    if ((handOver || pendingItems >= CHUNK_OBSERVATIONS) && !(await checkpoint())) return done("skipped");
+    if (handOver) {
       await ctx.env.SYNC.send(message, { contentType: "json" });
       log("info", "provider sync continued", { connectionId: row.id, provider: row.provider, pages });
       return done("continued");
@@ -181,6 +208,19 @@ function sameCursor(next: SyncCursor, current: SyncCursor | null): boolean {
     next.pageToken === current.pageToken &&
     next.dataType === current.dataType
   );
+}
+
+function emptyMapped(): MappedProviderData {
+  return { observations: [], sleepSessions: [], workouts: [], rejected: [] };
+}
+
+/** Moves `page` into `into` (loops, not spreads: a page of samples is past a spread's argument limit). */
+function append(into: MappedProviderData, page: MappedProviderData): number {
+  for (const item of page.observations) into.observations.push(item);
+  for (const item of page.sleepSessions) into.sleepSessions.push(item);
+  for (const item of page.workouts) into.workouts.push(item);
+  for (const item of page.rejected) into.rejected.push(item);
+  return page.observations.length + page.sleepSessions.length + page.workouts.length;
 }
 
 /** What the person sees as the last error: Pulse's own words, never the provider's answer. */

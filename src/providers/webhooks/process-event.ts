@@ -1,5 +1,7 @@
 /**
- * The INGEST job `provider.webhook` (DESIGN §7): turns one stored delivery into work. Each hinted
+ * The INGEST job `provider.webhook` (DESIGN §7): stores a queued delivery once (./events.ts: the
+ * row is the dedup decision, so a re-delivery is acked here without being processed twice), then
+ * turns the stored delivery into work. Each hinted
  * provider account is resolved to its live connection; a data change becomes one `provider.sync`
  * (reason `webhook`) on the SYNC queue over the hinted range, widened to whole local days; a signed
  * deauthorization revokes the connection. Values are never read from a payload, signed or not: the
@@ -20,7 +22,14 @@ import type { Job } from "../../queues/consumer";
 import { findLiveConnectionByProviderUser, markConnectionStatus } from "../connections";
 import { type ProviderSyncMessage, type ProviderWebhookMessage, providerWebhookMessage } from "../messages";
 import { tokenKeyringFor } from "../tokens";
-import { loadWebhookEvent, settleWebhookEvent } from "./events.ts";
+import {
+  forgetWebhookPayload,
+  keepDeadLetteredDelivery,
+  keepQueuedPayload,
+  loadWebhookEvent,
+  settleWebhookEvent,
+  storeQueuedDelivery,
+} from "./events.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -51,9 +60,20 @@ export async function processWebhookEvent(
   message: ProviderWebhookMessage,
   now: Date,
 ): Promise<ProcessOutcome> {
-  const event = await loadWebhookEvent(ctx.db, message.webhookEventId);
-  // Gone (retention, deletion) or already settled: a redelivered message does nothing twice.
-  if (!event || event.provider !== message.provider || event.status !== "received") return "skipped";
+  const queued = message.delivery;
+  const stored = queued
+    ? await storeQueuedDelivery(ctx, { ...message, delivery: queued }, now)
+    : await loadWebhookEvent(ctx.db, message.webhookEventId);
+  // A re-delivery (its first event holds the dedup key), or gone (retention, deletion).
+  if (stored === null || stored === "duplicate" || stored === "gone") return "skipped";
+  const event = stored;
+  if (event.provider !== message.provider) return "skipped";
+  if (event.status !== "received") {
+    // Already settled: a redelivered message does nothing twice, but finishes a payload write
+    // that the first attempt may not have reached.
+    if (queued && event.status === "processed") await keepQueuedPayload(ctx.env, event, queued);
+    return "skipped";
+  }
 
   const syncs: ProviderSyncMessage[] = [];
   const resolved: ConnectionRow[] = [];
@@ -86,9 +106,12 @@ export async function processWebhookEvent(
   const first = resolved[0];
   if (!first) {
     log("info", "webhook event dropped: no live connection", { provider: event.provider, eventType: event.eventType });
+    // A queued delivery's payload was never written; a stored one goes.
+    if (!queued) await forgetWebhookPayload(ctx.env, event);
     await settleWebhookEvent(ctx.db, event.id, { status: "dropped" }, now);
     return "dropped";
   }
+  if (queued) await keepQueuedPayload(ctx.env, event, queued);
   await settleWebhookEvent(ctx.db, event.id, { status: "processed", userId: first.userId, connectionId: first.id }, now);
   return "processed";
 }
@@ -152,6 +175,14 @@ function utcDayStart(ms: number): number {
 export const providerWebhookJob: Job<ProviderWebhookMessage> = {
   schema: providerWebhookMessage,
   async run(body, { env }) {
-    await processWebhookEvent({ db: getDb(env.DB), env }, body, new Date());
+    const outcome = await processWebhookEvent({ db: getDb(env.DB), env }, body, new Date());
+    if (outcome === "skipped" && body.delivery)
+      log("info", "duplicate webhook delivery acknowledged", { provider: body.provider });
   },
 };
+
+/** A `provider.webhook` message in the dead-letter queue: its delivery is kept for the sweep. */
+export async function keepDeadLetteredWebhook(env: Env, body: unknown): Promise<void> {
+  const message = providerWebhookMessage.safeParse(body);
+  if (message.success) await keepDeadLetteredDelivery(env, message.data);
+}

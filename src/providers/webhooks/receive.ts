@@ -7,7 +7,7 @@ import type { Db } from "../../db/client";
 import { DomainError } from "../../errors/domain-error";
 import { log } from "../../observability/log";
 import { findLiveConnectionByProviderUser } from "../connections";
-import { recordDelivery, type WebhookEventsContext } from "./events.ts";
+import { acceptDelivery, type WebhookEventsContext } from "./events.ts";
 import { refusalError, verifyWebhook } from "./index.ts";
 import {
   type HandshakeResponse,
@@ -18,9 +18,7 @@ import {
   type WebhookSecrets,
 } from "./types.ts";
 
-export type WebhookAnswer =
-  | { kind: "handshake"; response: HandshakeResponse }
-  | { kind: "accepted"; eventId: string | null; duplicate: boolean };
+export type WebhookAnswer = { kind: "handshake"; response: HandshakeResponse } | { kind: "accepted"; eventId: string | null };
 
 /**
  * The provider a `/webhooks/:provider` path names, if this deployment receives its webhooks;
@@ -36,7 +34,8 @@ export function webhookProviderFor(name: string, secrets: WebhookSecrets): Webho
 
 /**
  * Verifies one request and acts on it: a handshake is answered as the provider requires, a refusal
- * is thrown as its DomainError (401, 400, 405, 413), a delivery is stored and queued once.
+ * is thrown as its DomainError (401, 400, 405, 413), a delivery is made durable (queued with its
+ * payload; the INGEST job stores it once per dedup key).
  */
 export async function receiveWebhook(
   ctx: WebhookEventsContext,
@@ -52,11 +51,11 @@ export async function receiveWebhook(
     // Anyone can send an unsigned event: one about no connected account is not worth a D1 write
     // (a flood of forged events must not fill the table). Acknowledged, so the sender stops.
     log("info", "unsigned webhook about no connected account ignored", { provider, eventType: outcome.eventType });
-    return { kind: "accepted", eventId: null, duplicate: false };
+    return { kind: "accepted", eventId: null };
   }
   const payload = { body: request.body, contentType: request.headers.get("Content-Type") };
-  const recorded = await recordDelivery(ctx, outcome, payload, now);
-  return { kind: "accepted", ...recorded };
+  const accepted = await acceptDelivery(ctx, outcome, payload, now);
+  return { kind: "accepted", ...accepted };
 }
 
 async function concernsKnownAccount(db: Db, delivery: VerifiedDelivery): Promise<boolean> {
