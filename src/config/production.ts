@@ -43,6 +43,8 @@ export function productionProblems(env: Record<string, unknown>): ConfigProblem[
     const reason = origin === "" ? undefined : productionUrlProblem(origin);
     if (reason !== undefined) problem("CORS_ORIGINS", reason);
   }
+  // The sandbox provider is a local fake with an unauthenticated control API (tools/sandbox-provider).
+  if (text("ENABLE_SANDBOX_PROVIDER") === "true") problem("ENABLE_SANDBOX_PROVIDER", "must be false in production");
   const issuer = text("JWT_ISSUER");
   const issuerProblem = productionUrlProblem(issuer);
   if (issuerProblem !== undefined) problem("JWT_ISSUER", issuerProblem);

@@ -61,6 +61,7 @@ describe("configuration", () => {
       CORS_ORIGINS: "https://app.pulse-health.example",
       RP_ID: "pulse-health.example",
       JWT_ISSUER: "https://api.pulse-health.example",
+      ENABLE_SANDBOX_PROVIDER: "false",
     });
 
     function problemsOf(env: Record<string, unknown>): ConfigError {
@@ -81,8 +82,10 @@ describe("configuration", () => {
 
     it("refuses the development values, naming each setting", () => {
       // The top-level [vars] of wrangler.toml with only ENVIRONMENT switched.
+      // (The tests turn the sandbox provider on, which production refuses too.)
       const error = problemsOf({ ...valid(), ENVIRONMENT: "production" });
-      expect(error.settings.sort()).toEqual(["CORS_ORIGINS", "JWT_ISSUER", "RP_ID"]);
+      expect(error.settings.sort()).toEqual(["CORS_ORIGINS", "ENABLE_SANDBOX_PROVIDER", "JWT_ISSUER", "RP_ID"]);
+      expect(error.message).toContain("ENABLE_SANDBOX_PROVIDER must be false in production");
       expect(error.message).toContain("CORS_ORIGINS must not be a local address in production (http://localhost:8787)");
       expect(error.message).toContain("CORS_ORIGINS must not be a local address in production (http://127.0.0.1:8787)");
       expect(error.message).toContain("JWT_ISSUER must not be a local address in production");

@@ -9,6 +9,7 @@ const PRODUCTION = {
   CORS_ORIGINS: "https://app.example.com",
   RP_ID: "example.com",
   JWT_ISSUER: "https://api.example.com",
+  ENABLE_SANDBOX_PROVIDER: "false",
 } as const;
 const app = createTestApp();
 
