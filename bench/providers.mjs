@@ -2,7 +2,7 @@
 //
 // Webhooks: how long a provider waits for Pulse's acknowledgement. 50 senders (providers retry on
 // a slow answer; Strava allows two seconds) POST Oura-signed deliveries, each a distinct event
-// (its own object id, so every request is verified and queued with its payload; the INGEST job
+// (its own object id, so every request is verified and queued with its payload; the webhook job
 // then writes its row and drops it), against the bench workerd, round-robin with the bare route
 // of bench/worker.ts in the same run, two ways:
 //  - closed loop: each sender sends again as soon as it is answered, so the 50 saturate the two
@@ -14,7 +14,7 @@
 // The target (p99 < 50 ms and <= 3x the bare route's p99) is judged on the paced run
 // (docs/benchmarks.md says why); the closed-loop run is printed beside it.
 // Each request carries its own client address, as in the http part, so the webhook per-IP limit
-// counts every request without refusing. The INGEST consumer runs in the same workerd meanwhile
+// counts every request without refusing. The webhook queue's consumer runs in the same workerd meanwhile
 // (each event ends `dropped`: no bench user is connected), as it would.
 //
 // Backfill: ./backfill.mjs.
@@ -154,7 +154,7 @@ async function paced(url, make, durationMs, record, senders = CONCURRENCY, rate 
 }
 
 /**
- * Waits until the INGEST job has stored every delivery sent so far: a run must not pay for the
+ * Waits until the webhook job has stored every delivery sent so far: a run must not pay for the
  * backlog the previous (closed-loop) run left in the queue. Answers the seconds waited.
  */
 async function drained(baseUrl, timeoutMs = 120_000) {
@@ -164,7 +164,7 @@ async function drained(baseUrl, timeoutMs = 120_000) {
     const { stored } = await res.json();
     if (stored >= sequence) return (performance.now() - started) / 1000;
     if (performance.now() - started > timeoutMs) {
-      throw new Error(`the INGEST job stored ${stored} of ${sequence} deliveries within ${timeoutMs / 1000} s`);
+      throw new Error(`the webhook job stored ${stored} of ${sequence} deliveries within ${timeoutMs / 1000} s`);
     }
     await delay(200);
   }
@@ -200,7 +200,7 @@ export async function benchWebhooks({ baseUrl, rounds, durationMs, warmupMs, pac
       step(`round ${round}/${rounds}: ${route.id} ${route.label} (${how}, ${durationMs / 1000} s)`);
       const drive = route.paced ? paced : load;
       const waited = await drained(baseUrl);
-      if (waited > 1) step(`  (waited ${waited.toFixed(1)} s for the INGEST job to store the deliveries already sent)`);
+      if (waited > 1) step(`  (waited ${waited.toFixed(1)} s for the webhook job to store the deliveries already sent)`);
       await drive(route.url, route.make, warmupMs, false, concurrency, pacedRate);
       const cpuBefore = cpuMeter?.();
       const run = await drive(route.url, route.make, durationMs, true, concurrency, pacedRate);
@@ -251,7 +251,7 @@ export function formatProviders(r) {
     row("(a) bare Response", r.bare),
     row("(w) POST /webhooks/oura (verify, queue send)", r.webhook),
     `  (w)/(a): p50 ${r.ratios.p50.toFixed(2)}x, p99 ${r.ratios.p99.toFixed(2)}x, throughput cost ${r.ratios.cost.toFixed(2)}x, ` +
-      `workerd CPU ${Number.isFinite(r.ratios.cpu) ? `${r.ratios.cpu.toFixed(2)}x` : "n/a"} (the INGEST job's work included)`,
+      `workerd CPU ${Number.isFinite(r.ratios.cpu) ? `${r.ratios.cpu.toFixed(2)}x` : "n/a"} (the webhook job's work included)`,
     `  paced (${r.pacedRate} req/s in all, latency from the scheduled send: how providers send)`,
     row("(a/p) bare Response", r.barePaced),
     row("(w/p) POST /webhooks/oura", r.webhookPaced),

@@ -128,7 +128,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exi
 // A hang guard sized from the options: builds and start-up, the middleware rounds, the ingest
 // rounds (~3 s each), the query part (~8 s of loading, then two requests a step) and the ai part
 // (a user a second to load, four requests a step, ~40 ms an in-process run). The providers part
-// also waits for the INGEST queue to drain between runs and runs the backfill rounds (minutes each).
+// also waits for the webhook queue to drain between runs and runs the backfill rounds (minutes each).
 const watchdogMs =
   2 * 60_000 +
   (parts.has("http") ? ROUTES.length * (rounds * (durationMs + warmupMs) + INITIAL_WARMUP_MS) + 2 * durationMs : 0) +
@@ -338,7 +338,7 @@ async function main() {
           profile,
           step,
         });
-        // The INGEST consumer logs at info for each dropped event; errors would void the figures.
+        // The webhook queue's consumer logs at info for each dropped event; errors would void the figures.
         await delay(250);
         assertNoWorkerErrors();
         report.push(formatProviders(webhooks));

@@ -7,7 +7,7 @@
  *    splits the stack's cost into "Hono and the global middleware" and "the limiter";
  *  - `/v1/__bench/authed`: the same handler behind `requireAuth()` (JWT verify + session lookup),
  *    with `POST /__bench/session` handing the bench a signed-in session to call it with;
- *  - `GET /__bench/webhook-events`: how many webhook deliveries the INGEST job has stored, so the
+ *  - `GET /__bench/webhook-events`: how many webhook deliveries the webhook job has stored, so the
  *    providers part can let the queue drain between runs.
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */

@@ -36,6 +36,7 @@ const PCR_NAMES = ["ENCLAVE_PCR0", "ENCLAVE_PCR1", "ENCLAVE_PCR2"];
 const QUEUES = [
   { binding: "INGEST", queue: "pulse-ingest", dlq: "pulse-ingest-dlq" },
   { binding: "SYNC", queue: "pulse-sync", dlq: "pulse-sync-dlq" },
+  { binding: "WEBHOOKS", queue: "pulse-webhooks", dlq: "pulse-webhooks-dlq" },
 ];
 const DURABLE_OBJECTS = ["HEALTH_STORE", "RATE_LIMITER", "OAUTH_STATE"];
 

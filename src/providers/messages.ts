@@ -65,7 +65,8 @@ const queuedDelivery = z.object({
 export type QueuedDelivery = z.infer<typeof queuedDelivery>;
 
 /**
- * INGEST queue: act on one verified webhook delivery. `webhookEventId` is its row's id; `delivery`
+ * WEBHOOKS queue (INGEST before webhooks had their own; still drained there): act on one verified
+ * webhook delivery. `webhookEventId` is its row's id; `delivery`
  * is present when the route queued the delivery itself (the row does not exist yet, the consumer
  * writes it), absent when the row was written first (a payload too large for a message, the sweep).
  */

@@ -13,6 +13,8 @@
  * - A message no handler can ever process (bad envelope, unknown type, body failing its schema)
  *   is not retried: it is kept in R2 under `dead-letters/` and acked, so nothing is lost and the
  *   queue is not clogged.
+ * - On a queue of `BATCHED_QUEUES` (webhook deliveries), a job with `runBatch` gets all its messages of
+ *   the batch at once; if that throws, none is acked and each is run alone, acked or retried by itself.
  * - Messages arriving on a dead-letter queue are kept in R2 the same way and acked; a type may add
  *   a dead-letter handler (e.g. `upload.ingest` marks its upload failed). If that handler fails the
  *   dead letter is retried, so the consequence is not lost either.
@@ -35,6 +37,16 @@ export interface JobContext {
 export interface Job<T> {
   schema: z.ZodType<T>;
   run(body: T, context: JobContext): Promise<void>;
+  /**
+   * The whole batch's messages of this type at once, on a queue of `BATCHED_QUEUES`: all acked when
+   * it returns; when it throws, each message is run alone (`run`) and acked or retried by itself.
+   */
+  runBatch?(bodies: T[], context: BatchJobContext): Promise<void>;
+}
+
+export interface BatchJobContext {
+  env: Env;
+  ctx: ExecutionContext;
 }
 
 /** Keeps the body type of a job tied to its schema when building a registry. */
@@ -49,14 +61,25 @@ export const QUEUES = {
   sync: "pulse-sync",
   ingestDlq: "pulse-ingest-dlq",
   syncDlq: "pulse-sync-dlq",
+  webhooks: "pulse-webhooks",
+  webhooksDlq: "pulse-webhooks-dlq",
 } as const;
+
+/**
+ * Queues whose jobs take a batch at once (`Job.runBatch`): webhook deliveries, many small messages
+ * whose per-message D1 round trips were the job's whole cost (docs/benchmarks.md "Provider
+ * webhooks"). Every other queue keeps one message at a time.
+ */
+export const BATCHED_QUEUES: ReadonlySet<string> = new Set([QUEUES.webhooks]);
 
 /** Job registries per queue; domains add their jobs here as they land. */
 export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
   [QUEUES.ingest]: {
     "upload.ingest": defineJob(uploadIngestJob),
+    // Deliveries queued on INGEST before webhooks had a queue of their own still drain from it.
     "provider.webhook": defineJob(providerWebhookJob),
   },
+  [QUEUES.webhooks]: { "provider.webhook": defineJob(providerWebhookJob) },
   [QUEUES.sync]: { "provider.sync": defineJob(providerSyncJob), "provider.refresh": defineJob(providerRefreshJob) },
 };
 
@@ -119,6 +142,8 @@ export async function handleQueueBatch(
 ): Promise<void> {
   const isDeadLetterQueue = batch.queue.endsWith("-dlq");
   const registry = registries[batch.queue];
+  const batched = BATCHED_QUEUES.has(batch.queue);
+  const groups = new Map<Job<unknown>, { message: Message; body: unknown; type: string }[]>();
 
   for (const message of batch.messages) {
     if (isDeadLetterQueue || !registry) {
@@ -158,33 +183,72 @@ export async function handleQueueBatch(
       continue;
     }
 
+    const type = envelope.data?.type ?? "";
+    if (batched && job.runBatch) {
+      const group = groups.get(job) ?? [];
+      group.push({ message, body: parsed.data, type });
+      groups.set(job, group);
+      continue;
+    }
+    await runOne(job, parsed.data, message, batch.queue, type, env, ctx);
+  }
+
+  for (const [job, group] of groups) {
     try {
-      await job.run(parsed.data, { env, ctx, messageId: message.id, attempts: message.attempts });
-      message.ack();
+      await job.runBatch?.(
+        group.map((item) => item.body),
+        { env, ctx },
+      );
+      for (const item of group) item.message.ack();
     } catch (error) {
-      const requested = requestedDelaySeconds(error);
-      if (requested !== null) {
-        log("info", "job deferred", {
-          queue: batch.queue,
-          messageId: message.id,
-          type: envelope.data?.type,
-          attempts: message.attempts,
-          delaySeconds: requested,
-          reason: errorName(error),
-        });
-        message.retry({ delaySeconds: requested });
-        continue;
-      }
-      const delaySeconds = backoffSeconds(message.attempts);
-      log("warn", "job failed; retrying", {
+      // Nothing of a failed batch is acked: each message is tried alone, so one that cannot be
+      // processed does not hold the others back, and retried by itself if it fails again.
+      log("warn", "batch job failed; running its messages one by one", {
         queue: batch.queue,
-        messageId: message.id,
-        type: envelope.data?.type,
-        attempts: message.attempts,
-        delaySeconds,
+        messages: group.length,
         error: errorName(error),
       });
-      message.retry({ delaySeconds });
+      for (const item of group) await runOne(job, item.body, item.message, batch.queue, item.type, env, ctx);
     }
+  }
+}
+
+/** Runs one message's job, then acks it or retries it (after the delay it asked for, else with backoff). */
+async function runOne(
+  job: Job<unknown>,
+  body: unknown,
+  message: Message,
+  queue: string,
+  type: string,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<void> {
+  try {
+    await job.run(body, { env, ctx, messageId: message.id, attempts: message.attempts });
+    message.ack();
+  } catch (error) {
+    const requested = requestedDelaySeconds(error);
+    if (requested !== null) {
+      log("info", "job deferred", {
+        queue,
+        messageId: message.id,
+        type,
+        attempts: message.attempts,
+        delaySeconds: requested,
+        reason: errorName(error),
+      });
+      message.retry({ delaySeconds: requested });
+      return;
+    }
+    const delaySeconds = backoffSeconds(message.attempts);
+    log("warn", "job failed; retrying", {
+      queue,
+      messageId: message.id,
+      type,
+      attempts: message.attempts,
+      delaySeconds,
+      error: errorName(error),
+    });
+    message.retry({ delaySeconds });
   }
 }

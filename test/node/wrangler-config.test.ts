@@ -19,11 +19,19 @@ describe("wrangler.toml", () => {
   it("declares every binding of DESIGN §1", () => {
     expect(config.d1_databases.map((d) => d.binding)).toEqual(["DB"]);
     expect(config.r2_buckets.map((b) => b.binding)).toEqual(["LAKE"]);
-    expect(config.queues.producers?.map((q) => q.binding).sort()).toEqual(["INGEST", "SYNC"]);
+    expect(config.queues.producers?.map((q) => q.binding).sort()).toEqual(["INGEST", "SYNC", "WEBHOOKS"]);
     const consumers = config.queues.consumers ?? [];
-    expect(consumers.map((q) => q.queue).sort()).toEqual(["pulse-ingest", "pulse-ingest-dlq", "pulse-sync", "pulse-sync-dlq"]);
+    expect(consumers.map((q) => q.queue).sort()).toEqual([
+      "pulse-ingest",
+      "pulse-ingest-dlq",
+      "pulse-sync",
+      "pulse-sync-dlq",
+      "pulse-webhooks",
+      "pulse-webhooks-dlq",
+    ]);
     expect(consumers.find((q) => q.queue === "pulse-ingest")?.dead_letter_queue).toBe("pulse-ingest-dlq");
     expect(consumers.find((q) => q.queue === "pulse-sync")?.dead_letter_queue).toBe("pulse-sync-dlq");
+    expect(consumers.find((q) => q.queue === "pulse-webhooks")?.dead_letter_queue).toBe("pulse-webhooks-dlq");
     expect(config.durable_objects.bindings.map((b) => b.name).sort()).toEqual(["HEALTH_STORE", "OAUTH_STATE", "RATE_LIMITER"]);
     expect(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []).sort()).toEqual([
       "HealthStore",

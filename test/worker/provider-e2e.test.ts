@@ -3,7 +3,7 @@
 // confirmation page and the sandbox's consent page, the backfill runs through the Worker's own
 // queue() handler, data is read back through the public read API, and the sandbox's signed
 // webhooks, the hourly refresh cron and disconnecting are exercised as a user would meet them.
-// Nothing is mocked: the SYNC and INGEST bindings only keep what is sent, so each message can be
+// Nothing is mocked: the SYNC and WEBHOOKS bindings only keep what is sent, so each message can be
 // handed to the real consumer in turn (and a retry's delay observed) rather than racing the
 // local queue.
 import {
@@ -42,10 +42,10 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** What the Worker sent on SYNC and INGEST, waiting for the test to hand it to the consumer. */
+/** What the Worker sent on SYNC and WEBHOOKS, waiting for the test to hand it to the consumer. */
 interface Outbox {
   sync: unknown[];
-  ingest: unknown[];
+  webhooks: unknown[];
 }
 
 function keeping(list: unknown[]): Queue {
@@ -58,7 +58,7 @@ function keeping(list: unknown[]): Queue {
 }
 
 function bindings(outbox: Outbox): Partial<Env> {
-  return { SYNC: keeping(outbox.sync), INGEST: keeping(outbox.ingest) };
+  return { SYNC: keeping(outbox.sync), WEBHOOKS: keeping(outbox.webhooks) };
 }
 
 function request(outbox: Outbox, path: string, init: RequestInit = {}): Promise<Response> {
@@ -124,7 +124,7 @@ interface Connected {
 /** A person connects the sandbox as a browser would: start, confirm, consent, callback. */
 async function connectSandbox(account: string, user?: SessionUser): Promise<Connected> {
   const person = user ?? (await createSessionUser());
-  const outbox: Outbox = { sync: [], ingest: [] };
+  const outbox: Outbox = { sync: [], webhooks: [] };
   const started = await request(outbox, "/v1/connections/sandbox", { method: "POST", headers: person.headers });
   expect(started.status, await started.clone().text()).toBe(201);
   const { authorizeUrl } = await started.json<{ authorizeUrl: string }>();
@@ -314,7 +314,7 @@ describe("a new user connects the sandbox and keeps it in sync", () => {
       }),
     );
 
-    // New data arrives at the sandbox, which signs a webhook; Pulse acknowledges it, the INGEST job
+    // New data arrives at the sandbox, which signs a webhook; Pulse acknowledges it, the WEBHOOKS job
     // turns it into a sync, and the new samples are readable.
     const push = await pushSandboxData(sandbox.origin, ada.sandboxUserId);
     const pushedUntil = await availableUntil(ada.sandboxUserId);
@@ -323,9 +323,9 @@ describe("a new user connects the sandbox and keeps it in sync", () => {
       request(ada.outbox, "/webhooks/sandbox", { method: "POST", headers, body });
     const received = await deliver();
     expect(received.status).toBe(200);
-    expect(ada.outbox.ingest).toHaveLength(1);
-    for (let job = ada.outbox.ingest.shift(); job !== undefined; job = ada.outbox.ingest.shift()) {
-      expect((await consume(ada.outbox, QUEUES.ingest, job)).acked).toBe(true);
+    expect(ada.outbox.webhooks).toHaveLength(1);
+    for (let job = ada.outbox.webhooks.shift(); job !== undefined; job = ada.outbox.webhooks.shift()) {
+      expect((await consume(ada.outbox, QUEUES.webhooks, job)).acked).toBe(true);
     }
     expect(ada.outbox.sync).toEqual([
       expect.objectContaining({ type: "provider.sync", reason: "webhook", connectionId: ada.connectionId }),
@@ -343,8 +343,8 @@ describe("a new user connects the sandbox and keeps it in sync", () => {
     // The same delivery again (a provider retrying): acknowledged, and nothing runs twice.
     const replay = await deliver();
     expect(replay.status).toBe(200);
-    for (let job = ada.outbox.ingest.shift(); job !== undefined; job = ada.outbox.ingest.shift()) {
-      expect((await consume(ada.outbox, QUEUES.ingest, job)).acked).toBe(true);
+    for (let job = ada.outbox.webhooks.shift(); job !== undefined; job = ada.outbox.webhooks.shift()) {
+      expect((await consume(ada.outbox, QUEUES.webhooks, job)).acked).toBe(true);
     }
     expect(ada.outbox.sync).toEqual([]);
 
@@ -360,7 +360,7 @@ describe("a new user connects the sandbox and keeps it in sync", () => {
     } finally {
       vi.useRealTimers();
     }
-    expect(ada.outbox.ingest).toEqual([]);
+    expect(ada.outbox.webhooks).toEqual([]);
     const payloads = [...(await webhookPayloadKeys())].filter((key) => !payloadsBefore.has(key));
     expect(payloads).toHaveLength(1);
     const { accessToken, refreshToken } = await connectionTokens(keyring, await connectionRow(ada));

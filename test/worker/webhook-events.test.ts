@@ -1,3 +1,4 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -14,6 +15,7 @@ import {
 } from "../../src/providers/webhooks/events";
 import { keepDeadLetteredWebhook, processWebhookEvent } from "../../src/providers/webhooks/process-event";
 import type { VerifiedDelivery, WebhookProvider } from "../../src/providers/webhooks/types";
+import { handleQueueBatch, QUEUES } from "../../src/queues/consumer";
 import { CRONS, defaultSchedule } from "../../src/scheduled/handler";
 import {
   connectedAccount,
@@ -51,11 +53,11 @@ async function verified(provider: WebhookProvider, body: string, headers: Record
   return outcome;
 }
 
-/** Stores `delivery` as the route does (real D1 and R2; a recording INGEST queue). */
+/** Stores `delivery` as the route does (real D1 and R2; a recording WEBHOOKS queue). */
 async function stored(delivery: VerifiedDelivery, body: string, now = new Date()) {
   const ingest = recordingQueue();
   const { eventId } = await recordDelivery(
-    { db, env: { ...env, INGEST: ingest } },
+    { db, env: { ...env, WEBHOOKS: ingest } },
     delivery,
     { body: new TextEncoder().encode(body), contentType: "application/json" },
     now,
@@ -63,11 +65,11 @@ async function stored(delivery: VerifiedDelivery, body: string, now = new Date()
   return eventId;
 }
 
-/** Queues `delivery` as the route does (a recording INGEST queue): the message the job receives. */
+/** Queues `delivery` as the route does (a recording WEBHOOKS queue): the message the job receives. */
 async function queued(delivery: VerifiedDelivery, body: string, now = new Date()) {
   const ingest = recordingQueue();
   await acceptDelivery(
-    { db, env: { ...env, INGEST: ingest } },
+    { db, env: { ...env, WEBHOOKS: ingest } },
     delivery,
     { body: new TextEncoder().encode(body), contentType: "application/json" },
     now,
@@ -226,12 +228,116 @@ describe("the provider.webhook job", () => {
   });
 });
 
+/** A batch of `bodies` through the real consumer on the webhooks queue, as Cloudflare Queues delivers one. */
+async function consumeBatch(bodies: readonly unknown[], sync: Queue) {
+  const batch = createMessageBatch<unknown>(
+    QUEUES.webhooks,
+    bodies.map((body, index) => ({ id: `whq-${index}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await handleQueueBatch(batch, { ...env, SYNC: sync }, ctx);
+  const result = await getQueueResult(batch, ctx);
+  const ids = batch.messages.map((message) => message.id);
+  return {
+    acked: ids.map((id) => result.explicitAcks.includes(id)),
+    retried: ids.map((id) => result.retryMessages.some((retry) => retry.msgId === id)),
+  };
+}
+
+describe("a batch of deliveries on the webhooks queue", () => {
+  it("processes every delivery of the batch together, each once: a replay inside the batch is acked unprocessed", async () => {
+    const [ada, bea] = [`polar-${crypto.randomUUID()}`, `polar-${crypto.randomUUID()}`];
+    const adaConnection = await connectedAccount("polar", ada);
+    const beaConnection = await connectedAccount("polar", bea);
+    const terraAccount = `terra-${crypto.randomUUID()}`;
+    const terraConnection = await connectedAccount("terra", terraAccount);
+    const adaEvent = await polarEvent(ada, { date: "2026-11-20" });
+    const nobody = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-20" });
+    const beaEvent = await polarEvent(bea, { date: "2026-11-19" });
+    const deauth = JSON.stringify({ type: "deauth", status: "success", user: { user_id: terraAccount, provider: "OURA" } });
+    const terraDelivery = await verified("terra", deauth, await terraHeaders(deauth, Math.floor(Date.now() / 1000)));
+
+    const first = await queued(adaEvent.delivery, adaEvent.body);
+    const replay = await queued(adaEvent.delivery, adaEvent.body, new Date(Date.now() + 1_000));
+    const dropped = await queued(nobody.delivery, nobody.body);
+    // Stored first (a body too large to travel inline, or the sweep): the message names its row.
+    const byReference = {
+      type: "provider.webhook" as const,
+      provider: "polar" as const,
+      webhookEventId: await stored(beaEvent.delivery, beaEvent.body),
+    };
+    const revoking = await queued(terraDelivery, deauth);
+
+    const sync = recordingQueue();
+    const result = await consumeBatch([first, replay, dropped, byReference, revoking], sync);
+    expect(result.acked).toEqual([true, true, true, true, true]);
+    expect(sync.sent).toHaveLength(2);
+    expect(sync.sent).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: "provider.sync", connectionId: adaConnection.connectionId, reason: "webhook" }),
+        expect.objectContaining({ type: "provider.sync", connectionId: beaConnection.connectionId, reason: "webhook" }),
+      ]),
+    );
+    const adaRows = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, adaEvent.delivery.dedupKey));
+    expect(adaRows).toMatchObject([{ id: first.webhookEventId, status: "processed", connectionId: adaConnection.connectionId }]);
+    expect(await (await env.LAKE.get(adaRows[0]?.r2Key ?? ""))?.text()).toBe(adaEvent.body);
+    const droppedRow = await eventById(dropped.webhookEventId);
+    expect(droppedRow).toMatchObject({ status: "dropped", connectionId: null });
+    expect(await env.LAKE.head(droppedRow?.r2Key ?? "")).toBeNull();
+    expect(await eventById(byReference.webhookEventId)).toMatchObject({ status: "processed", userId: beaConnection.userId });
+    expect(await eventById(revoking.webhookEventId)).toMatchObject({ status: "processed" });
+    const [revoked] = await db.select().from(connections).where(eq(connections.id, terraConnection.connectionId));
+    expect(revoked?.status).toBe("revoked");
+  });
+
+  it("never acks what was not done when the batch fails: each delivery is retried alone, and the retry finishes it", async () => {
+    const account = `polar-${crypto.randomUUID()}`;
+    const { connectionId } = await connectedAccount("polar", account);
+    const connected = await polarEvent(account, { date: "2026-11-20" });
+    const nobody = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-20" });
+    const needsSync = await queued(connected.delivery, connected.body);
+    const dropped = await queued(nobody.delivery, nobody.body);
+
+    // SYNC refuses: the batch step fails, and alone only the delivery needing no sync goes through.
+    const down = await consumeBatch([needsSync, dropped], recordingQueue({ failing: true }));
+    expect(down).toEqual({ acked: [false, true], retried: [true, false] });
+    const waiting = await eventById(needsSync.webhookEventId);
+    expect(waiting).toMatchObject({ status: "received" });
+    expect(await env.LAKE.head(waiting?.r2Key ?? "")).toBeNull();
+    expect(await eventById(dropped.webhookEventId)).toMatchObject({ status: "dropped" });
+
+    const sync = recordingQueue();
+    const retried = await consumeBatch([needsSync], sync);
+    expect(retried.acked).toEqual([true]);
+    expect(sync.sent).toMatchObject([{ type: "provider.sync", connectionId }]);
+    const done = await eventById(needsSync.webhookEventId);
+    expect(done).toMatchObject({ status: "processed", connectionId });
+    expect(await (await env.LAKE.get(done?.r2Key ?? ""))?.text()).toBe(connected.body);
+  });
+
+  it("keeps a delivery dead-lettered from the webhooks queue, in R2 and as a row the sweep re-sends", async () => {
+    const { body, delivery } = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-21" });
+    const message = await queued(delivery, body);
+    const at = new Date();
+    const batch = createMessageBatch<unknown>(QUEUES.webhooksDlq, [
+      { id: `dead-${crypto.randomUUID()}`, timestamp: at, attempts: 1, body: message },
+    ]);
+    const ctx = createExecutionContext();
+    await handleQueueBatch(batch, env, ctx);
+    const [dead] = batch.messages;
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual([dead?.id]);
+    const kept = await env.LAKE.get(`dead-letters/${QUEUES.webhooksDlq}/${at.toISOString().slice(0, 10)}/${dead?.id}.json`);
+    expect(await kept?.json()).toMatchObject({ queue: QUEUES.webhooksDlq, reason: "retries exhausted" });
+    expect(await eventById(message.webhookEventId)).toMatchObject({ status: "received", enqueuedAt: null });
+  });
+});
+
 describe("delivery storage when a step fails", () => {
   it("answers an error and writes nothing when the queue refuses a delivery; the retry is queued", async () => {
     const { body, delivery } = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-21" });
     const payload = { body: new TextEncoder().encode(body), contentType: "application/json" };
     await expect(
-      acceptDelivery({ db, env: { ...env, INGEST: recordingQueue({ failing: true }) } }, delivery, payload, new Date()),
+      acceptDelivery({ db, env: { ...env, WEBHOOKS: recordingQueue({ failing: true }) } }, delivery, payload, new Date()),
     ).rejects.toThrow();
     expect(await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey))).toEqual([]);
     expect(await queued(delivery, body)).toMatchObject({ delivery: { dedupKey: delivery.dedupKey } });
@@ -250,7 +356,7 @@ describe("delivery storage when a step fails", () => {
     expect(await (await env.LAKE.get(row?.r2Key ?? ""))?.text()).toBe(body);
 
     const ingest = recordingQueue();
-    const swept = await sweepStuckWebhookEvents({ db, env: { ...env, INGEST: ingest } }, new Date());
+    const swept = await sweepStuckWebhookEvents({ db, env: { ...env, WEBHOOKS: ingest } }, new Date());
     expect(swept.resent).toContain(message.webhookEventId);
     const resent = { type: "provider.webhook" as const, provider: "polar" as const, webhookEventId: message.webhookEventId };
     expect(ingest.sent).toContainEqual(resent);
@@ -264,20 +370,20 @@ describe("delivery storage when a step fails", () => {
     const payload = { body: new TextEncoder().encode(body), contentType: "application/json" };
     const t0 = new Date();
     await expect(
-      recordDelivery({ db, env: { ...env, INGEST: recordingQueue({ failing: true }) } }, delivery, payload, t0),
+      recordDelivery({ db, env: { ...env, WEBHOOKS: recordingQueue({ failing: true }) } }, delivery, payload, t0),
     ).rejects.toThrow();
     const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey));
     expect(row).toMatchObject({ status: "received", enqueuedAt: null });
 
     const retry = recordingQueue();
     const later = new Date(t0.getTime() + 60_000);
-    expect(await recordDelivery({ db, env: { ...env, INGEST: retry } }, delivery, payload, later)).toEqual({
+    expect(await recordDelivery({ db, env: { ...env, WEBHOOKS: retry } }, delivery, payload, later)).toEqual({
       eventId: row?.id,
       duplicate: true,
     });
     expect(retry.sent).toEqual([{ type: "provider.webhook", provider: "polar", webhookEventId: row?.id }]);
     const third = recordingQueue();
-    await recordDelivery({ db, env: { ...env, INGEST: third } }, delivery, payload, new Date(later.getTime() + 60_000));
+    await recordDelivery({ db, env: { ...env, WEBHOOKS: third } }, delivery, payload, new Date(later.getTime() + 60_000));
     expect(third.sent).toEqual([]);
   });
 
@@ -287,19 +393,19 @@ describe("delivery storage when a step fails", () => {
     const payload = { body: new TextEncoder().encode(body), contentType: "application/json" };
     const t0 = new Date(Date.now() - 10 * 60_000);
     await expect(
-      recordDelivery({ db, env: { ...env, INGEST: recordingQueue({ failing: true }) } }, delivery, payload, t0),
+      recordDelivery({ db, env: { ...env, WEBHOOKS: recordingQueue({ failing: true }) } }, delivery, payload, t0),
     ).rejects.toThrow();
     const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey));
 
     const ingest = recordingQueue();
     const now = new Date();
-    const swept = await sweepStuckWebhookEvents({ db, env: { ...env, INGEST: ingest } }, now);
+    const swept = await sweepStuckWebhookEvents({ db, env: { ...env, WEBHOOKS: ingest } }, now);
     expect(swept.resent).toContain(row?.id);
     expect(ingest.sent).toContainEqual({ type: "provider.webhook", provider: "polar", webhookEventId: row?.id });
     expect((await eventById(row?.id ?? ""))?.enqueuedAt).toEqual(now);
 
     const again = recordingQueue();
-    await sweepStuckWebhookEvents({ db, env: { ...env, INGEST: again } }, new Date(now.getTime() + 5 * 60_000));
+    await sweepStuckWebhookEvents({ db, env: { ...env, WEBHOOKS: again } }, new Date(now.getTime() + 5 * 60_000));
     expect(again.sent).not.toContainEqual({ type: "provider.webhook", provider: "polar", webhookEventId: row?.id });
   });
 });

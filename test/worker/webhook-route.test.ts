@@ -25,9 +25,9 @@ import {
 
 /**
  * `POST|GET|HEAD /webhooks/:provider` through the real application: every published vector is
- * answered after one INGEST message carrying it (the job then stores a row and the exact payload,
+ * answered after one WEBHOOKS message carrying it (the job then stores a row and the exact payload,
  * once per event), forgeries and stale deliveries queue and store nothing, handshakes are answered
- * exactly, and oversized bodies are refused without being read whole. The INGEST binding is a
+ * exactly, and oversized bodies are refused without being read whole. The WEBHOOKS binding is a
  * recording queue, so each message sent can be counted and handed to the job; the last test goes
  * through the Worker's own fetch and the real local queue and consumer.
  */
@@ -48,7 +48,7 @@ async function post(
   headers: Record<string, string>,
   ingest = recordingQueue(),
 ) {
-  const res = await call(app, `/webhooks/${provider}`, { method: "POST", body, headers }, { INGEST: ingest });
+  const res = await call(app, `/webhooks/${provider}`, { method: "POST", body, headers }, { WEBHOOKS: ingest });
   return { res, ingest };
 }
 
@@ -104,7 +104,7 @@ const DELIVERIES: Delivery[] = [
 ];
 
 describe("deliveries", () => {
-  it("answers every published vector after one INGEST message carrying it; the job stores the row and exact payload", async () => {
+  it("answers every published vector after one WEBHOOKS message carrying it; the job stores the row and exact payload", async () => {
     // Strava and Withings sign nothing: their events are kept only about connected accounts. Every
     // vector's account is connected before its job runs, so each event is processed, payload kept.
     await connectedAccount("strava", "134815");
@@ -256,7 +256,7 @@ describe("refusals", () => {
       app,
       "/webhooks/oura",
       { method: "POST", body: vectors.oura.rawBody, headers: { ...vectors.oura.headers, "Content-Type": "application/json" } },
-      { PROVIDER_CREDENTIALS: withoutOura, INGEST: recordingQueue() },
+      { PROVIDER_CREDENTIALS: withoutOura, WEBHOOKS: recordingQueue() },
     );
     expect(res.status).toBe(404);
   });
@@ -322,7 +322,7 @@ describe("refusals", () => {
 });
 
 describe("handshakes", () => {
-  const get = (path: string, method = "GET") => call(app, path, { method }, { INGEST: recordingQueue() });
+  const get = (path: string, method = "GET") => call(app, path, { method }, { WEBHOOKS: recordingQueue() });
 
   it("echoes Oura's challenge for the registered verification token, refuses another", async () => {
     const ok = await get(`/webhooks/oura?verification_token=${OURA_VERIFICATION_TOKEN}&challenge=r4nd0m-Ch4llenge`);

@@ -7,7 +7,7 @@ import { sqlList } from "./audit-vocabulary";
  * Incoming provider webhook deliveries (DESIGN §5, §7), one row per distinct event: the verified
  * facts only. The raw payload is in R2 (`r2_key`); `hints` holds what verification read from it
  * (provider user ids, data types, object ids, dates and instants — never a health value), which is
- * all the INGEST job acts on. `(provider, dedup_key)` is unique, so a re-delivery is recognised and
+ * all the webhook job acts on. `(provider, dedup_key)` is unique, so a re-delivery is recognised and
  * never stored or processed twice. Rows and payloads live 30 days (src/providers/webhooks/events.ts).
  */
 export const WEBHOOK_EVENT_STATUSES = ["received", "processed", "dropped"] as const;
@@ -43,12 +43,12 @@ export const webhookEvents = sqliteTable(
     providerUserId: text("provider_user_id"),
     r2Key: text("r2_key").notNull(),
     status: text("status", { enum: WEBHOOK_EVENT_STATUSES }).notNull(),
-    /** Set when the INGEST job resolved the hint to a live connection. */
+    /** Set when the webhook job resolved the hint to a live connection. */
     userId: text("user_id"),
     connectionId: text("connection_id"),
     receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
     /**
-     * When the INGEST message was last sent; null while none was (R2 or the queue failed after the
+     * When the WEBHOOKS message was last sent; null while none was (R2 or the queue failed after the
      * row was written). The sweep re-sends rows still `received` without one, or long after it.
      */
     enqueuedAt: integer("enqueued_at", { mode: "timestamp_ms" }),

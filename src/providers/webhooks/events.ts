@@ -4,8 +4,8 @@
  * `webhooks/{provider}/{yyyy-mm-dd}/{eventId}.json`. Everything that reads or writes them goes
  * through this module, so moving the rows out of D1 later changes one file.
  *
- * The acknowledgement waits on one durable write only: the INGEST message carrying the verified
- * delivery (its hints and the raw payload in base64). The INGEST job (`storeQueuedDelivery`) then
+ * The acknowledgement waits on one durable write only: the WEBHOOKS message carrying the verified
+ * delivery (its hints and the raw payload in base64). The webhook job (`storeQueuedDeliveries`) then
  * writes the row, which is where duplicates are recognised (a re-delivery's message finds the first
  * event's row and is acked without being processed), and, once the event is processed, the payload. Measured on the bench
  * (docs/benchmarks.md), the row insert and the R2 put were two thirds of the route's wall time at
@@ -19,7 +19,7 @@
  * `enqueued_at` and finishes the work. If the provider never retries, the five-minute sweep sends the
  * message (the job needs only the row's hints, not the payload).
  *
- * Nothing is lost when the INGEST job keeps failing: a row it wrote and could not process is
+ * Nothing is lost when the webhook job keeps failing: a row it wrote and could not process is
  * re-sent by the sweep an hour on; a queued delivery that dies before its row was written is
  * written by the dead-letter handler (`keepDeadLetteredDelivery`) without `enqueued_at`, so the sweep
  * sends it two minutes later.
@@ -53,7 +53,7 @@ export const MAX_SWEEPS = 5;
 /** D1 binds at most 100 parameters per statement: id lists stay below that. */
 const PAGE_SIZE = 90;
 /**
- * The largest INGEST message that carries its delivery inline, in JSON bytes: under Cloudflare
+ * The largest WEBHOOKS message that carries its delivery inline, in JSON bytes: under Cloudflare
  * Queues' 128 KB per message (https://developers.cloudflare.com/queues/platform/limits/) with room
  * for the envelope Queues adds. About 90 KB of raw body once in base64.
  */
@@ -61,7 +61,7 @@ export const INLINE_MESSAGE_MAX_BYTES = 120_000;
 
 export interface WebhookEventsContext {
   db: Db;
-  env: Pick<Env, "LAKE" | "INGEST">;
+  env: Pick<Env, "LAKE" | "WEBHOOKS">;
 }
 
 export interface ReceivedPayload {
@@ -74,7 +74,7 @@ export function webhookPayloadKey(provider: ProviderName, receivedAt: Date, even
 }
 
 /**
- * Makes a verified delivery durable, which is all the provider waits for: one INGEST message
+ * Makes a verified delivery durable, which is all the provider waits for: one WEBHOOKS message
  * carrying it when it fits (the job stores and dedups it), else the row-first path of
  * `recordDelivery`. A re-delivery is queued again and recognised by the job.
  */
@@ -104,12 +104,12 @@ export async function acceptDelivery(
   if (new TextEncoder().encode(JSON.stringify(message)).byteLength > INLINE_MESSAGE_MAX_BYTES) {
     return recordDelivery(ctx, delivery, payload, now);
   }
-  await ctx.env.INGEST.send(message, { contentType: "json" });
+  await ctx.env.WEBHOOKS.send(message, { contentType: "json" });
   return { eventId: id };
 }
 
 /**
- * The INGEST job's first step for a queued delivery: writes its row, the dedup decision. Answers
+ * The webhook job's first step for a queued delivery: writes its row, the dedup decision. Answers
  * `duplicate` when another event already holds the dedup key (a re-delivery: acked, not processed
  * again), `gone` when the dedup key's row vanished meanwhile, else the row: this message's, written
  * now or by an earlier attempt of the same message. The payload is written once the event is
@@ -122,9 +122,23 @@ export async function storeQueuedDelivery(
   enqueued: { enqueuedAt: Date | null } = { enqueuedAt: now },
 ): Promise<WebhookEventRow | "duplicate" | "gone"> {
   const { delivery } = message;
+  const [inserted] = await insertQueuedDelivery(ctx.db, message, enqueued.enqueuedAt);
+  if (inserted) return inserted;
+  const [existing] = await ctx.db
+    .select()
+    .from(webhookEvents)
+    .where(and(eq(webhookEvents.provider, message.provider), eq(webhookEvents.dedupKey, delivery.dedupKey)))
+    .limit(1);
+  if (!existing) return "gone";
+  return existing.id === message.webhookEventId ? existing : "duplicate";
+}
+
+/** The dedup row of a queued delivery, inserted unless its dedup key is taken (then no row returned). */
+function insertQueuedDelivery(db: Db, message: ProviderWebhookMessage & { delivery: QueuedDelivery }, enqueuedAt: Date | null) {
+  const { delivery } = message;
   const receivedAt = new Date(delivery.receivedAt);
   const users = new Set(delivery.hints.map((hint) => hint.providerUserId));
-  const [inserted] = await ctx.db
+  return db
     .insert(webhookEvents)
     .values({
       id: message.webhookEventId,
@@ -137,18 +151,34 @@ export async function storeQueuedDelivery(
       r2Key: webhookPayloadKey(message.provider, receivedAt, message.webhookEventId),
       status: "received",
       receivedAt,
-      enqueuedAt: enqueued.enqueuedAt,
+      enqueuedAt,
     })
     .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.dedupKey] })
     .returning();
-  if (inserted) return inserted;
-  const [existing] = await ctx.db
-    .select()
-    .from(webhookEvents)
-    .where(and(eq(webhookEvents.provider, message.provider), eq(webhookEvents.dedupKey, delivery.dedupKey)))
-    .limit(1);
-  if (!existing) return "gone";
-  return existing.id === message.webhookEventId ? existing : "duplicate";
+}
+
+/**
+ * `storeQueuedDelivery` for a whole batch of messages, in two D1 round trips at most: one D1 batch
+ * (one transaction) inserting every queued delivery's row, then one read of the rows named by the
+ * messages that inserted none (an earlier attempt of the same message wrote it, or the message names
+ * a stored row). Answers each message's own row by event id; a message whose dedup key another event
+ * holds (a re-delivery, also one earlier in the same batch) or whose row is gone has none.
+ */
+export async function storeQueuedDeliveries(
+  db: Db,
+  messages: readonly ProviderWebhookMessage[],
+  now: Date,
+): Promise<Map<string, WebhookEventRow>> {
+  const rows = new Map<string, WebhookEventRow>();
+  const [head, ...tail] = messages.flatMap((message) =>
+    message.delivery ? [insertQueuedDelivery(db, { ...message, delivery: message.delivery }, now)] : [],
+  );
+  if (head !== undefined) {
+    for (const row of (await db.batch([head, ...tail])).flat()) rows.set(row.id, row);
+  }
+  const missing = [...new Set(messages.map((message) => message.webhookEventId))].filter((id) => !rows.has(id));
+  for (const row of await loadWebhookEvents(db, missing)) rows.set(row.id, row);
+  return rows;
 }
 
 /** Writes a queued delivery's raw payload where every payload is kept (idempotent: a retry rewrites it). */
@@ -241,7 +271,7 @@ async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, 
 }
 
 async function send(ctx: WebhookEventsContext, rows: readonly WebhookEventRow[]): Promise<void> {
-  await ctx.env.INGEST.sendBatch(
+  await ctx.env.WEBHOOKS.sendBatch(
     rows.map((row) => ({
       body: { type: "provider.webhook" as const, provider: row.provider, webhookEventId: row.id },
       contentType: "json" as const,
@@ -266,31 +296,58 @@ export async function loadWebhookEvent(db: Db, id: string): Promise<WebhookEvent
   return row ?? null;
 }
 
+/** The rows of these event ids that still exist, in as few reads as D1's parameter limit allows. */
+export async function loadWebhookEvents(db: Db, ids: readonly string[]): Promise<WebhookEventRow[]> {
+  const rows: WebhookEventRow[] = [];
+  for (let start = 0; start < ids.length; start += PAGE_SIZE) {
+    rows.push(
+      ...(await db
+        .select()
+        .from(webhookEvents)
+        .where(inArray(webhookEvents.id, ids.slice(start, start + PAGE_SIZE)))),
+    );
+  }
+  return rows;
+}
+
 /** A dropped event's stored payload goes, before the row is settled, so a failure in between is retried. */
 export async function forgetWebhookPayload(env: Pick<Env, "LAKE">, event: WebhookEventRow): Promise<void> {
   await env.LAKE.delete(event.r2Key);
 }
 
 /** Records the job's outcome; only a `received` event moves, so a redelivered message changes nothing. */
-export async function settleWebhookEvent(
+export async function settleWebhookEvent(db: Db, id: string, outcome: WebhookEventOutcome, now: Date): Promise<void> {
+  await settleWebhookEvents(db, [{ id, ...outcome }], now);
+}
+
+export interface WebhookEventOutcome {
+  status: "processed" | "dropped";
+  userId?: string | null;
+  connectionId?: string | null;
+}
+
+/** `settleWebhookEvent` for many events in one D1 batch (one round trip, one transaction). */
+export async function settleWebhookEvents(
   db: Db,
-  id: string,
-  outcome: { status: "processed" | "dropped"; userId?: string | null; connectionId?: string | null },
+  outcomes: readonly (WebhookEventOutcome & { id: string })[],
   now: Date,
 ): Promise<void> {
-  await db
-    .update(webhookEvents)
-    .set({
-      status: outcome.status,
-      userId: outcome.userId ?? null,
-      connectionId: outcome.connectionId ?? null,
-      processedAt: now,
-    })
-    .where(and(eq(webhookEvents.id, id), eq(webhookEvents.status, "received")));
+  const [head, ...tail] = outcomes.map((outcome) =>
+    db
+      .update(webhookEvents)
+      .set({
+        status: outcome.status,
+        userId: outcome.userId ?? null,
+        connectionId: outcome.connectionId ?? null,
+        processedAt: now,
+      })
+      .where(and(eq(webhookEvents.id, outcome.id), eq(webhookEvents.status, "received"))),
+  );
+  if (head !== undefined) await db.batch([head, ...tail]);
 }
 
 /**
- * The five-minute sweep: events still `received` with no INGEST message after `UNSENT_AFTER_MS`
+ * The five-minute sweep: events still `received` with no WEBHOOKS message after `UNSENT_AFTER_MS`
  * (the route failed after the insert and the provider did not retry), or none processed
  * `UNPROCESSED_AFTER_MS` after it (the message died in the DLQ), are sent again; one swept
  * `MAX_SWEEPS` times is dropped. Bounded: at most `maxPages` pages per run.

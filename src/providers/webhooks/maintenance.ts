@@ -1,6 +1,6 @@
 /**
  * Scheduled work on stored webhook events (src/scheduled/handler.ts): the five-minute sweep that
- * re-sends events left without an INGEST message, and the daily 30-day retention purge.
+ * re-sends events left without a WEBHOOKS message, and the daily 30-day retention purge.
  */
 import { getDb } from "../../db/client";
 import { log } from "../../observability/log";

@@ -1,5 +1,5 @@
 /**
- * The INGEST job `provider.webhook` (DESIGN §7): stores a queued delivery once (./events.ts: the
+ * The WEBHOOKS job `provider.webhook` (DESIGN §7), a whole queue batch at a time: stores a queued delivery once (./events.ts: the
  * row is the dedup decision, so a re-delivery is acked here without being processed twice), then
  * turns the stored delivery into work. Each hinted
  * provider account is resolved to its live connection; a data change becomes one `provider.sync`
@@ -16,19 +16,20 @@
 import type { AuditContext } from "../../audit/event";
 import { getConfig } from "../../config/config";
 import { type Db, getDb } from "../../db/client";
-import type { ConnectionRow, StoredHint } from "../../db/schema";
+import type { ConnectionRow, StoredHint, WebhookEventRow } from "../../db/schema";
 import { log } from "../../observability/log";
 import type { Job } from "../../queues/consumer";
-import { findLiveConnectionByProviderUser, markConnectionStatus } from "../connections";
-import { type ProviderSyncMessage, type ProviderWebhookMessage, providerWebhookMessage } from "../messages";
+import { accountKey, findLiveConnectionsByProviderUsers, markConnectionStatus } from "../connections";
+import { type ProviderSyncMessage, type ProviderWebhookMessage, providerWebhookMessage, type QueuedDelivery } from "../messages";
+import type { ProviderName } from "../registry";
 import { tokenKeyringFor } from "../tokens";
 import {
   forgetWebhookPayload,
   keepDeadLetteredDelivery,
   keepQueuedPayload,
-  loadWebhookEvent,
-  settleWebhookEvent,
-  storeQueuedDelivery,
+  settleWebhookEvents,
+  storeQueuedDeliveries,
+  type WebhookEventOutcome,
 } from "./events.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -39,6 +40,7 @@ const WIDEST_OFFSET_MS = 14 * HOUR_MS;
 const DEFAULT_RANGE_MS = 2 * DAY_MS;
 /** The widest range one hint may ask for: an unsigned hint must not buy a full-history sync. */
 const MAX_RANGE_MS = 31 * DAY_MS;
+const MAX_SEND_BATCH = 100;
 
 export interface ProcessContext {
   db: Db;
@@ -55,65 +57,119 @@ const SYSTEM: AuditContext = {
   ip: null,
 };
 
+/** One message alone: `processWebhookEvents` with a batch of one. */
 export async function processWebhookEvent(
   ctx: ProcessContext,
   message: ProviderWebhookMessage,
   now: Date,
 ): Promise<ProcessOutcome> {
-  const queued = message.delivery;
-  const stored = queued
-    ? await storeQueuedDelivery(ctx, { ...message, delivery: queued }, now)
-    : await loadWebhookEvent(ctx.db, message.webhookEventId);
-  // A re-delivery (its first event holds the dedup key), or gone (retention, deletion).
-  if (stored === null || stored === "duplicate" || stored === "gone") return "skipped";
-  const event = stored;
-  if (event.provider !== message.provider) return "skipped";
-  if (event.status !== "received") {
-    // Already settled: a redelivered message does nothing twice, but finishes a payload write
-    // that the first attempt may not have reached.
-    if (queued && event.status === "processed") await keepQueuedPayload(ctx.env, event, queued);
-    return "skipped";
+  const [outcome] = await processWebhookEvents(ctx, [message], now);
+  return outcome ?? "skipped";
+}
+
+/**
+ * Processes a batch of `provider.webhook` messages together, each outcome at its message's index.
+ * The work is the same as for one, but each step is done once for the whole batch (measured on the
+ * bench, docs/benchmarks.md "Provider webhooks": three D1 round trips per delivery, one message after
+ * another, were what kept the job behind the route): one D1 batch storing every row, one query
+ * resolving every hinted account, one SYNC `sendBatch`, the payload writes side by side, one D1 batch
+ * settling every event. Throws if any step fails, having settled nothing that was not also sent and
+ * stored; every step is idempotent, so the messages can be processed again (alone or together).
+ */
+export async function processWebhookEvents(
+  ctx: ProcessContext,
+  messages: readonly ProviderWebhookMessage[],
+  now: Date,
+): Promise<ProcessOutcome[]> {
+  const rows = await storeQueuedDeliveries(ctx.db, messages, now);
+  const outcomes: ProcessOutcome[] = messages.map(() => "skipped");
+  const pending: { index: number; event: WebhookEventRow; queued: QueuedDelivery | undefined }[] = [];
+  const payloads: (() => Promise<void>)[] = [];
+  const seen = new Set<string>();
+  messages.forEach((message, index) => {
+    const { delivery } = message;
+    const event = rows.get(message.webhookEventId);
+    // A re-delivery (its first event holds the dedup key), gone (retention, deletion), or the same
+    // event twice in one batch.
+    if (!event || event.provider !== message.provider || seen.has(event.id)) return;
+    seen.add(event.id);
+    if (event.status === "received") {
+      pending.push({ index, event, queued: delivery });
+    } else if (delivery && event.status === "processed") {
+      // Already settled: a redelivered message does nothing twice, but finishes a payload write
+      // that the first attempt may not have reached.
+      payloads.push(() => keepQueuedPayload(ctx.env, event, delivery));
+    }
+  });
+
+  const accounts = new Map<string, { provider: ProviderName; providerUserId: string }>();
+  for (const { event } of pending) {
+    for (const hint of event.hints) {
+      accounts.set(accountKey(event.provider, hint.providerUserId), {
+        provider: event.provider,
+        providerUserId: hint.providerUserId,
+      });
+    }
   }
+  const live = await findLiveConnectionsByProviderUsers(ctx.db, [...accounts.values()]);
 
   const syncs: ProviderSyncMessage[] = [];
-  const resolved: ConnectionRow[] = [];
-  for (const [providerUserId, hints] of byAccount(event.hints)) {
-    const connection = await findLiveConnectionByProviderUser(ctx.db, event.provider, providerUserId);
-    if (!connection) continue;
-    const deauthorized = hints.some((hint) => hint.operation === "deauthorize");
-    if (deauthorized && event.authenticity !== "unsigned-hint") {
-      await revoke(ctx, connection);
+  const settled: (WebhookEventOutcome & { id: string })[] = [];
+  const revoked = new Set<string>();
+  const dropped = new Map<string, { provider: ProviderName; eventType: string; count: number }>();
+  for (const { index, event, queued } of pending) {
+    const resolved: ConnectionRow[] = [];
+    for (const [providerUserId, hints] of byAccount(event.hints)) {
+      const connection = live.get(accountKey(event.provider, providerUserId));
+      if (!connection) continue;
+      const deauthorized = hints.some((hint) => hint.operation === "deauthorize");
+      if (deauthorized && event.authenticity !== "unsigned-hint") {
+        if (!revoked.has(connection.id)) await revoke(ctx, connection);
+        revoked.add(connection.id);
+        resolved.push(connection);
+        continue;
+      }
+      // A connection waiting for the person to reconnect has no usable token to sync with.
+      if (connection.status === "reauth_required") continue;
+      const range = deauthorized ? null : syncRange(hints, now);
+      syncs.push({
+        type: "provider.sync",
+        connectionId: connection.id,
+        userId: connection.userId,
+        provider: connection.provider,
+        since: (range?.since ?? new Date(now.getTime() - DEFAULT_RANGE_MS)).toISOString(),
+        until: (range?.until ?? now).toISOString(),
+        reason: "webhook",
+      });
       resolved.push(connection);
-      continue;
     }
-    // A connection waiting for the person to reconnect has no usable token to sync with.
-    if (connection.status === "reauth_required") continue;
-    const range = deauthorized ? null : syncRange(hints, now);
-    syncs.push({
-      type: "provider.sync",
-      connectionId: connection.id,
-      userId: connection.userId,
-      provider: connection.provider,
-      since: (range?.since ?? new Date(now.getTime() - DEFAULT_RANGE_MS)).toISOString(),
-      until: (range?.until ?? now).toISOString(),
-      reason: "webhook",
-    });
-    resolved.push(connection);
+    const first = resolved[0];
+    if (!first) {
+      const kind = `${event.provider} ${event.eventType}`;
+      dropped.set(kind, { provider: event.provider, eventType: event.eventType, count: (dropped.get(kind)?.count ?? 0) + 1 });
+      // A queued delivery's payload was never written; a stored one goes before the row settles.
+      if (!queued) payloads.push(() => forgetWebhookPayload(ctx.env, event));
+      settled.push({ id: event.id, status: "dropped" });
+      outcomes[index] = "dropped";
+    } else {
+      if (queued) payloads.push(() => keepQueuedPayload(ctx.env, event, queued));
+      settled.push({ id: event.id, status: "processed", userId: first.userId, connectionId: first.id });
+      outcomes[index] = "processed";
+    }
   }
-  if (syncs.length > 0) {
-    await ctx.env.SYNC.sendBatch(syncs.map((body) => ({ body, contentType: "json" as const })));
+  // Queues takes at most 100 messages per sendBatch (https://developers.cloudflare.com/queues/platform/limits/).
+  for (let start = 0; start < syncs.length; start += MAX_SEND_BATCH) {
+    await ctx.env.SYNC.sendBatch(
+      syncs.slice(start, start + MAX_SEND_BATCH).map((body) => ({ body, contentType: "json" as const })),
+    );
   }
-  const first = resolved[0];
-  if (!first) {
-    log("info", "webhook event dropped: no live connection", { provider: event.provider, eventType: event.eventType });
-    // A queued delivery's payload was never written; a stored one goes.
-    if (!queued) await forgetWebhookPayload(ctx.env, event);
-    await settleWebhookEvent(ctx.db, event.id, { status: "dropped" }, now);
-    return "dropped";
-  }
-  if (queued) await keepQueuedPayload(ctx.env, event, queued);
-  await settleWebhookEvent(ctx.db, event.id, { status: "processed", userId: first.userId, connectionId: first.id }, now);
-  return "processed";
+  // Every payload written (or forgotten) before any event settles: a failure leaves them `received`.
+  await Promise.all(payloads.map((write) => write()));
+  await settleWebhookEvents(ctx.db, settled, now);
+  // One line per kind of event and batch, not per event: at a provider's burst rate the log
+  // pipeline was the largest share of the Worker's CPU (docs/benchmarks.md).
+  for (const fields of dropped.values()) log("info", "webhook events dropped: no live connection", fields);
+  return outcomes;
 }
 
 function byAccount(hints: readonly StoredHint[]): Map<string, StoredHint[]> {
@@ -175,11 +231,19 @@ function utcDayStart(ms: number): number {
 export const providerWebhookJob: Job<ProviderWebhookMessage> = {
   schema: providerWebhookMessage,
   async run(body, { env }) {
-    const outcome = await processWebhookEvent({ db: getDb(env.DB), env }, body, new Date());
-    if (outcome === "skipped" && body.delivery)
-      log("info", "duplicate webhook delivery acknowledged", { provider: body.provider });
+    logDuplicates([body], [await processWebhookEvent({ db: getDb(env.DB), env }, body, new Date())]);
+  },
+  async runBatch(bodies, { env }) {
+    logDuplicates(bodies, await processWebhookEvents({ db: getDb(env.DB), env }, bodies, new Date()));
   },
 };
+
+function logDuplicates(bodies: readonly ProviderWebhookMessage[], outcomes: readonly ProcessOutcome[]): void {
+  bodies.forEach((body, index) => {
+    if (outcomes[index] === "skipped" && body.delivery)
+      log("info", "duplicate webhook delivery acknowledged", { provider: body.provider });
+  });
+}
 
 /** A `provider.webhook` message in the dead-letter queue: its delivery is kept for the sweep. */
 export async function keepDeadLetteredWebhook(env: Env, body: unknown): Promise<void> {

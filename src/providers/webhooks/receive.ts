@@ -35,7 +35,7 @@ export function webhookProviderFor(name: string, secrets: WebhookSecrets): Webho
 /**
  * Verifies one request and acts on it: a handshake is answered as the provider requires, a refusal
  * is thrown as its DomainError (401, 400, 405, 413), a delivery is made durable (queued with its
- * payload; the INGEST job stores it once per dedup key).
+ * payload; the WEBHOOKS job stores it once per dedup key).
  */
 export async function receiveWebhook(
   ctx: WebhookEventsContext,
