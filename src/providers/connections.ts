@@ -298,13 +298,10 @@ async function sealTokens(
 }
 
 /**
- * The live connection of a provider account, or null: whom a webhook naming `providerUserId` is
- * about. At most one exists (the live-row uniqueness rule on `(provider, provider_user_id)`).
- */
-/**
- * `findLiveConnectionByProviderUser` for many accounts in one query (the webhook job's batch): the
- * live connection of each `(provider, providerUserId)` found, keyed by `accountKey`. The pairs
- * travel as one JSON parameter, so the query stays under D1's 100 bound parameters however many.
+ * The live connections of these provider accounts, in one query, keyed by `accountKey`: whom the
+ * webhooks naming them are about. At most one per account exists (the live-row uniqueness rule on
+ * `(provider, provider_user_id)`). The pairs travel as one JSON parameter, so the query stays under
+ * D1's 100 bound parameters however many.
  */
 export async function findLiveConnectionsByProviderUsers(
   db: Db,
@@ -331,17 +328,4 @@ export async function findLiveConnectionsByProviderUsers(
 /** The key of one provider account in `findLiveConnectionsByProviderUsers`'s answer. */
 export function accountKey(provider: ProviderName, providerUserId: string): string {
   return `${provider}\u0000${providerUserId}`;
-}
-
-export async function findLiveConnectionByProviderUser(
-  db: Db,
-  provider: ProviderName,
-  providerUserId: string,
-): Promise<ConnectionRow | null> {
-  const [row] = await db
-    .select()
-    .from(connections)
-    .where(and(eq(connections.provider, provider), eq(connections.providerUserId, providerUserId), live))
-    .limit(1);
-  return row ?? null;
 }

@@ -10,7 +10,8 @@ import {
   workout,
 } from "../mapping/build";
 import { asRecord, listIn, optionalRecord, optionalString, readNumber, reject } from "../mapping/fields";
-import { parseDay, parseTimestamp, startOfDayUtc, zoneOffsetAt } from "../mapping/time";
+import { mapHeartRateSamples } from "../mapping/samples";
+import { parseDay, parseTimestamp, startOfDayUtc } from "../mapping/time";
 import type { MappingContext, ProviderBatch, ProviderMapping } from "../mapping/types";
 
 /**
@@ -47,16 +48,7 @@ export function mapOuraDailyActivity(payload: unknown, context: MappingContext):
 
 /** `GET /v2/usercollection/heartrate` → one `heart_rate` observation per sample. */
 export function mapOuraHeartRate(payload: unknown, context: MappingContext): ProviderBatch {
-  return mapEach(listIn(payload, "data"), "data", idField("heartrate", "timestamp"), (raw) => {
-    const sample = asRecord(raw, "sample");
-    const time = parseTimestamp(sample.timestamp, "timestamp");
-    // One record per sample: the samples have no id, and their instant is unique per person.
-    const source = providerSource(OURA, "heartrate", new Date(time.ms).toISOString(), 0);
-    // A non-zero offset written on the sample is the ring's own; `+00:00` only says "UTC".
-    const written = time.offsetSeconds === 0 ? null : time.offsetSeconds;
-    const at = { start: time.ms, end: time.ms, zoneOffsetSeconds: written ?? zoneOffsetAt(context.timeZone, time.ms) };
-    return { observations: [observation(source, "heart_rate", readNumber(sample, "bpm"), "bpm", at, "bpm")] };
-  });
+  return mapHeartRateSamples(OURA, "heartrate", payload, context);
 }
 
 const PHASES: Record<string, StageSpan["stage"]> = { "1": "deep", "2": "light", "3": "rem", "4": "awake" };

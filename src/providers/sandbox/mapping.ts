@@ -10,7 +10,8 @@ import {
   workout,
 } from "../mapping/build";
 import { asRecord, listIn, optionalString, readArray, readNumber, reject } from "../mapping/fields";
-import { parseDay, parseTimestamp, zoneOffsetAt } from "../mapping/time";
+import { mapHeartRateSamples } from "../mapping/samples";
+import { parseDay, parseTimestamp } from "../mapping/time";
 import type { MappingContext, ProviderBatch, ProviderMapping } from "../mapping/types";
 
 /**
@@ -31,20 +32,9 @@ export const SANDBOX = "sandbox";
 export const SANDBOX_DATA_TYPES = ["heart_rate", "hrv", "sleep", "steps", "glucose", "workouts"] as const;
 export type SandboxDataType = (typeof SANDBOX_DATA_TYPES)[number];
 
-export function isSandboxDataType(value: string): value is SandboxDataType {
-  return (SANDBOX_DATA_TYPES as readonly string[]).includes(value);
-}
-
 /** `heart_rate`: `{timestamp, bpm}`, one per minute. */
 export function mapSandboxHeartRate(payload: unknown, context: MappingContext): ProviderBatch {
-  return mapEach(listIn(payload, "data"), "data", idField("heart_rate", "timestamp"), (raw) => {
-    const sample = asRecord(raw, "sample");
-    const time = parseTimestamp(sample.timestamp, "timestamp");
-    const source = providerSource(SANDBOX, "heart_rate", new Date(time.ms).toISOString(), 0);
-    const written = time.offsetSeconds === 0 ? null : time.offsetSeconds;
-    const at = { start: time.ms, end: time.ms, zoneOffsetSeconds: written ?? zoneOffsetAt(context.timeZone, time.ms) };
-    return { observations: [observation(source, "heart_rate", readNumber(sample, "bpm"), "bpm", at, "bpm")] };
-  });
+  return mapHeartRateSamples(SANDBOX, "heart_rate", payload, context);
 }
 
 /** `hrv`: `{id, day, start, end, rmssd_ms}`, one per night, on the day the night ends. */

@@ -291,11 +291,6 @@ async function markEnqueued(db: Db, rows: readonly WebhookEventRow[], now: Date)
     );
 }
 
-export async function loadWebhookEvent(db: Db, id: string): Promise<WebhookEventRow | null> {
-  const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, id)).limit(1);
-  return row ?? null;
-}
-
 /** The rows of these event ids that still exist, in as few reads as D1's parameter limit allows. */
 export async function loadWebhookEvents(db: Db, ids: readonly string[]): Promise<WebhookEventRow[]> {
   const rows: WebhookEventRow[] = [];
@@ -315,18 +310,16 @@ export async function forgetWebhookPayload(env: Pick<Env, "LAKE">, event: Webhoo
   await env.LAKE.delete(event.r2Key);
 }
 
-/** Records the job's outcome; only a `received` event moves, so a redelivered message changes nothing. */
-export async function settleWebhookEvent(db: Db, id: string, outcome: WebhookEventOutcome, now: Date): Promise<void> {
-  await settleWebhookEvents(db, [{ id, ...outcome }], now);
-}
-
 export interface WebhookEventOutcome {
   status: "processed" | "dropped";
   userId?: string | null;
   connectionId?: string | null;
 }
 
-/** `settleWebhookEvent` for many events in one D1 batch (one round trip, one transaction). */
+/**
+ * Records the job's outcomes in one D1 batch (one round trip, one transaction); only a `received`
+ * event moves, so a redelivered message changes nothing.
+ */
 export async function settleWebhookEvents(
   db: Db,
   outcomes: readonly (WebhookEventOutcome & { id: string })[],

@@ -6,7 +6,7 @@
 import type { Db } from "../../db/client";
 import { DomainError } from "../../errors/domain-error";
 import { log } from "../../observability/log";
-import { findLiveConnectionByProviderUser } from "../connections";
+import { findLiveConnectionsByProviderUsers } from "../connections";
 import { acceptDelivery, type WebhookEventsContext } from "./events.ts";
 import { refusalError, verifyWebhook } from "./index.ts";
 import {
@@ -59,8 +59,6 @@ export async function receiveWebhook(
 }
 
 async function concernsKnownAccount(db: Db, delivery: VerifiedDelivery): Promise<boolean> {
-  for (const providerUserId of new Set(delivery.hints.map((hint) => hint.providerUserId))) {
-    if (await findLiveConnectionByProviderUser(db, delivery.provider, providerUserId)) return true;
-  }
-  return false;
+  const accounts = delivery.hints.map((hint) => ({ provider: delivery.provider, providerUserId: hint.providerUserId }));
+  return (await findLiveConnectionsByProviderUsers(db, accounts)).size > 0;
 }
