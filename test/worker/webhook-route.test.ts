@@ -344,6 +344,18 @@ describe("handshakes", () => {
     expect(wrong.status).toBe(401);
   });
 
+  it("answers a GET the provider never sends with 405 naming the methods it does use", async () => {
+    for (const [path, allow] of [
+      ["/webhooks/withings", "HEAD, POST"],
+      ["/webhooks/sandbox", "POST"],
+      ["/webhooks/whoop", "POST"],
+    ] as const) {
+      const res = await get(path);
+      expect(res.status, path).toBe(405);
+      expect(res.headers.get("Allow"), path).toBe(allow);
+    }
+  });
+
   it("answers Withings' HEAD with an empty 200", async () => {
     const res = await get("/webhooks/withings", "HEAD");
     expect(res.status).toBe(200);

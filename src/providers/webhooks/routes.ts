@@ -17,14 +17,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getDb } from "../../db/client";
+import { DomainError } from "../../errors/domain-error";
+import { HttpError } from "../../http/errors";
 import type { BodyRule } from "../../http/middleware/body";
 import { problemResponses } from "../../http/openapi";
 import { readAtMost } from "../../http/read-at-most";
 import type { App, AppEnv } from "../../http/types";
 import { getProvidersConfig, webhookSecretsFor } from "../config";
+import { providerFacts } from "../registry";
 import { MAX_BODY_BYTES, refusalError } from "./index.ts";
 import { receiveWebhook, type WebhookAnswer, webhookProviderFor } from "./receive.ts";
-import { WEBHOOK_PROVIDERS } from "./types.ts";
+import { WEBHOOK_PROVIDERS, type WebhookProvider } from "./types.ts";
 
 /** Requests per minute per client IP on `/webhooks/*`, per isolate (src/rate-limit/ip-limit.ts). */
 export const WEBHOOK_IP_LIMIT = { limit: 6000, periodSeconds: 60 } as const;
@@ -111,7 +114,11 @@ export function registerWebhookRoutes(app: App): void {
       { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body },
       secrets,
       new Date(),
-    );
+    ).catch((error: unknown) => {
+      // RFC 9110 §15.5.6: a 405 names the methods the resource takes.
+      if (!(error instanceof DomainError) || error.code !== "METHOD_NOT_ALLOWED") throw error;
+      throw new HttpError(error.code, error.detail, { extensions: error.extensions, headers: { Allow: allowedMethods(name) } });
+    });
     return respond(answer);
   };
   app.openapi(deliver, (c) => handle(c, c.req.valid("param").provider));
@@ -122,4 +129,11 @@ function respond(answer: WebhookAnswer): Response {
   if (answer.kind === "accepted") return Response.json({ received: true }, { status: 200 });
   const { status, body, contentType } = answer.response;
   return new Response(body, { status, headers: contentType === null ? {} : { "Content-Type": contentType } });
+}
+
+/** POST for deliveries, plus the method of the provider's handshake (Oura, Strava GET; Withings HEAD). */
+function allowedMethods(provider: WebhookProvider): string {
+  const handshake = providerFacts(provider).webhook?.handshake;
+  if (handshake === "verification-challenge" || handshake === "hub-challenge") return "GET, POST";
+  return handshake === "head" ? "HEAD, POST" : "POST";
 }

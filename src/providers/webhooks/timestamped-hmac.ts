@@ -16,7 +16,7 @@ export async function verifyTimestampedHmac(
   secret: string,
   now: Date,
 ): Promise<{ signedAtMs: number } | Refusal> {
-  if (request.method !== "POST") return refuse(provider, "method_not_allowed", "These webhooks are POST.");
+  if (request.method !== "POST") return refuse(provider, "method_not_allowed", `${provider} webhooks are POST.`);
   const header = request.headers.get(headerName);
   if (!header) return refuse(provider, "unauthenticated", `The ${headerName} header is required.`);
   const { timestamp, signatures } = parseSignatureHeader(header);
