@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   "ENCLAVE_FAILED",
   "SERVICE_UNAVAILABLE",
   "PROVIDER_FAILED",
+  "CONSENT_REQUIRED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

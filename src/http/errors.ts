@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   SERVICE_UNAVAILABLE: { status: 503, title: "Service unavailable" },
   // A wearable or CGM provider's API failed or refused Pulse (not the caller's request).
   PROVIDER_FAILED: { status: 502, title: "Provider failed" },
+  // Sharing needs the current terms and privacy notice accepted and not withdrawn (src/consent/).
+  CONSENT_REQUIRED: { status: 403, title: "Consent required" },
 } as const satisfies Record<ErrorCode, { status: number; title: string }>;
 
 /** A domain error that also sets response headers; thrown only by HTTP middleware and routes. */

@@ -26,6 +26,15 @@ export const securityEvents = sqliteTable(
     ip: text("ip"),
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
+    /**
+     * Per-event random salt of the personal fields' commitments (src/audit/): the hash covers
+     * salted SHA-256 commitments of actor, subject, resource, reason and ip, so those fields can be
+     * erased (replaced by their commitments, salt dropped) when the account is deleted and the chain
+     * still verifies. NULL on events written before commitments existed, and on erased events.
+     */
+    salt: text("salt"),
+    /** When this event's personal fields were erased (account deletion); NULL while they are intact. */
+    erasedAt: integer("erased_at", { mode: "timestamp_ms" }),
   },
   (table) => [
     index("security_events_subject_idx").on(table.subject, table.seq),
