@@ -23,6 +23,7 @@ import { registerPortalRoutes } from "./portal/routes";
 import { CONNECT_CONFIRM_BODY_RULE, registerConnectionRoutes } from "./providers/routes";
 import { registerWebhookRoutes, WEBHOOK_BODY_RULES, WEBHOOK_IP_LIMIT } from "./providers/webhooks/routes";
 import { ipAbuseLimit } from "./rate-limit/ip-limit";
+import { registerSharingRoutes } from "./sharing/routes";
 import { UPLOAD_BODY_RULE } from "./uploads/body-rule";
 import { registerUploadRoutes } from "./uploads/routes";
 import { registerVaultRoutes } from "./vault/routes";
@@ -66,6 +67,8 @@ export function createApp(): App {
   registerConnectionRoutes(app);
   // Providers (DESIGN §7): incoming webhooks.
   registerWebhookRoutes(app);
+  // Consented sharing (DESIGN §8): invitations, redemption, the patient's and the grantee's grants.
+  registerSharingRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 
