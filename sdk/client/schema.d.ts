@@ -295,6 +295,43 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/grants": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Patients who shared their data with you, newest grant first */
+    get: operations["listGrantsToMe"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/grants/redeem": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Redeem an invitation code and become a grantee
+     * @description Your role must be the invitation's (403 names the role needed). An unknown, expired, cancelled or used code is 404, whatever the reason. Redeeming your own invitation is 409. 20 attempts per 15 minutes per account, 100 per address.
+     */
+    post: operations["redeemGrantInvitation"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/me": {
     parameters: {
       query?: never;
@@ -345,6 +382,84 @@ export interface paths {
     post?: never;
     /** Revoke a device credential */
     delete: operations["revokeDevice"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/grants": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who may read your data: every grant you gave, newest first */
+    get: operations["listMyGrants"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/grants/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke a grant; the grantee's next request is refused
+     * @description A grant already revoked, another person's or an unknown id is 404.
+     */
+    delete: operations["revokeGrant"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/grants/invitations": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your invitations, newest first (never their codes) */
+    get: operations["listGrantInvitations"];
+    put?: never;
+    /**
+     * Invite a clinician or researcher to read chosen categories of your data
+     * @description Answers the one-time code once (only its SHA-256 is stored): hand it to the person you want to share with; they redeem it with `POST /v1/grants/redeem` within 7 days. Needs the current terms and privacy notice accepted (403 `CONSENT_REQUIRED`); 20 invitations an hour, at most 50 pending (409).
+     */
+    post: operations["createGrantInvitation"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/grants/invitations/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Cancel a pending invitation (its code stops working)
+     * @description 404 unless the invitation is yours and still pending (not redeemed, cancelled or expired).
+     */
+    delete: operations["cancelGrantInvitation"];
     options?: never;
     head?: never;
     patch?: never;
@@ -804,6 +919,70 @@ export interface components {
       name: string;
       publicJwk: components["schemas"]["DevicePublicJwk"];
     };
+    CreatedGrantInvitation: {
+      categories: string[];
+      /**
+       * @description The one-time code, shown only in this answer: give it to the grantee.
+       * @example PLS-7K2M-9QXR-4TVW-ZB3N-H8CD-1FGA-6EJP
+       */
+      code: string;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      dataSince: string | null;
+      /** Format: date-time */
+      dataUntil: string | null;
+      /**
+       * Format: date-time
+       * @description When the code stops being redeemable (7 days, never after the grant's end)
+       */
+      expiresAt: string;
+      /**
+       * Format: date-time
+       * @description When the grant created from this invitation ends
+       */
+      grantExpiresAt: string;
+      /** @example inv_abcdefghijklmnopqrstuvwxyz */
+      id: string;
+      note: string | null;
+      /** @enum {string} */
+      role: "clinician" | "researcher";
+    };
+    CreateInvitation: {
+      /**
+       * @description Metric categories of the registry the grantee may read
+       * @example [
+       *       "vitals",
+       *       "sleep"
+       *     ]
+       */
+      categories: ("vitals" | "activity" | "body" | "sleep" | "nutrition" | "glucose" | "reproductive")[];
+      /**
+       * Format: date-time
+       * @description Optional start (inclusive) of the period of data shared
+       * @example 2027-06-01T00:00:00Z
+       */
+      dataSince?: string;
+      /**
+       * Format: date-time
+       * @description Optional end (exclusive) of the period of data shared
+       * @example 2027-06-01T00:00:00Z
+       */
+      dataUntil?: string;
+      /**
+       * Format: date-time
+       * @description When the grant ends: in the future and at most one year from now
+       * @example 2027-06-01T00:00:00Z
+       */
+      expiresAt: string;
+      /** @description Shown to the grantee (at most 500 characters) */
+      note?: string;
+      /**
+       * @description The role the person redeeming the code must have
+       * @enum {string}
+       */
+      role: "clinician" | "researcher";
+    };
     /** @description PublicKeyCredentialCreationOptionsJSON (WebAuthn L3 §5.4) */
     CreationOptions: {
       attestation?: string;
@@ -931,6 +1110,66 @@ export interface components {
       /** @enum {string} */
       status: "revoked";
     };
+    GranteeGrant: {
+      categories: string[];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      dataSince: string | null;
+      /** Format: date-time */
+      dataUntil: string | null;
+      /** Format: date-time */
+      expiresAt: string;
+      /** @example grt_abcdefghijklmnopqrstuvwxyz */
+      id: string;
+      note: string | null;
+      patient: {
+        displayName: string;
+        id: string;
+      };
+      /** @enum {string} */
+      role: "clinician" | "researcher";
+      /** @enum {string} */
+      status: "active" | "expired" | "revoked";
+    };
+    GranteeGrantPage: {
+      items: components["schemas"]["GranteeGrant"][];
+      nextCursor: string | null;
+    };
+    GrantInvitation: {
+      /** Format: date-time */
+      cancelledAt: string | null;
+      categories: string[];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      dataSince: string | null;
+      /** Format: date-time */
+      dataUntil: string | null;
+      /**
+       * Format: date-time
+       * @description When the code stops being redeemable (7 days, never after the grant's end)
+       */
+      expiresAt: string;
+      /**
+       * Format: date-time
+       * @description When the grant created from this invitation ends
+       */
+      grantExpiresAt: string;
+      /** @example inv_abcdefghijklmnopqrstuvwxyz */
+      id: string;
+      note: string | null;
+      /** Format: date-time */
+      redeemedAt: string | null;
+      /** @enum {string} */
+      role: "clinician" | "researcher";
+      /** @enum {string} */
+      status: "pending" | "redeemed" | "expired" | "cancelled";
+    };
+    GrantInvitationPage: {
+      items: components["schemas"]["GrantInvitation"][];
+      nextCursor: string | null;
+    };
     Health: {
       checks: {
         d1: {
@@ -1031,6 +1270,36 @@ export interface components {
       items: components["schemas"]["Passkey"][];
       nextCursor: string | null;
     };
+    PatientGrant: {
+      categories: string[];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      dataSince: string | null;
+      /** Format: date-time */
+      dataUntil: string | null;
+      /** Format: date-time */
+      expiresAt: string;
+      grantee: {
+        displayName: string;
+        id: string;
+        /** @enum {string} */
+        role: "clinician" | "researcher";
+      };
+      /** @example grt_abcdefghijklmnopqrstuvwxyz */
+      id: string;
+      /** Format: date-time */
+      lastAccessedAt: string | null;
+      note: string | null;
+      /** Format: date-time */
+      revokedAt: string | null;
+      /** @enum {string} */
+      status: "active" | "expired" | "revoked";
+    };
+    PatientGrantPage: {
+      items: components["schemas"]["PatientGrant"][];
+      nextCursor: string | null;
+    };
     Problem: {
       /** @example VALIDATION_FAILED */
       code: string;
@@ -1053,6 +1322,16 @@ export interface components {
     RecoveryCodes: {
       /** @description 10 single-use codes, shown only this once */
       recoveryCodes: string[];
+    };
+    RedeemedGrant: {
+      grant: components["schemas"]["GranteeGrant"];
+    };
+    RedeemGrantInvitation: {
+      /**
+       * @description The invitation code; case, dashes, spaces and the `PLS` prefix are optional
+       * @example PLS-7K2M-9QXR-4TVW-ZB3N-H8CD-1FGA-6EJP
+       */
+      code: string;
     };
     RefreshRequest: {
       refreshToken: string;
@@ -2439,6 +2718,154 @@ export interface operations {
       };
     };
   };
+  listGrantsToMe: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+        /** @description `active` grants only (default), or `all` including revoked and expired ones */
+        status?: "active" | "all";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Grants */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["GranteeGrantPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  redeemGrantInvitation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RedeemGrantInvitation"];
+      };
+    };
+    responses: {
+      /** @description The grant, as its grantee sees it */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["RedeemedGrant"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   getMe: {
     parameters: {
       query?: never;
@@ -2608,6 +3035,296 @@ export interface operations {
     requestBody?: never;
     responses: {
       /** @description Revoked */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listMyGrants: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Grants */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PatientGrantPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  revokeGrant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listGrantInvitations: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Invitations */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["GrantInvitationPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  createGrantInvitation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateInvitation"];
+      };
+    };
+    responses: {
+      /** @description Created; `code` is shown only here */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreatedGrantInvitation"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  cancelGrantInvitation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Cancelled */
       204: {
         headers: {
           [name: string]: unknown;

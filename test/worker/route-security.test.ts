@@ -5,9 +5,10 @@ import { getDb } from "../../src/db/client";
 import { passkeys } from "../../src/db/schema";
 import { saveConnection } from "../../src/providers/connections";
 import { tokenKeyringFor } from "../../src/providers/tokens";
+import { acceptCurrentConsent } from "./helpers/consent";
 import { generateDeviceKey } from "./helpers/dpop";
 import { type SecurityCaseOptions, securityCases } from "./helpers/security-cases";
-import { type SessionUser, testIp } from "./helpers/session-user";
+import { createSessionUser, type SessionUser, testIp } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
 import { uploadOk } from "./helpers/upload-api";
 import { SAMPLES, sampleBytes } from "./helpers/upload-files";
@@ -26,6 +27,11 @@ type Cases = Omit<SecurityCaseOptions, "app" | "method">;
 
 const RANGE = "since=2026-01-15T00:00:00Z&until=2026-01-16T00:00:00Z";
 const SOME_ID = "a".repeat(26);
+const INVITATION = {
+  role: "clinician",
+  categories: ["vitals"],
+  expiresAt: new Date(Date.now() + 30 * 24 * 60 * 60 * 1000).toISOString(),
+};
 const VAULT_BLOB = {
   version: 2,
   kdf: "PBKDF2",
@@ -99,6 +105,22 @@ async function connectedSyncPath(owner: SessionUser): Promise<string> {
   return `${await connectedProvider(owner)}/sync`;
 }
 
+/** A pending invitation of the owner (who first accepts the current terms, as sharing requires). */
+async function ownedInvitation(owner: SessionUser): Promise<string> {
+  await acceptCurrentConsent(owner.user.id);
+  const res = await send(owner, "POST", "/v1/me/grants/invitations", INVITATION);
+  return `/v1/me/grants/invitations/${(await res.json<{ id: string }>()).id}`;
+}
+
+/** A grant the owner gave a clinician, redeemed through the API. */
+async function ownedGrant(owner: SessionUser): Promise<string> {
+  await acceptCurrentConsent(owner.user.id);
+  const { code } = await (await send(owner, "POST", "/v1/me/grants/invitations", INVITATION)).json<{ code: string }>();
+  const clinician = await createSessionUser({ role: "clinician" });
+  const res = await send(clinician, "POST", "/v1/grants/redeem", { code });
+  return `/v1/me/grants/${(await res.json<{ grant: { id: string } }>()).grant.id}`;
+}
+
 const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/me": { path: "/v1/me" },
   "GET /v1/me/sessions": { path: "/v1/me/sessions" },
@@ -156,6 +178,13 @@ const SECURITY_CASES: Record<string, Cases> = {
   "DELETE /v1/connections/{provider}": { path: "/v1/connections/sandbox", foreignPath: connectedProvider },
   "POST /v1/connections/{provider}/sync": { path: "/v1/connections/sandbox/sync", body: {}, foreignPath: connectedSyncPath },
   "POST /v1/ai/query": { path: "/v1/ai/query", body: { question: "What was my average resting heart rate last week?" } },
+  "POST /v1/me/grants/invitations": { path: "/v1/me/grants/invitations", body: INVITATION },
+  "GET /v1/me/grants/invitations": { path: "/v1/me/grants/invitations" },
+  "DELETE /v1/me/grants/invitations/{id}": { path: `/v1/me/grants/invitations/inv_${SOME_ID}`, foreignPath: ownedInvitation },
+  "POST /v1/grants/redeem": { path: "/v1/grants/redeem", body: { code: "PLS-0000-0000-0000-0000-0000-0000-0000" } },
+  "GET /v1/me/grants": { path: "/v1/me/grants" },
+  "DELETE /v1/me/grants/{id}": { path: `/v1/me/grants/grt_${SOME_ID}`, foreignPath: ownedGrant },
+  "GET /v1/grants": { path: "/v1/grants" },
 };
 
 /**
