@@ -22,6 +22,8 @@ import { DomainError } from "../errors/domain-error";
 import { CURRENT_CONSENT_VERSIONS } from "./consents";
 import { legalDocumentPath } from "./legal";
 
+const DOCUMENT_NAMES: Record<ConsentDocument, string> = { terms: "terms of service", privacy: "privacy notice" };
+
 /** Records shown at most; a history longer than this is possible only by toggling on purpose. */
 export const MAX_CONSENT_RECORDS = 100;
 
@@ -117,7 +119,7 @@ export async function acceptConsent(
   if (input.version !== current) {
     throw new DomainError(
       "CONFLICT",
-      `Version ${input.version} of the ${input.document} is not the current one; the current version is ${current}.`,
+      `Version ${input.version} of the ${DOCUMENT_NAMES[input.document]} is not the current one; the current version is ${current}.`,
       { extensions: { document: input.document, currentVersion: current } },
     );
   }
