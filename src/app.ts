@@ -5,6 +5,7 @@ import { registerDeviceRoutes } from "./auth/devices/routes";
 import { registerPasskeyRoutes } from "./auth/passkeys/routes";
 import { registerSessionRoutes } from "./auth/routes/session-routes";
 import { registerTokenRoutes } from "./auth/routes/token-routes";
+import { registerConsentRoutes } from "./consent/routes";
 import { registerDocsRoutes } from "./docs/routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
@@ -59,6 +60,8 @@ export function createApp(): App {
   registerSessionRoutes(app);
   registerDeviceRoutes(app);
   registerAdminRoutes(app);
+  // Consent (DESIGN §8): the person's acceptance of the terms and privacy notice, and /legal pages.
+  registerConsentRoutes(app);
   registerUploadRoutes(app);
   registerObservationRoutes(app);
   registerVaultRoutes(app);

@@ -349,6 +349,47 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/me/consents": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The current terms and privacy notice, whether you accepted them, and your consent records */
+    get: operations["getConsents"];
+    put?: never;
+    /**
+     * Accept the current version of the terms or the privacy notice
+     * @description Only the current version (`GET /v1/me/consents` → `current`) can be accepted; any other is 409 CONFLICT with `currentVersion`. Accepting again while that acceptance is active returns it (200) without adding a record.
+     */
+    post: operations["acceptConsent"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/consents/withdraw": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Withdraw your acceptance of the terms or the privacy notice
+     * @description Marks every active acceptance of the document withdrawn (records are kept, with `withdrawnAt`). Sharing stops at once: grantees can no longer read your data and no invitation can be created until you accept the current version again. Withdrawing what is not accepted changes nothing.
+     */
+    post: operations["withdrawConsent"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/me/devices": {
     parameters: {
       query?: never;
@@ -782,6 +823,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    AcceptConsent: {
+      /**
+       * @description `terms` (of service) or `privacy` (notice)
+       * @enum {string}
+       */
+      document: "terms" | "privacy";
+      /** @description Must be the current version of the document */
+      version: string;
+    };
     AiAnswer: {
       answer: string;
       attestation: {
@@ -909,6 +959,54 @@ export interface components {
       authorizeUrl: string;
       /** Format: date-time */
       expiresAt: string;
+    };
+    ConsentRecord: {
+      /** Format: date-time */
+      acceptedAt: string;
+      /**
+       * @description `terms` (of service) or `privacy` (notice)
+       * @enum {string}
+       */
+      document: "terms" | "privacy";
+      /** @example cns_abcdefghijklmnopqrstuvwxyz */
+      id: string;
+      /** @example 2026-12-01 */
+      version: string;
+      /** Format: date-time */
+      withdrawnAt: string | null;
+    };
+    ConsentStatus: {
+      /** @description Both current versions accepted and neither withdrawn: sharing is allowed */
+      accepted: boolean;
+      current: {
+        privacy: {
+          /**
+           * @description Where the document is served (HTML)
+           * @example /legal/terms
+           */
+          url: string;
+          /** @example 2026-12-01 */
+          version: string;
+        };
+        terms: {
+          /**
+           * @description Where the document is served (HTML)
+           * @example /legal/terms
+           */
+          url: string;
+          /** @example 2026-12-01 */
+          version: string;
+        };
+      };
+      /** @description Older records exist beyond those listed */
+      moreRecords: boolean;
+      /** @description Acceptances, newest first (at most 100) */
+      records: components["schemas"]["ConsentRecord"][];
+    };
+    ConsentWithdrawal: {
+      status: components["schemas"]["ConsentStatus"];
+      /** @description The records this request withdrew (empty if none was active) */
+      withdrawn: components["schemas"]["ConsentRecord"][];
     };
     CreatedDevice: {
       /** @description `dev_….secret`, shown once. Send as `Authorization: DPoP <credential>` with a DPoP proof header. */
@@ -1501,6 +1599,12 @@ export interface components {
       fileName: string | null;
       /** @example upl_abcdefghijklmnopqrstuvwxyz */
       id: string;
+      /** @description The uploaded file itself. Deleted by the retention job once older than RAW_UPLOAD_RETENTION_DAYS (docs/retention.md); the observations read from it stay. */
+      originalFile: {
+        /** Format: date-time */
+        deletedAt: string | null;
+        kept: boolean;
+      };
       recordCount: number;
       /**
        * @description Health Connect record type, from the file's Avro schema
@@ -1651,6 +1755,13 @@ export interface components {
     WebhookReceipt: {
       /** @enum {boolean} */
       received: true;
+    };
+    WithdrawConsent: {
+      /**
+       * @description `terms` (of service) or `privacy` (notice)
+       * @enum {string}
+       */
+      document: "terms" | "privacy";
     };
     Workout: {
       device: string | null;
@@ -2895,6 +3006,209 @@ export interface operations {
       };
       /** @description Problem details (RFC 9457) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getConsents: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Consent status */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ConsentStatus"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  acceptConsent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AcceptConsent"];
+      };
+    };
+    responses: {
+      /** @description Already accepted */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ConsentRecord"];
+        };
+      };
+      /** @description Accepted */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ConsentRecord"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  withdrawConsent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WithdrawConsent"];
+      };
+    };
+    responses: {
+      /** @description Withdrawn */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ConsentWithdrawal"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
         headers: {
           [name: string]: unknown;
         };

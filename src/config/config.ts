@@ -70,6 +70,15 @@ export const configSchema = z.object({
   ),
   /** HMAC key that pseudonymises user ids in audit records kept after account deletion. */
   AUDIT_PSEUDONYM_KEY: base64Key32,
+  /**
+   * Days an original uploaded file is kept in R2 (docs/retention.md), or `forever`. Zero is refused
+   * rather than read as "delete at once" or "never": either reading would surprise someone.
+   */
+  RAW_UPLOAD_RETENTION_DAYS: z
+    .union([z.literal("forever"), positiveInt.max(36_500)], {
+      error: 'must be a positive whole number of days (at most 36500) or "forever"',
+    })
+    .default(365),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -24,6 +24,7 @@ import { DomainError } from "../errors/domain-error";
 import { errorName, log } from "../observability/log";
 import { failDeadLetteredProviderJob, providerRefreshJob, providerSyncJob } from "../providers/sync/jobs";
 import { keepDeadLetteredWebhook, providerWebhookJob } from "../providers/webhooks/process-event";
+import { rawUploadRetentionJob } from "../retention/raw-uploads";
 import { failDeadLetteredUpload, uploadIngestJob } from "../uploads/ingest-job";
 import { RetryLater } from "./retry-later";
 
@@ -80,7 +81,12 @@ export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
     "provider.webhook": defineJob(providerWebhookJob),
   },
   [QUEUES.webhooks]: { "provider.webhook": defineJob(providerWebhookJob) },
-  [QUEUES.sync]: { "provider.sync": defineJob(providerSyncJob), "provider.refresh": defineJob(providerRefreshJob) },
+  [QUEUES.sync]: {
+    "provider.sync": defineJob(providerSyncJob),
+    "provider.refresh": defineJob(providerRefreshJob),
+    // The raw-upload retention pass continued when the daily cron's pass hit its bound.
+    "retention.raw_uploads": defineJob(rawUploadRetentionJob),
+  },
 };
 
 /** What happens to a message of a given type when it dies, besides being kept in R2. */

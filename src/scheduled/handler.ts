@@ -9,6 +9,7 @@ import { errorName, log } from "../observability/log";
 import { maintainAppSubscriptionsJob } from "../providers/subscriptions";
 import { refreshExpiringProviderTokens } from "../providers/sync/refresh-cron";
 import { purgeExpiredWebhookEventsJob, sweepStuckWebhookEventsJob } from "../providers/webhooks/maintenance";
+import { purgeExpiredRawUploadsJob } from "../retention/raw-uploads";
 import { resumeStalledUploadsJob } from "../uploads/resume-stalled";
 import { backfillUsernameSkeletonsJob } from "../users/usernames";
 
@@ -26,13 +27,14 @@ export const CRONS = {
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
   [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob, sweepStuckWebhookEventsJob],
   [CRONS.hourly]: [backfillUsernameSkeletonsJob, refreshExpiringProviderTokens],
-  // Webhook payloads and rows are kept 30 days (src/providers/webhooks/events.ts).
+  // Retention: every rule and its job are listed in docs/retention.md.
   [CRONS.daily]: [
     purgeExpiredFlows,
     purgeDpopProofsJob,
     purgeEndedSessions,
     purgeExpiredWebhookEventsJob,
     maintainAppSubscriptionsJob,
+    purgeExpiredRawUploadsJob,
   ],
 };
 

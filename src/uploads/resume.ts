@@ -81,7 +81,7 @@ export function failStalled(db: Db, seen: SeenUpload, now: Date) {
 export async function replaceRawKey(db: Db, id: string, r2Key: string): Promise<void> {
   await db
     .update(uploads)
-    .set({ r2Key })
+    .set({ r2Key, rawPurgedAt: null })
     .where(and(eq(uploads.id, id), inArray(uploads.status, [...UNFINISHED])));
 }
 
@@ -92,7 +92,9 @@ export async function replaceRawKey(db: Db, id: string, r2Key: string): Promise<
 export async function restartFailed(db: Db, id: string, r2Key: string, now: Date): Promise<UploadRow | null> {
   const [row] = await db
     .update(uploads)
-    .set({ status: "queued", errorCode: null, errorMessage: null, resumeAttempts: 0, r2Key, updatedAt: now })
+    // The key points at a stored copy (kept, or the re-sent one): a file the retention job had
+    // deleted is kept again until the job's next pass finds it past retention once more.
+    .set({ status: "queued", errorCode: null, errorMessage: null, resumeAttempts: 0, r2Key, rawPurgedAt: null, updatedAt: now })
     .where(and(eq(uploads.id, id), eq(uploads.status, "failed")))
     .returning();
   return row ?? null;

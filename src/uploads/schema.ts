@@ -48,6 +48,16 @@ export const UploadSchema = z
     createdAt: z.string().openapi({ format: "date-time" }),
     updatedAt: z.string().openapi({ format: "date-time" }),
     completedAt: z.string().nullable().openapi({ format: "date-time" }),
+    originalFile: z
+      .object({
+        kept: z.boolean(),
+        deletedAt: z.string().nullable().openapi({ format: "date-time" }),
+      })
+      .openapi({
+        description:
+          "The uploaded file itself. Deleted by the retention job once older than RAW_UPLOAD_RETENTION_DAYS " +
+          "(docs/retention.md); the observations read from it stay.",
+      }),
   })
   .openapi("Upload");
 

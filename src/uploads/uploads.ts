@@ -33,6 +33,8 @@ export interface UploadView {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /** Whether R2 still keeps the uploaded file (the retention job deletes it, src/retention/raw-uploads.ts). */
+  originalFile: { kept: boolean; deletedAt: string | null };
 }
 
 export function statusUrl(id: string): string {
@@ -65,6 +67,7 @@ export function uploadView(row: UploadRow): UploadView {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
+    originalFile: { kept: row.rawPurgedAt === null, deletedAt: row.rawPurgedAt?.toISOString() ?? null },
   };
 }
 

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getConfig } from "../../src/config/config";
+import { CURRENT_CONSENT_VERSIONS } from "../../src/consent/consents";
 import { getDb } from "../../src/db/client";
 import { passkeys } from "../../src/db/schema";
 import { saveConnection } from "../../src/providers/connections";
@@ -124,6 +125,9 @@ async function ownedGrant(owner: SessionUser): Promise<string> {
 const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/me": { path: "/v1/me" },
   "GET /v1/me/sessions": { path: "/v1/me/sessions" },
+  "GET /v1/me/consents": { path: "/v1/me/consents" },
+  "POST /v1/me/consents": { path: "/v1/me/consents", body: { document: "terms", version: CURRENT_CONSENT_VERSIONS.terms } },
+  "POST /v1/me/consents/withdraw": { path: "/v1/me/consents/withdraw", body: { document: "terms" } },
   "DELETE /v1/me/sessions": { path: "/v1/me/sessions" },
   "DELETE /v1/me/sessions/{id}": {
     path: `/v1/me/sessions/ses_${SOME_ID}`,

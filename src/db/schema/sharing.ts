@@ -96,6 +96,9 @@ export const consents = sqliteTable(
   },
   (table) => [
     index("consents_user_idx").on(table.userId, table.document, table.acceptedAt),
+    // One active acceptance per version: of two acceptances racing, the second fails on this key
+    // and answers with the first (src/consent/records.ts) instead of adding a duplicate row.
+    uniqueIndex("consents_active_unique").on(table.userId, table.document, table.version).where(sql`withdrawn_at IS NULL`),
     check("consents_document_check", sql.raw(`document IN (${sqlList(CONSENT_DOCUMENTS)})`)),
   ],
 );

@@ -47,12 +47,19 @@ export const uploads = sqliteTable(
     errorMessage: text("error_message"),
     ...timestamps(),
     completedAt: integer("completed_at", { mode: "timestamp_ms" }),
+    /**
+     * When the retention job deleted the original file from R2 (src/retention/raw-uploads.ts);
+     * null while it is kept. The observations ingested from it stay in the HealthStore.
+     */
+    rawPurgedAt: integer("raw_purged_at", { mode: "timestamp_ms" }),
   },
   (table) => [
     uniqueIndex("uploads_user_sha256_unique").on(table.userId, table.sha256),
     index("uploads_user_created_idx").on(table.userId, table.createdAt, table.id),
     // The sweeper's keyset: unfinished uploads by last progress (src/uploads/resume-stalled.ts).
     index("uploads_status_updated_idx").on(table.status, table.updatedAt, table.id),
+    // The raw-upload retention job's keyset: files still kept, oldest first.
+    index("uploads_raw_retention_idx").on(table.rawPurgedAt, table.createdAt, table.id),
     check("uploads_status_check", sql.raw(`status IN (${sqlList(UPLOAD_STATUSES)})`)),
   ],
 );
