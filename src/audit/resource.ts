@@ -37,7 +37,7 @@ export interface AuditResource {
   kind: string;
   /** The metric codes named, in the order recorded; empty when the event named none. */
   metrics: string[];
-  /** Categories recorded, or those of the metrics named (sorted); empty when unknown. */
+  /** Categories recorded, or those of the metrics named (registry order); empty when unknown. */
   categories: string[];
   /** The period read, ISO instants, `null` for an open end; `null` when the event names none. */
   period: { since: string | null; until: string | null } | null;
@@ -59,7 +59,7 @@ export function formatAuditResource(input: AuditResourceInput): string {
   const base = fixed.join(";");
 
   const metrics = unique(input.metrics ?? []);
-  const categories = unique(input.categories ?? categoriesOf(metrics)).sort();
+  const categories = unique(input.categories ?? categoriesOf(metrics));
   const named: string[] = [];
   if (metrics.length > 0 && fits(base, `m=${metrics.join(",")}`)) named.push(`m=${metrics.join(",")}`);
   else if (categories.length > 0) named.push(`c=${categories.join(",")}`);
