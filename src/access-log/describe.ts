@@ -137,6 +137,7 @@ function sourceText(id: string | null): string {
   return split < 0 ? id : `${id.slice(split + 1)} (${id.slice(0, split)})`;
 }
 
+const MINUTE_MS = 60_000;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** " for 1 Nov 2026 – 8 Nov 2026", " since …", " up to …", or "" for no period. */
@@ -145,8 +146,16 @@ function periodText(resource: AuditResource): string {
   if (period === null) return "";
   const { since, until } = period;
   const dayOnly = [since, until].every((end) => end === null || end.slice(10) === "T00:00:00.000Z");
-  const text = (iso: string) => (dayOnly ? dateText(iso.slice(0, 10)) : `${dateText(iso.slice(0, 10))} ${iso.slice(11, 16)} UTC`);
-  if (since !== null && until !== null) return ` for ${text(since)} – ${text(until)}`;
+  const time = (iso: string) => iso.slice(11, 16);
+  const text = (iso: string) => (dayOnly ? dateText(iso.slice(0, 10)) : `${dateText(iso.slice(0, 10))} ${time(iso)} UTC`);
+  if (since !== null && until !== null) {
+    // A single instant (a write of one sample spans one millisecond) or one day's hours read shorter.
+    if (Date.parse(until) - Date.parse(since) < MINUTE_MS) return ` at ${dateText(since.slice(0, 10))} ${time(since)} UTC`;
+    if (!dayOnly && since.slice(0, 10) === until.slice(0, 10)) {
+      return ` for ${dateText(since.slice(0, 10))} ${time(since)} – ${time(until)} UTC`;
+    }
+    return ` for ${text(since)} – ${text(until)}`;
+  }
   if (since !== null) return ` since ${text(since)}`;
   if (until !== null) return ` up to ${text(until)}`;
   return "";

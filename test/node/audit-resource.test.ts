@@ -98,14 +98,24 @@ function event(overrides: Partial<ChainedAuditEvent>): ChainedAuditEvent {
 
 describe("access log in words", () => {
   it("describes a read with its metrics and period", () => {
-    const resource = formatAuditResource({ kind: "observations", metrics: ["heart_rate", "hrv_rmssd"], since: NOV_1, until: NOV_8 });
+    const resource = formatAuditResource({
+      kind: "observations",
+      metrics: ["heart_rate", "hrv_rmssd"],
+      since: NOV_1,
+      until: NOV_8,
+    });
     expect(describeEvent(event({ resource }))).toBe("Read heart rate and HRV (RMSSD) for 1 Nov 2026 – 8 Nov 2026");
   });
 
   it("says when an access was refused, and names times that are not midnights", () => {
-    const resource = formatAuditResource({ kind: "sleep", metrics: ["sleep"], since: NOV_1 + 3_600_000, until: NOV_1 + 7_200_000 });
+    const resource = formatAuditResource({
+      kind: "sleep",
+      metrics: ["sleep"],
+      since: NOV_1 + 3_600_000,
+      until: NOV_1 + 7_200_000,
+    });
     expect(describeEvent(event({ action: "sleep.read", resource, result: "denied" }))).toBe(
-      "Tried to read sleep sessions for 1 Nov 2026 01:00 UTC – 1 Nov 2026 02:00 UTC; refused",
+      "Tried to read sleep sessions for 1 Nov 2026 01:00 – 02:00 UTC; refused",
     );
   });
 
