@@ -197,7 +197,11 @@ describe("POST /v1/ai/query", () => {
 
     const events = await aiEvents(user.user.id);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ actor: user.user.id, result: "success", resource: expect.stringMatching(/^ai;p=[^;]+;m=resting_heart_rate$/) });
+    expect(events[0]).toMatchObject({
+      actor: user.user.id,
+      result: "success",
+      resource: expect.stringMatching(/^ai;p=[^;]+;m=resting_heart_rate$/),
+    });
     expect(JSON.stringify(events)).not.toMatch(/average|57\.7/);
   });
 
