@@ -119,6 +119,23 @@ describe("access log in words", () => {
     );
   });
 
+  it("describes open periods, multi-day hours, latest values, deletions and older events", () => {
+    const since = formatAuditResource({ kind: "workouts", metrics: ["workout"], since: NOV_1 });
+    expect(describeEvent(event({ action: "workouts.read", resource: since }))).toBe("Read workouts since 1 Nov 2026");
+    const hours = formatAuditResource({ kind: "observations", metrics: ["steps"], since: NOV_1 + 3_600_000, until: NOV_8 });
+    expect(describeEvent(event({ resource: hours }))).toBe("Read steps for 1 Nov 2026 01:00 UTC – 8 Nov 2026 00:00 UTC");
+    expect(describeEvent(event({ resource: "latest;m=weight,vo2_max" }))).toBe("Read your latest weight and VO2 max");
+    expect(describeEvent(event({ action: "observations.delete", resource: "source;id=provider%3Aoura" }))).toBe(
+      "Deleted everything stored from oura (provider)",
+    );
+    expect(describeEvent(event({ action: "summary.read", resource: "summary:2026-01-15" }))).toBe(
+      "Read the daily summary for 15 Jan 2026",
+    );
+    expect(describeEvent(event({ resource: "observations", result: "failure" }))).toBe(
+      "Tried to read all your health data; it failed",
+    );
+  });
+
   it("labels each kind of actor", () => {
     const names = new Map([
       ["usr_ada", { displayName: "Dr Ada Rivera" }],
