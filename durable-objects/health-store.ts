@@ -11,6 +11,15 @@ import {
   readAnalysisDataset,
 } from "./health-store/analysis";
 import { insertAuditEvent, listAccessLog, listAuditEventsInOrder, readAuditTail } from "./health-store/audit-log";
+import {
+  auditReadResource,
+  ingestResource,
+  latestResource,
+  observationReadResource,
+  sessionListResource,
+  sourceResource,
+  summaryResource,
+} from "./health-store/audit-resources";
 import { type BatchIngestResult, type IngestBatch, type IngestBatchInput, parseIngestBatch } from "./health-store/batch-schema";
 import { queryBuckets } from "./health-store/buckets";
 import { type DeletedSource, deleteSource, type SourceSelector, sourceSelectorSchema } from "./health-store/delete-source";
@@ -123,7 +132,7 @@ export class HealthStore extends DurableObject<Env> {
       const parsed = parseArgument(observationQuerySchema, query, "query");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
       const metrics = parsed.metrics ?? (parsed.metric === undefined ? undefined : [parsed.metric]);
-      const resource = metrics === undefined ? "observations" : `observations:${[...new Set(metrics)].join(",")}`.slice(0, 200);
+      const resource = observationReadResource(parsed);
       return this.#audited(context, { action: "observations.read", resource, result: "success" }, (): ObservationPage => {
         const sql = this.ctx.storage.sql;
         const { resolution, since, until } = parsed;
@@ -141,7 +150,7 @@ export class HealthStore extends DurableObject<Env> {
     return outcomeOf(async () => {
       const parsed = parseArgument(latestMetricsSchema, metrics, "metrics");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
-      const resource = `observations:${[...new Set(parsed)].join(",")}`.slice(0, 200);
+      const resource = latestResource(parsed);
       return this.#audited(context, { action: "observations.read", resource, result: "success" }, () =>
         latestObservations(this.ctx.storage.sql, parsed),
       );
@@ -168,8 +177,10 @@ export class HealthStore extends DurableObject<Env> {
     return outcomeOf(async () => {
       const parsed = parseArgument(sessionListQuerySchema, query, "query");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
-      return this.#audited(context, { action: "sleep.read", resource: "sleep", result: "success" }, () =>
-        listSleepSessions(this.ctx.storage.sql, parsed),
+      return this.#audited(
+        context,
+        { action: "sleep.read", resource: sessionListResource("sleep", parsed), result: "success" },
+        () => listSleepSessions(this.ctx.storage.sql, parsed),
       );
     });
   }
@@ -179,8 +190,10 @@ export class HealthStore extends DurableObject<Env> {
     return outcomeOf(async () => {
       const parsed = parseArgument(sessionListQuerySchema, query, "query");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
-      return this.#audited(context, { action: "workouts.read", resource: "workouts", result: "success" }, () =>
-        listWorkouts(this.ctx.storage.sql, parsed),
+      return this.#audited(
+        context,
+        { action: "workouts.read", resource: sessionListResource("workouts", parsed), result: "success" },
+        () => listWorkouts(this.ctx.storage.sql, parsed),
       );
     });
   }
@@ -190,7 +203,7 @@ export class HealthStore extends DurableObject<Env> {
     return outcomeOf(async () => {
       const parsed = parseArgument(dailySummaryQuerySchema, query, "query");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
-      return this.#audited(context, { action: "summary.read", resource: `summary:${parsed.date}`, result: "success" }, () =>
+      return this.#audited(context, { action: "summary.read", resource: summaryResource(parsed), result: "success" }, () =>
         dailySummary(this.ctx.storage.sql, parsed),
       );
     });
@@ -252,7 +265,7 @@ export class HealthStore extends DurableObject<Env> {
     return outcomeOf(async () => {
       const parsed = parseArgument(sourceSelectorSchema, source, "source");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
-      const resource = `source:${parsed.sourceKind}:${parsed.sourceApp}`.slice(0, 200);
+      const resource = sourceResource(parsed);
       return this.#audited(context, { action: "observations.delete", resource, result: "success" }, () =>
         deleteSource(this.ctx.storage.sql, parsed),
       );
@@ -310,15 +323,27 @@ export class HealthStore extends DurableObject<Env> {
     });
   }
 
+  /**
+   * The access log as `accessLog` reads it, for someone other than the person (an auditor): the
+   * read is itself an `audit.read` event in this chain, appended in the same transaction, with the
+   * reason given. The page is read before the event is added, so it never lists its own read.
+   */
+  async auditedAccessLog(query: AccessLogQuery, audit: StoreAuditContext): Promise<RpcOutcome<Page<ChainedAuditEvent>>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(accessLogQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const resource = auditReadResource(parsed);
+      return this.#audited(context, { action: "audit.read", resource, result: "success" }, () =>
+        listAccessLog(this.ctx.storage.sql, parsed),
+      );
+    });
+  }
+
   #ingest(batch: IngestBatch, context: StoreAuditContext): Promise<BatchIngestResult> {
-    const written = [
-      batch.observations.length > 0 ? "observations" : null,
-      batch.sleepSessions.length > 0 ? "sleep" : null,
-      batch.workouts.length > 0 ? "workouts" : null,
-    ].filter((kind) => kind !== null);
-    if (written.length === 0) return Promise.resolve({ observations: NOTHING, sleepSessions: NOTHING, workouts: NOTHING });
+    const empty = batch.observations.length + batch.sleepSessions.length + batch.workouts.length === 0;
+    if (empty) return Promise.resolve({ observations: NOTHING, sleepSessions: NOTHING, workouts: NOTHING });
     const now = Date.now();
-    return this.#audited(context, { action: "observations.write", resource: written.join(","), result: "success" }, () => {
+    return this.#audited(context, { action: "observations.write", resource: ingestResource(batch), result: "success" }, () => {
       const sql = this.ctx.storage.sql;
       return {
         observations: ingestObservations(sql, batch.observations, now),

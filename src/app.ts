@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { registerAccessLogRoutes } from "./access-log/routes";
 import { registerAdminRoutes } from "./admin/routes";
 import { registerAiRoutes } from "./ai/routes";
 import { registerDeviceRoutes } from "./auth/devices/routes";
@@ -66,6 +67,8 @@ export function createApp(): App {
   registerObservationRoutes(app);
   registerVaultRoutes(app);
   registerAiRoutes(app);
+  // Who saw what (DESIGN §8): the person's access log and the auditor's reads of the audit chains.
+  registerAccessLogRoutes(app);
   // Provider connections (DESIGN §7): the /v1/connections API and the /oauth pages of the flow.
   registerConnectionRoutes(app);
   // Providers (DESIGN §7): incoming webhooks.

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { formatAuditResource } from "../../src/audit/resource";
 import { METRIC_CODES, type MetricCode, metricAggregation, metricCategory, metricUnit } from "../../src/observations/metrics";
 import { sessionListQuerySchema } from "./read-schema";
 import { listSleepSessions } from "./sessions-read";
@@ -43,13 +44,18 @@ export interface AnalysisDataset {
   sleep?: { start: number; end: number; stages: { stage: string; start: number; end: number }[] }[];
 }
 
-/** `ai:<categories>:<metrics>`: what the audit event says was read. */
+/** What the `ai.query` event says was read (src/audit/resource.ts): the metrics, sleep, the window. */
 export function analysisResource(query: ParsedAnalysisQuery): string {
   const metrics = [...new Set(query.metrics)];
-  const categories = new Set(metrics.map(metricCategory));
+  const categories = new Set<string>(metrics.map(metricCategory));
   if (query.sleep) categories.add("sleep");
-  const names = query.sleep ? [...metrics, "sleep"] : metrics;
-  return `ai:${[...categories].sort().join(",")}:${names.join(",")}`.slice(0, 200);
+  return formatAuditResource({
+    kind: "ai",
+    metrics: query.sleep ? [...metrics, "sleep"] : metrics,
+    categories: [...categories].sort(),
+    since: query.since,
+    until: query.until,
+  });
 }
 
 export function readAnalysisDataset(sql: SqlStorage, query: ParsedAnalysisQuery): AnalysisDataset {

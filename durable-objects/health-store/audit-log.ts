@@ -49,17 +49,45 @@ export function insertAuditEvent(sql: SqlStorage, event: ChainedAuditEvent): voi
   );
 }
 
-/** The access log: newest first, a page at a time; the cursor is the seq of the last item. */
+/**
+ * The access log: newest first, a page at a time, filtered in SQL. The cursor is the seq of the
+ * last item, bound to the filters: one from another filter set would skip or repeat events.
+ */
 export function listAccessLog(sql: SqlStorage, query: ParsedAccessLogQuery): Page<ChainedAuditEvent> {
-  const before = decodeCursor(query.cursor, "access-log", ["int"]);
-  const rows = (
-    before === undefined
-      ? sql.exec<AuditRow>("SELECT * FROM audit_events ORDER BY seq DESC LIMIT ?", query.limit + 1)
-      : sql.exec<AuditRow>("SELECT * FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT ?", ...before, query.limit + 1)
-  ).toArray();
+  const filters = {
+    actor: query.actor,
+    excludeActor: query.excludeActor,
+    role: query.role,
+    action: query.action,
+    since: query.since,
+    until: query.until,
+  };
+  const before = decodeCursor(query.cursor, "access-log", ["int"], filters);
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  const add = (clause: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    where.push(clause);
+    params.push(value);
+  };
+  add("seq < ?", before?.[0]);
+  add("actor = ?", query.actor);
+  add("actor <> ?", query.excludeActor);
+  add("role = ?", query.role);
+  add("action = ?", query.action);
+  // `at` is ISO 8601 with milliseconds in UTC (Date#toISOString), so text order is time order.
+  add("at >= ?", query.since === undefined ? undefined : new Date(query.since).toISOString());
+  add("at < ?", query.until === undefined ? undefined : new Date(query.until).toISOString());
+  const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+  const rows = sql
+    .exec<AuditRow>(`SELECT * FROM audit_events ${clause} ORDER BY seq DESC LIMIT ?`, ...params, query.limit + 1)
+    .toArray();
   const items = rows.slice(0, query.limit).map(toEvent);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor("access-log", [last.seq]) : null };
+  return {
+    items,
+    nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor("access-log", [last.seq], filters) : null,
+  };
 }
 
 /** Oldest first, strictly after `afterSeq`: the order verification walks. */

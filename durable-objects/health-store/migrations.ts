@@ -5,6 +5,7 @@
  */
 import { STORE_MIGRATION_V2 } from "./migrations-v2";
 import { STORE_MIGRATION_V3 } from "./migrations-v3";
+import { STORE_MIGRATION_V4 } from "./migrations-v4";
 
 export interface StoreMigration {
   version: number;
@@ -62,6 +63,7 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
   },
   STORE_MIGRATION_V2,
   STORE_MIGRATION_V3,
+  STORE_MIGRATION_V4,
 ];
 
 /** Applies pending migrations, each in its own transaction. Safe to call on every start. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { auditContextSchema } from "../../src/audit/event";
+import { ACTOR_ROLES, auditActionSchema, auditContextSchema } from "../../src/audit/event";
 
 /**
  * What crosses the HealthStore's RPC boundary, validated on arrival even though the Worker has
@@ -46,10 +46,25 @@ export const ingestBatchSchema = z.array(observationInputSchema).min(1).max(MAX_
 export const storeAuditContextSchema = auditContextSchema.extend({ subject: text(128) });
 export type StoreAuditContext = z.infer<typeof storeAuditContextSchema>;
 
-export const accessLogQuerySchema = z.strictObject({
-  limit: z.number().int().min(1).max(500).default(50),
-  cursor: text(200).optional(),
-});
+/**
+ * A page of the audit chain, newest first, filtered in SQL: by who acted (`actor`, or everyone but
+ * `excludeActor`), their role, the action, and `at` within [since, until) (epoch milliseconds).
+ */
+export const accessLogQuerySchema = z
+  .strictObject({
+    limit: z.number().int().min(1).max(500).default(50),
+    cursor: text(200).optional(),
+    actor: text(128).optional(),
+    excludeActor: text(128).optional(),
+    role: z.enum(ACTOR_ROLES).optional(),
+    action: auditActionSchema.optional(),
+    since: epochMs.optional(),
+    until: epochMs.optional(),
+  })
+  .refine((query) => query.since === undefined || query.until === undefined || query.since <= query.until, {
+    path: ["until"],
+    message: "until must not be before since",
+  });
 export type AccessLogQuery = z.input<typeof accessLogQuerySchema>;
 export type ParsedAccessLogQuery = z.output<typeof accessLogQuerySchema>;
 

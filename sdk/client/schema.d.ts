@@ -112,6 +112,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/audit/security": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The security event chain (auditors)
+     * @description Account and security events from the D1 chain, newest first, with their hashes. Each call is itself recorded in the chain as `audit.read`, in the same transaction as the read.
+     */
+    get: operations["listSecurityEvents"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/audit/users/{userId}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One user's access audit chain (auditors, with a reason)
+     * @description The raw hash-chained events of the user's health-data store, newest first. `X-Access-Reason` is required and is recorded, with the read, as an `audit.read` event in that user's chain (which the user sees in their access log). An unknown user id is 404.
+     */
+    get: operations["getUserAuditLog"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/auth/login/options": {
     parameters: {
       query?: never;
@@ -341,6 +381,26 @@ export interface paths {
     };
     /** The signed-in user */
     get: operations["getMe"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/access-log": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every access to your health data: who, what, when, why, with what result
+     * @description Newest first. `who.label` names the actor in words (you, a clinician by name and role, the analyst in the enclave, Pulse's ingestion or provider sync, an auditor); `description` says what was done to which data over which period. Reading this log is not itself recorded in it.
+     */
+    get: operations["getAccessLog"];
     put?: never;
     post?: never;
     delete?: never;
@@ -832,6 +892,51 @@ export interface components {
       /** @description Must be the current version of the document */
       version: string;
     };
+    AccessLogItem: {
+      /** @example observations.read */
+      action: string;
+      /** Format: date-time */
+      at: string;
+      categories: string[];
+      /** @example Read heart rate and HRV (RMSSD) for 1 Nov 2026 – 8 Nov 2026 */
+      description: string;
+      metrics: string[];
+      period: {
+        /** Format: date-time */
+        since: string | null;
+        /** Format: date-time */
+        until: string | null;
+      } | null;
+      reason: string | null;
+      requestId: string | null;
+      /** @enum {string} */
+      result: "success" | "failure" | "denied";
+      seq: number;
+      who: {
+        displayName?: string;
+        id?: string;
+        /** @enum {string} */
+        kind:
+          | "you"
+          | "grantee"
+          | "analyst"
+          | "ingestion"
+          | "provider"
+          | "auditor"
+          | "admin"
+          | "system"
+          | "deleted-account"
+          | "other";
+        /** @example Dr Ada Rivera (clinician) */
+        label: string;
+        /** @enum {string} */
+        role: "patient" | "clinician" | "researcher" | "admin" | "auditor" | "system" | "anonymous";
+      };
+    };
+    AccessLogPage: {
+      items: components["schemas"]["AccessLogItem"][];
+      nextCursor: string | null;
+    };
     AiAnswer: {
       answer: string;
       attestation: {
@@ -921,6 +1026,28 @@ export interface components {
       type: "public-key";
     } & {
       [key: string]: unknown;
+    };
+    ChainedAuditEvent: {
+      action: string;
+      actor: string;
+      /** Format: date-time */
+      at: string;
+      hash: string;
+      ip: string | null;
+      prevHash: string;
+      reason: string | null;
+      requestId: string | null;
+      resource: string;
+      /** @enum {string} */
+      result: "success" | "failure" | "denied";
+      /** @enum {string} */
+      role: "patient" | "clinician" | "researcher" | "admin" | "auditor" | "system" | "anonymous";
+      seq: number;
+      subject: string | null;
+    };
+    ChainedAuditEventPage: {
+      items: components["schemas"]["ChainedAuditEvent"][];
+      nextCursor: string | null;
     };
     Connection: {
       /** Format: date-time */
@@ -1492,6 +1619,17 @@ export interface components {
       reason?: string;
       /** @enum {string} */
       role: "patient" | "clinician" | "researcher" | "admin" | "auditor";
+    };
+    SecurityEvent: components["schemas"]["ChainedAuditEvent"] & {
+      /**
+       * Format: date-time
+       * @description When the personal fields were erased (account deletion)
+       */
+      erasedAt: string | null;
+    };
+    SecurityEventPage: {
+      items: components["schemas"]["SecurityEvent"][];
+      nextCursor: string | null;
     };
     Session: {
       createdAt: string;
@@ -2126,6 +2264,158 @@ export interface operations {
       };
       /** @description Problem details (RFC 9457) */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listSecurityEvents: {
+    parameters: {
+      query?: {
+        /** @description One action, e.g. `user.role_change` */
+        action?: string;
+        /** @description Events by this actor (a user id or `system:…`) */
+        actor?: string;
+        /** @description `nextCursor` of the previous page */
+        cursor?: string;
+        /** @description Items per page (1–100) */
+        limit?: number;
+        /** @description Events at or after this instant (ISO 8601 with offset) */
+        since?: string;
+        /** @description Events about this user */
+        subject?: string;
+        /** @description Events before this instant (ISO 8601 with offset) */
+        until?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SecurityEventPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getUserAuditLog: {
+    parameters: {
+      query?: {
+        /** @description One action, e.g. `observations.read` */
+        action?: string;
+        /** @description `nextCursor` of the previous page */
+        cursor?: string;
+        /** @description Items per page (1–100) */
+        limit?: number;
+        /** @description Events at or after this instant (ISO 8601 with offset) */
+        since?: string;
+        /** @description Events before this instant (ISO 8601 with offset) */
+        until?: string;
+      };
+      header: {
+        /** @description Why the auditor reads this user's log (recorded in it) */
+        "x-access-reason": string;
+      };
+      path: {
+        userId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ChainedAuditEventPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -3006,6 +3296,75 @@ export interface operations {
       };
       /** @description Problem details (RFC 9457) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getAccessLog: {
+    parameters: {
+      query?: {
+        /** @description `me` (your own access), `others` (everyone else's) or one user's id */
+        actor?: string;
+        /** @description `nextCursor` of the previous page */
+        cursor?: string;
+        /** @description Items per page (1–100) */
+        limit?: number;
+        /** @description Only events of actors acting in this role */
+        role?: "patient" | "clinician" | "researcher" | "admin" | "auditor" | "system" | "anonymous";
+        /** @description Events at or after this instant (ISO 8601 with offset) */
+        since?: string;
+        /** @description Events before this instant (ISO 8601 with offset) */
+        until?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AccessLogPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
         headers: {
           [name: string]: unknown;
         };

@@ -197,7 +197,11 @@ describe("POST /v1/ai/query", () => {
 
     const events = await aiEvents(user.user.id);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ actor: user.user.id, result: "success", resource: "ai:vitals:resting_heart_rate" });
+    expect(events[0]).toMatchObject({
+      actor: user.user.id,
+      result: "success",
+      resource: expect.stringMatching(/^ai;p=[^;]+;m=resting_heart_rate$/),
+    });
     expect(JSON.stringify(events)).not.toMatch(/average|57\.7/);
   });
 
@@ -209,7 +213,7 @@ describe("POST /v1/ai/query", () => {
     }>();
     expect(body.usedMetrics).toContain("sleep");
     expect(body.answer).toMatch(/deep/i);
-    expect((await aiEvents(user.user.id))[0]?.resource).toBe("ai:sleep:sleep");
+    expect((await aiEvents(user.user.id))[0]?.resource).toMatch(/^ai;p=[^;]+;m=sleep$/);
   });
 
   it("never writes the question or the answer to any log", async () => {

@@ -58,7 +58,7 @@ describe("HealthStore.analysisDataset", () => {
     const log = await store.accessLog({ limit: 10 });
     expect(log.items[0]).toMatchObject({
       action: "ai.query",
-      resource: "ai:vitals:heart_rate",
+      resource: "ai;p=2026-11-02T00:00:00.000Z/2026-11-02T00:30:00.000Z;m=heart_rate",
       actor: subject,
       result: "success",
     });
@@ -78,7 +78,9 @@ describe("HealthStore.analysisDataset", () => {
       value: [65, 90],
     });
     expect(dataset.metrics.steps).toMatchObject({ resolution: "quarter_hour", start: [T0], value: [150] });
-    expect((await store.accessLog({ limit: 1 })).items[0]?.resource).toBe("ai:activity,vitals:heart_rate,steps");
+    expect((await store.accessLog({ limit: 1 })).items[0]?.resource).toBe(
+      "ai;p=2026-11-02T00:00:00.000Z/2026-11-02T00:30:00.000Z;m=heart_rate,steps",
+    );
   });
 
   it("includes sleep sessions when asked, and records a query that read nothing", async () => {
@@ -93,7 +95,10 @@ describe("HealthStore.analysisDataset", () => {
       },
     );
     const resources = (await store.accessLog({ limit: 2 })).items.map((event) => event.resource);
-    expect(resources).toEqual(["ai::", "ai:sleep:sleep"]);
+    expect(resources).toEqual([
+      "ai;p=2026-11-02T00:00:00.000Z/2026-11-02T00:30:00.000Z",
+      "ai;p=2026-11-02T00:00:00.000Z/2026-11-02T00:30:00.000Z;m=sleep",
+    ]);
   });
 
   it("refuses unknown metrics and reversed windows", async () => {

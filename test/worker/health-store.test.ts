@@ -247,7 +247,7 @@ describe("HealthStore audit", () => {
       {
         seq: 2,
         action: "observations.read",
-        resource: "observations:heart_rate",
+        resource: "observations;m=heart_rate",
         actor: "usr_clinician",
         role: "clinician",
         subject: userId,
@@ -259,7 +259,7 @@ describe("HealthStore audit", () => {
       {
         seq: 1,
         action: "observations.write",
-        resource: "observations",
+        resource: expect.stringMatching(/^observations;p=[^;]+;m=heart_rate$/),
         actor: userId,
         role: "patient",
         requestId: write.requestId,

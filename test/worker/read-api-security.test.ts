@@ -133,12 +133,16 @@ describe("read API audit", () => {
     const log = await healthStoreFor(env.HEALTH_STORE, owner.user.id).accessLog({ limit: 10 });
     const reads = log.items.filter((event) => event.actor === owner.user.id).reverse();
     expect(reads.map((event) => [event.action, event.resource, event.requestId])).toEqual([
-      ["observations.read", "observations:heart_rate", requestIds[0]],
-      ["observations.read", "observations:heart_rate", requestIds[1]],
-      ["observations.read", "observations:heart_rate", requestIds[2]],
-      ["sleep.read", "sleep", requestIds[3]],
-      ["workouts.read", "workouts", requestIds[4]],
-      ["summary.read", "summary:2026-01-15", requestIds[5]],
+      ["observations.read", "observations;p=2026-01-15T00:00:00.000Z/2026-01-16T00:00:00.000Z;m=heart_rate", requestIds[0]],
+      ["observations.read", "observations;p=2026-01-15T00:00:00.000Z/2026-01-16T00:00:00.000Z;m=heart_rate", requestIds[1]],
+      ["observations.read", "latest;m=heart_rate", requestIds[2]],
+      ["sleep.read", "sleep;p=2026-01-15T00:00:00.000Z/2026-01-16T00:00:00.000Z;m=sleep", requestIds[3]],
+      ["workouts.read", "workouts;p=2026-01-15T00:00:00.000Z/2026-01-16T00:00:00.000Z;m=workout", requestIds[4]],
+      [
+        "summary.read",
+        "summary;d=2026-01-15;p=2026-01-15T00:00:00.000Z/2026-01-16T00:00:00.000Z;m=steps,active_energy,total_energy,heart_rate,resting_heart_rate,hrv_rmssd,hrv_sdnn,blood_glucose,sleep,workout",
+        requestIds[5],
+      ],
     ]);
     expect(
       reads.every((event) => event.role === "patient" && event.subject === owner.user.id && event.result === "success"),
