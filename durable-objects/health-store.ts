@@ -24,10 +24,12 @@ import {
   type DailySummary,
   type DailySummaryQuery,
   dailySummaryQuerySchema,
+  latestBoundsSchema,
   latestMetricsSchema,
   type ObservationPage,
   type ObservationQuery,
   observationQuerySchema,
+  type Period,
   type SessionListQuery,
   type SleepSession,
   sessionListQuerySchema,
@@ -136,14 +138,18 @@ export class HealthStore extends DurableObject<Env> {
     });
   }
 
-  /** The most recent observation of each metric that has one; records `observations.read`. */
-  async latest(metrics: string[], audit: StoreAuditContext): Promise<RpcOutcome<Observation[]>> {
+  /**
+   * The most recent observation of each metric that has one (starting in `bounds`, when given: a
+   * grant's period); records `observations.read`.
+   */
+  async latest(metrics: string[], audit: StoreAuditContext, bounds?: Period): Promise<RpcOutcome<Observation[]>> {
     return outcomeOf(async () => {
       const parsed = parseArgument(latestMetricsSchema, metrics, "metrics");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const period = bounds === undefined ? undefined : parseArgument(latestBoundsSchema, bounds, "bounds");
       const resource = `observations:${[...new Set(parsed)].join(",")}`.slice(0, 200);
       return this.#audited(context, { action: "observations.read", resource, result: "success" }, () =>
-        latestObservations(this.ctx.storage.sql, parsed),
+        latestObservations(this.ctx.storage.sql, parsed, period),
       );
     });
   }
@@ -185,13 +191,19 @@ export class HealthStore extends DurableObject<Env> {
     });
   }
 
-  /** One local day's summary (./health-store/summary.ts); records `summary.read`. */
+  /**
+   * One local day's summary (./health-store/summary.ts); records `summary.read`, naming the
+   * categories read when the query limits them (`summary:2026-01-15:activity,vitals`).
+   */
   async dailySummary(query: DailySummaryQuery, audit: StoreAuditContext): Promise<RpcOutcome<DailySummary>> {
     return outcomeOf(async () => {
       const parsed = parseArgument(dailySummaryQuerySchema, query, "query");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
-      return this.#audited(context, { action: "summary.read", resource: `summary:${parsed.date}`, result: "success" }, () =>
-        dailySummary(this.ctx.storage.sql, parsed),
+      const categories = parsed.categories === undefined ? "" : `:${[...new Set(parsed.categories)].join(",") || "none"}`;
+      return this.#audited(
+        context,
+        { action: "summary.read", resource: `summary:${parsed.date}${categories}`, result: "success" },
+        () => dailySummary(this.ctx.storage.sql, parsed),
       );
     });
   }

@@ -23,6 +23,7 @@ import { registerPortalRoutes } from "./portal/routes";
 import { CONNECT_CONFIRM_BODY_RULE, registerConnectionRoutes } from "./providers/routes";
 import { registerWebhookRoutes, WEBHOOK_BODY_RULES, WEBHOOK_IP_LIMIT } from "./providers/webhooks/routes";
 import { ipAbuseLimit } from "./rate-limit/ip-limit";
+import { registerPatientRoutes } from "./sharing/patient-routes";
 import { UPLOAD_BODY_RULE } from "./uploads/body-rule";
 import { registerUploadRoutes } from "./uploads/routes";
 import { registerVaultRoutes } from "./vault/routes";
@@ -60,6 +61,8 @@ export function createApp(): App {
   registerAdminRoutes(app);
   registerUploadRoutes(app);
   registerObservationRoutes(app);
+  // Consented sharing (DESIGN §8): a grantee's reads of a patient's data, within their grant.
+  registerPatientRoutes(app);
   registerVaultRoutes(app);
   registerAiRoutes(app);
   // Provider connections (DESIGN §7): the /v1/connections API and the /oauth pages of the flow.
