@@ -3,7 +3,6 @@ import type { HealthStore } from "../../durable-objects/health-store";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { AuditContext } from "../audit/event";
 import type { Db } from "../db/client";
-import type { GrantRow } from "../db/schema";
 import type { UserRole } from "../db/schema/users";
 import {
   METRIC_CATEGORIES,
@@ -33,7 +32,15 @@ import type {
   SummaryQuerySchema,
   WorkoutItem,
 } from "../observations/schema";
-import { activeGrantsFor, categoryForbidden, chooseGrant, grantCategories, grantPeriod, touchGrant } from "./grant-access";
+import {
+  type ActiveGrant,
+  activeGrantsFor,
+  categoryForbidden,
+  chooseGrant,
+  grantCategories,
+  grantPeriod,
+  touchGrant,
+} from "./grant-access";
 
 /**
  * A grantee's reads of a patient's data (DESIGN §8): the patient's own read functions
@@ -170,7 +177,7 @@ interface GrantNeed {
  * any store is touched), 403 (recorded as `denied` in the patient's chain) when no active grant
  * covers every category in `required`.
  */
-async function authorize(ctx: GranteeReadContext, need: GrantNeed): Promise<GrantRow> {
+async function authorize(ctx: GranteeReadContext, need: GrantNeed): Promise<ActiveGrant> {
   const active = await activeGrantsFor(ctx.db, ctx);
   const choice = chooseGrant(active, need.required ?? [], need.preferred ?? []);
   if ("grant" in choice) return choice.grant;
@@ -184,7 +191,7 @@ async function authorize(ctx: GranteeReadContext, need: GrantNeed): Promise<Gran
   throw categoryForbidden(choice);
 }
 
-function readContext(ctx: GranteeReadContext, grant: GrantRow): ReadContext {
+function readContext(ctx: GranteeReadContext, grant: ActiveGrant): ReadContext {
   const period = grantPeriod(grant);
   return {
     stores: ctx.stores,
