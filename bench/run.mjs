@@ -330,7 +330,7 @@ async function main() {
       missed ||= !(query.http.p99 < QUERY_TARGET_P99_MS);
     }
     if (parts.has("sharing")) {
-      const sharing = await benchSharing({ baseUrl: server.url, requests: queryRequests, cpuMeter, step });
+      const sharing = await benchSharing({ baseUrl: server.url, requests: queryRequests, cpuMeter, profile, step });
       assertNoWorkerErrors();
       report.push(formatSharing(sharing));
       record.sharing = sharing;

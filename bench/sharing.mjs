@@ -36,7 +36,7 @@ function check(condition, message) {
   if (!condition) throw new BenchApiError(message);
 }
 
-export async function benchSharing({ baseUrl, requests = 300, warmup = 30, cpuMeter, step = () => {} }) {
+export async function benchSharing({ baseUrl, requests = 300, warmup = 30, cpuMeter, profile, step = () => {} }) {
   const since = EXPORT_START;
   const until = EXPORT_START + DAYS * DAY_MS;
   const file = await heartRateExport({ days: DAYS, sampleSeconds: SAMPLE_SECONDS });
@@ -93,7 +93,21 @@ export async function benchSharing({ baseUrl, requests = 300, warmup = 30, cpuMe
       return (cpuMeter() - before) / 100;
     };
     const cpu = { own: await cpuPerRequest(patient, ownPath), grantee: await cpuPerRequest(clinician, granteePath) };
-    const result = { buckets: own.items.length, records: file.records, own: summary(ownMs), grantee: summary(granteeMs), cpu };
+    let profiled;
+    if (profile) {
+      step("sharing: 100 more of the clinician's reads under the CPU profiler (not measured)");
+      profiled = await profile("sharing", async () => {
+        for (let i = 0; i < 100; i++) await clinician.timedGet(granteePath);
+      });
+    }
+    const result = {
+      buckets: own.items.length,
+      records: file.records,
+      own: summary(ownMs),
+      grantee: summary(granteeMs),
+      cpu,
+      profile: profiled?.summary,
+    };
     return { ...result, ratio: result.grantee.p50 / result.own.p50 };
   } finally {
     patient.close();
@@ -112,5 +126,6 @@ export function formatSharing(r) {
     row("GET /v1/patients/{id}/observations (the clinician)", r.grantee),
     `  p50 ${r.ratio.toFixed(2)}x the patient's own read (${r.ratio <= SHARING_TARGET_RATIO ? "meets" : "MISSES"} the <= ${SHARING_TARGET_RATIO}x target); p99 ${p99.toFixed(2)}x`,
     `  workerd CPU per request (100 of each, apart): patient ${r.cpu.own.toFixed(2)} ms, clinician ${r.cpu.grantee.toFixed(2)} ms`,
+    ...(r.profile ? [`  CPU profile of 100 more of the clinician's reads:\n${r.profile.replace(/^/gm, "    ")}`] : []),
   ].join("\n");
 }
