@@ -379,6 +379,58 @@ describe("grantee reads: categories and roles", () => {
   });
 });
 
+describe("grantee reads: hostile input", () => {
+  it("refuses unknown or malformed query parameters with 400, as the own routes do", async () => {
+    const { patient, clinician } = await shared();
+    const base = `/v1/patients/${patient.user.id}`;
+    for (const path of [
+      `${base}/observations?metrics=heart_rate&${DAY}&userId=${clinician.user.id}`,
+      `${base}/observations?metrics=no_such_metric&${DAY}`,
+      `${base}/observations?metrics=heart_rate&resolution=minute`,
+      `${base}/observations/latest?metric=heart_rate`,
+      `${base}/summary/daily?date=2026-02-30`,
+      `${base}/sleep?since=yesterday`,
+      `${base}/workouts?limit=100000`,
+    ]) {
+      await expectProblem(await read(clinician, path), 400, "VALIDATION_FAILED");
+    }
+  });
+
+  it("answers 404 for a very long id", async () => {
+    const clinician = await createSessionUser({ role: "clinician" });
+    await expectProblem(await read(clinician, `/v1/patients/usr_${"a".repeat(5_000)}/sleep?${DAY}`), 404, "NOT_FOUND");
+  });
+
+  it("never reaches outside the period through a cursor, even one replayed from the patient's own read", async () => {
+    const { patient, clinician } = await shared({ dataSince: at("2026-01-15T09:00:00Z") }, [
+      ...OBSERVATIONS,
+      sample("heart_rate", "bpm", "2026-01-15T08:30:00Z", 70),
+    ]);
+    const own = await ok<Page>(
+      await call(app, `/v1/observations?metrics=heart_rate&${DAY}&limit=1`, { headers: patient.headers }),
+    );
+    expect(own.items.map((item) => item.value)).toEqual([60]);
+    const replayed = await ok<Page>(
+      await read(
+        clinician,
+        `/v1/patients/${patient.user.id}/observations?metrics=heart_rate&${DAY}&cursor=${encodeURIComponent(own.nextCursor ?? "")}`,
+      ),
+    );
+    // The cursor points before the period: the 08:30 sample after it is still outside.
+    expect(replayed.items.map((item) => item.value)).toEqual([90]);
+  });
+
+  it("answers concurrent reads alike, each recorded once", async () => {
+    const { patient, clinician } = await shared();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => read(clinician, `/v1/patients/${patient.user.id}/workouts?${DAY}`)),
+    );
+    for (const res of answers) expect((await ok<Page>(res)).items).toHaveLength(1);
+    const log = await healthStoreFor(env.HEALTH_STORE, patient.user.id).accessLog({ limit: 20 });
+    expect(log.items.filter((event) => event.actor === clinician.user.id && event.action === "workouts.read")).toHaveLength(8);
+  });
+});
+
 describe("grantee reads: X-Access-Reason", () => {
   const refused = [
     null,
