@@ -35,7 +35,7 @@ export interface ActiveGrant {
   lastAccessedAt: number | null;
 }
 
-type ActiveActiveGrant = Omit<ActiveGrant, "categories"> & { categories: string; consented: number };
+type ActiveGrantRow = Omit<ActiveGrant, "categories"> & { categories: string; consented: number };
 
 /** The patient's consent records that count: the current version of each document, not withdrawn. */
 const CURRENT_CONSENTS = JSON.stringify(CONSENT_DOCUMENTS.map((document) => `${document}:${CURRENT_CONSENT_VERSIONS[document]}`));
@@ -50,7 +50,7 @@ const CURRENT_CONSENTS = JSON.stringify(CONSENT_DOCUMENTS.map((document) => `${d
  */
 export async function activeGrantsFor(db: Db, query: GrantAccessQuery): Promise<ActiveGrant[]> {
   if (!USER_ID.test(query.patientId)) throw notShared();
-  const rows = await db.all<ActiveActiveGrant>(sql`
+  const rows = await db.all<ActiveGrantRow>(sql`
     SELECT g.id AS id, g.categories AS categories, g.data_since AS dataSince, g.data_until AS dataUntil,
       g.last_accessed_at AS lastAccessedAt,
       (SELECT COUNT(DISTINCT c.document) FROM consents c
