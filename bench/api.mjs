@@ -19,14 +19,25 @@ async function failure(res, what) {
 
 /** A fresh user, signed in (bench/worker.ts writes the session directly): its access token. */
 export async function signIn(baseUrl) {
-  const res = await fetch(new URL("/__bench/session", baseUrl), { method: "POST" });
-  if (!res.ok) throw await failure(res, "POST /__bench/session");
-  return (await res.json()).accessToken;
+  return (await signInAs(baseUrl)).accessToken;
 }
 
-export function apiClient(baseUrl, token) {
+/** A fresh user of `role` (patient or clinician), signed in: `{accessToken, userId}`. */
+export async function signInAs(baseUrl, role = "patient") {
+  const res = await fetch(new URL(`/__bench/session?role=${role}`, baseUrl), { method: "POST" });
+  if (!res.ok) throw await failure(res, "POST /__bench/session");
+  return res.json();
+}
+
+/** `always`: headers sent with every request (a grantee's X-Access-Reason). */
+export function apiClient(baseUrl, token, always = {}) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const headers = (extra = {}) => ({ Authorization: `Bearer ${token}`, "CF-Connecting-IP": clientAddress(), ...extra });
+  const headers = (extra = {}) => ({
+    Authorization: `Bearer ${token}`,
+    "CF-Connecting-IP": clientAddress(),
+    ...always,
+    ...extra,
+  });
 
   async function getJson(path) {
     const res = await fetch(new URL(path, baseUrl), { headers: headers() });

@@ -13,13 +13,15 @@
 //  ai     what a confidential-AI question adds, model time excluded: HPKE and attestation in process
 //         against a JSON round trip, and POST /v1/ai/query over HTTP, attestation cached and not,
 //         against a plain read of the same data (./ai.mjs).
+//  sharing  a clinician's 30-day hourly read through a grant against the patient's own read of the
+//         same data, alternating in the same run (./sharing.mjs).
 //
 // Options: --only <parts> (comma-separated, default all), --duration <s> per route per round
 // (default 5), --rounds <n> (3), --warmup <s> before each measurement (1; the first round also gets
 // a longer warm-up of every route), --concurrency <n> requests in flight (16), --ingest-rounds <n>
 // (3), --backfill-rounds <n> (1), --providers <halves> (webhooks,backfill: either or both),
 // --paced-rate <n> requests a second of the paced webhook run, all senders together (200),
-// --query-requests <n> (300), --ai-requests <n> questions per attestation mode over HTTP (200),
+// --query-requests <n> (300; also the sharing part's requests of each read), --ai-requests <n> questions per attestation mode over HTTP (200),
 // --ai-runs <n> in-process runs of each confidential-AI stage (300), --profile (after the measured
 // middleware, ingest and query runs, one more of the stack and authenticated routes and of each
 // ingest and query run under the V8 CPU profiler: where workerd's CPU goes, .cpuprofile files in
@@ -42,6 +44,7 @@ import { BENCH_PROVIDER_CREDENTIALS, benchWebhooks, formatProviders, webhookMiss
 import { benchQuery, formatQuery, QUERY_TARGET_P99_MS } from "./query.mjs";
 import { formatBytes, formatRatio, formatResults, ratios, summarize, verdict } from "./report.mjs";
 import { checkRoutes, prepareRoutes, ROUTES } from "./routes.mjs";
+import { benchSharing, formatSharing, SHARING_TARGET_RATIO } from "./sharing.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BUNDLE_TARGET_BYTES = 1024 * 1024;
@@ -57,7 +60,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
-const PARTS = ["http", "avro", "ingest", "query", "providers", "ai"];
+const PARTS = ["http", "avro", "ingest", "query", "providers", "ai", "sharing"];
 
 const { values: options } = parseArgs({
   options: {
@@ -134,6 +137,7 @@ const watchdogMs =
   (parts.has("http") ? ROUTES.length * (rounds * (durationMs + warmupMs) + INITIAL_WARMUP_MS) + 2 * durationMs : 0) +
   (parts.has("ingest") ? (ingestRounds + 2) * 15_000 : 0) +
   (parts.has("query") ? 60_000 + queryRequests * 100 : 0) +
+  (parts.has("sharing") ? 60_000 + queryRequests * 200 : 0) +
   (parts.has("providers") ? 5 * (rounds * (durationMs + warmupMs + 30_000) + 2000) + 30_000 + backfillRounds * 6 * 60_000 : 0) +
   (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0);
 const watchdog = setTimeout(() => {
@@ -266,7 +270,7 @@ async function main() {
   if (parts.has("ai")) aiInProcess = await benchAiInProcess({ workDir, runs: aiRuns, step });
 
   let benchModule;
-  const needsWorker = ["http", "ingest", "query", "providers"].some((part) => parts.has(part));
+  const needsWorker = ["http", "ingest", "query", "providers", "sharing"].some((part) => parts.has(part));
   if (needsWorker) {
     const bundling = parts.has("http") ? "src/index.ts (deploy bundle) and bench/worker.ts" : "bench/worker.ts";
     step(`bundling ${bundling} with wrangler deploy --dry-run`);
@@ -324,6 +328,13 @@ async function main() {
       report.push(formatQuery(query));
       record.query = query;
       missed ||= !(query.http.p99 < QUERY_TARGET_P99_MS);
+    }
+    if (parts.has("sharing")) {
+      const sharing = await benchSharing({ baseUrl: server.url, requests: queryRequests, cpuMeter, profile, step });
+      assertNoWorkerErrors();
+      report.push(formatSharing(sharing));
+      record.sharing = sharing;
+      missed ||= !(sharing.ratio <= SHARING_TARGET_RATIO);
     }
     if (parts.has("providers")) {
       record.providers = {};

@@ -8,13 +8,18 @@
  *  - `/v1/__bench/authed`: the same handler behind `requireAuth()` (JWT verify + session lookup),
  *    with `POST /__bench/session` handing the bench a signed-in session to call it with;
  *  - `GET /__bench/webhook-events`: how many webhook deliveries the webhook job has stored, so the
- *    providers part can let the queue drain between runs.
+ *    providers part can let the queue drain between runs;
+ *  - `POST /__bench/grant`: a patient's current consent and a grant to a grantee, written straight
+ *    into D1 as accepting the terms and redeeming an invitation would, for the sharing part.
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
 import { createApp } from "../src/app";
 import { requireAuth } from "../src/auth/middleware";
 import { prepareSession } from "../src/auth/sessions";
+import { CURRENT_CONSENT_VERSIONS } from "../src/consent/consents";
 import { getDb } from "../src/db/client";
+import { newId } from "../src/db/ids";
+import { CONSENT_DOCUMENTS, consents, grants } from "../src/db/schema";
 import production from "../src/index";
 import { createUser } from "../src/users/users";
 
@@ -26,6 +31,7 @@ const UNLIMITED_STACK_PATH = "/__bench/stack";
 const AUTHED_PATH = "/v1/__bench/authed";
 const SESSION_PATH = "/__bench/session";
 const WEBHOOK_EVENTS_PATH = "/__bench/webhook-events";
+const GRANT_PATH = "/__bench/grant";
 
 // All bench routes answer the same body so the comparison is about the path taken, not bytes.
 const body = () => ({ ok: true });
@@ -35,15 +41,45 @@ const app = createApp();
 app.get(STACK_PATH, (c) => c.json(body()));
 app.get(UNLIMITED_STACK_PATH, (c) => c.json(body()));
 app.get(AUTHED_PATH, requireAuth(), (c) => c.json(body()));
-// A user and session written directly (the ceremony is not what this bench measures).
+// A user and session written directly (the ceremony is not what this bench measures); `?role=`
+// a grantee role for the sharing part.
 app.post(SESSION_PATH, async (c) => {
   const db = getDb(c.env.DB);
   const audit = { actor: "bench", role: "system" as const, reason: null, requestId: null, ip: null };
-  const user = await createUser({ db }, { username: `bench-${crypto.randomUUID()}`, displayName: "Bench" }, audit);
+  const role = c.req.query("role") === "clinician" ? "clinician" : "patient";
+  const user = await createUser({ db }, { username: `bench-${crypto.randomUUID()}`, displayName: "Bench", role }, audit);
   const { writes, body: tokens } = await prepareSession({ db, config: c.var.config }, user, "interactive", "bench");
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
-  return c.json({ accessToken: tokens.accessToken });
+  return c.json({ accessToken: tokens.accessToken, userId: user.id });
+});
+
+app.post(GRANT_PATH, async (c) => {
+  const { patientId, granteeId, categories } = await c.req.json<{ patientId: string; granteeId: string; categories: string[] }>();
+  const db = getDb(c.env.DB);
+  const now = new Date();
+  await db.batch([
+    db.insert(consents).values(
+      CONSENT_DOCUMENTS.map((document) => ({
+        id: newId("cns"),
+        userId: patientId,
+        document,
+        version: CURRENT_CONSENT_VERSIONS[document],
+        acceptedAt: now,
+      })),
+    ),
+    db.insert(grants).values({
+      id: newId("grt"),
+      invitationId: newId("inv"),
+      patientId,
+      granteeId,
+      role: "clinician",
+      categories,
+      expiresAt: new Date(now.getTime() + 86_400_000),
+      createdAt: now,
+    }),
+  ]);
+  return c.json({ ok: true });
 });
 
 app.get(WEBHOOK_EVENTS_PATH, async (c) => {

@@ -33,10 +33,12 @@ import {
   type DailySummary,
   type DailySummaryQuery,
   dailySummaryQuerySchema,
+  latestBoundsSchema,
   latestMetricsSchema,
   type ObservationPage,
   type ObservationQuery,
   observationQuerySchema,
+  type Period,
   type SessionListQuery,
   type SleepSession,
   sessionListQuerySchema,
@@ -145,14 +147,18 @@ export class HealthStore extends DurableObject<Env> {
     });
   }
 
-  /** The most recent observation of each metric that has one; records `observations.read`. */
-  async latest(metrics: string[], audit: StoreAuditContext): Promise<RpcOutcome<Observation[]>> {
+  /**
+   * The most recent observation of each metric that has one (starting in `bounds`, when given: a
+   * grant's period); records `observations.read`.
+   */
+  async latest(metrics: string[], audit: StoreAuditContext, bounds?: Period): Promise<RpcOutcome<Observation[]>> {
     return outcomeOf(async () => {
       const parsed = parseArgument(latestMetricsSchema, metrics, "metrics");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
-      const resource = latestResource(parsed);
+      const period = bounds === undefined ? undefined : parseArgument(latestBoundsSchema, bounds, "bounds");
+      const resource = latestResource(parsed, period);
       return this.#audited(context, { action: "observations.read", resource, result: "success" }, () =>
-        latestObservations(this.ctx.storage.sql, parsed),
+        latestObservations(this.ctx.storage.sql, parsed, period),
       );
     });
   }
@@ -198,7 +204,10 @@ export class HealthStore extends DurableObject<Env> {
     });
   }
 
-  /** One local day's summary (./health-store/summary.ts); records `summary.read`. */
+  /**
+   * One local day's summary (./health-store/summary.ts); records `summary.read`, naming the
+   * categories read when the query limits them (`summary:2026-01-15:activity,vitals`).
+   */
   async dailySummary(query: DailySummaryQuery, audit: StoreAuditContext): Promise<RpcOutcome<DailySummary>> {
     return outcomeOf(async () => {
       const parsed = parseArgument(dailySummaryQuerySchema, query, "query");

@@ -25,6 +25,7 @@ import { registerPortalRoutes } from "./portal/routes";
 import { CONNECT_CONFIRM_BODY_RULE, registerConnectionRoutes } from "./providers/routes";
 import { registerWebhookRoutes, WEBHOOK_BODY_RULES, WEBHOOK_IP_LIMIT } from "./providers/webhooks/routes";
 import { ipAbuseLimit } from "./rate-limit/ip-limit";
+import { registerPatientRoutes } from "./sharing/patient-routes";
 import { registerSharingRoutes } from "./sharing/routes";
 import { UPLOAD_BODY_RULE } from "./uploads/body-rule";
 import { registerUploadRoutes } from "./uploads/routes";
@@ -65,6 +66,8 @@ export function createApp(): App {
   registerConsentRoutes(app);
   registerUploadRoutes(app);
   registerObservationRoutes(app);
+  // Consented sharing (DESIGN §8): a grantee's reads of a patient's data, within their grant.
+  registerPatientRoutes(app);
   registerVaultRoutes(app);
   registerAiRoutes(app);
   // Who saw what (DESIGN §8): the person's access log and the auditor's reads of the audit chains.

@@ -1,7 +1,8 @@
 import { formatAuditResource } from "../../src/audit/resource";
+import { type MetricCategory, metricCategory, SESSIONS } from "../../src/observations/metrics";
 import type { IngestBatch } from "./batch-schema";
 import type { SourceSelector } from "./delete-source";
-import type { ParsedDailySummaryQuery, ParsedObservationQuery, ParsedSessionListQuery } from "./read-schema";
+import type { ParsedDailySummaryQuery, ParsedObservationQuery, ParsedSessionListQuery, Period } from "./read-schema";
 import type { ParsedAccessLogQuery } from "./schema";
 import { SUMMARY_METRICS } from "./summary";
 import { utcOfLocal } from "./zone";
@@ -18,23 +19,35 @@ export function observationReadResource(query: ParsedObservationQuery): string {
   return formatAuditResource({ kind: "observations", metrics, since: query.since, until: query.until });
 }
 
-export function latestResource(metrics: readonly string[]): string {
-  return formatAuditResource({ kind: "latest", metrics });
+/** The metrics asked for and, when the read was bounded (a grant's period), those bounds. */
+export function latestResource(metrics: readonly string[], period?: Period): string {
+  return formatAuditResource({ kind: "latest", metrics, since: period?.since, until: period?.until });
 }
 
 export function sessionListResource(kind: "sleep" | "workouts", query: ParsedSessionListQuery): string {
   return formatAuditResource({ kind, metrics: [kind === "sleep" ? "sleep" : "workout"], since: query.since, until: query.until });
 }
 
-/** The day as the summary computes it: local midnight to the next, in the query's zone. */
+/**
+ * The day as the summary computes it: local midnight to the next in the query's zone, cut to the
+ * grant's period when there is one, and only the metrics of the categories read.
+ */
 export function summaryResource(query: ParsedDailySummaryQuery): string {
   const localMidnight = Date.parse(`${query.date}T00:00:00Z`);
+  const reads = (category: MetricCategory) => query.categories === undefined || query.categories.includes(category);
+  const metrics = [
+    ...SUMMARY_METRICS.filter((metric) => reads(metricCategory(metric))),
+    ...(reads(SESSIONS.sleep.category) ? ["sleep"] : []),
+    ...(reads(SESSIONS.workout.category) ? ["workout"] : []),
+  ];
+  const since = utcOfLocal(query.zone, localMidnight);
+  const until = utcOfLocal(query.zone, localMidnight + DAY_MS);
   return formatAuditResource({
     kind: "summary",
     date: query.date,
-    metrics: [...SUMMARY_METRICS, "sleep", "workout"],
-    since: utcOfLocal(query.zone, localMidnight),
-    until: utcOfLocal(query.zone, localMidnight + DAY_MS),
+    metrics,
+    since: query.within === undefined ? since : Math.max(since, query.within.since),
+    until: query.within === undefined ? until : Math.min(until, query.within.until),
   });
 }
 

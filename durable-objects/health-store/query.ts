@@ -72,12 +72,24 @@ export function queryRawObservations(sql: SqlStorage, query: ParsedObservationQu
   };
 }
 
-/** The most recent observation of each metric that has one, in the order asked. */
-export function latestObservations(sql: SqlStorage, metrics: readonly string[]): Observation[] {
+/**
+ * The most recent observation of each metric that has one, in the order asked; with `bounds`, the
+ * most recent starting in [since, until) (a grantee sees the latest within their grant's period).
+ */
+export function latestObservations(
+  sql: SqlStorage,
+  metrics: readonly string[],
+  bounds: { since: number; until: number } = { since: 0, until: END_OF_TIME },
+): Observation[] {
   const latest: Observation[] = [];
   for (const metric of new Set(metrics)) {
     const [row] = sql
-      .exec<ObservationRow>(`${SELECT_OBSERVATIONS} WHERE o.metric = ? ORDER BY o.start_ms DESC, o.id DESC LIMIT 1`, metric)
+      .exec<ObservationRow>(
+        `${SELECT_OBSERVATIONS} WHERE o.metric = ? AND o.start_ms >= ? AND o.start_ms < ? ORDER BY o.start_ms DESC, o.id DESC LIMIT 1`,
+        metric,
+        bounds.since,
+        bounds.until,
+      )
       .toArray();
     if (row !== undefined) latest.push(toObservation(row));
   }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { METRIC_CATEGORIES } from "../../src/observations/metrics";
 import { metricCodeSchema, type Observation } from "./schema";
 import type { SleepStage } from "./session-schema";
 import { UTC_ZONE, zoneSchema } from "./zone";
@@ -57,7 +58,20 @@ export const observationQuerySchema = z
 export type ObservationQuery = z.input<typeof observationQuerySchema>;
 export type ParsedObservationQuery = z.output<typeof observationQuerySchema>;
 
-export const latestMetricsSchema = z.array(metricCodeSchema).min(1).max(50);
+/** Up to every metric in the registry: a grantee's `latest` without metrics asks for all it may see. */
+export const latestMetricsSchema = z.array(metricCodeSchema).min(1).max(100);
+
+/**
+ * A period of data a reader may see, [since, until) in epoch ms (a grant's `dataSince`/`dataUntil`):
+ * sessions and summaries read through it leave out anything not wholly inside.
+ */
+export const periodSchema = z
+  .strictObject({ since: epochMs, until: epochMs })
+  .refine((period) => period.since <= period.until, { path: ["until"], message: "until must not be before since" });
+export type Period = z.output<typeof periodSchema>;
+
+/** Bounds of a `latest` read: the most recent observation starting in [since, until). */
+export const latestBoundsSchema = periodSchema;
 
 export const sessionListQuerySchema = z
   .strictObject({
@@ -66,6 +80,8 @@ export const sessionListQuerySchema = z
     until: epochMs.optional(),
     limit: z.number().int().min(1).max(1_000).default(100),
     cursor: z.string().min(1).max(200).optional(),
+    /** Only sessions lying wholly inside this period (a grant's), whatever [since, until) overlaps. */
+    within: periodSchema.optional(),
   })
   .refine((query) => query.since === undefined || query.until === undefined || query.since <= query.until, {
     path: ["until"],
@@ -78,6 +94,13 @@ export const dailySummaryQuerySchema = z.strictObject({
   /** The local calendar date; the day runs from its local midnight to the next in `zone`. */
   date: z.iso.date(),
   zone: zoneSchema.default(UTC_ZONE),
+  /**
+   * Only these metric categories' sections are read (a grant's); all when omitted. Sections of
+   * other categories are neither read nor returned (their aggregates absent, sleep and workouts zero).
+   */
+  categories: z.array(z.enum(METRIC_CATEGORIES)).max(METRIC_CATEGORIES.length).optional(),
+  /** Only data inside this period is summarized: the day is cut to it, sessions must lie wholly in it. */
+  within: periodSchema.optional(),
 });
 export type DailySummaryQuery = z.input<typeof dailySummaryQuerySchema>;
 export type ParsedDailySummaryQuery = z.output<typeof dailySummaryQuerySchema>;

@@ -47,13 +47,17 @@ export function listWorkouts(sql: SqlStorage, query: ParsedSessionListQuery): Pa
   };
 }
 
-/** Sleep sessions that end in [from, to), with their stages; the daily summary's night. */
-export function sleepEndingBetween(sql: SqlStorage, from: number, to: number): SleepSession[] {
+/**
+ * Sleep sessions that end in [from, to) (and start at or after `startsFrom`), with their stages;
+ * the daily summary's night.
+ */
+export function sleepEndingBetween(sql: SqlStorage, from: number, to: number, startsFrom = 0): SleepSession[] {
   const rows = sql
     .exec<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM sleep_sessions WHERE end_ms >= ? AND end_ms < ? ORDER BY start_ms, id`,
+      `SELECT ${SESSION_COLUMNS} FROM sleep_sessions WHERE end_ms >= ? AND end_ms < ? AND start_ms >= ? ORDER BY start_ms, id`,
       from,
       to,
+      startsFrom,
     )
     .toArray();
   const stages = stagesOf(
@@ -82,12 +86,15 @@ function listSessions<Row extends SessionRow>(
 ): Page<Row> {
   const [afterStart = 0, afterId = 0] = decodeCursor(query.cursor, table, ["int", "int"]) ?? [];
   const since = query.since ?? 0;
+  const within = query.within ?? { since: 0, until: END_OF_TIME };
   // One range scan of (start_ms, rowid) from the cursor on, already in page order. [start, end)
-  // overlaps [since, until); a zero-length session counts when it lies inside.
+  // overlaps [since, until); a zero-length session counts when it lies inside. With `within`, a
+  // session reaching outside that period is left out whole: its stages there are not the reader's.
   const rows = sql
     .exec<Row>(
       `SELECT ${columns} FROM ${table}
        WHERE start_ms >= ? AND start_ms < ? AND (start_ms > ? OR id > ?) AND (end_ms > ? OR start_ms >= ?)
+         AND start_ms >= ? AND end_ms <= ?
        ORDER BY start_ms, id LIMIT ?`,
       afterStart,
       query.until ?? END_OF_TIME,
@@ -95,6 +102,8 @@ function listSessions<Row extends SessionRow>(
       afterId,
       since,
       since,
+      within.since,
+      within.until,
       query.limit + 1,
     )
     .toArray();

@@ -730,6 +730,106 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/patients/{patientId}/observations": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A patient's observations, within your grant
+     * @description The query and answer of `GET /v1/observations`, for the metrics of the grant's categories and the data of its period: the range is cut to the period, so no bucket holds a sample from outside it.
+     */
+    get: operations["listPatientObservations"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/patients/{patientId}/observations/latest": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A patient's most recent observation of each metric, within your grant
+     * @description Without `metrics`, every metric of the grant's categories. The latest within the grant's period.
+     */
+    get: operations["listPatientLatestObservations"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/patients/{patientId}/sleep": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A patient's sleep sessions (category `sleep`), within your grant
+     * @description As `GET /v1/sleep`; a session reaching outside the grant's period is left out whole.
+     */
+    get: operations["listPatientSleepSessions"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/patients/{patientId}/summary/daily": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One local day of a patient, the sections of your grant's categories
+     * @description As `GET /v1/summary/daily`, with the sections of categories not granted null: steps, energy and workouts (`activity`), heart rate and HRV (`vitals`), glucose (`glucose`), sleep (`sleep`). Only the part of the day inside the grant's period is summarized.
+     */
+    get: operations["getPatientDailySummary"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/patients/{patientId}/workouts": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A patient's workouts (category `activity`), within your grant
+     * @description As `GET /v1/workouts`; a workout reaching outside the grant's period is left out whole.
+     */
+    get: operations["listPatientWorkouts"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/sleep": {
     parameters: {
       query?: never;
@@ -1494,6 +1594,23 @@ export interface components {
     PasskeyList: {
       items: components["schemas"]["Passkey"][];
       nextCursor: string | null;
+    };
+    PatientDailySummary: components["schemas"]["DailySummary"] & {
+      /** @description The grant's categories this summary shows; sections of the others are null */
+      categories: ("vitals" | "activity" | "body" | "sleep" | "nutrition" | "glucose" | "reproductive")[];
+      sleep?: {
+        asleepSeconds: number;
+        inBedSeconds: number;
+        sessions: number;
+        /** @description Seconds per sleep stage */
+        stages: {
+          [key: string]: number;
+        };
+      } | null;
+      workouts?: {
+        count: number;
+        durationSeconds: number;
+      } | null;
     };
     PatientGrant: {
       categories: string[];
@@ -4654,6 +4771,403 @@ export interface operations {
       };
       /** @description Problem details (RFC 9457) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listPatientObservations: {
+    parameters: {
+      query: {
+        /** @description `nextCursor` of the previous page */
+        cursor?: string;
+        limit?: number;
+        /** @description Comma-separated metric codes (DESIGN §5) */
+        metrics: string;
+        /** @description `raw` observations (at most 31 days), or `hour` (92 days) / `day` (732 days) buckets */
+        resolution?: "raw" | "hour" | "day";
+        /** @description Inclusive start of the range; `until` minus one day (raw), 7 days (hour) or 30 days (day) by default. ISO 8601 date-time with offset, or a date (local midnight in `tz`), from 1970-01-01 to 9999-12-30 (until 9999-12-30T00:00:00Z). */
+        since?: string;
+        /** @description IANA time zone (`Europe/Paris`), fixed offset (`+05:30`) or `UTC`: where days and hours begin. */
+        tz?: string;
+        /** @description Exclusive end of the range; now by default. ISO 8601 date-time with offset, or a date (local midnight in `tz`), from 1970-01-01 to 9999-12-30 (until 9999-12-30T00:00:00Z). */
+        until?: string;
+      };
+      header: {
+        /** @description Why you read: `treatment`, `care-coordination`, `research`, `emergency`, optionally followed by `; ` and a note of 1-200 printable characters. Recorded in the patient's access log. */
+        "x-access-reason": string;
+      };
+      path: {
+        /** @description The patient's user id */
+        patientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ObservationPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listPatientLatestObservations: {
+    parameters: {
+      query?: {
+        /** @description Comma-separated metric codes (DESIGN §5) */
+        metrics?: string;
+      };
+      header: {
+        /** @description Why you read: `treatment`, `care-coordination`, `research`, `emergency`, optionally followed by `; ` and a note of 1-200 printable characters. Recorded in the patient's access log. */
+        "x-access-reason": string;
+      };
+      path: {
+        /** @description The patient's user id */
+        patientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Latest observations */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["LatestObservations"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listPatientSleepSessions: {
+    parameters: {
+      query?: {
+        /** @description `nextCursor` of the previous page */
+        cursor?: string;
+        limit?: number;
+        /** @description Sessions ending after this instant; 30 days before `until` by default. ISO 8601 date-time with offset, or a date (local midnight in `tz`), from 1970-01-01 to 9999-12-30 (until 9999-12-30T00:00:00Z). */
+        since?: string;
+        /** @description IANA time zone (`Europe/Paris`), fixed offset (`+05:30`) or `UTC`: where days and hours begin. */
+        tz?: string;
+        /** @description Sessions starting before this instant; now by default. ISO 8601 date-time with offset, or a date (local midnight in `tz`), from 1970-01-01 to 9999-12-30 (until 9999-12-30T00:00:00Z). */
+        until?: string;
+      };
+      header: {
+        /** @description Why you read: `treatment`, `care-coordination`, `research`, `emergency`, optionally followed by `; ` and a note of 1-200 printable characters. Recorded in the patient's access log. */
+        "x-access-reason": string;
+      };
+      path: {
+        /** @description The patient's user id */
+        patientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SleepPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getPatientDailySummary: {
+    parameters: {
+      query: {
+        /** @description The local calendar date, from 1970-01-01 to 9999-12-30 */
+        date: string;
+        /** @description IANA time zone (`Europe/Paris`), fixed offset (`+05:30`) or `UTC`: where days and hours begin. */
+        tz?: string;
+      };
+      header: {
+        /** @description Why you read: `treatment`, `care-coordination`, `research`, `emergency`, optionally followed by `; ` and a note of 1-200 printable characters. Recorded in the patient's access log. */
+        "x-access-reason": string;
+      };
+      path: {
+        /** @description The patient's user id */
+        patientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The day */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PatientDailySummary"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listPatientWorkouts: {
+    parameters: {
+      query?: {
+        /** @description `nextCursor` of the previous page */
+        cursor?: string;
+        limit?: number;
+        /** @description Sessions ending after this instant; 30 days before `until` by default. ISO 8601 date-time with offset, or a date (local midnight in `tz`), from 1970-01-01 to 9999-12-30 (until 9999-12-30T00:00:00Z). */
+        since?: string;
+        /** @description IANA time zone (`Europe/Paris`), fixed offset (`+05:30`) or `UTC`: where days and hours begin. */
+        tz?: string;
+        /** @description Sessions starting before this instant; now by default. ISO 8601 date-time with offset, or a date (local midnight in `tz`), from 1970-01-01 to 9999-12-30 (until 9999-12-30T00:00:00Z). */
+        until?: string;
+      };
+      header: {
+        /** @description Why you read: `treatment`, `care-coordination`, `research`, `emergency`, optionally followed by `; ` and a note of 1-200 printable characters. Recorded in the patient's access log. */
+        "x-access-reason": string;
+      };
+      path: {
+        /** @description The patient's user id */
+        patientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WorkoutPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { getConfig } from "../../src/config/config";
 import { CURRENT_CONSENT_VERSIONS } from "../../src/consent/consents";
 import { getDb } from "../../src/db/client";
-import { passkeys } from "../../src/db/schema";
+import { GRANTEE_ROLES, passkeys } from "../../src/db/schema";
 import { saveConnection } from "../../src/providers/connections";
 import { tokenKeyringFor } from "../../src/providers/tokens";
 import { acceptCurrentConsent } from "./helpers/consent";
@@ -172,6 +172,22 @@ const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/sleep": { path: `/v1/sleep?${RANGE}` },
   "GET /v1/workouts": { path: `/v1/workouts?${RANGE}` },
   "GET /v1/summary/daily": { path: "/v1/summary/daily?date=2026-01-15" },
+  // Grantee reads: the security cases send no X-Access-Reason, so every case is refused before it is read;
+  // another patient's id (404) is covered in sharing-reads.test.ts, where the grant exists.
+  "GET /v1/patients/{patientId}/observations": {
+    path: `/v1/patients/usr_${SOME_ID}/observations?metrics=heart_rate&${RANGE}`,
+    requiredRole: GRANTEE_ROLES,
+  },
+  "GET /v1/patients/{patientId}/observations/latest": {
+    path: `/v1/patients/usr_${SOME_ID}/observations/latest?metrics=heart_rate`,
+    requiredRole: GRANTEE_ROLES,
+  },
+  "GET /v1/patients/{patientId}/sleep": { path: `/v1/patients/usr_${SOME_ID}/sleep?${RANGE}`, requiredRole: GRANTEE_ROLES },
+  "GET /v1/patients/{patientId}/workouts": { path: `/v1/patients/usr_${SOME_ID}/workouts?${RANGE}`, requiredRole: GRANTEE_ROLES },
+  "GET /v1/patients/{patientId}/summary/daily": {
+    path: `/v1/patients/usr_${SOME_ID}/summary/daily?date=2026-01-15`,
+    requiredRole: GRANTEE_ROLES,
+  },
   "GET /v1/vault": { path: "/v1/vault" },
   "PUT /v1/vault/{id}": { path: "/v1/vault/note-1", body: VAULT_BLOB },
   "GET /v1/vault/{id}": { path: "/v1/vault/note-1", foreignPath: ownedBlob },
