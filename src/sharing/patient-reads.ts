@@ -2,6 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import type { HealthStore } from "../../durable-objects/health-store";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { AuditContext } from "../audit/event";
+import { formatAuditResource } from "../audit/resource";
 import type { Db } from "../db/client";
 import type { UserRole } from "../db/schema/users";
 import {
@@ -114,7 +115,7 @@ export async function readPatientSleep(
 ): Promise<Page<SleepSessionItem>> {
   const grant = await authorize(ctx, {
     required: [SESSIONS.sleep.category],
-    denied: { action: "sleep.read", resource: "sleep" },
+    denied: { action: "sleep.read", resource: formatAuditResource({ kind: "sleep", metrics: ["sleep"] }) },
   });
   const page = await readSleep(readContext(ctx, grant), query);
   await touchGrant(ctx.db, grant, ctx.now);
@@ -127,7 +128,7 @@ export async function readPatientWorkouts(
 ): Promise<Page<WorkoutItem>> {
   const grant = await authorize(ctx, {
     required: [SESSIONS.workout.category],
-    denied: { action: "workouts.read", resource: "workouts" },
+    denied: { action: "workouts.read", resource: formatAuditResource({ kind: "workouts", metrics: ["workout"] }) },
   });
   const page = await readWorkouts(readContext(ctx, grant), query);
   await touchGrant(ctx.db, grant, ctx.now);
@@ -160,7 +161,7 @@ function categoriesOf(metrics: readonly MetricCode[]): MetricCategory[] {
 }
 
 function observationsRead(metrics: readonly MetricCode[]) {
-  return { action: "observations.read", resource: `observations:${metrics.join(",")}`.slice(0, 200) };
+  return { action: "observations.read", resource: formatAuditResource({ kind: "observations", metrics }) };
 }
 
 interface GrantNeed {

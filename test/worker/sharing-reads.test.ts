@@ -141,7 +141,7 @@ describe("grantee reads: the granted categories, with the reason recorded", () =
       role: "clinician",
       subject: patient.user.id,
       action: "observations.read",
-      resource: "observations:heart_rate,steps",
+      resource: expect.stringMatching(/^observations;p=.*;m=heart_rate,steps$/),
       reason: REASON,
       result: "success",
     });
@@ -196,7 +196,8 @@ describe("grantee reads: the granted categories, with the reason recorded", () =
     });
     expect(await lastEvent(patient.user.id)).toMatchObject({
       action: "summary.read",
-      resource: "summary:2026-01-15:activity,sleep",
+      resource:
+        "summary;d=2026-01-15;p=2026-01-15T00:00:00.000Z/2026-01-16T00:00:00.000Z;m=steps,active_energy,total_energy,sleep,workout",
       actor: clinician.user.id,
     });
 
@@ -323,7 +324,7 @@ describe("grantee reads: categories and roles", () => {
     expect(await lastEvent(patient.user.id)).toMatchObject({
       actor: clinician.user.id,
       action: "observations.read",
-      resource: "observations:heart_rate,blood_glucose",
+      resource: "observations;m=heart_rate,blood_glucose",
       result: "denied",
       reason: REASON,
     });
@@ -333,7 +334,7 @@ describe("grantee reads: categories and roles", () => {
       403,
       "FORBIDDEN",
     );
-    expect(await lastEvent(patient.user.id)).toMatchObject({ resource: "observations:weight", result: "denied" });
+    expect(await lastEvent(patient.user.id)).toMatchObject({ resource: "observations;m=weight", result: "denied" });
   });
 
   it("refuses sleep or workouts when their category is not granted", async () => {
