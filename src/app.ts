@@ -5,6 +5,7 @@ import { registerDeviceRoutes } from "./auth/devices/routes";
 import { registerPasskeyRoutes } from "./auth/passkeys/routes";
 import { registerSessionRoutes } from "./auth/routes/session-routes";
 import { registerTokenRoutes } from "./auth/routes/token-routes";
+import { registerDeletionRoutes } from "./deletion/routes";
 import { registerDocsRoutes } from "./docs/routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
@@ -58,6 +59,8 @@ export function createApp(): App {
   registerSessionRoutes(app);
   registerDeviceRoutes(app);
   registerAdminRoutes(app);
+  // Account deletion (DESIGN §8): passkey-confirmed, then a resumable job.
+  registerDeletionRoutes(app);
   registerUploadRoutes(app);
   registerObservationRoutes(app);
   registerVaultRoutes(app);

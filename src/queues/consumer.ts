@@ -20,6 +20,7 @@
  *   dead letter is retried, so the consequence is not lost either.
  */
 import { z } from "zod";
+import { accountDeleteJob } from "../deletion/job";
 import { DomainError } from "../errors/domain-error";
 import { errorName, log } from "../observability/log";
 import { failDeadLetteredProviderJob, providerRefreshJob, providerSyncJob } from "../providers/sync/jobs";
@@ -80,7 +81,11 @@ export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
     "provider.webhook": defineJob(providerWebhookJob),
   },
   [QUEUES.webhooks]: { "provider.webhook": defineJob(providerWebhookJob) },
-  [QUEUES.sync]: { "provider.sync": defineJob(providerSyncJob), "provider.refresh": defineJob(providerRefreshJob) },
+  [QUEUES.sync]: {
+    "provider.sync": defineJob(providerSyncJob),
+    "provider.refresh": defineJob(providerRefreshJob),
+    "account.delete": defineJob(accountDeleteJob),
+  },
 };
 
 /** What happens to a message of a given type when it dies, besides being kept in R2. */
