@@ -4,7 +4,7 @@
  * table, every R2 object and the user's Durable Object are scanned for anything of them. Also the
  * confirmation ceremony at its edges: another user's passkey or flow, an expired or used flow.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -28,8 +28,10 @@ import {
   webhookEvents,
 } from "../../src/db/schema";
 import { runAccountDeletion } from "../../src/deletion/job";
+import { resumeAccountDeletionsJob } from "../../src/deletion/resume";
 import { saveConnection } from "../../src/providers/connections";
 import { tokenKeyringFor } from "../../src/providers/tokens";
+import { handleQueueBatch, QUEUES } from "../../src/queues/consumer";
 import { acceptCurrentConsent } from "./helpers/consent";
 import { dpopHeaders, generateDeviceKey } from "./helpers/dpop";
 import { expectProblem } from "./helpers/security-cases";
@@ -442,6 +444,24 @@ describe("account deletion: the confirmation ceremony", () => {
       expect(res.status).toBe(400);
     }
     expect((await request(ada, "GET", "/v1/me")).status).toBe(200);
+  });
+
+  it("runs from the SYNC queue, and the daily sweep queues a deletion left unfinished", async () => {
+    const ada = await signUp();
+    const { flowId, options } = await deletionOptions(ada);
+    expect((await confirm(ada, flowId, await ada.authenticator.authenticate(options))).status).toBe(202);
+    const [message] = queued;
+
+    // The message was lost: an hour later the sweep queues it again.
+    queued = [];
+    await resumeAccountDeletionsJob.run({ ...env, SYNC }, new Date(Date.now() + 2 * 60 * 60 * 1000));
+    expect(queued).toContainEqual(message);
+
+    const batch = createMessageBatch<unknown>(QUEUES.sync, [{ id: "m1", timestamp: new Date(), attempts: 1, body: message }]);
+    const ctx = createExecutionContext();
+    await handleQueueBatch(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m1"]);
+    expect(await db.select().from(users).where(eq(users.id, ada.user.id))).toEqual([]);
   });
 
   it("ignores a job message for an account nobody asked to delete", async () => {
