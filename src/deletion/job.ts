@@ -17,8 +17,8 @@ import { getDb } from "../db/client";
 import { accountDeletions, users } from "../db/schema";
 import { log } from "../observability/log";
 import type { Job } from "../queues/consumer";
-import { type AccountDeleteMessage, accountDeleteMessageSchema } from "./job-message";
-import { DELETION_STEPS } from "./steps";
+import { type AccountDeleteMessage, accountDeleteMessageSchema, enqueueAccountDeletion } from "./job-message";
+import { DELETION_STEPS, LAKE_PARTITIONS_PER_RUN } from "./steps";
 
 /** The erasure of the security chain, then the final batch. */
 export const FINAL_STEPS = ["security_events", "finish"] as const;
@@ -26,9 +26,14 @@ export const FINAL_STEPS = ["security_events", "finish"] as const;
 export interface DeletionRunOptions {
   /** Called before each step by name: tests fail a step here to prove the job resumes. */
   beforeStep?: (step: string) => void | Promise<void>;
+  /** Lake partitions per invocation (LAKE_PARTITIONS_PER_RUN by default). */
+  lakePartitionsPerRun?: number;
 }
 
-export type DeletionRunResult = "completed" | "already_completed" | "unknown";
+/** `continued`: a step stopped at a checkpoint to stay within one invocation's limits; run again. */
+export type DeletionRunResult = "completed" | "continued" | "already_completed" | "unknown";
+
+const CHECKPOINT_SEPARATOR = "@";
 
 const JOB_AUDIT: AuditContext = { actor: "system", role: "system", reason: "account deletion", requestId: null, ip: null };
 
@@ -44,12 +49,25 @@ export async function runAccountDeletion(env: Env, userId: string, options: Dele
   if (deletion.completedAt !== null) return "already_completed";
 
   const record = (step: string) => db.update(accountDeletions).set({ step }).where(eq(accountDeletions.pseudonym, pseudonym));
-  const done = DELETION_STEPS.findIndex((step) => step.name === deletion.step);
-  const ctx = { env, db, userId, audit: JOB_AUDIT };
   if (deletion.step !== FINAL_STEPS[0]) {
-    for (const step of DELETION_STEPS.slice(done + 1)) {
+    // `name@cursor`: that step was interrupted at a checkpoint and continues from it.
+    const [recorded = "", cursor] = deletion.step.split(CHECKPOINT_SEPARATOR, 2);
+    const recordedIndex = DELETION_STEPS.findIndex((step) => step.name === recorded);
+    const first = cursor === undefined ? recordedIndex + 1 : recordedIndex;
+    for (const [offset, step] of DELETION_STEPS.slice(first).entries()) {
       await options.beforeStep?.(step.name);
-      await step.run(ctx);
+      const outcome = await step.run({
+        env,
+        db,
+        userId,
+        audit: JOB_AUDIT,
+        resumeFrom: offset === 0 && cursor !== undefined ? cursor : null,
+        lakePartitionsPerRun: options.lakePartitionsPerRun ?? LAKE_PARTITIONS_PER_RUN,
+        checkpoint: async (at) => {
+          await record(`${step.name}${CHECKPOINT_SEPARATOR}${at}`);
+        },
+      });
+      if (outcome === "continued") return "continued";
       await record(step.name);
       log("info", "account deletion step done", { pseudonym, step: step.name });
     }
@@ -88,6 +106,8 @@ export async function runAccountDeletion(env: Env, userId: string, options: Dele
 export const accountDeleteJob: Job<AccountDeleteMessage> = {
   schema: accountDeleteMessageSchema,
   async run(body, context) {
-    await runAccountDeletion(context.env, body.userId);
+    // A long step goes on in a fresh invocation (and a fresh subrequest budget), like a long upload.
+    if ((await runAccountDeletion(context.env, body.userId)) === "continued")
+      await enqueueAccountDeletion(context.env, body.userId);
   },
 };

@@ -41,15 +41,30 @@ export interface StepContext {
   db: Db;
   userId: string;
   audit: AuditContext;
+  /** Where an interrupted run of this step stopped (its last checkpoint), or null. */
+  resumeFrom: string | null;
+  /** Records progress inside the step, so a retry resumes after it rather than from the start. */
+  checkpoint(cursor: string): Promise<void>;
+  /** Lake partitions to handle in this invocation (LAKE_PARTITIONS_PER_RUN). */
+  lakePartitionsPerRun: number;
 }
+
+/** `done` when the step finished; `continued` when it stopped at a checkpoint to go on in a new invocation. */
+export type StepOutcome = "done" | "continued";
 
 export interface DeletionStep {
   name: string;
-  run(ctx: StepContext): Promise<void>;
+  run(ctx: StepContext): Promise<StepOutcome | undefined>;
 }
 
+/**
+ * Lake partitions handled per invocation: each costs an R2 listing and a delete, and one
+ * invocation may only make so many subrequests; a year of a dozen metrics is thousands.
+ */
+export const LAKE_PARTITIONS_PER_RUN = 400;
+
 /** Revoke every live connection at its provider (with its data and webhook payloads), then drop every payload left. */
-async function removeProviderConnections(ctx: StepContext): Promise<void> {
+async function removeProviderConnections(ctx: StepContext): Promise<undefined> {
   const connect = await connectContext(ctx.env, ctx.audit);
   for (const connection of await listConnections(ctx.db, ctx.userId)) {
     await disconnect(connect, ctx.userId, connection.provider, "delete");
@@ -69,14 +84,14 @@ async function removeWebhookPayloads(ctx: StepContext): Promise<void> {
   }
 }
 
-async function removeSharing(ctx: StepContext): Promise<void> {
+async function removeSharing(ctx: StepContext): Promise<undefined> {
   await ctx.db.batch([
     ctx.db.delete(grants).where(or(eq(grants.patientId, ctx.userId), eq(grants.granteeId, ctx.userId))),
     ctx.db.delete(grantInvitations).where(eq(grantInvitations.patientId, ctx.userId)),
   ]);
 }
 
-async function removeExports(ctx: StepContext): Promise<void> {
+async function removeExports(ctx: StepContext): Promise<undefined> {
   const rows = await ctx.db.select({ r2Key: exports.r2Key }).from(exports).where(eq(exports.userId, ctx.userId));
   const elsewhere = rows.map((row) => row.r2Key).filter((key): key is string => key !== null);
   if (elsewhere.length > 0) await ctx.env.LAKE.delete(elsewhere);
@@ -84,7 +99,7 @@ async function removeExports(ctx: StepContext): Promise<void> {
   await ctx.db.delete(exports).where(eq(exports.userId, ctx.userId));
 }
 
-async function removeUploads(ctx: StepContext): Promise<void> {
+async function removeUploads(ctx: StepContext): Promise<undefined> {
   await deletePrefix(ctx.env.LAKE, `raw/${ctx.userId}/`);
   for (;;) {
     const page = await ctx.db
@@ -103,25 +118,31 @@ async function removeUploads(ctx: StepContext): Promise<void> {
   }
 }
 
-async function removeLakeParts(ctx: StepContext): Promise<void> {
+/** Partitions come sorted by (metric, date), so `metric/date` of the last one done is the cursor. */
+async function removeLakeParts(ctx: StepContext): Promise<StepOutcome> {
   const partitions = await healthStoreFor(ctx.env.HEALTH_STORE, ctx.userId).lakePartitions();
-  for (const { metric, localDate } of partitions) {
+  const after = ctx.resumeFrom;
+  const pending = partitions.filter(({ metric, localDate }) => after === null || `${metric}/${localDate}` > after);
+  for (const [index, { metric, localDate }] of pending.entries()) {
+    if (index === ctx.lakePartitionsPerRun) return "continued";
     await deletePrefix(ctx.env.LAKE, lakeUserDayPrefix(metric, localDate, ctx.userId));
+    if ((index + 1) % 50 === 0 || index + 1 === ctx.lakePartitionsPerRun) await ctx.checkpoint(`${metric}/${localDate}`);
   }
+  return "done";
 }
 
-async function removeHealthStore(ctx: StepContext): Promise<void> {
+async function removeHealthStore(ctx: StepContext): Promise<undefined> {
   await healthStoreFor(ctx.env.HEALTH_STORE, ctx.userId).deleteAll();
 }
 
 /** The user's HealthStore chain as sealed to R2, and the seal rows that chain it. */
-async function removeSealedAudit(ctx: StepContext): Promise<void> {
+async function removeSealedAudit(ctx: StepContext): Promise<undefined> {
   await deletePrefix(ctx.env.LAKE, `audit/${ctx.userId}/`);
   await ctx.db.delete(auditSeals).where(eq(auditSeals.chain, ctx.userId));
 }
 
 /** Every D1 row that names the user, but the user row itself and the security chain (last steps). */
-async function removeAccountRows(ctx: StepContext): Promise<void> {
+async function removeAccountRows(ctx: StepContext): Promise<undefined> {
   const { db, userId } = ctx;
   const ownSessions = db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, userId));
   // A delivery resolved to the user since the first step: its payload goes before the rows naming it.

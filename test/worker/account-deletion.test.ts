@@ -305,9 +305,21 @@ describe("account deletion: the sweep", () => {
     expect((await call(app, "/v1/uploads", { headers: { ...proof, "CF-Connecting-IP": uniqueIp() } })).status).toBe(401);
     expect((await attemptSignIn(ada.authenticator)).status).toBe(401);
 
-    // The job fails once midway and resumes after the last step it recorded.
+    // The job stops at a checkpoint inside the lake step, then fails once at the store, and resumes
+    // each time after the last progress it recorded.
     const pseudonym = await pseudonymOf(getConfig(env).AUDIT_PSEUDONYM_KEY, userId);
+    const stepOf = async () =>
+      (await db.select().from(accountDeletions).where(eq(accountDeletions.pseudonym, pseudonym)))[0]?.step;
     const steps: string[] = [];
+    const lakeBefore = (await env.LAKE.list({ prefix: "lake/" })).objects.filter((object) => object.key.includes(userId));
+    expect(lakeBefore.length).toBeGreaterThan(1);
+    expect(await runAccountDeletion(env, userId, { lakePartitionsPerRun: 1, beforeStep: (step) => void steps.push(step) })).toBe(
+      "continued",
+    );
+    expect(await stepOf()).toMatch(/^lake@[a-z_]+\/\d{4}-\d{2}-\d{2}$/);
+    const lakeBetween = (await env.LAKE.list({ prefix: "lake/" })).objects.filter((object) => object.key.includes(userId));
+    expect(lakeBetween.length).toBeLessThan(lakeBefore.length);
+    expect(lakeBetween.length).toBeGreaterThan(0);
     await expect(
       runAccountDeletion(env, userId, {
         beforeStep: (step) => {
@@ -316,10 +328,10 @@ describe("account deletion: the sweep", () => {
         },
       }),
     ).rejects.toThrow("injected failure");
-    expect((await db.select().from(accountDeletions).where(eq(accountDeletions.pseudonym, pseudonym)))[0]?.step).toBe("lake");
+    expect(await stepOf()).toBe("lake");
     const resumed: string[] = [];
     expect(await runAccountDeletion(env, userId, { beforeStep: (step) => void resumed.push(step) })).toBe("completed");
-    expect(steps).toEqual(["providers", "sharing", "exports", "uploads", "lake", "store"]);
+    expect(steps).toEqual(["providers", "sharing", "exports", "uploads", "lake", "lake", "store"]);
     expect(resumed).toEqual(["store", "sealed_audit", "account_rows", "security_events", "finish"]);
     expect(await runAccountDeletion(env, userId)).toBe("already_completed");
     expect(revoked).toContain("/oauth/revoke");
