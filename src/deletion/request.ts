@@ -69,7 +69,7 @@ export async function confirmDeletion(
   if (!result.ok) return refuse(ctx, auth, resource, result.reason);
 
   const pseudonym = await pseudonymOf(ctx.config.AUDIT_PSEUDONYM_KEY, auth.userId);
-  await appendSecurityEvent(
+  const { results } = await appendSecurityEvent(
     ctx.db,
     { ...ctx.audit, action: "account.delete_request", resource, subject: auth.userId, result: "success" },
     [
@@ -85,11 +85,15 @@ export async function confirmDeletion(
       ctx.db
         .update(users)
         .set({ deletedAt: now })
-        .where(and(eq(users.id, auth.userId), isNull(users.deletedAt))),
+        .where(and(eq(users.id, auth.userId), isNull(users.deletedAt)))
+        .returning({ id: users.id }),
       ctx.db.insert(accountDeletions).values({ pseudonym, step: "requested", requestedAt: now }).onConflictDoNothing(),
     ],
   );
   forgetUserSessions(auth.userId);
+  // Two confirmations racing with two flows both pass; only the one that marked the user queues the job.
+  const marked = Array.isArray(results[3]) && results[3].length > 0;
+  if (!marked) return { status: "deleting", requestedAt: now.toISOString() };
   try {
     await enqueueAccountDeletion(ctx.env, auth.userId);
   } catch (error) {

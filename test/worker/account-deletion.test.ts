@@ -431,6 +431,17 @@ describe("account deletion: the confirmation ceremony", () => {
     expect((await confirm(ada, second.flowId, assertion)).status).toBe(401);
   });
 
+  it("queues one job when two confirmations with two flows race", async () => {
+    const ada = await signUp();
+    const flows = await Promise.all([deletionOptions(ada), deletionOptions(ada)]);
+    const assertions = await Promise.all(flows.map((flow) => ada.authenticator.authenticate(flow.options)));
+    const answers = await Promise.all(flows.map((flow, i) => confirm(ada, flow.flowId, assertions[i])));
+    const statuses = answers.map((res) => res.status);
+    expect(statuses).toContain(202);
+    for (const status of statuses) expect([202, 401]).toContain(status);
+    expect(queued).toEqual([{ type: "account.delete", userId: ada.user.id }]);
+  });
+
   it("answers DELETE /v1/me with a problem pointing to the ceremony, and deletes nothing", async () => {
     const ada = await signUp();
     const res = await request(ada, "DELETE", "/v1/me");
