@@ -26,6 +26,7 @@ import { type DeletedSource, deleteSource, type SourceSelector, sourceSelectorSc
 import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
 import { ingestObservations } from "./health-store/ingest";
 import { ingestSleepSessions, ingestWorkouts } from "./health-store/ingest-sessions";
+import { type LakePartition, lakePartitions } from "./health-store/lake-partitions";
 import { migrateStore } from "./health-store/migrations";
 import { claimOwner } from "./health-store/owner";
 import { latestObservations, queryRawObservations } from "./health-store/query";
@@ -326,6 +327,8 @@ export class HealthStore extends DurableObject<Env> {
   async deleteAll(): Promise<RpcOutcome<void>> {
     return outcomeOf(async () => {
       return this.#serially(async () => {
+        // An alarm is storage too; deleteAll() leaves it on older compatibility dates.
+        await this.ctx.storage.deleteAlarm();
         await this.ctx.storage.deleteAll();
         this.#migrated = false;
       });
@@ -346,6 +349,16 @@ export class HealthStore extends DurableObject<Env> {
         listAccessLog(this.ctx.storage.sql, parsed),
       );
     });
+  }
+
+  /** Account deletion: the lake partitions holding this user's uploaded data (./health-store/lake-partitions.ts). */
+  async lakePartitions(): Promise<RpcOutcome<LakePartition[]>> {
+    return outcomeOf(async () =>
+      this.#serially(async () => {
+        this.#ensureSchema();
+        return lakePartitions(this.ctx.storage.sql);
+      }),
+    );
   }
 
   #ingest(batch: IngestBatch, context: StoreAuditContext): Promise<BatchIngestResult> {

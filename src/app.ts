@@ -7,6 +7,7 @@ import { registerPasskeyRoutes } from "./auth/passkeys/routes";
 import { registerSessionRoutes } from "./auth/routes/session-routes";
 import { registerTokenRoutes } from "./auth/routes/token-routes";
 import { registerConsentRoutes } from "./consent/routes";
+import { registerDeletionRoutes } from "./deletion/routes";
 import { registerDocsRoutes } from "./docs/routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
@@ -64,6 +65,8 @@ export function createApp(): App {
   registerAdminRoutes(app);
   // Consent (DESIGN §8): the person's acceptance of the terms and privacy notice, and /legal pages.
   registerConsentRoutes(app);
+  // Account deletion (DESIGN §8): passkey-confirmed, then a resumable job.
+  registerDeletionRoutes(app);
   registerUploadRoutes(app);
   registerObservationRoutes(app);
   // Consented sharing (DESIGN §8): a grantee's reads of a patient's data, within their grant.

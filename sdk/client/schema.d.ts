@@ -383,7 +383,8 @@ export interface paths {
     get: operations["getMe"];
     put?: never;
     post?: never;
-    delete?: never;
+    /** Not by itself: answers 400 pointing to the passkey-confirmed deletion (/v1/me/deletion/options, then /verify) */
+    delete: operations["deleteAccount"];
     options?: never;
     head?: never;
     patch?: never;
@@ -444,6 +445,40 @@ export interface paths {
      * @description Marks every active acceptance of the document withdrawn (records are kept, with `withdrawnAt`). Sharing stops at once: grantees can no longer read your data and no invitation can be created until you accept the current version again. Withdrawing what is not accepted changes nothing.
      */
     post: operations["withdrawConsent"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/deletion/options": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start deleting your account: a passkey assertion request for your passkeys only (5 minutes, single use) */
+    post: operations["startAccountDeletion"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/deletion/verify": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Confirm the deletion with a passkey assertion: every session and device ends at once, the data is deleted by a job */
+    post: operations["confirmAccountDeletion"];
     delete?: never;
     options?: never;
     head?: never;
@@ -1382,6 +1417,12 @@ export interface components {
         count: number;
         durationSeconds: number;
       };
+    };
+    DeletionAccepted: {
+      /** Format: date-time */
+      requestedAt: string;
+      /** @enum {string} */
+      status: "deleting";
     };
     Device: {
       /** Format: date-time */
@@ -3422,6 +3463,44 @@ export interface operations {
       };
     };
   };
+  deleteAccount: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   getAccessLog: {
     parameters: {
       query?: {
@@ -3685,6 +3764,113 @@ export interface operations {
       };
       /** @description Problem details (RFC 9457) */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  startAccountDeletion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Request options for navigator.credentials.get() */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AuthenticationCeremony"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  confirmAccountDeletion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["LoginVerifyRequest"];
+      };
+    };
+    responses: {
+      /** @description Deletion under way */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DeletionAccepted"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      415: {
         headers: {
           [name: string]: unknown;
         };

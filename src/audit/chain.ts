@@ -38,16 +38,19 @@ export type ChainVerification =
  * Verifies events in ascending `seq` order, continuing from `after` (genesis by default, or the
  * last event of a previously verified page). Reports the first event that does not follow:
  * a missing or repeated seq, a `prevHash` that is not its predecessor's hash, or a stored hash
- * that does not match the event's content. `head` is the last event that verified.
+ * that does not match the event's content. `head` is the last event that verified. `hashOf` is how
+ * an event's hash is recomputed: plain for HealthStore chains, over salted commitments for the D1
+ * security chain (./commitments.ts).
  */
-export async function verifyChain(
-  events: readonly ChainedAuditEvent[],
+export async function verifyChain<E extends ChainedAuditEvent>(
+  events: readonly E[],
   after: ChainAnchor = GENESIS_ANCHOR,
+  hashOf: (event: E) => Promise<string> = (event) => hashAuditEvent(event.prevHash, event),
 ): Promise<ChainVerification> {
   let head = after;
   let count = 0;
   for (const event of events) {
-    const problem = await checkLink(head, event);
+    const problem = await checkLink(head, event, hashOf);
     if (problem !== null) return { ok: false, count, brokenAt: head.seq + 1, problem, head };
     head = { seq: event.seq, hash: event.hash };
     count += 1;
@@ -55,9 +58,13 @@ export async function verifyChain(
   return { ok: true, count, head };
 }
 
-async function checkLink(head: ChainAnchor, event: ChainedAuditEvent): Promise<ChainBreak | null> {
+async function checkLink<E extends ChainedAuditEvent>(
+  head: ChainAnchor,
+  event: E,
+  hashOf: (event: E) => Promise<string>,
+): Promise<ChainBreak | null> {
   if (event.seq !== head.seq + 1) return "seq_gap";
   if (event.prevHash !== head.hash) return "prev_hash_mismatch";
-  if ((await hashAuditEvent(event.prevHash, event)) !== event.hash) return "hash_mismatch";
+  if ((await hashOf(event)) !== event.hash) return "hash_mismatch";
   return null;
 }

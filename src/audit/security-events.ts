@@ -4,8 +4,9 @@ import type { Db } from "../db/client";
 import { isConstraintViolation } from "../db/errors";
 import { securityEvents } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
-import { type ChainAnchor, chainAuditEvent, GENESIS_ANCHOR } from "./chain";
-import type { AuditDraft, ChainedAuditEvent } from "./event";
+import { type ChainAnchor, GENESIS_ANCHOR, hashAuditEvent } from "./chain";
+import { committedFields, newSalt, type StoredSecurityEvent } from "./commitments";
+import type { AuditDraft, AuditEvent, ChainedAuditEvent } from "./event";
 
 /**
  * Appends to the D1 security chain in the same `db.batch` as the write it records (D1 has no
@@ -33,7 +34,7 @@ export async function appendSecurityEvent(
   writes: readonly SecurityWrite[] = [],
 ): Promise<AppendResult> {
   for (let attempt = 1; ; attempt++) {
-    const event = await chainAuditEvent(await readTail(db), { ...draft, at: new Date().toISOString() });
+    const event = await chainSecurityEvent(await readTail(db), { ...draft, at: new Date().toISOString() });
     try {
       const [, ...results] = await db.batch([db.insert(securityEvents).values(event), ...writes]);
       return { event, results };
@@ -45,6 +46,17 @@ export async function appendSecurityEvent(
       await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt));
     }
   }
+}
+
+/**
+ * Places an event after `tail` with a fresh salt; its hash covers the salted commitments of its
+ * personal fields (./commitments.ts), so erasing them later leaves the chain verifiable.
+ */
+async function chainSecurityEvent(tail: ChainAnchor, draft: Omit<AuditEvent, "seq">): Promise<StoredSecurityEvent> {
+  const placed: AuditEvent = { ...draft, seq: tail.seq + 1 };
+  const salt = newSalt();
+  const hash = await hashAuditEvent(tail.hash, await committedFields(placed, salt));
+  return { ...placed, prevHash: tail.hash, hash, salt, erasedAt: null };
 }
 
 async function readTail(db: Db): Promise<ChainAnchor> {
@@ -65,7 +77,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** A page of the chain in ascending order, after `afterSeq` (0 for the start). */
-export async function listSecurityEvents(db: Db, page: { afterSeq: number; limit: number }): Promise<ChainedAuditEvent[]> {
+export async function listSecurityEvents(db: Db, page: { afterSeq: number; limit: number }): Promise<StoredSecurityEvent[]> {
   const rows = await db
     .select()
     .from(securityEvents)

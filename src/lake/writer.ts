@@ -35,6 +35,12 @@ export function lakePartKey(metric: string, localDate: string, part: LakePart): 
   return `lake/${metric}/${yyyy}/${mm}/${dd}/${part.userId}/${part.uploadId}-${String(part.chunk).padStart(5, "0")}.ndjson.gz`;
 }
 
+/** Every part of one user's day of one metric (what account deletion lists and deletes). */
+export function lakeUserDayPrefix(metric: string, localDate: string, userId: string): string {
+  const [yyyy, mm, dd] = localDate.split("-");
+  return `lake/${metric}/${yyyy}/${mm}/${dd}/${userId}/`;
+}
+
 type LakeLine = Record<string, unknown>;
 
 function group(

@@ -67,6 +67,7 @@ export const PORTAL_PAGE = `<!doctype html>
 </section>
 </form>
 <button id="sign-out" type="button">Sign out</button>
+<button id="delete-account" type="button" class="secondary">Delete my account</button>
 </section>
 
 <footer class="note">

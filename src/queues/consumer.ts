@@ -20,6 +20,7 @@
  *   dead letter is retried, so the consequence is not lost either.
  */
 import { z } from "zod";
+import { accountDeleteJob } from "../deletion/job";
 import { DomainError } from "../errors/domain-error";
 import { errorName, log } from "../observability/log";
 import { failDeadLetteredProviderJob, providerRefreshJob, providerSyncJob } from "../providers/sync/jobs";
@@ -86,6 +87,7 @@ export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
     "provider.refresh": defineJob(providerRefreshJob),
     // The raw-upload retention pass continued when the daily cron's pass hit its bound.
     "retention.raw_uploads": defineJob(rawUploadRetentionJob),
+    "account.delete": defineJob(accountDeleteJob),
   },
 };
 

@@ -5,6 +5,7 @@
 import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
+import { resumeAccountDeletionsJob } from "../deletion/resume";
 import { errorName, log } from "../observability/log";
 import { maintainAppSubscriptionsJob } from "../providers/subscriptions";
 import { refreshExpiringProviderTokens } from "../providers/sync/refresh-cron";
@@ -35,6 +36,8 @@ export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> 
     purgeExpiredWebhookEventsJob,
     maintainAppSubscriptionsJob,
     purgeExpiredRawUploadsJob,
+    // Account deletions whose job did not finish are queued again (src/deletion/resume.ts).
+    resumeAccountDeletionsJob,
   ],
 };
 

@@ -70,6 +70,8 @@ describe("/portal", () => {
         "POST /v1/auth/logout",
         "GET /v1/me",
         "POST /v1/ai/query",
+        "POST /v1/me/deletion/options",
+        "POST /v1/me/deletion/verify",
       ].sort(),
     );
     const doc = await (await get("/openapi.json")).json<{ paths: Record<string, Record<string, unknown>> }>();

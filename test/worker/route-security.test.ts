@@ -148,6 +148,9 @@ const SECURITY_CASES: Record<string, Cases> = {
     scope: ["user", "recovery"],
   },
   "POST /v1/me/recovery-codes": { path: "/v1/me/recovery-codes" },
+  "DELETE /v1/me": { path: "/v1/me" },
+  "POST /v1/me/deletion/options": { path: "/v1/me/deletion/options" },
+  "POST /v1/me/deletion/verify": { path: "/v1/me/deletion/verify", body: { flowId: `flw_${SOME_ID}`, response: {} } },
   "POST /v1/me/devices": {
     path: "/v1/me/devices",
     body: { name: "Phone", publicJwk: { kty: "EC", crv: "P-256", x: "A".repeat(43), y: "A".repeat(43) } },

@@ -64,6 +64,22 @@ export function authenticationOptions(config: Config): Promise<PublicKeyCredenti
   });
 }
 
+/**
+ * Re-authentication of a signed-in user (e.g. before deleting the account): only that user's
+ * passkeys are allowed, so the authenticator offers no other account's credential.
+ */
+export function reauthenticationOptions(
+  config: Config,
+  credentials: readonly CredentialRef[],
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return generateAuthenticationOptions({
+    rpID: config.RP_ID,
+    allowCredentials: credentials.map((credential) => ({ id: credential.id, transports: [...credential.transports] })),
+    userVerification: "required",
+    timeout: FLOW_TTL_MS,
+  });
+}
+
 export interface NewCredential {
   id: string;
   /** COSE public key, base64url. */

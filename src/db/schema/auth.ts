@@ -9,7 +9,7 @@ import { users } from "./users";
  * Instants are epoch milliseconds.
  */
 
-export const CEREMONY_KINDS = ["register", "login", "add_passkey"] as const;
+export const CEREMONY_KINDS = ["register", "login", "add_passkey", "delete_account"] as const;
 export type CeremonyKind = (typeof CEREMONY_KINDS)[number];
 
 /** One WebAuthn ceremony: its challenge, single-use (consumed_at) and short-lived (expires_at). */

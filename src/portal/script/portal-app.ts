@@ -170,6 +170,20 @@ const signOut = async () => {
   }
 };
 
+let accountDeleted = false;
+
+// Deleting needs the passkey again (a token alone never deletes); the options allow only this
+// account's passkeys. Every session ends on the server at once, so the page signs out too.
+const deleteAccount = async () => {
+  if (!window.confirm("Delete your account and all of your data? This cannot be undone.")) return;
+  const ceremony = await authorized("POST", "/v1/me/deletion/options");
+  const credential = await navigator.credentials.get({ publicKey: requestOptions(ceremony.options) });
+  if (!credential) throw new Error("No passkey was chosen.");
+  await authorized("POST", "/v1/me/deletion/verify", { flowId: ceremony.flowId, response: authenticationJSON(credential) });
+  showSignedOut();
+  accountDeleted = true;
+};
+
 const start = () => {
   $("register-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -184,6 +198,10 @@ const start = () => {
     run("Asking the enclave…", ask);
   });
   $("sign-out").addEventListener("click", () => run("Signing out…", signOut));
+  $("delete-account").addEventListener("click", async () => {
+    await run("Waiting for your passkey…", deleteAccount);
+    if (accountDeleted) $("status").textContent = "Your account is deleted; your data is being erased.";
+  });
   $("recovery-done").addEventListener("click", () => showRecoveryCodes([]));
   if (!window.PublicKeyCredential || !navigator.credentials) {
     setProblem("This browser does not support passkeys.");

@@ -48,6 +48,7 @@ CREATE TABLE `consents` (
 );
 --> statement-breakpoint
 CREATE INDEX `consents_user_idx` ON `consents` (`user_id`,`document`,`accepted_at`);--> statement-breakpoint
+CREATE UNIQUE INDEX `consents_active_unique` ON `consents` (`user_id`,`document`,`version`) WHERE withdrawn_at IS NULL;--> statement-breakpoint
 CREATE TABLE `grant_invitations` (
 	`id` text PRIMARY KEY NOT NULL,
 	`patient_id` text NOT NULL,
@@ -90,5 +91,26 @@ CREATE TABLE `grants` (
 CREATE UNIQUE INDEX `grants_invitation_unique` ON `grants` (`invitation_id`);--> statement-breakpoint
 CREATE INDEX `grants_grantee_patient_idx` ON `grants` (`grantee_id`,`patient_id`);--> statement-breakpoint
 CREATE INDEX `grants_patient_idx` ON `grants` (`patient_id`,`created_at`);--> statement-breakpoint
+PRAGMA foreign_keys=OFF;--> statement-breakpoint
+CREATE TABLE `__new_auth_flows` (
+	`id` text PRIMARY KEY NOT NULL,
+	`kind` text NOT NULL,
+	`challenge` text NOT NULL,
+	`user_id` text,
+	`username` text,
+	`display_name` text,
+	`created_at` integer NOT NULL,
+	`expires_at` integer NOT NULL,
+	`consumed_at` integer,
+	CONSTRAINT "auth_flows_kind_check" CHECK(kind IN ('register', 'login', 'add_passkey', 'delete_account'))
+);
+--> statement-breakpoint
+INSERT INTO `__new_auth_flows`("id", "kind", "challenge", "user_id", "username", "display_name", "created_at", "expires_at", "consumed_at") SELECT "id", "kind", "challenge", "user_id", "username", "display_name", "created_at", "expires_at", "consumed_at" FROM `auth_flows`;--> statement-breakpoint
+DROP TABLE `auth_flows`;--> statement-breakpoint
+ALTER TABLE `__new_auth_flows` RENAME TO `auth_flows`;--> statement-breakpoint
+PRAGMA foreign_keys=ON;--> statement-breakpoint
+CREATE INDEX `auth_flows_expires_idx` ON `auth_flows` (`expires_at`);--> statement-breakpoint
 ALTER TABLE `security_events` ADD `salt` text;--> statement-breakpoint
-ALTER TABLE `security_events` ADD `erased_at` integer;
+ALTER TABLE `security_events` ADD `erased_at` integer;--> statement-breakpoint
+ALTER TABLE `uploads` ADD `raw_purged_at` integer;--> statement-breakpoint
+CREATE INDEX `uploads_raw_retention_idx` ON `uploads` (`raw_purged_at`,`created_at`,`id`);
