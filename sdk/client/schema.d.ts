@@ -1784,6 +1784,8 @@ export interface components {
        * @description When the personal fields were erased (account deletion)
        */
       erasedAt: string | null;
+      /** @description Salt of the personal fields' commitments that the hash covers (docs/deletion.md); null once erased, and on events older than commitments */
+      salt: string | null;
     };
     SecurityEventPage: {
       items: components["schemas"]["SecurityEvent"][];

@@ -22,6 +22,7 @@ export interface AuditorContext {
 }
 
 export interface SecurityEventView extends ChainedAuditEvent {
+  salt: string | null;
   erasedAt: string | null;
 }
 
@@ -117,6 +118,7 @@ function toView(row: SecurityEventRow): SecurityEventView {
     ip: row.ip,
     prevHash: row.prevHash,
     hash: row.hash,
+    salt: row.salt,
     erasedAt: row.erasedAt === null ? null : row.erasedAt.toISOString(),
   };
 }

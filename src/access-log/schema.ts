@@ -122,6 +122,10 @@ export const ChainedEventPageSchema = z
   .openapi("ChainedAuditEventPage");
 
 export const SecurityEventSchema = ChainedEventSchema.extend({
+  salt: z.string().nullable().openapi({
+    description:
+      "Salt of the personal fields' commitments that the hash covers (docs/deletion.md); null once erased, and on events older than commitments",
+  }),
   erasedAt: instant.nullable().openapi({ description: "When the personal fields were erased (account deletion)" }),
 }).openapi("SecurityEvent");
 

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { verifyChain } from "../../src/audit/chain";
+import { securityEventHash } from "../../src/audit/commitments";
 import type { ChainedAuditEvent } from "../../src/audit/event";
 import { getDb } from "../../src/db/client";
 import { users } from "../../src/db/schema";
@@ -19,7 +20,7 @@ import { call, createTestApp } from "./helpers/test-app";
 const app = createTestApp();
 const T0 = Date.UTC(2026, 10, 1, 8);
 
-type SecurityEvent = ChainedAuditEvent & { erasedAt: string | null };
+type SecurityEvent = ChainedAuditEvent & { salt: string | null; erasedAt: string | null };
 type Page<T> = { items: T[]; nextCursor: string | null };
 
 async function get(user: SessionUser, path: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -65,11 +66,11 @@ describe("GET /v1/audit/security", () => {
     expect(created?.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(read?.seq).toBeGreaterThan(created?.seq ?? Number.POSITIVE_INFINITY);
 
-    // Each event is exactly as chained: it hashes to its stored hash.
-    const link = await verifyChain([created as ChainedAuditEvent], {
-      seq: (created?.seq ?? 1) - 1,
-      hash: created?.prevHash ?? "",
-    });
+    // Each event is exactly as chained: with its salt, it hashes to its stored hash.
+    expect(created?.salt).toMatch(/^[0-9a-f]+$/);
+    if (created === undefined) throw new Error("no user.create event");
+    const stored = { ...created, erasedAt: null };
+    const link = await verifyChain([stored], { seq: stored.seq - 1, hash: stored.prevHash }, securityEventHash);
     expect(link.ok).toBe(true);
 
     const again = await securityPage(auditor, `?subject=${subject.user.id}&action=audit.read`);
