@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { registerAdminRoutes } from "./admin/routes";
 import { registerAiRoutes } from "./ai/routes";
+import { registerAuditVerifyRoutes } from "./auditor/verify-routes";
 import { registerDeviceRoutes } from "./auth/devices/routes";
 import { registerPasskeyRoutes } from "./auth/passkeys/routes";
 import { registerSessionRoutes } from "./auth/routes/session-routes";
@@ -66,6 +67,8 @@ export function createApp(): App {
   registerConnectionRoutes(app);
   // Providers (DESIGN §7): incoming webhooks.
   registerWebhookRoutes(app);
+  // Audit (DESIGN §8): verification of the sealed audit chains, for auditors.
+  registerAuditVerifyRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 

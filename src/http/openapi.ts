@@ -57,6 +57,7 @@ export const OPENAPI_DOCUMENT: Parameters<App["getOpenAPI31Document"]>[0] = {
     { name: "Vault", description: "Client-side encrypted notes the server cannot read" },
     { name: "AI", description: "Questions answered inside an attested enclave (DESIGN §9)" },
     { name: "Providers", description: "Wearable and CGM provider connections and their webhooks (DESIGN §7)" },
+    { name: "Audit", description: "Audit trails, their seals and their verification (auditor role)" },
   ],
 };
 
