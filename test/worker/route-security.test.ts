@@ -155,6 +155,7 @@ const SECURITY_CASES: Record<string, Cases> = {
   "POST /v1/connections/{provider}": { path: "/v1/connections/sandbox", body: {} },
   "DELETE /v1/connections/{provider}": { path: "/v1/connections/sandbox", foreignPath: connectedProvider },
   "POST /v1/connections/{provider}/sync": { path: "/v1/connections/sandbox/sync", body: {}, foreignPath: connectedSyncPath },
+  "GET /v1/audit/verify": { path: "/v1/audit/verify", requiredRole: "auditor" },
   "POST /v1/ai/query": { path: "/v1/ai/query", body: { question: "What was my average resting heart rate last week?" } },
 };
 

@@ -42,6 +42,7 @@ export interface SealFields {
   contentHash: string;
   lastEventHash: string;
   prevSealHash: string;
+  sealedAt: Date;
 }
 
 /** `audit/{userId}/…` or `audit/security/…`; seqs zero-padded to 12 digits so keys sort by seq. */
@@ -82,11 +83,12 @@ export async function sha256Hex(bytes: Uint8Array | string): Promise<string> {
 
 /**
  * `seal_hash = hex(SHA-256(UTF-8(prevSealHash "\n" chain "\n" firstSeq "\n" lastSeq "\n"
- * contentHash "\n" lastEventHash)))`, seqs in decimal, no trailing newline: reproducible with
- * `printf '%s\n%s\n%s\n%s\n%s\n%s' … | sha256sum`.
+ * contentHash "\n" lastEventHash "\n" sealedAt)))`, seqs and `sealedAt` (epoch milliseconds) in
+ * decimal, no trailing newline: reproducible with `printf '%s\n%s\n%s\n%s\n%s\n%s\n%s' … | sha256sum`.
+ * `sealedAt` is covered because retention trusts it: a chunk sealed more than 7 years ago may be
+ * gone, and backdating a seal to pass a deleted chunk off as expired must break the seal chain.
  */
 export function sealHashOf(seal: SealFields): Promise<string> {
-  return sha256Hex(
-    [seal.prevSealHash, seal.chain, String(seal.firstSeq), String(seal.lastSeq), seal.contentHash, seal.lastEventHash].join("\n"),
-  );
+  const fields = [seal.prevSealHash, seal.chain, seal.firstSeq, seal.lastSeq, seal.contentHash, seal.lastEventHash];
+  return sha256Hex([...fields, seal.sealedAt.getTime()].join("\n"));
 }

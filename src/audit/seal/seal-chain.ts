@@ -67,8 +67,8 @@ export async function sealChain<E extends SealedEvent>(
     const bytes = encodeChunk(chunk);
     const contentHash = await sha256Hex(bytes);
     const key = chunkKey(source.chain, chunk.firstSeq, chunk.lastSeq);
-    const fields = { ...chunk, contentHash, lastEventHash: final.hash };
-    const row = { ...fields, r2Key: key, sealHash: await sealHashOf(fields), sealedAt: context.now() };
+    const fields = { ...chunk, contentHash, lastEventHash: final.hash, sealedAt: context.now() };
+    const row = { ...fields, r2Key: key, sealHash: await sealHashOf(fields) };
     await context.lake.put(key, bytes, { sha256: contentHash, httpMetadata: { contentType: "application/json" } });
     let stored: boolean;
     try {
