@@ -13,6 +13,8 @@
 //  ai     what a confidential-AI question adds, model time excluded: HPKE and attestation in process
 //         against a JSON round trip, and POST /v1/ai/query over HTTP, attestation cached and not,
 //         against a plain read of the same data (./ai.mjs).
+//  audit  verifying a 100k-event sealed audit chain, per 10k events, against recomputing the live
+//         chain alone and against WebCrypto SHA-256 of the same inputs (./audit.mjs).
 //
 // Options: --only <parts> (comma-separated, default all), --duration <s> per route per round
 // (default 5), --rounds <n> (3), --warmup <s> before each measurement (1; the first round also gets
@@ -31,6 +33,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchAiHttp, benchAiInProcess, formatAi, stopAiBridge } from "./ai.mjs";
+import { AUDIT_TARGET_RATIO, benchAudit, formatAudit } from "./audit.mjs";
 import { AVRO_DECODE_TARGET, benchAvroDecode, formatAvroDecode } from "./avro-decode.mjs";
 import { BENCH_SANDBOX_CREDENTIALS, backfillMissed, benchBackfill, formatBackfill, startBenchSandbox } from "./backfill.mjs";
 import { buildWorker, bundleComposition, bundleSize, runningBuilds } from "./build.mjs";
@@ -57,7 +60,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
-const PARTS = ["http", "avro", "ingest", "query", "providers", "ai"];
+const PARTS = ["http", "avro", "ingest", "query", "providers", "ai", "audit"];
 
 const { values: options } = parseArgs({
   options: {
@@ -135,7 +138,8 @@ const watchdogMs =
   (parts.has("ingest") ? (ingestRounds + 2) * 15_000 : 0) +
   (parts.has("query") ? 60_000 + queryRequests * 100 : 0) +
   (parts.has("providers") ? 5 * (rounds * (durationMs + warmupMs + 30_000) + 2000) + 30_000 + backfillRounds * 6 * 60_000 : 0) +
-  (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0);
+  (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0) +
+  (parts.has("audit") ? 5 * 60_000 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench did not finish within ${Math.round(watchdogMs / 1000)} s; stopping.`);
   process.exit(1);
@@ -266,7 +270,7 @@ async function main() {
   if (parts.has("ai")) aiInProcess = await benchAiInProcess({ workDir, runs: aiRuns, step });
 
   let benchModule;
-  const needsWorker = ["http", "ingest", "query", "providers"].some((part) => parts.has(part));
+  const needsWorker = ["http", "ingest", "query", "providers", "audit"].some((part) => parts.has(part));
   if (needsWorker) {
     const bundling = parts.has("http") ? "src/index.ts (deploy bundle) and bench/worker.ts" : "bench/worker.ts";
     step(`bundling ${bundling} with wrangler deploy --dry-run`);
@@ -352,6 +356,13 @@ async function main() {
         record.providers.backfill = backfill;
         missed ||= backfillMissed(backfill);
       }
+    }
+    if (parts.has("audit")) {
+      const audit = await benchAudit({ baseUrl: server.url, rounds, step });
+      assertNoWorkerErrors();
+      report.push(formatAudit(audit));
+      record.audit = audit;
+      missed ||= audit.ratioToLive > AUDIT_TARGET_RATIO;
     }
   }
   if (parts.has("ai")) {
