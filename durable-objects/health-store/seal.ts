@@ -5,6 +5,7 @@ import { type SealRun, sealChain } from "../../src/audit/seal/seal-chain";
 import { listSealsSealedBefore } from "../../src/audit/seal/seals";
 import { type AuditVerificationReport, type LiveChain, verifySealedChain } from "../../src/audit/seal/verify";
 import { getDb } from "../../src/db/client";
+import { errorName, log } from "../../src/observability/log";
 import { listAuditEventsInOrder } from "./audit-log";
 
 /**
@@ -28,14 +29,22 @@ interface SealEnv {
 export class SealSchedule {
   #alarmAt: number | null | undefined;
 
-  /** After an audited append: make sure an alarm will seal it. */
+  /**
+   * After an audited append: make sure an alarm will seal it. The append has committed by now, so
+   * a failure here is logged, not thrown: the next append tries again.
+   */
   async afterAppend(storage: DurableObjectStorage, seq: number): Promise<void> {
-    if (this.#alarmAt === undefined) this.#alarmAt = await storage.getAlarm();
-    const unsealed = seq - readMetaNumber(storage.sql, "sealed_through");
-    const due = Date.now() + (unsealed > MAX_CHUNK_EVENTS ? SEAL_DELAY_BUSY_MS : SEAL_DELAY_MS);
-    if (this.#alarmAt === null || this.#alarmAt > due) {
-      await storage.setAlarm(due);
-      this.#alarmAt = due;
+    try {
+      if (this.#alarmAt === undefined) this.#alarmAt = await storage.getAlarm();
+      const unsealed = seq - readMetaNumber(storage.sql, "sealed_through");
+      const due = Date.now() + (unsealed > MAX_CHUNK_EVENTS ? SEAL_DELAY_BUSY_MS : SEAL_DELAY_MS);
+      if (this.#alarmAt === null || this.#alarmAt > due) {
+        await storage.setAlarm(due);
+        this.#alarmAt = due;
+      }
+    } catch (error) {
+      this.#alarmAt = undefined;
+      log("error", "audit seal alarm not set", { error: errorName(error) });
     }
   }
 

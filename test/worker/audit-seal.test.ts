@@ -288,6 +288,11 @@ describe("verifying a user's chain", () => {
     ],
     ["a chunk deleted", (f) => env.LAKE.delete(f.keys[0] ?? ""), (f) => ({ seq: 1, chunk: f.keys[0], problem: "chunk_missing" })],
     [
+      "a chunk replaced by a huge object",
+      (f) => env.LAKE.put(f.keys[0] ?? "", new Uint8Array(9 * 1024 * 1024)),
+      (f) => ({ seq: 1, chunk: f.keys[0], problem: "chunk_altered" }),
+    ],
+    [
       "the first seal row deleted",
       (f) => db.delete(auditSeals).where(eq(auditSeals.r2Key, f.keys[0] ?? "")),
       (f) => ({ seq: 1, chunk: f.keys[1], problem: "seal_broken" }),

@@ -73,6 +73,7 @@ export interface VerifyContext {
 
 const SEAL_PAGE = 100;
 const TAIL_PAGE = 500;
+const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 
 class Broken extends Error {
   constructor(readonly finding: AuditFinding) {
@@ -166,6 +167,11 @@ const chunkSchema = z.strictObject({
 
 async function readChunk(object: R2ObjectBody, seal: AuditSealRow, form: LiveChain["sealedForm"]): Promise<SealedEvent[]> {
   const altered = new Broken({ seq: seal.firstSeq, chunk: seal.r2Key, problem: "chunk_altered" });
+  // 1,000 events of bounded fields are well under this; a larger object was not written by a sealer.
+  if (object.size > MAX_CHUNK_BYTES) {
+    await object.body.cancel();
+    throw altered;
+  }
   const bytes = new Uint8Array(await object.arrayBuffer());
   if ((await sha256Hex(bytes)) !== seal.contentHash) throw altered;
   let parsed: z.infer<typeof chunkSchema>;
