@@ -14,6 +14,7 @@ import { getDb } from "../../src/db/client";
 import { newId } from "../../src/db/ids";
 import { securityEvents } from "../../src/db/schema";
 import { type AuditSealRow, auditSeals } from "../../src/db/schema/audit-seals";
+import { CRONS, runScheduled } from "../../src/scheduled/handler";
 import { expectProblem } from "./helpers/security-cases";
 import { createSessionUser } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
@@ -207,6 +208,21 @@ describe("sealing a user's chain", () => {
       sealedThroughSeq: 2_502,
       retainedThroughSeq: 0,
     });
+  });
+
+  it("works off a backlog over several alarms, each setting the next one right away", async () => {
+    const userId = newId("usr");
+    const store = healthStoreFor(env.HEALTH_STORE, userId);
+    await appendVia(store, userId, 1);
+    await insertEvents(store.stub, userId, 20_500, new Date());
+    expect(await runDurableObjectAlarm(store.stub)).toBe(true);
+    expect(await sealsOf(userId)).toHaveLength(20);
+    const next = await runInDurableObject(store.stub, (_instance, state) => state.storage.getAlarm());
+    expect(next).toBeLessThanOrEqual(Date.now() + 1_000);
+    expect(await runDurableObjectAlarm(store.stub)).toBe(true);
+    const seals = await sealsOf(userId);
+    expect(seals.at(-1)).toMatchObject({ firstSeq: 20_001, lastSeq: 20_501 });
+    expect(await runInDurableObject(store.stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
   });
 });
 
@@ -440,6 +456,14 @@ describe("the security chain", () => {
     expect(run.chunks).toEqual(["audit/security/000000000009-000000000010.json"]);
     expect((await sealSecurityChain(env)).chunks).toEqual([]);
     expect((await sealsOf("security")).slice(0, 2)).toEqual(seals);
+  });
+
+  it("is sealed by the hourly cron", async () => {
+    await resetSecurityChain();
+    await appendSecurity(3);
+    const result = await runScheduled(CRONS.hourly, new Date(), env);
+    expect(result.ran).toContain("sealSecurityChain");
+    expect((await sealsOf("security")).map((seal) => seal.r2Key)).toEqual(["audit/security/000000000001-000000000003.json"]);
   });
 
   it("verifies when intact", async () => {
