@@ -15,6 +15,8 @@
 //         against a plain read of the same data (./ai.mjs).
 //  sharing  a clinician's 30-day hourly read through a grant against the patient's own read of the
 //         same data, alternating in the same run (./sharing.mjs).
+//  audit  verifying a 100k-event sealed audit chain, per 10k events, against recomputing the live
+//         chain alone and against WebCrypto SHA-256 of the same inputs (./audit.mjs).
 //
 // Options: --only <parts> (comma-separated, default all), --duration <s> per route per round
 // (default 5), --rounds <n> (3), --warmup <s> before each measurement (1; the first round also gets
@@ -33,6 +35,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchAiHttp, benchAiInProcess, formatAi, stopAiBridge } from "./ai.mjs";
+import { AUDIT_TARGET_RATIO, benchAudit, formatAudit } from "./audit.mjs";
 import { AVRO_DECODE_TARGET, benchAvroDecode, formatAvroDecode } from "./avro-decode.mjs";
 import { BENCH_SANDBOX_CREDENTIALS, backfillMissed, benchBackfill, formatBackfill, startBenchSandbox } from "./backfill.mjs";
 import { buildWorker, bundleComposition, bundleSize, runningBuilds } from "./build.mjs";
@@ -60,7 +63,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
-const PARTS = ["http", "avro", "ingest", "query", "providers", "ai", "sharing"];
+const PARTS = ["http", "avro", "ingest", "query", "providers", "ai", "sharing", "audit"];
 
 const { values: options } = parseArgs({
   options: {
@@ -139,7 +142,8 @@ const watchdogMs =
   (parts.has("query") ? 60_000 + queryRequests * 100 : 0) +
   (parts.has("sharing") ? 60_000 + queryRequests * 200 : 0) +
   (parts.has("providers") ? 5 * (rounds * (durationMs + warmupMs + 30_000) + 2000) + 30_000 + backfillRounds * 6 * 60_000 : 0) +
-  (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0);
+  (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0) +
+  (parts.has("audit") ? 5 * 60_000 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench did not finish within ${Math.round(watchdogMs / 1000)} s; stopping.`);
   process.exit(1);
@@ -270,7 +274,7 @@ async function main() {
   if (parts.has("ai")) aiInProcess = await benchAiInProcess({ workDir, runs: aiRuns, step });
 
   let benchModule;
-  const needsWorker = ["http", "ingest", "query", "providers", "sharing"].some((part) => parts.has(part));
+  const needsWorker = ["http", "ingest", "query", "providers", "sharing", "audit"].some((part) => parts.has(part));
   if (needsWorker) {
     const bundling = parts.has("http") ? "src/index.ts (deploy bundle) and bench/worker.ts" : "bench/worker.ts";
     step(`bundling ${bundling} with wrangler deploy --dry-run`);
@@ -363,6 +367,13 @@ async function main() {
         record.providers.backfill = backfill;
         missed ||= backfillMissed(backfill);
       }
+    }
+    if (parts.has("audit")) {
+      const audit = await benchAudit({ baseUrl: server.url, rounds, step });
+      assertNoWorkerErrors();
+      report.push(formatAudit(audit));
+      record.audit = audit;
+      missed ||= audit.ratioToLive > AUDIT_TARGET_RATIO;
     }
   }
   if (parts.has("ai")) {

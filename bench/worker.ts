@@ -11,9 +11,12 @@
  *    providers part can let the queue drain between runs;
  *  - `POST /__bench/grant`: a patient's current consent and a grant to a grantee, written straight
  *    into D1 as accepting the terms and redeeming an invitation would, for the sharing part.
+ *  - `POST /__bench/audit/seed?events=`, `POST /__bench/audit/{sealed,live,prepare,floor}?userId=`:
+ *    a user with a long sealed audit chain, and each verification of it (bench/audit.mjs).
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
 import { createApp } from "../src/app";
+import { verifyUserAudit } from "../src/auditor/verify";
 import { requireAuth } from "../src/auth/middleware";
 import { prepareSession } from "../src/auth/sessions";
 import { CURRENT_CONSENT_VERSIONS } from "../src/consent/consents";
@@ -22,8 +25,10 @@ import { newId } from "../src/db/ids";
 import { CONSENT_DOCUMENTS, consents, grants } from "../src/db/schema";
 import production from "../src/index";
 import { createUser } from "../src/users/users";
+import { BenchHealthStore } from "./audit-store";
 
-export { HealthStore, OAuthState, RateLimiter } from "../src/index";
+export { OAuthState, RateLimiter } from "../src/index";
+export { BenchHealthStore as HealthStore };
 
 const BARE_PATH = "/__bench/bare";
 const STACK_PATH = "/v1/__bench/stack";
@@ -86,6 +91,30 @@ app.get(WEBHOOK_EVENTS_PATH, async (c) => {
   const row = await c.env.DB.prepare("SELECT count(*) AS stored FROM webhook_events").first<{ stored: number }>();
   return c.json({ stored: row?.stored ?? 0 });
 });
+
+// The audit part (bench/audit.mjs): each call is timed by the client, across the RPC.
+const benchStore = (env: Env, userId: string) =>
+  (env.HEALTH_STORE as unknown as DurableObjectNamespace<BenchHealthStore>).get(env.HEALTH_STORE.idFromName(userId));
+app.post("/__bench/audit/seed", async (c) => {
+  const events = Number(c.req.query("events") ?? 0);
+  const db = getDb(c.env.DB);
+  const audit = { actor: "bench", role: "system" as const, reason: null, requestId: null, ip: null };
+  const user = await createUser({ db }, { username: `bench-${crypto.randomUUID()}`, displayName: "Bench" }, audit);
+  const store = benchStore(c.env, user.id);
+  const seeded = await store.benchSeedAudit(user.id, events);
+  return c.json({ userId: user.id, events: seeded, chunks: await store.benchSealAll() });
+});
+app.post("/__bench/audit/sealed", async (c) => c.json(await verifyUserAudit(c.env, c.req.query("userId") ?? "")));
+app.post("/__bench/audit/live", async (c) => {
+  const result = await benchStore(c.env, c.req.query("userId") ?? "").verifyAudit();
+  return c.json(result.ok ? { ok: result.value.ok, count: result.value.count } : { ok: false, count: 0 });
+});
+app.post("/__bench/audit/prepare", async (c) =>
+  c.json({ inputs: await benchStore(c.env, c.req.query("userId") ?? "").benchPrepareFloor() }),
+);
+app.post("/__bench/audit/floor", async (c) =>
+  c.json({ hashed: await benchStore(c.env, c.req.query("userId") ?? "").benchHashFloor() }),
+);
 
 export default {
   fetch(request, env, ctx) {

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { type ChainVerification, chainAuditEvent, GENESIS_ANCHOR, verifyChain } from "../src/audit/chain";
 import { AUDIT_RESULTS, type AuditEvent, auditActionSchema, type ChainedAuditEvent } from "../src/audit/event";
+import type { AuditVerificationReport } from "../src/audit/seal/verify";
 import { outcomeOf, type RpcOutcome } from "../src/errors/rpc";
 import {
   type AnalysisDataset,
@@ -57,6 +58,7 @@ import {
   type StoreAuditContext,
   storeAuditContextSchema,
 } from "./health-store/schema";
+import { SealSchedule, sealStore, verifyStore } from "./health-store/seal";
 import { listSleepSessions, listWorkouts } from "./health-store/sessions-read";
 import { dailySummary } from "./health-store/summary";
 import { parseArgument } from "./health-store/validate";
@@ -98,6 +100,7 @@ const NOTHING: IngestResult = { accepted: 0, duplicate: 0, replaced: 0 };
 export class HealthStore extends DurableObject<Env> {
   #migrated = false;
   #queue: Promise<unknown> = Promise.resolve();
+  #seals = new SealSchedule();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -331,6 +334,7 @@ export class HealthStore extends DurableObject<Env> {
         await this.ctx.storage.deleteAlarm();
         await this.ctx.storage.deleteAll();
         this.#migrated = false;
+        this.#seals.reset(null);
       });
     });
   }
@@ -359,6 +363,38 @@ export class HealthStore extends DurableObject<Env> {
         return lakePartitions(this.ctx.storage.sql);
       }),
     );
+  }
+
+  /**
+   * Seals the audit events appended since the last seal to R2 and applies retention
+   * (./health-store/seal.ts). Set after audited appends; a failure is retried by the runtime.
+   */
+  override async alarm(): Promise<void> {
+    this.#seals.reset(null);
+    await this.#serially(async () => {
+      this.#ensureSchema();
+      const run = await sealStore(this.ctx.storage, this.env, new Date());
+      if (run?.more) {
+        const next = Date.now() + 1_000;
+        await this.ctx.storage.setAlarm(next);
+        this.#seals.reset(next);
+      }
+    });
+  }
+
+  /**
+   * Verifies this store's chain against its seals (D1) and sealed chunks (R2) and reports the
+   * first finding (src/audit/seal/verify.ts). Runs between appends and seals, never beside them.
+   */
+  async verifySealedAudit(userId: string): Promise<RpcOutcome<AuditVerificationReport>> {
+    return outcomeOf(async () => {
+      const owner = parseArgument(storeAuditContextSchema.shape.subject, userId, "userId");
+      if (this.ctx.id.name !== undefined && this.ctx.id.name !== owner) throw new Error("HealthStore verified for another user");
+      return this.#serially(async () => {
+        this.#ensureSchema();
+        return verifyStore(this.ctx.storage.sql, this.env, owner, new Date());
+      });
+    });
   }
 
   #ingest(batch: IngestBatch, context: StoreAuditContext): Promise<BatchIngestResult> {
@@ -396,7 +432,7 @@ export class HealthStore extends DurableObject<Env> {
       const sql = this.ctx.storage.sql;
       const tail = readAuditTail(sql);
       const event = await chainAuditEvent(tail, { ...context, ...action, at: new Date().toISOString() });
-      return this.ctx.storage.transactionSync(() => {
+      const result = this.ctx.storage.transactionSync(() => {
         const current = readAuditTail(sql);
         if (current.seq !== tail.seq || current.hash !== tail.hash) throw new Error("audit chain moved during an append");
         claimOwner(sql, context.subject, this.ctx.id.name);
@@ -404,6 +440,8 @@ export class HealthStore extends DurableObject<Env> {
         insertAuditEvent(sql, event);
         return result;
       });
+      await this.#seals.afterAppend(this.ctx.storage, event.seq);
+      return result;
     });
   }
 }

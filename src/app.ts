@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { registerAccessLogRoutes } from "./access-log/routes";
 import { registerAdminRoutes } from "./admin/routes";
 import { registerAiRoutes } from "./ai/routes";
+import { registerAuditVerifyRoutes } from "./auditor/verify-routes";
 import { registerDeviceRoutes } from "./auth/devices/routes";
 import { registerPasskeyRoutes } from "./auth/passkeys/routes";
 import { registerSessionRoutes } from "./auth/routes/session-routes";
@@ -81,6 +82,8 @@ export function createApp(): App {
   registerWebhookRoutes(app);
   // Consented sharing (DESIGN §8): invitations, redemption, the patient's and the grantee's grants.
   registerSharingRoutes(app);
+  // Audit (DESIGN §8): verification of the sealed audit chains, for auditors.
+  registerAuditVerifyRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 

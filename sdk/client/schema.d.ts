@@ -152,6 +152,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/audit/verify": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Verify an audit chain against its sealed chunks
+     * @description Auditors only. Walks the chain's seals (D1), sealed chunks (R2) and live events and reports the first finding; a broken chain is a 200 with `ok: false`. An unknown user id is 404. Audited as `audit.verify`.
+     */
+    get: operations["verifyAudit"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/auth/login/options": {
     parameters: {
       query?: never;
@@ -1139,6 +1159,34 @@ export interface components {
        * @example 2026-01-15T08:00:00Z
        */
       until?: string;
+    };
+    AuditVerification: {
+      /** @description `security`, or the user id */
+      chain: string;
+      chunksChecked: number;
+      eventsChecked: number;
+      firstBroken?: {
+        /** @description The R2 key of the sealed chunk concerned */
+        chunk?: string;
+        /** @enum {string} */
+        problem:
+          | "seal_broken"
+          | "chunk_missing"
+          | "chunk_altered"
+          | "chunk_unsealed"
+          | "seq_gap"
+          | "prev_hash_mismatch"
+          | "hash_mismatch"
+          | "event_missing"
+          | "event_altered"
+          | "event_reordered";
+        seq?: number;
+      };
+      ok: boolean;
+      /** @description The last seq past the 7-year retention: only its seal's hashes remain (0: none) */
+      retainedThroughSeq: number;
+      /** @description The last seq covered by a seal (0: nothing sealed yet) */
+      sealedThroughSeq: number;
     };
     AuthenticationCeremony: {
       flowId: string;
@@ -2576,6 +2624,67 @@ export interface operations {
       };
       /** @description Problem details (RFC 9457) */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  verifyAudit: {
+    parameters: {
+      query?: {
+        /** @description Verify this user's chain; without it, the security chain. */
+        userId?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The verification report */
+      200: {
+        headers: {
+          /** @description no-store */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AuditVerification"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -55,7 +55,11 @@ export const OPENAPI_DOCUMENT: Parameters<App["getOpenAPI31Document"]>[0] = {
     { name: "Uploads", description: "Health Connect exports (DESIGN §6)" },
     { name: "Health data", description: "Normalized observations, sessions and summaries" },
     { name: "Vault", description: "Client-side encrypted notes the server cannot read" },
-    { name: "Audit", description: "Who accessed what: the access log and the auditor's reads (DESIGN §8)" },
+    {
+      name: "Audit",
+      description:
+        "Who accessed what: the access log, the auditor's reads of the audit chains, their seals and verification (DESIGN §8)",
+    },
     { name: "AI", description: "Questions answered inside an attested enclave (DESIGN §9)" },
     { name: "Providers", description: "Wearable and CGM provider connections and their webhooks (DESIGN §7)" },
     { name: "Sharing", description: "Invitations and grants: sharing chosen data with clinicians and researchers (DESIGN §8)" },

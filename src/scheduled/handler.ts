@@ -2,6 +2,8 @@
  * Cron triggers (wrangler.toml [triggers]). Each cron expression names a list of jobs; every job
  * runs even if another fails, and failures are logged by name. Domains add their jobs here.
  */
+
+import { sealSecurityChainJob } from "../audit/seal/security";
 import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
@@ -27,7 +29,8 @@ export const CRONS = {
 
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
   [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob, sweepStuckWebhookEventsJob],
-  [CRONS.hourly]: [backfillUsernameSkeletonsJob, refreshExpiringProviderTokens],
+  // The D1 security chain is sealed to R2 hourly (src/audit/seal/security.ts).
+  [CRONS.hourly]: [backfillUsernameSkeletonsJob, refreshExpiringProviderTokens, sealSecurityChainJob],
   // Retention: every rule and its job are listed in docs/retention.md.
   [CRONS.daily]: [
     purgeExpiredFlows,

@@ -203,6 +203,7 @@ const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/me/access-log": { path: "/v1/me/access-log" },
   "GET /v1/audit/security": { path: "/v1/audit/security", requiredRole: "auditor" },
   "GET /v1/audit/users/{userId}": { path: `/v1/audit/users/usr_${SOME_ID}`, requiredRole: "auditor" },
+  "GET /v1/audit/verify": { path: "/v1/audit/verify", requiredRole: "auditor" },
   "POST /v1/ai/query": { path: "/v1/ai/query", body: { question: "What was my average resting heart rate last week?" } },
   "POST /v1/me/grants/invitations": { path: "/v1/me/grants/invitations", body: INVITATION },
   "GET /v1/me/grants/invitations": { path: "/v1/me/grants/invitations" },
