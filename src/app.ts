@@ -6,6 +6,7 @@ import { registerPasskeyRoutes } from "./auth/passkeys/routes";
 import { registerSessionRoutes } from "./auth/routes/session-routes";
 import { registerTokenRoutes } from "./auth/routes/token-routes";
 import { registerDocsRoutes } from "./docs/routes";
+import { registerExportRoutes } from "./exports/routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
 import { accessLog } from "./http/middleware/access-log";
@@ -66,6 +67,8 @@ export function createApp(): App {
   registerConnectionRoutes(app);
   // Providers (DESIGN §7): incoming webhooks.
   registerWebhookRoutes(app);
+  // Export (DESIGN §8): a person's whole account as an archive, and its signed download link.
+  registerExportRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 

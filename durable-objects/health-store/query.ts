@@ -85,7 +85,7 @@ export function latestObservations(sql: SqlStorage, metrics: readonly string[]):
 }
 
 /** Distinct metrics by skipping through the index (a loose index scan): one seek per metric. */
-function storedMetrics(sql: SqlStorage): string[] {
+export function storedMetrics(sql: SqlStorage): string[] {
   return sql
     .exec<{ metric: string }>(
       `WITH RECURSIVE m(metric) AS (

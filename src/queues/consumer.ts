@@ -21,6 +21,7 @@
  */
 import { z } from "zod";
 import { DomainError } from "../errors/domain-error";
+import { exportBuildJob, failDeadLetteredExport } from "../exports/build-job";
 import { errorName, log } from "../observability/log";
 import { failDeadLetteredProviderJob, providerRefreshJob, providerSyncJob } from "../providers/sync/jobs";
 import { keepDeadLetteredWebhook, providerWebhookJob } from "../providers/webhooks/process-event";
@@ -80,7 +81,11 @@ export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
     "provider.webhook": defineJob(providerWebhookJob),
   },
   [QUEUES.webhooks]: { "provider.webhook": defineJob(providerWebhookJob) },
-  [QUEUES.sync]: { "provider.sync": defineJob(providerSyncJob), "provider.refresh": defineJob(providerRefreshJob) },
+  [QUEUES.sync]: {
+    "provider.sync": defineJob(providerSyncJob),
+    "provider.refresh": defineJob(providerRefreshJob),
+    "export.build": defineJob(exportBuildJob),
+  },
 };
 
 /** What happens to a message of a given type when it dies, besides being kept in R2. */
@@ -91,6 +96,7 @@ export const defaultDeadLetterHandlers: Readonly<Record<string, DeadLetterHandle
   "provider.sync": failDeadLetteredProviderJob,
   "provider.refresh": failDeadLetteredProviderJob,
   "provider.webhook": keepDeadLetteredWebhook,
+  "export.build": failDeadLetteredExport,
 };
 
 /** Queues' longest retry delay (Cloudflare Queues limits: 12 hours). */

@@ -5,6 +5,7 @@
 import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
+import { purgeExpiredExportsJob } from "../exports/retention";
 import { errorName, log } from "../observability/log";
 import { maintainAppSubscriptionsJob } from "../providers/subscriptions";
 import { refreshExpiringProviderTokens } from "../providers/sync/refresh-cron";
@@ -33,6 +34,8 @@ export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> 
     purgeEndedSessions,
     purgeExpiredWebhookEventsJob,
     maintainAppSubscriptionsJob,
+    // Export archives and their rows go 7 days after the request (src/exports/retention.ts).
+    purgeExpiredExportsJob,
   ],
 };
 
