@@ -22,7 +22,7 @@ export async function accountSnapshot(db: Db, user: UserRow): Promise<Record<str
       .from(grants)
       .where(or(eq(grants.patientId, userId), eq(grants.granteeId, userId)))
       .orderBy(grants.createdAt),
-    db.select().from(consents).where(eq(consents.userId, userId)).orderBy(consents.acceptedAt),
+    db.select().from(consents).where(eq(consents.userId, userId)).orderBy(consents.acceptedAt, consents.document),
   ]);
   const others = [...new Set(grantRows.map((grant) => (grant.patientId === userId ? grant.granteeId : grant.patientId)))];
   const names = new Map(

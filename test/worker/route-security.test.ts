@@ -95,6 +95,12 @@ async function connectedProvider(owner: SessionUser): Promise<string> {
   return "/v1/connections/sandbox";
 }
 
+/** An export of the owner, queued as the route queues one. */
+async function ownedExport(owner: SessionUser): Promise<string> {
+  const res = await send(owner, "POST", "/v1/me/exports", undefined);
+  return (await res.json<{ statusUrl: string }>()).statusUrl;
+}
+
 async function connectedSyncPath(owner: SessionUser): Promise<string> {
   return `${await connectedProvider(owner)}/sync`;
 }
@@ -155,6 +161,9 @@ const SECURITY_CASES: Record<string, Cases> = {
   "POST /v1/connections/{provider}": { path: "/v1/connections/sandbox", body: {} },
   "DELETE /v1/connections/{provider}": { path: "/v1/connections/sandbox", foreignPath: connectedProvider },
   "POST /v1/connections/{provider}/sync": { path: "/v1/connections/sandbox/sync", body: {}, foreignPath: connectedSyncPath },
+  "POST /v1/me/exports": { path: "/v1/me/exports" },
+  "GET /v1/me/exports": { path: "/v1/me/exports" },
+  "GET /v1/me/exports/{id}": { path: `/v1/me/exports/exp_${SOME_ID}`, foreignPath: ownedExport },
   "POST /v1/ai/query": { path: "/v1/ai/query", body: { question: "What was my average resting heart rate last week?" } },
 };
 
@@ -167,6 +176,8 @@ const SECURITY_CASES: Record<string, Cases> = {
 const PUBLIC_ROUTES: Record<string, string> = {
   "POST /webhooks/{provider}": "/webhooks/oura",
   "GET /webhooks/{provider}": "/webhooks/oura",
+  // Export downloads: the signed link is the credential (src/exports/signing.ts).
+  "GET /v1/exports/{id}/download": `/v1/exports/exp_${SOME_ID}/download`,
 };
 
 describe("public routes", () => {
