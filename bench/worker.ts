@@ -8,7 +8,9 @@
  *  - `/v1/__bench/authed`: the same handler behind `requireAuth()` (JWT verify + session lookup),
  *    with `POST /__bench/session` handing the bench a signed-in session to call it with;
  *  - `GET /__bench/webhook-events`: how many webhook deliveries the webhook job has stored, so the
- *    providers part can let the queue drain between runs.
+ *    providers part can let the queue drain between runs;
+ *  - `/__bench/export/*`: a year of data seeded into one store, and the export part's reference read
+ *    (./export-year.ts).
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
 import { createApp } from "../src/app";
@@ -17,6 +19,7 @@ import { prepareSession } from "../src/auth/sessions";
 import { getDb } from "../src/db/client";
 import production from "../src/index";
 import { createUser } from "../src/users/users";
+import { benchExportRoutes } from "./export-year";
 
 export { HealthStore, OAuthState, RateLimiter } from "../src/index";
 
@@ -33,6 +36,7 @@ const body = () => ({ ok: true });
 const app = createApp();
 
 app.get(STACK_PATH, (c) => c.json(body()));
+app.route("/__bench/export", benchExportRoutes());
 app.get(UNLIMITED_STACK_PATH, (c) => c.json(body()));
 app.get(AUTHED_PATH, requireAuth(), (c) => c.json(body()));
 // A user and session written directly (the ceremony is not what this bench measures).
