@@ -363,6 +363,24 @@ describe("a full export", () => {
   });
 });
 
+describe("the SYNC queue", () => {
+  it("routes export.build to the job through the real consumer, which acks it once the archive is built", async () => {
+    const h = harness();
+    const user = await createSessionUser();
+    const receipt = await requestExport(h, user);
+    const batch = createMessageBatch<unknown>(QUEUES.sync, [
+      { id: "m-export-build", timestamp: new Date(), attempts: 1, body: h.sent[0] },
+    ]);
+    const ctx = createExecutionContext();
+    await handleQueueBatch(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["m-export-build"]);
+    expect(result.retryMessages).toEqual([]);
+    expect(await exportView(h, user, receipt.id)).toMatchObject({ status: "completed" });
+    expect(await env.LAKE.head(exportKey(user.user.id, receipt.id))).not.toBeNull();
+  });
+});
+
 describe("the signed download link", () => {
   it("refuses a tampered, expired, other export's or unknown link alike (404), and a malformed one (400)", async () => {
     const h = harness();
