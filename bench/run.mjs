@@ -10,6 +10,9 @@
 //         deliveries, each a new event: verified and queued with its payload) against the bare route
 //         in the same run (./providers.mjs); a 90-day sandbox backfill, callback to readable, against
 //         uploading the same observations (./backfill.mjs).
+//  export a year of one person's data (525,600 heart-rate samples and more) exported through the
+//         queue job: time, archive size, workerd peak RSS growth against a read of the same pages
+//         in the same process (./export.mjs).
 //  ai     what a confidential-AI question adds, model time excluded: HPKE and attestation in process
 //         against a JSON round trip, and POST /v1/ai/query over HTTP, attestation cached and not,
 //         against a plain read of the same data (./ai.mjs).
@@ -39,6 +42,7 @@ import { AUDIT_TARGET_RATIO, benchAudit, formatAudit } from "./audit.mjs";
 import { AVRO_DECODE_TARGET, benchAvroDecode, formatAvroDecode } from "./avro-decode.mjs";
 import { BENCH_SANDBOX_CREDENTIALS, backfillMissed, benchBackfill, formatBackfill, startBenchSandbox } from "./backfill.mjs";
 import { buildWorker, bundleComposition, bundleSize, runningBuilds } from "./build.mjs";
+import { benchExport, exportMissed, formatExport } from "./export.mjs";
 import { benchIngest, formatIngest, INGEST_TARGET_RATIO } from "./ingest.mjs";
 import { runLoad } from "./load.mjs";
 import { killWorkerdChildren, workerdCpuMeter } from "./processes.mjs";
@@ -63,7 +67,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
-const PARTS = ["http", "avro", "ingest", "query", "providers", "ai", "sharing", "audit"];
+const PARTS = ["http", "avro", "ingest", "query", "providers", "export", "ai", "sharing", "audit"];
 
 const { values: options } = parseArgs({
   options: {
@@ -142,6 +146,7 @@ const watchdogMs =
   (parts.has("query") ? 60_000 + queryRequests * 100 : 0) +
   (parts.has("sharing") ? 60_000 + queryRequests * 200 : 0) +
   (parts.has("providers") ? 5 * (rounds * (durationMs + warmupMs + 30_000) + 2000) + 30_000 + backfillRounds * 6 * 60_000 : 0) +
+  (parts.has("export") ? 6 * 60_000 : 0) +
   (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0) +
   (parts.has("audit") ? 5 * 60_000 : 0);
 const watchdog = setTimeout(() => {
@@ -394,6 +399,20 @@ async function main() {
     const http = await benchAiHttp({ workDir, startWorker, requests: aiRequests, step });
     report.push(formatAi({ inProcess: aiInProcess, http }));
     record.ai = { inProcess: aiInProcess, http };
+  }
+  if (parts.has("export")) {
+    if (benchModule === undefined) {
+      step("bundling bench/worker.ts with wrangler deploy --dry-run");
+      const [file] = await buildWorker({ root, outDir: join(workDir, "bench"), entry: "bench/worker.ts" });
+      benchModule = join(workDir, "bench", file);
+    }
+    // A workerd of its own, with the isolates' heap capped (./export.mjs).
+    const startWorker = (name) =>
+      startBenchWorker({ root, bundleDir: join(workDir, "bench"), modulePath: benchModule, persistDir: join(workDir, name) });
+    const exported = await benchExport({ startWorker, step });
+    report.push(formatExport(exported));
+    record.export = exported;
+    missed ||= exportMissed(exported);
   }
 
   console.log(

@@ -13,6 +13,8 @@
  *    into D1 as accepting the terms and redeeming an invitation would, for the sharing part.
  *  - `POST /__bench/audit/seed?events=`, `POST /__bench/audit/{sealed,live,prepare,floor}?userId=`:
  *    a user with a long sealed audit chain, and each verification of it (bench/audit.mjs).
+ *  - `/__bench/export/*`: a year of data seeded into one store, and the export part's reference read
+ *    (./export-year.ts).
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
 import { createApp } from "../src/app";
@@ -26,6 +28,7 @@ import { CONSENT_DOCUMENTS, consents, grants } from "../src/db/schema";
 import production from "../src/index";
 import { createUser } from "../src/users/users";
 import { BenchHealthStore } from "./audit-store";
+import { benchExportRoutes } from "./export-year";
 
 export { OAuthState, RateLimiter } from "../src/index";
 export { BenchHealthStore as HealthStore };
@@ -44,6 +47,7 @@ const body = () => ({ ok: true });
 const app = createApp();
 
 app.get(STACK_PATH, (c) => c.json(body()));
+app.route("/__bench/export", benchExportRoutes());
 app.get(UNLIMITED_STACK_PATH, (c) => c.json(body()));
 app.get(AUTHED_PATH, requireAuth(), (c) => c.json(body()));
 // A user and session written directly (the ceremony is not what this bench measures); `?role=`

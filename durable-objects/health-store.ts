@@ -24,6 +24,16 @@ import {
 import { type BatchIngestResult, type IngestBatch, type IngestBatchInput, parseIngestBatch } from "./health-store/batch-schema";
 import { queryBuckets } from "./health-store/buckets";
 import { type DeletedSource, deleteSource, type SourceSelector, sourceSelectorSchema } from "./health-store/delete-source";
+import {
+  type ExportInventory,
+  type ExportPage,
+  type ExportPageQuery,
+  exportFileName,
+  exportIdSchema,
+  exportInventory,
+  exportPageQuerySchema,
+  readExportPage,
+} from "./health-store/export";
 import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
 import { ingestObservations } from "./health-store/ingest";
 import { ingestSleepSessions, ingestWorkouts } from "./health-store/ingest-sessions";
@@ -393,6 +403,41 @@ export class HealthStore extends DurableObject<Env> {
       return this.#serially(async () => {
         this.#ensureSchema();
         return verifyStore(this.ctx.storage.sql, this.env, owner, new Date());
+      });
+    });
+  }
+
+  /**
+   * What a person's export archive will hold (./health-store/export.ts); records `export.read` of
+   * `export:{exportId}`, the start of the export in the person's access log.
+   */
+  async exportInventory(exportId: string, audit: StoreAuditContext): Promise<RpcOutcome<ExportInventory>> {
+    return outcomeOf(async () => {
+      const id = parseArgument(exportIdSchema, exportId, "exportId");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, { action: "export.read", resource: `export:${id}`, result: "success" }, () =>
+        exportInventory(this.ctx.storage.sql),
+      );
+    });
+  }
+
+  /**
+   * One page of one file of an export archive, as NDJSON. The first page of each file records
+   * `export.read` naming the file; later pages record nothing more, so a year of data is a handful
+   * of events in the access log rather than one per page.
+   */
+  async exportPage(query: ExportPageQuery, audit: StoreAuditContext): Promise<RpcOutcome<ExportPage>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(exportPageQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const read = () => readExportPage(this.ctx.storage.sql, parsed);
+      if (parsed.cursor === undefined) {
+        const resource = `export:${parsed.exportId}:${exportFileName(parsed)}`.slice(0, 200);
+        return this.#audited(context, { action: "export.read", resource, result: "success" }, read);
+      }
+      return this.#serially(async () => {
+        this.#ensureSchema();
+        return read();
       });
     });
   }

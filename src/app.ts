@@ -10,6 +10,7 @@ import { registerTokenRoutes } from "./auth/routes/token-routes";
 import { registerConsentRoutes } from "./consent/routes";
 import { registerDeletionRoutes } from "./deletion/routes";
 import { registerDocsRoutes } from "./docs/routes";
+import { registerExportRoutes } from "./exports/routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
 import { accessLog } from "./http/middleware/access-log";
@@ -84,6 +85,8 @@ export function createApp(): App {
   registerSharingRoutes(app);
   // Audit (DESIGN §8): verification of the sealed audit chains, for auditors.
   registerAuditVerifyRoutes(app);
+  // Export (DESIGN §8): a person's whole account as an archive, and its signed download link.
+  registerExportRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 

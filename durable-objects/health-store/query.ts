@@ -97,7 +97,7 @@ export function latestObservations(
 }
 
 /** Distinct metrics by skipping through the index (a loose index scan): one seek per metric. */
-function storedMetrics(sql: SqlStorage): string[] {
+export function storedMetrics(sql: SqlStorage): string[] {
   return sql
     .exec<{ metric: string }>(
       `WITH RECURSIVE m(metric) AS (

@@ -355,6 +355,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/exports/{id}/download": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Download an export archive through its signed link
+     * @description The link from `GET /v1/me/exports/{id}` (`downloadUrl`) is the credential: no token needed, valid 15 minutes. An unknown export, an expired or altered link and an expired export are all 404. Each download is recorded in the owner's access log.
+     */
+    get: operations["downloadExport"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/grants": {
     parameters: {
       query?: never;
@@ -538,6 +558,44 @@ export interface paths {
     post?: never;
     /** Revoke a device credential */
     delete: operations["revokeDevice"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/exports": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your exports of the last 7 days, newest first */
+    get: operations["listExports"];
+    put?: never;
+    /**
+     * Export all of your data as a ZIP archive
+     * @description Queues the archive (observations per metric, sleep, workouts, your original uploads, your access log, account and consent records); poll `statusUrl` until `completed`, then follow `downloadUrl`. One export at a time (409 CONFLICT names the one being built, `exportId`), at most 5 a day (429). Archives are deleted 7 days after the request. No body.
+     */
+    post: operations["createExport"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/exports/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One export: its status, and once completed a fresh download link (valid 15 minutes) */
+    get: operations["getExport"];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -1523,6 +1581,46 @@ export interface components {
       revokedAtProvider: boolean;
       /** @enum {string} */
       status: "revoked";
+    };
+    Export: {
+      /** @description Size of the ZIP archive once completed */
+      byteSize: number | null;
+      /** Format: date-time */
+      completedAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** @description Once completed: a link valid for 15 minutes that needs no token; read this record again for a fresh one */
+      downloadUrl: string | null;
+      /** @description Why a failed export failed, in plain words */
+      error?: string;
+      /** Format: date-time */
+      expiresAt: string;
+      /** @example exp_abcdefghijklmnopqrstuvwxyz */
+      id: string;
+      /**
+       * @description queued → running → completed | failed
+       * @enum {string}
+       */
+      status: "queued" | "running" | "completed" | "failed";
+    };
+    ExportPage: {
+      items: components["schemas"]["Export"][];
+      nextCursor: string | null;
+    };
+    ExportReceipt: {
+      /** Format: date-time */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @description The archive and this record are deleted then (7 days after creation)
+       */
+      expiresAt: string;
+      /** @example exp_abcdefghijklmnopqrstuvwxyz */
+      id: string;
+      /** @enum {string} */
+      status: "queued";
+      /** @example /v1/me/exports/exp_abcdefghijklmnopqrstuvwxyz */
+      statusUrl: string;
     };
     GranteeGrant: {
       categories: string[];
@@ -3388,6 +3486,59 @@ export interface operations {
       };
     };
   };
+  downloadExport: {
+    parameters: {
+      query: {
+        /** @description Unix seconds; from the status route's downloadUrl */
+        expires: string;
+        signature: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The ZIP archive */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/zip": Blob;
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   listGrantsToMe: {
     parameters: {
       query?: {
@@ -4127,6 +4278,179 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listExports: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ExportPage"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  createExport: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queued */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ExportReceipt"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getExport: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The export */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Export"];
+        };
       };
       /** @description Problem details (RFC 9457) */
       400: {

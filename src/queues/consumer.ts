@@ -22,6 +22,7 @@
 import { z } from "zod";
 import { accountDeleteJob } from "../deletion/job";
 import { DomainError } from "../errors/domain-error";
+import { exportBuildJob, failDeadLetteredExport } from "../exports/build-job";
 import { errorName, log } from "../observability/log";
 import { failDeadLetteredProviderJob, providerRefreshJob, providerSyncJob } from "../providers/sync/jobs";
 import { keepDeadLetteredWebhook, providerWebhookJob } from "../providers/webhooks/process-event";
@@ -88,6 +89,7 @@ export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
     // The raw-upload retention pass continued when the daily cron's pass hit its bound.
     "retention.raw_uploads": defineJob(rawUploadRetentionJob),
     "account.delete": defineJob(accountDeleteJob),
+    "export.build": defineJob(exportBuildJob),
   },
 };
 
@@ -99,6 +101,7 @@ export const defaultDeadLetterHandlers: Readonly<Record<string, DeadLetterHandle
   "provider.sync": failDeadLetteredProviderJob,
   "provider.refresh": failDeadLetteredProviderJob,
   "provider.webhook": keepDeadLetteredWebhook,
+  "export.build": failDeadLetteredExport,
 };
 
 /** Queues' longest retry delay (Cloudflare Queues limits: 12 hours). */

@@ -8,6 +8,7 @@ import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
 import { resumeAccountDeletionsJob } from "../deletion/resume";
+import { purgeExpiredExportsJob } from "../exports/retention";
 import { errorName, log } from "../observability/log";
 import { maintainAppSubscriptionsJob } from "../providers/subscriptions";
 import { refreshExpiringProviderTokens } from "../providers/sync/refresh-cron";
@@ -41,6 +42,8 @@ export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> 
     purgeExpiredRawUploadsJob,
     // Account deletions whose job did not finish are queued again (src/deletion/resume.ts).
     resumeAccountDeletionsJob,
+    // Export archives and their rows go 7 days after the request (src/exports/retention.ts).
+    purgeExpiredExportsJob,
   ],
 };
 

@@ -102,6 +102,12 @@ async function connectedProvider(owner: SessionUser): Promise<string> {
   return "/v1/connections/sandbox";
 }
 
+/** An export of the owner, queued as the route queues one. */
+async function ownedExport(owner: SessionUser): Promise<string> {
+  const res = await send(owner, "POST", "/v1/me/exports", undefined);
+  return (await res.json<{ statusUrl: string }>()).statusUrl;
+}
+
 async function connectedSyncPath(owner: SessionUser): Promise<string> {
   return `${await connectedProvider(owner)}/sync`;
 }
@@ -204,6 +210,9 @@ const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/audit/security": { path: "/v1/audit/security", requiredRole: "auditor" },
   "GET /v1/audit/users/{userId}": { path: `/v1/audit/users/usr_${SOME_ID}`, requiredRole: "auditor" },
   "GET /v1/audit/verify": { path: "/v1/audit/verify", requiredRole: "auditor" },
+  "POST /v1/me/exports": { path: "/v1/me/exports" },
+  "GET /v1/me/exports": { path: "/v1/me/exports" },
+  "GET /v1/me/exports/{id}": { path: `/v1/me/exports/exp_${SOME_ID}`, foreignPath: ownedExport },
   "POST /v1/ai/query": { path: "/v1/ai/query", body: { question: "What was my average resting heart rate last week?" } },
   "POST /v1/me/grants/invitations": { path: "/v1/me/grants/invitations", body: INVITATION },
   "GET /v1/me/grants/invitations": { path: "/v1/me/grants/invitations" },
@@ -223,6 +232,8 @@ const SECURITY_CASES: Record<string, Cases> = {
 const PUBLIC_ROUTES: Record<string, string> = {
   "POST /webhooks/{provider}": "/webhooks/oura",
   "GET /webhooks/{provider}": "/webhooks/oura",
+  // Export downloads: the signed link is the credential (src/exports/signing.ts).
+  "GET /v1/exports/{id}/download": `/v1/exports/exp_${SOME_ID}/download`,
 };
 
 describe("public routes", () => {
