@@ -93,9 +93,29 @@ function sentence(action: string, resource: AuditResource): [Verb, string] {
       return [{ past: "Deleted", base: "delete" }, `encrypted vault item "${resource.id ?? "?"}"`];
     case "audit.read":
       return [{ past: "Reviewed", base: "review" }, `the record of access to your data${period}`];
+    case "grant.redeem":
+      return [{ past: "Accepted", base: "accept" }, `your invitation, and can read what it shares (${resource.id ?? "grant"})`];
+    case "grant.revoke":
+      return [{ past: "Ended", base: "end" }, `sharing through ${resource.id ?? "a grant"}`];
+    case "export.read":
+      return [READ, exportText(resource.id)];
+    case "export.download":
+      return [{ past: "Downloaded", base: "download" }, `your export archive (${resource.id ?? "?"})`];
+    case "upload.purge_raw":
+      return [
+        { past: "Deleted", base: "delete" },
+        `the original file of upload ${resource.id ?? "?"} after its retention period (its data is kept)`,
+      ];
     default:
       return [{ past: "Performed", base: "perform" }, `${action} on ${resource.kind}`];
   }
+}
+
+/** `exp_…` (the start of an export) or `exp_…:observations/heart_rate.ndjson` (one of its files). */
+function exportText(id: string | null): string {
+  if (id === null) return "your data for an export";
+  const [exportId, file] = id.split(/:(.*)/s, 2);
+  return file === undefined || file === "" ? `your data to build export ${exportId}` : `${file} for export ${exportId}`;
 }
 
 function withResult(verb: Verb, object: string, result: AuditResult): string {
