@@ -56,6 +56,12 @@ export async function buildExport(env: Env, message: ExportBuildMessage, now = D
   // Purged, deleted with its account, or already settled by an earlier delivery: nothing to do.
   if (found === undefined || found.export.status === "completed" || found.export.status === "failed") return;
   const { user } = found;
+  if (user.deletedAt !== null) {
+    // The account's deletion was confirmed since the request: reading the store now would write
+    // its audit events back, and the archive would be one more copy for the deletion to chase.
+    await markExportFailed(db, message.exportId, "The account is being deleted.");
+    return;
+  }
 
   await db
     .update(exports)
@@ -78,10 +84,18 @@ export async function buildExport(env: Env, message: ExportBuildMessage, now = D
     await writeArchive({ env, db, store: healthStoreFor(env.HEALTH_STORE, user.id), audit, row: found.export, user }, archive);
     await archive.end();
     const byteSize = await sink.close();
-    await db
+    const recorded = await db
       .update(exports)
       .set({ status: "completed", r2Key: key, byteSize, completedAt: new Date(), errorMessage: null })
-      .where(and(eq(exports.id, message.exportId), eq(exports.status, "running")));
+      .where(and(eq(exports.id, message.exportId), eq(exports.status, "running")))
+      .returning({ id: exports.id });
+    if (recorded.length === 0) {
+      // The record went meanwhile (the account's deletion, or the purge) or was settled as failed:
+      // nothing would ever point at this archive or delete it, so it goes now.
+      await env.LAKE.delete(key);
+      log("warn", "export built for a record no longer running; archive removed", { exportId: message.exportId });
+      return;
+    }
     log("info", "export built", { exportId: message.exportId, bytes: byteSize, durationMs: Date.now() - started });
   } catch (error) {
     await sink.abort();

@@ -1,7 +1,8 @@
 /**
  * Serving an archive through its signed link (./signing.ts). The link is the only credential, so
  * every refusal looks the same (404): an unknown export, another export's signature, a forged or
- * expired link, an export not completed or past its 7 days. A caller learns nothing about which.
+ * expired link, an export not completed or past its 7 days, an account being deleted. A caller
+ * learns nothing about which.
  * Each download is recorded as `export.download` in the person's own audit chain.
  */
 import { eq } from "drizzle-orm";
@@ -30,7 +31,7 @@ export async function openDownload(
   // A link names its expiry; one reaching further than a fresh link can is not one Pulse signed.
   const expiryPlausible = link.expires >= nowSeconds && link.expires <= nowSeconds + DOWNLOAD_URL_TTL_SECONDS + 60;
   const [row] = await getDb(ctx.env.DB)
-    .select({ export: exports, role: users.role })
+    .select({ export: exports, role: users.role, deletedAt: users.deletedAt })
     .from(exports)
     .innerJoin(users, eq(users.id, exports.userId))
     .where(eq(exports.id, link.exportId))
@@ -43,6 +44,9 @@ export async function openDownload(
     !expiryPlausible ||
     row.export.status !== "completed" ||
     row.export.r2Key === null ||
+    // Once the owner confirmed their account's deletion nothing of it is served, though the job
+    // removing the archive may not have run yet.
+    row.deletedAt !== null ||
     row.export.expiresAt.getTime() <= now
   ) {
     throw refused();

@@ -10,7 +10,8 @@ import { METRIC_CATEGORIES, type MetricCategory } from "../observations/metrics"
 
 /**
  * Whether a grantee may read a patient's data, and through which grant. Every way of not being
- * shared with (no grant, revoked, expired, consent withdrawn, no such patient, a malformed id)
+ * shared with (no grant, revoked, expired, consent withdrawn, no such patient or one whose
+ * account's deletion was confirmed, a malformed id)
  * is the same 404, so a grantee learns nothing about ids that were not shared with them.
  */
 const USER_ID = idPattern("usr");
@@ -58,7 +59,10 @@ export async function activeGrantsFor(db: Db, query: GrantAccessQuery): Promise<
           AND c.document || ':' || c.version IN (SELECT value FROM json_each(${CURRENT_CONSENTS}))) AS consented
     FROM grants g
     WHERE g.grantee_id = ${query.granteeId} AND g.patient_id = ${query.patientId} AND g.role = ${query.granteeRole}
-      AND g.revoked_at IS NULL AND g.expires_at > ${query.now}`);
+      AND g.revoked_at IS NULL AND g.expires_at > ${query.now}
+      -- An account whose deletion was confirmed shares nothing from that instant, though the job
+      -- that deletes its grants may run much later (or be retried for hours).
+      AND EXISTS (SELECT 1 FROM users u WHERE u.id = g.patient_id AND u.deleted_at IS NULL)`);
   // Withdrawn consent suspends sharing without revoking: accepting again resumes it.
   const usable = rows.filter((row) => row.consented === CONSENT_DOCUMENTS.length);
   if (usable.length === 0) throw notShared();

@@ -16,7 +16,7 @@ import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { AuditContext } from "../audit/event";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { type UploadRow, uploads } from "../db/schema";
+import { type UploadRow, uploads, users } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import type { RecordType } from "../health-connect/record-types";
 import { log } from "../observability/log";
@@ -85,7 +85,17 @@ export async function createUpload(
     });
   } catch (error) {
     await ctx.env.LAKE.delete(file.r2Key);
+    if (await accountGone(ctx.db, input.userId)) throw accountDeleted();
     throw error;
+  }
+
+  // The account's deletion may have been confirmed while the file was arriving (the credential was
+  // checked when the request began). Checked after the insert: either the deletion job lists this
+  // row, or this check sees `deleted_at` (set before the job starts) and removes what was written.
+  if (await accountGone(ctx.db, input.userId)) {
+    if (row !== null) await ctx.db.delete(uploads).where(eq(uploads.id, id));
+    await ctx.env.LAKE.delete(file.r2Key);
+    throw accountDeleted();
   }
 
   if (row === null) {
@@ -120,4 +130,13 @@ export async function createUpload(
     byteSize: file.byteSize,
   });
   return { receipt: uploadReceipt(row), created: true };
+}
+
+async function accountGone(db: Db, userId: string): Promise<boolean> {
+  const [user] = await db.select({ deletedAt: users.deletedAt }).from(users).where(eq(users.id, userId)).limit(1);
+  return user === undefined || user.deletedAt !== null;
+}
+
+function accountDeleted(): DomainError {
+  return new DomainError("UNAUTHENTICATED", "The session has ended; sign in again.");
 }

@@ -24,6 +24,7 @@ import {
   passkeys,
   securityEvents,
   type UserRow,
+  uploads,
   users,
   webhookEvents,
 } from "../../src/db/schema";
@@ -32,6 +33,7 @@ import { resumeAccountDeletionsJob } from "../../src/deletion/resume";
 import { saveConnection } from "../../src/providers/connections";
 import { tokenKeyringFor } from "../../src/providers/tokens";
 import { handleQueueBatch, QUEUES } from "../../src/queues/consumer";
+import { createUpload } from "../../src/uploads/create-upload";
 import { acceptCurrentConsent } from "./helpers/consent";
 import { dpopHeaders, generateDeviceKey } from "./helpers/dpop";
 import { expectProblem } from "./helpers/security-cases";
@@ -370,6 +372,58 @@ describe("account deletion: the sweep", () => {
     // The deleted passkey signs nobody in, and the user row is gone.
     expect((await attemptSignIn(ada.authenticator)).status).toBe(401);
     expect(await db.select().from(users).where(eq(users.id, userId))).toEqual([]);
+  });
+});
+
+describe("account deletion: an upload in flight", () => {
+  it("keeps nothing of a file whose upload was still arriving when the deletion ran", async () => {
+    const ada = await signUp();
+    const userId = ada.user.id;
+    const bytes = sampleBytes(SAMPLES.HeartRate);
+    const half = Math.floor(bytes.byteLength / 2);
+    const ingest: unknown[] = [];
+    const INGEST = { send: async (body: unknown) => void ingest.push(body) } as unknown as Queue;
+    // The device sends the first half; the person confirms the deletion and the job gets past the
+    // uploads, the lake and the store before the second half arrives.
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === 0) {
+          controller.enqueue(bytes.subarray(0, half));
+          sent = 1;
+          return;
+        }
+        const { flowId, options } = await deletionOptions(ada);
+        expect((await confirm(ada, flowId, await ada.authenticator.authenticate(options))).status).toBe(202);
+        await expect(
+          runAccountDeletion(env, userId, {
+            beforeStep: (step) => {
+              if (step === "sealed_audit") throw new Error("interrupted after the store");
+            },
+          }),
+        ).rejects.toThrow("interrupted");
+        controller.enqueue(bytes.subarray(half));
+        controller.close();
+      },
+    });
+    const audit = { actor: userId, role: "patient", reason: null, requestId: null, ip: null } as const;
+    await expect(
+      createUpload({ db, env: { ...env, INGEST } }, { userId, deviceId: null, fileName: null, body, length: null, audit }),
+    ).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+    expect(ingest).toEqual([]);
+    expect(await db.select().from(uploads).where(eq(uploads.userId, userId))).toEqual([]);
+    expect((await env.LAKE.list({ prefix: `raw/${userId}/` })).objects).toEqual([]);
+    // The store the job emptied stays empty.
+    await runInDurableObject(healthStoreFor(env.HEALTH_STORE, userId).stub, async (_instance, state) => {
+      const tables = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+        .toArray();
+      for (const { name } of tables) {
+        if (name === "_migrations") continue;
+        expect(state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${name}"`).one().n, name).toBe(0);
+      }
+    });
+    expect(await runAccountDeletion(env, userId)).toBe("completed");
   });
 });
 

@@ -7,8 +7,8 @@ import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ChainedAuditEvent } from "../../src/audit/event";
 import { getConfig } from "../../src/config/config";
 import { getDb } from "../../src/db/client";
-import { exports } from "../../src/db/schema";
-import { exportBuildJob, exportKey } from "../../src/exports/build-job";
+import { exports, users } from "../../src/db/schema";
+import { buildExport, exportBuildJob, exportKey } from "../../src/exports/build-job";
 import type { ExportReceipt, ExportView } from "../../src/exports/exports";
 import { purgeExpiredExports, purgeExpiredExportsJob } from "../../src/exports/retention";
 import type { ExportBuildMessage } from "../../src/exports/schema";
@@ -426,6 +426,18 @@ describe("the signed download link", () => {
     expect(log.items.filter((event) => event.action === "export.download")).toHaveLength(1);
   });
 
+  it("refuses the link once the owner confirmed their account's deletion, before the job removed the export", async () => {
+    const h = harness();
+    const user = await createSessionUser();
+    const view = await completedExport(h, user);
+    const store = healthStoreFor(env.HEALTH_STORE, user.user.id);
+    const before = (await store.accessLog({ limit: 1 })).items[0]?.seq;
+    // What the confirmation sets at once; the deletion job removes the export later.
+    await db.update(users).set({ deletedAt: new Date() }).where(eq(users.id, user.user.id));
+    await expectProblem(await download(pathOf(view.downloadUrl ?? "")), 404, "NOT_FOUND");
+    expect((await store.accessLog({ limit: 1 })).items[0]?.seq).toBe(before);
+  });
+
   it("refuses the link of an export past its 7 days even before the purge ran (404)", async () => {
     const h = harness();
     const user = await createSessionUser();
@@ -528,6 +540,47 @@ describe("failure and retention", () => {
     if (message === undefined) expect.fail("nothing queued");
     await runJob({ ...message, userId: "usr_someoneelseentirelyxxxx" });
     expect(await exportView(h, user, receipt.id)).toMatchObject({ status: "queued" });
+    expect(await env.LAKE.head(exportKey(user.user.id, receipt.id))).toBeNull();
+  });
+
+  it("builds nothing for an account whose deletion was confirmed after the export was queued", async () => {
+    const h = harness();
+    const user = await createSessionUser();
+    const receipt = await requestExport(h, user);
+    await db.update(users).set({ deletedAt: new Date() }).where(eq(users.id, user.user.id));
+    await runJob(h.sent[0]);
+    expect(await env.LAKE.head(exportKey(user.user.id, receipt.id))).toBeNull();
+    const [row] = await db.select().from(exports).where(eq(exports.id, receipt.id));
+    expect(row?.status).toBe("failed");
+    // Nothing was read from the store either: no export event in the person's chain.
+    const log = await healthStoreFor(env.HEALTH_STORE, user.user.id).accessLog({ limit: 50 });
+    expect(log.items.filter((event) => event.action.startsWith("export."))).toEqual([]);
+  });
+
+  it("removes the archive it wrote when the export's record was deleted while it was being built", async () => {
+    const h = harness();
+    const user = await createSessionUser();
+    const receipt = await requestExport(h, user);
+    const message = h.sent[0];
+    if (message === undefined) expect.fail("nothing queued");
+    // The deletion job's export step runs while the archive is being written: the record goes.
+    const sink = env.LAKE;
+    const racing = {
+      ...env,
+      LAKE: new Proxy(sink, {
+        get(target, name) {
+          if (name === "createMultipartUpload" || name === "put") {
+            return async (...args: unknown[]) => {
+              await db.delete(exports).where(eq(exports.id, receipt.id));
+              return (Reflect.get(target, name) as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          }
+          const value = Reflect.get(target, name);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      }),
+    } as Env;
+    await buildExport(racing, message);
     expect(await env.LAKE.head(exportKey(user.user.id, receipt.id))).toBeNull();
   });
 

@@ -7,7 +7,7 @@ import type { ObservationInput, StoreAuditContext } from "../../durable-objects/
 import type { SleepSessionInput, WorkoutInput } from "../../durable-objects/health-store/session-schema";
 import { getDb } from "../../src/db/client";
 import { newId } from "../../src/db/ids";
-import { consents, grants } from "../../src/db/schema";
+import { consents, grants, users } from "../../src/db/schema";
 import { acceptCurrentConsent } from "./helpers/consent";
 import { type GrantSeed, insertGrant } from "./helpers/grants";
 import { observationInput } from "./helpers/observations";
@@ -301,6 +301,15 @@ describe("grantee reads: not shared is 404, whatever the reason", () => {
     // Accepting the current documents again resumes sharing.
     await acceptCurrentConsent(patient.user.id);
     await ok(await read(clinician, `/v1/patients/${patient.user.id}/sleep?${DAY}`));
+  });
+
+  it("answers 404 once the patient asked for their account's deletion, before the job removes the grant", async () => {
+    const { patient, clinician } = await shared();
+    await ok(await read(clinician, `/v1/patients/${patient.user.id}/sleep?${DAY}`));
+    // What the confirmed deletion sets at once; the job deleting the grants may run much later.
+    await getDb(env.DB).update(users).set({ deletedAt: new Date() }).where(eq(users.id, patient.user.id));
+    await expectNotShared(clinician, patient.user.id);
+    expect((await lastEvent(patient.user.id))?.action).toBe("sleep.read");
   });
 
   it("answers 404 for an unknown or malformed id without creating its Durable Object", async () => {
