@@ -15,7 +15,8 @@ import { DomainError } from "../errors/domain-error";
 import { DOWNLOAD_URL_TTL_SECONDS, verifyDownload } from "./signing";
 
 export interface ArchiveDownload {
-  body: ReadableStream;
+  /** null for a HEAD request: the link was checked, nothing was sent and nothing recorded. */
+  body: ReadableStream | null;
   byteSize: number;
   fileName: string;
 }
@@ -26,6 +27,7 @@ export async function openDownload(
   ctx: { env: Env; config: Config; audit: AuditContext },
   link: { exportId: string; expires: number; signature: string },
   now = Date.now(),
+  options: { headOnly?: boolean } = {},
 ): Promise<ArchiveDownload> {
   const nowSeconds = Math.floor(now / 1000);
   // A link names its expiry; one reaching further than a fresh link can is not one Pulse signed.
@@ -51,6 +53,13 @@ export async function openDownload(
   ) {
     throw refused();
   }
+  const fileName = `pulse-export-${row.export.createdAt.toISOString().slice(0, 10)}.zip`;
+  if (options.headOnly) {
+    // A HEAD sends no data, so it is not a download and leaves no event in the access log.
+    const head = await ctx.env.LAKE.head(row.export.r2Key);
+    if (head === null) throw refused();
+    return { body: null, byteSize: head.size, fileName };
+  }
   const object = await ctx.env.LAKE.get(row.export.r2Key);
   if (object === null) throw refused();
   const userId = row.export.userId;
@@ -68,6 +77,6 @@ export async function openDownload(
   return {
     body: object.body,
     byteSize: object.size,
-    fileName: `pulse-export-${row.export.createdAt.toISOString().slice(0, 10)}.zip`,
+    fileName,
   };
 }

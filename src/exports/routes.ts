@@ -108,12 +108,15 @@ export function registerExportRoutes(app: App): void {
     const archive = await openDownload(
       { env: c.env, config: c.var.config, audit: auditContext(c) },
       { exportId: c.req.valid("param").id, expires: Number(expires), signature },
+      Date.now(),
+      { headOnly: c.req.method === "HEAD" },
     );
-    return c.body(archive.body, 200, {
+    const headers = {
       "Content-Type": "application/zip",
       "Content-Length": String(archive.byteSize),
       "Content-Disposition": `attachment; filename="${archive.fileName}"`,
       "Cache-Control": "no-store",
-    });
+    };
+    return archive.body === null ? c.body(null, 200, headers) : c.body(archive.body, 200, headers);
   });
 }

@@ -88,8 +88,8 @@ function pathOf(url: string): string {
 }
 
 /** An anonymous download, as a browser following the link would make it. */
-function download(path: string): Promise<Response> {
-  return call(app, path, { headers: { "CF-Connecting-IP": "10.9.9.9" } });
+function download(path: string, method = "GET"): Promise<Response> {
+  return call(app, path, { method, headers: { "CF-Connecting-IP": "10.9.9.9" } });
 }
 
 const lines = (bytes: Uint8Array | undefined) =>
@@ -309,6 +309,13 @@ describe("a full export", () => {
     expect(latest.items[0]).toMatchObject({ action: "export.download", resource: `export:${receipt.id}`, actor: user.user.id });
     expect(latest.items[1]).toMatchObject({ action: "export.read", resource: `export:${receipt.id}:access-log` });
     expect((await store.verifyAudit()).ok).toBe(true);
+
+    // A HEAD checks the link without taking the data, so it is no download and records nothing.
+    const head = await download(pathOf(view.downloadUrl ?? ""), "HEAD");
+    expect(head.status).toBe(200);
+    expect(head.headers.get("Content-Length")).toBe(String(view.byteSize));
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    expect((await store.accessLog({ limit: 1 })).items[0]?.seq).toBe(latest.items[0]?.seq);
   });
 
   it("exports an empty account too, with no metric files, and the consent history whatever it is", async () => {
