@@ -93,9 +93,28 @@ function sentence(action: string, resource: AuditResource): [Verb, string] {
       return [{ past: "Deleted", base: "delete" }, `encrypted vault item "${resource.id ?? "?"}"`];
     case "audit.read":
       return [{ past: "Reviewed", base: "review" }, `the record of access to your data${period}`];
+    // Sharing, uploads and exports: the events the patient most needs to read plainly (who was
+    // given access, who lost it, what left Pulse), not the generic wording below.
+    case "grant.redeem":
+      return [{ past: "Redeemed", base: "redeem" }, `your invitation and was given access${idText("grant", resource.id)}`];
+    case "grant.revoke":
+      return [{ past: "Revoked", base: "revoke" }, `a grant: its holder's access ended${idText("grant", resource.id)}`];
+    case "upload.create":
+      return [{ past: "Uploaded", base: "upload" }, `a file${idText("upload", resource.id)}`];
+    case "export.read": {
+      const [exportId = null, file] = (resource.id ?? "").split(/:(.*)/s, 2);
+      const what = file ? file : "your data";
+      return [{ past: "Exported", base: "export" }, `${what}${idText("export", exportId || null)}`];
+    }
+    case "export.download":
+      return [{ past: "Downloaded", base: "download" }, `an export archive${idText("export", resource.id)}`];
     default:
       return [{ past: "Performed", base: "perform" }, `${action} on ${resource.kind}`];
   }
+}
+
+function idText(kind: string, id: string | null): string {
+  return id === null ? "" : ` (${kind} ${id})`;
 }
 
 function withResult(verb: Verb, object: string, result: AuditResult): string {
