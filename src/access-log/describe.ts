@@ -93,29 +93,33 @@ function sentence(action: string, resource: AuditResource): [Verb, string] {
       return [{ past: "Deleted", base: "delete" }, `encrypted vault item "${resource.id ?? "?"}"`];
     case "audit.read":
       return [{ past: "Reviewed", base: "review" }, `the record of access to your data${period}`];
+    // Sharing, uploads and exports: the events the patient most needs to read plainly (who was
+    // given access, who lost it, what left Pulse), not the generic wording below.
     case "grant.redeem":
-      return [{ past: "Accepted", base: "accept" }, `your invitation, and can read what it shares (${resource.id ?? "grant"})`];
+      return [{ past: "Redeemed", base: "redeem" }, `your invitation and was given access${idText("grant", resource.id)}`];
     case "grant.revoke":
-      return [{ past: "Ended", base: "end" }, `sharing through ${resource.id ?? "a grant"}`];
-    case "export.read":
-      return [READ, exportText(resource.id)];
+      return [{ past: "Revoked", base: "revoke" }, `a grant: its holder's access ended${idText("grant", resource.id)}`];
+    case "upload.create":
+      return [{ past: "Uploaded", base: "upload" }, `a file${idText("upload", resource.id)}`];
+    case "export.read": {
+      const [exportId = null, file] = (resource.id ?? "").split(/:(.*)/s, 2);
+      const what = file ? file : "your data";
+      return [{ past: "Exported", base: "export" }, `${what}${idText("export", exportId || null)}`];
+    }
     case "export.download":
-      return [{ past: "Downloaded", base: "download" }, `your export archive (${resource.id ?? "?"})`];
+      return [{ past: "Downloaded", base: "download" }, `an export archive${idText("export", resource.id)}`];
     case "upload.purge_raw":
       return [
         { past: "Deleted", base: "delete" },
-        `the original file of upload ${resource.id ?? "?"} after its retention period (its data is kept)`,
+        `the original file of an upload after its retention period; its data is kept${idText("upload", resource.id)}`,
       ];
     default:
       return [{ past: "Performed", base: "perform" }, `${action} on ${resource.kind}`];
   }
 }
 
-/** `exp_…` (the start of an export) or `exp_…:observations/heart_rate.ndjson` (one of its files). */
-function exportText(id: string | null): string {
-  if (id === null) return "your data for an export";
-  const [exportId, file] = id.split(/:(.*)/s, 2);
-  return file === undefined || file === "" ? `your data to build export ${exportId}` : `${file} for export ${exportId}`;
+function idText(kind: string, id: string | null): string {
+  return id === null ? "" : ` (${kind} ${id})`;
 }
 
 function withResult(verb: Verb, object: string, result: AuditResult): string {

@@ -136,22 +136,9 @@ describe("access log in words", () => {
     );
   });
 
-  it("describes sharing, exports and retention in words", () => {
-    expect(describeEvent(event({ action: "grant.redeem", resource: "grant:grt_abc" }))).toBe(
-      "Accepted your invitation, and can read what it shares (grt_abc)",
-    );
-    expect(describeEvent(event({ action: "grant.revoke", resource: "grant:grt_abc" }))).toBe("Ended sharing through grt_abc");
-    expect(describeEvent(event({ action: "export.read", resource: "export:exp_1" }))).toBe(
-      "Read your data to build export exp_1",
-    );
-    expect(describeEvent(event({ action: "export.read", resource: "export:exp_1:observations/steps.ndjson" }))).toBe(
-      "Read observations/steps.ndjson for export exp_1",
-    );
-    expect(describeEvent(event({ action: "export.download", resource: "export:exp_1" }))).toBe(
-      "Downloaded your export archive (exp_1)",
-    );
+  it("describes the retention of original uploads in words", () => {
     expect(describeEvent(event({ action: "upload.purge_raw", resource: "upload:upl_1" }))).toBe(
-      "Deleted the original file of upload upl_1 after its retention period (its data is kept)",
+      "Deleted the original file of an upload after its retention period; its data is kept (upload upl_1)",
     );
   });
 

@@ -34,6 +34,23 @@ export interface AuthenticatorInit {
   /** "increment" (default): each assertion counts up from 0; "zero": the counter stays 0. */
   counter?: "increment" | "zero";
   transports?: string[];
+  /** Makes the private key exportable (`saveCredential`), for scripts that keep a dev passkey on disk. */
+  extractable?: boolean;
+}
+
+/**
+ * A software credential written to disk by `npm run dev:signup -- --save <file>` and read back by
+ * dev:signin and dev:delete-account. For local development only: whoever reads the file holds the
+ * passkey.
+ */
+export interface SavedCredential {
+  format: "pulse-dev-passkey/1";
+  credentialId: string;
+  privateKeyJwk: JsonWebKey;
+  userHandle: string;
+  rpId: string;
+  origin: string;
+  signCount: number;
 }
 
 /** Each knob breaks one property of a ceremony; none set is a correct response. */
@@ -73,19 +90,49 @@ export class SoftwareAuthenticator {
     this.credentialId = toBase64url(rawId);
   }
 
+  /** The origin this authenticator signs for (its client data's `origin`). */
+  get origin(): string {
+    return this.init.origin;
+  }
+
   static async create(init: AuthenticatorInit = {}): Promise<SoftwareAuthenticator> {
-    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
+    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, init.extractable ?? false, [
       "sign",
       "verify",
     ])) as CryptoKeyPair;
-    return new SoftwareAuthenticator(keys, crypto.getRandomValues(new Uint8Array(32)), {
-      rpId: init.rpId ?? DEFAULT_RP_ID,
-      origin: init.origin ?? DEFAULT_ORIGIN,
-      backupEligible: init.backupEligible ?? false,
-      backedUp: init.backedUp ?? false,
-      counter: init.counter ?? "increment",
-      transports: init.transports ?? ["internal", "hybrid"],
-    });
+    return new SoftwareAuthenticator(keys, crypto.getRandomValues(new Uint8Array(32)), withDefaults(init));
+  }
+
+  /** The authenticator of a saved credential, ready to sign in with it (not to register it again). */
+  static async restore(saved: SavedCredential): Promise<SoftwareAuthenticator> {
+    if (saved?.format !== "pulse-dev-passkey/1") throw new TypeError("not a saved Pulse dev passkey");
+    const { d: _private, key_ops: _ops, ...publicJwk } = saved.privateKeyJwk;
+    const algorithm = { name: "ECDSA", namedCurve: "P-256" };
+    const privateKey = await crypto.subtle.importKey("jwk", saved.privateKeyJwk, algorithm, true, ["sign"]);
+    const publicKey = await crypto.subtle.importKey("jwk", publicJwk, algorithm, true, ["verify"]);
+    const authenticator = new SoftwareAuthenticator(
+      { privateKey, publicKey },
+      fromBase64url(saved.credentialId),
+      withDefaults({ rpId: saved.rpId, origin: saved.origin, extractable: true }),
+    );
+    authenticator.userHandle = saved.userHandle;
+    authenticator.signCount = saved.signCount;
+    return authenticator;
+  }
+
+  /** The credential as `restore` reads it; needs `extractable` and a registration done. */
+  async saveCredential(): Promise<SavedCredential> {
+    if (!this.userHandle) throw new Error("register the credential before saving it");
+    return {
+      format: "pulse-dev-passkey/1",
+      credentialId: this.credentialId,
+      privateKeyJwk: (await crypto.subtle.exportKey("jwk", this.keys.privateKey)) as JsonWebKey,
+      userHandle: this.userHandle,
+      rpId: this.init.rpId,
+      origin: this.init.origin,
+      // The server refuses a counter that does not increase, so the next use continues from here.
+      signCount: this.signCount,
+    };
   }
 
   /** navigator.credentials.create(), serialized as the browser's `toJSON()` would. */
@@ -178,6 +225,18 @@ export class SoftwareAuthenticator {
       ]),
     );
   }
+}
+
+function withDefaults(init: AuthenticatorInit): Required<AuthenticatorInit> {
+  return {
+    rpId: init.rpId ?? DEFAULT_RP_ID,
+    origin: init.origin ?? DEFAULT_ORIGIN,
+    backupEligible: init.backupEligible ?? false,
+    backedUp: init.backedUp ?? false,
+    counter: init.counter ?? "increment",
+    transports: init.transports ?? ["internal", "hybrid"],
+    extractable: init.extractable ?? false,
+  };
 }
 
 /** Minimal deterministic CBOR encoder (RFC 8949 §3): ints, byte and text strings, arrays, maps. */

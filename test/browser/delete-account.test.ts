@@ -1,0 +1,85 @@
+// "Delete my account" in /portal on `npm run dev`, with Chromium's WebAuthn stack and a CDP virtual
+// authenticator: the deletion asks for the passkey again, every session ends at once, and the
+// passkey left on the authenticator signs nobody in afterwards.
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { useDevServerAndBrowser } from "./harness";
+import { closePortal, openPortal, signedInGreeting, visibleText } from "./portal-page";
+
+const harness = useDevServerAndBrowser();
+
+describe("deleting an account in /portal", () => {
+  it("asks to confirm, takes a fresh passkey assertion, deletes, and the passkey no longer signs in", async () => {
+    const portal = await openPortal(harness());
+    const { page, cdp, authenticatorId, problems } = portal;
+    try {
+      const username = `del-${randomUUID().slice(0, 8)}`;
+      const register = page.getByRole("form", { name: "Create an account" });
+      await register.getByLabel("Username").fill(username);
+      await register.getByLabel("Display name").fill("Grace");
+      const registered = page.waitForResponse((r) => r.url().endsWith("/v1/auth/register/verify"));
+      await register.getByRole("button", { name: "Sign up with a passkey" }).click();
+      expect(await signedInGreeting(page)).toBe(`Signed in as Grace (@${username})`);
+      const { accessToken } = await (await registered).json();
+      await page.getByRole("button", { name: "I have saved them" }).click();
+      const deleteButton = page.getByRole("button", { name: "Delete my account" });
+
+      // Cancelling the confirmation deletes nothing and asks no passkey.
+      let confirmations = 0;
+      page.once("dialog", (dialog) => {
+        confirmations++;
+        void dialog.dismiss();
+      });
+      await deleteButton.click();
+      await expect.poll(() => confirmations).toBe(1);
+      expect(await signedInGreeting(page)).toBe(`Signed in as Grace (@${username})`);
+      const stillThere = await fetch(`${harness().server.url}/v1/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+      expect(stillThere.status).toBe(200);
+
+      // Confirmed: options for this account's passkey only, a new assertion, 202, signed out.
+      page.once("dialog", (dialog) => {
+        expect(dialog.message()).toMatch(/cannot be undone/);
+        void dialog.accept();
+      });
+      const options = page.waitForResponse((r) => r.url().endsWith("/v1/me/deletion/options"));
+      const verify = page.waitForResponse((r) => r.url().endsWith("/v1/me/deletion/verify"));
+      await deleteButton.click();
+      const ceremony = await (await options).json();
+      const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+      expect(ceremony.options.userVerification).toBe("required");
+      expect(ceremony.options.allowCredentials.map((c: { id: string }) => c.id)).toEqual([
+        (credentials[0]?.credentialId ?? "").replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
+      ]);
+      expect((await verify).status()).toBe(202);
+      const status = page.getByRole("status");
+      await expect.poll(() => visibleText(status)).toBe("Your account is deleted; your data is being erased.");
+      const login = page.getByRole("form", { name: "Sign in" });
+      await login.waitFor({ state: "visible" });
+
+      // The token from sign-up is refused at once.
+      const after = await fetch(`${harness().server.url}/v1/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+      expect(after.status).toBe(401);
+
+      // The passkey is still on the authenticator, and Chromium offers it; Pulse refuses it.
+      expect((await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials).toHaveLength(1);
+      const refused = page.waitForResponse((r) => r.url().endsWith("/v1/auth/login/verify"));
+      await login.getByRole("button", { name: "Sign in with a passkey" }).click();
+      expect((await refused).status()).toBe(401);
+      const alert = page.getByRole("alert");
+      await alert.waitFor({ state: "visible" });
+      expect(await visibleText(alert)).not.toBe("");
+      expect(await page.getByRole("heading", { level: 2, name: /^Signed in as / }).count()).toBe(0);
+
+      // The refused sign-in (its HTTP 401 and Chromium's console line for it) is the only problem met.
+      const provoked = problems.filter(
+        (p) =>
+          /^HTTP 401: .*\/v1\/auth\/login\/verify$/.test(p) ||
+          p === "console: Failed to load resource: the server responded with a status of 401 (Unauthorized)",
+      );
+      expect(provoked).toHaveLength(2);
+      expect(problems.filter((p) => !provoked.includes(p))).toEqual([]);
+    } finally {
+      await closePortal(portal);
+    }
+  });
+});
