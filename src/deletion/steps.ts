@@ -169,4 +169,9 @@ export const DELETION_STEPS: readonly DeletionStep[] = [
   { name: "store", run: removeHealthStore },
   { name: "sealed_audit", run: removeSealedAudit },
   { name: "account_rows", run: removeAccountRows },
+  // Again, last: an ingest chunk or provider page already running when the store was emptied can
+  // still write to it (and its alarm seal that to R2). By now no upload, connection or session
+  // of the person is left to start another, so this sweep leaves the store and R2 empty for good.
+  { name: "store_sweep", run: removeHealthStore },
+  { name: "sealed_audit_sweep", run: removeSealedAudit },
 ];

@@ -4,7 +4,13 @@
  * table, every R2 object and the user's Durable Object are scanned for anything of them. Also the
  * confirmation ceremony at its edges: another user's passkey or flow, an expired or used flow.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -36,6 +42,7 @@ import { handleQueueBatch, QUEUES } from "../../src/queues/consumer";
 import { createUpload } from "../../src/uploads/create-upload";
 import { acceptCurrentConsent } from "./helpers/consent";
 import { dpopHeaders, generateDeviceKey } from "./helpers/dpop";
+import { observationInput } from "./helpers/observations";
 import { expectProblem } from "./helpers/security-cases";
 import type { SessionUser } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
@@ -334,7 +341,15 @@ describe("account deletion: the sweep", () => {
     const resumed: string[] = [];
     expect(await runAccountDeletion(env, userId, { beforeStep: (step) => void resumed.push(step) })).toBe("completed");
     expect(steps).toEqual(["providers", "sharing", "exports", "uploads", "lake", "lake", "store"]);
-    expect(resumed).toEqual(["store", "sealed_audit", "account_rows", "security_events", "finish"]);
+    expect(resumed).toEqual([
+      "store",
+      "sealed_audit",
+      "account_rows",
+      "store_sweep",
+      "sealed_audit_sweep",
+      "security_events",
+      "finish",
+    ]);
     expect(await runAccountDeletion(env, userId)).toBe("already_completed");
     expect(revoked).toContain("/oauth/revoke");
 
@@ -424,6 +439,42 @@ describe("account deletion: an upload in flight", () => {
       }
     });
     expect(await runAccountDeletion(env, userId)).toBe("completed");
+  });
+
+  it("sweeps the store and R2 again at the end: a write that landed after the store was emptied does not outlive the job", async () => {
+    const ada = await signUp();
+    const userId = ada.user.id;
+    const { flowId, options } = await deletionOptions(ada);
+    expect((await confirm(ada, flowId, await ada.authenticator.authenticate(options))).status).toBe(202);
+    const store = healthStoreFor(env.HEALTH_STORE, userId);
+    const late = {
+      actor: "system:upload.ingest",
+      role: "system",
+      reason: null,
+      requestId: null,
+      ip: null,
+      subject: userId,
+    } as const;
+    expect(
+      await runAccountDeletion(env, userId, {
+        beforeStep: async (step) => {
+          // An ingest chunk that was already running writes after the store step emptied the store,
+          // and its seal alarm fires at once.
+          if (step !== "account_rows") return;
+          await store.ingest([observationInput("heart_rate", "bpm", Date.UTC(2026, 10, 1), 61)], late);
+          await runDurableObjectAlarm(store.stub);
+        },
+      }),
+    ).toBe("completed");
+    await runInDurableObject(store.stub, async (_instance, state) => {
+      const tables = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+        .toArray();
+      expect(tables).toEqual([]);
+      expect(await state.storage.getAlarm()).toBeNull();
+    });
+    expect((await env.LAKE.list({ prefix: `audit/${userId}/` })).objects).toEqual([]);
+    expect(await db.select().from(auditSeals).where(eq(auditSeals.chain, userId))).toEqual([]);
   });
 });
 
