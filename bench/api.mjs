@@ -12,6 +12,11 @@ function clientAddress() {
 
 export class BenchApiError extends Error {}
 
+/** Stops the part with a BenchApiError unless `condition` holds. */
+export function check(condition, message) {
+  if (!condition) throw new BenchApiError(message);
+}
+
 async function failure(res, what) {
   const text = await res.text();
   return new BenchApiError(`${what} answered ${res.status}: ${text.slice(0, 400)}`);

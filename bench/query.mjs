@@ -11,8 +11,9 @@
 // first answer is checked bucket by bucket against the reference. Reference: `SELECT … GROUP BY
 // hour` over the sample rows in node:sqlite, using the (metric, start) index.
 import { join } from "node:path";
-import { apiClient, BenchApiError, signIn, waitForUploads } from "./api.mjs";
+import { apiClient, check, signIn, waitForUploads } from "./api.mjs";
 import { EXPORT_START, heartRateExport } from "./export-files.mjs";
+import { latencySummary } from "./report.mjs";
 import { hourlyAggregate, openReferenceDb, referenceIngest } from "./sqlite-reference.mjs";
 
 export const QUERY_TARGET_P99_MS = 25;
@@ -20,23 +21,6 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const DAYS = 30;
 const SAMPLE_SECONDS = 6;
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1];
-}
-
-const summary = (latencies) => ({
-  count: latencies.length,
-  p50: percentile(latencies, 50),
-  p90: percentile(latencies, 90),
-  p99: percentile(latencies, 99),
-  max: Math.max(...latencies),
-});
-
-function check(condition, message) {
-  if (!condition) throw new BenchApiError(message);
-}
 
 /** The HTTP answer must hold exactly the reference's buckets. */
 function compareBuckets(body, reference) {
@@ -154,10 +138,10 @@ export async function benchQuery({
         bytes: file.bytes.length,
         buckets: reference.length,
         ingest: { workerdMs: ingestMs, referenceMs: referenceLoadMs },
-        http: summary(http),
-        floor: summary(floor),
+        http: latencySummary(http),
+        floor: latencySummary(floor),
         cpu,
-        reference: summary(scans),
+        reference: latencySummary(scans),
         latencies: http,
         profile: profiled?.summary,
       };

@@ -1,8 +1,8 @@
 // A grantee's read against the patient's own read of the same data, in the same run: the 30-day
 // hourly heart-rate query of ./query.mjs, as `GET /v1/patients/{id}/observations` by a clinician
 // holding a grant of `vitals` (with X-Access-Reason) and as `GET /v1/observations` by the patient.
-// What the grantee pays on top is the grant check (active grants and the patient's consent, two D1
-// reads side by side) and, once a minute, the grant's last-access write; the store's work and its
+// What the grantee pays on top is the grant check (active grants, the patient's consent and account,
+// one D1 statement) and, once a minute, the grant's last-access write; the store's work and its
 // audit event are the same for both.
 //
 // Data: 30 days of heart rate, a sample every 6 s (432,000 samples), ingested through the real
@@ -10,31 +10,15 @@
 // bench Worker (bench/worker.ts); invitations are not what this measures. Requests alternate one
 // by one on keep-alive connections, after a warm-up, so a noisy neighbour hits both alike. The
 // first answers are compared: the grantee must see exactly the buckets the patient sees.
-import { apiClient, BenchApiError, signInAs, waitForUploads } from "./api.mjs";
+import { apiClient, check, signInAs, waitForUploads } from "./api.mjs";
 import { EXPORT_START, heartRateExport } from "./export-files.mjs";
+import { latencySummary } from "./report.mjs";
 
 export const SHARING_TARGET_RATIO = 1.5;
 const DAY_MS = 86_400_000;
 const DAYS = 30;
 const SAMPLE_SECONDS = 6;
 const REASON = "treatment; bench";
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1];
-}
-
-const summary = (latencies) => ({
-  count: latencies.length,
-  p50: percentile(latencies, 50),
-  p90: percentile(latencies, 90),
-  p99: percentile(latencies, 99),
-  max: Math.max(...latencies),
-});
-
-function check(condition, message) {
-  if (!condition) throw new BenchApiError(message);
-}
 
 export async function benchSharing({ baseUrl, requests = 300, warmup = 30, cpuMeter, profile, step = () => {} }) {
   const since = EXPORT_START;
@@ -103,8 +87,8 @@ export async function benchSharing({ baseUrl, requests = 300, warmup = 30, cpuMe
     const result = {
       buckets: own.items.length,
       records: file.records,
-      own: summary(ownMs),
-      grantee: summary(granteeMs),
+      own: latencySummary(ownMs),
+      grantee: latencySummary(granteeMs),
       cpu,
       profile: profiled?.summary,
     };

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { decodeCursor, encodeCursor } from "../../src/pagination/cursor";
 import { listAuditEventsInOrder } from "./audit-log";
-import { storedMetrics } from "./query";
+import { queryRawObservations, storedMetrics } from "./query";
 import { metricCodeSchema } from "./schema";
 import { listSleepSessions, listWorkouts } from "./sessions-read";
+import { UTC_ZONE } from "./zone";
 
 /**
  * A person's whole store, read a page at a time for their export archive (src/exports/). Pages
@@ -46,22 +47,6 @@ export interface ExportInventory {
   metrics: string[];
 }
 
-type ObservationExportRow = {
-  id: number;
-  start_ms: number;
-  end_ms: number;
-  value: number;
-  unit: string;
-  source_kind: string;
-  source_app: string;
-  source_record_id: string;
-  version: number;
-  device: string | null;
-  zone_offset_seconds: number | null;
-  local_date: string;
-  flagged: number;
-};
-
 export function exportInventory(sql: SqlStorage): ExportInventory {
   return { metrics: storedMetrics(sql) };
 }
@@ -74,7 +59,9 @@ export function exportFileName(query: ParsedExportPageQuery): string {
 export function readExportPage(sql: SqlStorage, query: ParsedExportPageQuery): ExportPage {
   switch (query.kind) {
     case "observations":
-      return observationPage(sql, query.metric ?? "", query);
+      // The schema requires a metric for observation pages.
+      if (query.metric === undefined) throw new Error("unreachable: observations page without a metric");
+      return observationPage(sql, query.metric, query);
     case "sleep": {
       const page = listSleepSessions(sql, sessionQuery(query));
       return toPage(
@@ -104,47 +91,20 @@ export function readExportPage(sql: SqlStorage, query: ParsedExportPageQuery): E
   }
 }
 
-/** One metric oldest first by (start, id): one range scan of `observations_metric_start`. */
+/** One metric oldest first by (start, id): the raw read's range scan, a page at a time. */
 function observationPage(sql: SqlStorage, metric: string, query: ParsedExportPageQuery): ExportPage {
-  const [afterStart, afterId] = decodeCursor(query.cursor, "export-observations", ["int", "int"], metric) ?? [-1, 0];
-  const rows = sql
-    .exec<ObservationExportRow>(
-      `SELECT o.id, o.start_ms, o.end_ms, o.value, o.unit, r.source_kind, r.source_app, r.source_record_id, r.version,
-         r.device, o.zone_offset_seconds, o.local_date, o.flagged
-       FROM observations o JOIN observation_records r ON r.id = o.record_id
-       WHERE o.metric = ? AND o.start_ms >= ? AND (o.start_ms > ? OR o.id > ?)
-       ORDER BY o.start_ms, o.id LIMIT ?`,
-      metric,
-      Math.max(afterStart, 0),
-      afterStart,
-      afterId,
-      query.limit + 1,
-    )
-    .toArray();
-  const items = rows.slice(0, query.limit);
+  const page = queryRawObservations(sql, {
+    metric,
+    resolution: "raw",
+    zone: UTC_ZONE,
+    limit: query.limit,
+    ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+  });
   let lines = "";
-  for (const row of items) {
-    lines += `${JSON.stringify({
-      start: iso(row.start_ms),
-      end: iso(row.end_ms),
-      value: row.value,
-      unit: row.unit,
-      sourceKind: row.source_kind,
-      sourceApp: row.source_app,
-      sourceRecordId: row.source_record_id,
-      version: row.version,
-      device: row.device,
-      zoneOffsetSeconds: row.zone_offset_seconds,
-      localDate: row.local_date,
-      flagged: row.flagged === 1,
-    })}\n`;
+  for (const { id: _id, metric: _metric, start, end, ...rest } of page.items) {
+    lines += `${JSON.stringify({ start: iso(start), end: iso(end), ...rest })}\n`;
   }
-  const last = items.at(-1);
-  const nextCursor =
-    rows.length > query.limit && last !== undefined
-      ? encodeCursor("export-observations", [last.start_ms, last.id], metric)
-      : null;
-  return { lines, count: items.length, nextCursor };
+  return { lines, count: page.items.length, nextCursor: page.nextCursor };
 }
 
 function sessionQuery(query: ParsedExportPageQuery) {

@@ -14,6 +14,16 @@ import { users } from "./users";
 export const GRANTEE_ROLES = ["clinician", "researcher"] as const;
 export type GranteeRole = (typeof GRANTEE_ROLES)[number];
 
+/** What is shared, the same on an invitation and on the grant redeeming it creates. */
+function sharedScope() {
+  return {
+    role: text("role", { enum: GRANTEE_ROLES }).notNull(),
+    categories: text("categories", { mode: "json" }).$type<string[]>().notNull(),
+    dataSince: integer("data_since", { mode: "timestamp_ms" }),
+    dataUntil: integer("data_until", { mode: "timestamp_ms" }),
+  };
+}
+
 export const grantInvitations = sqliteTable(
   "grant_invitations",
   {
@@ -21,10 +31,7 @@ export const grantInvitations = sqliteTable(
     patientId: text("patient_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    role: text("role", { enum: GRANTEE_ROLES }).notNull(),
-    categories: text("categories", { mode: "json" }).$type<string[]>().notNull(),
-    dataSince: integer("data_since", { mode: "timestamp_ms" }),
-    dataUntil: integer("data_until", { mode: "timestamp_ms" }),
+    ...sharedScope(),
     /** When the grant created from this invitation ends. */
     grantExpiresAt: integer("grant_expires_at", { mode: "timestamp_ms" }).notNull(),
     note: text("note"),
@@ -54,10 +61,7 @@ export const grants = sqliteTable(
     granteeId: text("grantee_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    role: text("role", { enum: GRANTEE_ROLES }).notNull(),
-    categories: text("categories", { mode: "json" }).$type<string[]>().notNull(),
-    dataSince: integer("data_since", { mode: "timestamp_ms" }),
-    dataUntil: integer("data_until", { mode: "timestamp_ms" }),
+    ...sharedScope(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
     note: text("note"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
