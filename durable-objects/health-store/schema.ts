@@ -5,7 +5,8 @@ import { ACTOR_ROLES, auditActionSchema, auditContextSchema } from "../../src/au
  * What crosses the HealthStore's RPC boundary, validated on arrival even though the Worker has
  * validated it already: the store is the last line before a person's health data.
  */
-const EPOCH_MS_MAX = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+/** The last instant the store accepts: 9999-12-31T23:59:59.999Z. */
+export const EPOCH_MS_MAX = 253_402_300_799_999;
 const epochMs = z.number().int().min(0).max(EPOCH_MS_MAX);
 const text = (max: number) => z.string().min(1).max(max);
 

@@ -1,5 +1,6 @@
 import { and, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { Period } from "../../durable-objects/health-store/read-schema";
+import { EPOCH_MS_MAX } from "../../durable-objects/health-store/schema";
 import { CURRENT_CONSENT_VERSIONS } from "../consent/consents";
 import type { Db } from "../db/client";
 import { idPattern } from "../db/ids";
@@ -15,8 +16,6 @@ import { METRIC_CATEGORIES, type MetricCategory } from "../observations/metrics"
  * is the same 404, so a grantee learns nothing about ids that were not shared with them.
  */
 const USER_ID = idPattern("usr");
-/** The store's last instant (read-schema.ts): an open-ended period runs to it. */
-const END_OF_TIME = 253_402_300_799_999;
 /** `last_accessed_at` is written at most this often per grant, so reads don't each cost a D1 write. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -45,7 +44,7 @@ const CURRENT_CONSENTS = JSON.stringify(CONSENT_DOCUMENTS.map((document) => `${d
  * The grants through which the grantee may read the patient now, never empty; throws NOT_FOUND
  * otherwise. A grant is for the role it was issued to: a grantee whose role changed since does not
  * read through it. One D1 statement, on every read (a revocation or a withdrawn consent applies
- * to the very next request): the conditions of `findActiveGrants` (./grants.ts) and of
+ * to the very next request): the grant's own conditions and those of
  * `hasCurrentConsent` (src/consent/consents.ts) side by side, as a round trip each would be most
  * of what a grantee's read costs beyond the patient's own.
  */
@@ -86,7 +85,7 @@ export function grantCategories(grant: ActiveGrant): MetricCategory[] {
 export function grantPeriod(grant: ActiveGrant): Period | undefined {
   if (grant.dataSince === null && grant.dataUntil === null) return undefined;
   const since = grant.dataSince ?? 0;
-  return { since, until: Math.max(since, grant.dataUntil ?? END_OF_TIME) };
+  return { since, until: Math.max(since, grant.dataUntil ?? EPOCH_MS_MAX) };
 }
 
 export type GrantChoice = { grant: ActiveGrant } | { missing: MetricCategory[]; split: boolean };

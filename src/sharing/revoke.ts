@@ -1,6 +1,6 @@
 /**
  * Revoking a grant (DESIGN §8). It takes effect on the grantee's very next request: grantee routes
- * read D1 through `findActiveGrants` (./grants.ts) on every request, with no cache in between.
+ * read D1 through `activeGrantsFor` (./grant-access.ts) on every request, with no cache in between.
  *
  * Revoking is answered once: a second revocation of the same grant, like another patient's or an
  * unknown id, is 404 (there is no active-or-expired, unrevoked grant of yours with that id). Two
