@@ -6,6 +6,9 @@
 import { eq, inArray, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { connections, consents, devices, grantInvitations, grants, passkeys, sessions, type UserRow, users } from "../db/schema";
+import { summarizeConnection } from "../providers/connections";
+import { granteeGrantView, patientGrantView } from "../sharing/grant-lists";
+import { invitationView } from "../sharing/invitations";
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
@@ -32,20 +35,9 @@ export async function accountSnapshot(db: Db, user: UserRow): Promise<Record<str
           (row) => [row.id, row.displayName],
         ),
   );
-  const grantView = (grant: (typeof grantRows)[number], other: string) => ({
-    id: grant.id,
-    [grant.patientId === userId ? "grantee" : "patient"]: { id: other, displayName: names.get(other) ?? null },
-    role: grant.role,
-    categories: grant.categories,
-    dataSince: iso(grant.dataSince),
-    dataUntil: iso(grant.dataUntil),
-    note: grant.note,
-    createdAt: iso(grant.createdAt),
-    expiresAt: iso(grant.expiresAt),
-    revokedAt: iso(grant.revokedAt),
-    lastAccessedAt: iso(grant.lastAccessedAt),
-  });
-
+  // The views the sharing routes answer with, so the archive says what the API says.
+  const now = Date.now();
+  const nameOf = (id: string) => ({ displayName: names.get(id) ?? "" });
   return {
     profile: {
       id: user.id,
@@ -77,27 +69,15 @@ export async function accountSnapshot(db: Db, user: UserRow): Promise<Record<str
       lastUsedAt: iso(device.lastUsedAt),
       revokedAt: iso(device.revokedAt),
     })),
-    connections: connectionRows.map((connection) => ({
-      provider: connection.provider,
-      status: connection.status,
-      scopes: connection.scopes,
-      timeZone: connection.timeZone,
-      createdAt: iso(connection.createdAt),
-      lastSyncAt: iso(connection.lastSyncAt),
-    })),
-    invitations: invitationRows.map((invitation) => ({
-      id: invitation.id,
-      role: invitation.role,
-      categories: invitation.categories,
-      note: invitation.note,
-      createdAt: iso(invitation.createdAt),
-      codeExpiresAt: iso(invitation.codeExpiresAt),
-      grantExpiresAt: iso(invitation.grantExpiresAt),
-      redeemedAt: iso(invitation.redeemedAt),
-      revokedAt: iso(invitation.revokedAt),
-    })),
-    grantsGiven: grantRows.filter((grant) => grant.patientId === userId).map((grant) => grantView(grant, grant.granteeId)),
-    grantsReceived: grantRows.filter((grant) => grant.granteeId === userId).map((grant) => grantView(grant, grant.patientId)),
+    // Never the tokens: the same summary GET /v1/connections gives.
+    connections: connectionRows.map(summarizeConnection),
+    invitations: invitationRows.map((invitation) => invitationView(invitation, now)),
+    grantsGiven: grantRows
+      .filter((grant) => grant.patientId === userId)
+      .map((grant) => patientGrantView(grant, nameOf(grant.granteeId), now)),
+    grantsReceived: grantRows
+      .filter((grant) => grant.granteeId === userId)
+      .map((grant) => granteeGrantView(grant, nameOf(grant.patientId), now)),
     consents: consentRows.map((consent) => ({
       document: consent.document,
       version: consent.version,
