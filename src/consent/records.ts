@@ -17,9 +17,9 @@ import { appendSecurityEvent } from "../audit/security-events";
 import type { Db } from "../db/client";
 import { isConstraintViolation } from "../db/errors";
 import { newId } from "../db/ids";
-import { CONSENT_DOCUMENTS, type ConsentDocument, type ConsentRow, consents } from "../db/schema";
+import { type ConsentDocument, type ConsentRow, consents } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
-import { CURRENT_CONSENT_VERSIONS } from "./consents";
+import { CURRENT_CONSENT_VERSIONS, hasCurrentConsent } from "./consents";
 import { legalDocumentPath } from "./legal";
 
 const DOCUMENT_NAMES: Record<ConsentDocument, string> = { terms: "terms of service", privacy: "privacy notice" };
@@ -37,7 +37,7 @@ export interface ConsentRecord {
 
 export interface ConsentStatus {
   current: Record<ConsentDocument, { version: string; url: string }>;
-  /** Every current version accepted and none of them withdrawn: what sharing and exports require. */
+  /** Every current version accepted and none of them withdrawn: what sharing requires. */
   accepted: boolean;
   records: ConsentRecord[];
   /** True when older records exist beyond the `MAX_CONSENT_RECORDS` shown. */
@@ -63,21 +63,17 @@ export function currentConsentDocuments(): ConsentStatus["current"] {
 
 /** The current documents, whether the user has accepted them, and their records, newest first. */
 export async function getConsentStatus(db: Db, userId: string): Promise<ConsentStatus> {
-  const rows = await db
-    .select()
-    .from(consents)
-    .where(eq(consents.userId, userId))
-    .orderBy(desc(consents.acceptedAt), desc(consents.id))
-    .limit(MAX_CONSENT_RECORDS + 1);
-  const shown = rows.slice(0, MAX_CONSENT_RECORDS);
   // Decided from every active row, not only the ones shown: a long history must not hide consent.
-  const active = await db
-    .select({ document: consents.document, version: consents.version })
-    .from(consents)
-    .where(and(eq(consents.userId, userId), isNull(consents.withdrawnAt)));
-  const accepted = CONSENT_DOCUMENTS.every((document) =>
-    active.some((row) => row.document === document && row.version === CURRENT_CONSENT_VERSIONS[document]),
-  );
+  const [rows, accepted] = await Promise.all([
+    db
+      .select()
+      .from(consents)
+      .where(eq(consents.userId, userId))
+      .orderBy(desc(consents.acceptedAt), desc(consents.id))
+      .limit(MAX_CONSENT_RECORDS + 1),
+    hasCurrentConsent(db, userId),
+  ]);
+  const shown = rows.slice(0, MAX_CONSENT_RECORDS);
   return {
     current: currentConsentDocuments(),
     accepted,
