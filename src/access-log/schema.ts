@@ -93,7 +93,7 @@ export const UserAuditParamSchema = z.object({
 
 export const AccessReasonHeaderSchema = z.object({
   "x-access-reason": z
-    .string()
+    .string({ error: "required: why you read this user's audit trail (1 to 200 printable characters)" })
     .regex(/^[\x20-\x7E]{1,200}$/, "must be 1 to 200 printable characters")
     .refine((value) => value.trim().length > 0, "must not be blank")
     .openapi({ description: "Why the auditor reads this user's log (recorded in it)", example: "Incident INC-42 review" }),

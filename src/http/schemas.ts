@@ -10,6 +10,6 @@ export const IdParamSchema = (prefix: string) =>
   z.object({
     id: z
       .string()
-      .regex(new RegExp(`^${prefix}_[a-z2-7]{26}$`), `must be a ${prefix}_ id`)
+      .regex(new RegExp(`^${prefix}_[a-z2-7]{26}$`), `must be an id: ${prefix}_ and 26 characters from a-z and 2-7`)
       .openapi({ param: { name: "id", in: "path" } }),
   });

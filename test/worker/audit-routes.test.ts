@@ -180,7 +180,10 @@ describe("GET /v1/audit/users/{userId}", () => {
     const auditor = await createSessionUser({ role: "auditor" });
     const patient = await patientWithEvents();
     const path = `/v1/audit/users/${patient.user.id}`;
-    await expectProblem(await get(auditor, path), 400, "VALIDATION_FAILED");
+    const missing = await get(auditor, path);
+    await expectProblem(missing.clone(), 400, "VALIDATION_FAILED");
+    const { errors } = await missing.json<{ errors: { path: string; message: string }[] }>();
+    expect(errors).toEqual([{ path: "x-access-reason", message: expect.stringMatching(/^required: why you read/) }]);
     for (const reason of ["   ", "x".repeat(201)]) {
       await expectProblem(await get(auditor, path, { "X-Access-Reason": reason }), 400, "VALIDATION_FAILED");
     }
