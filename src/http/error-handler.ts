@@ -6,6 +6,7 @@ import { DomainError, type ErrorCode } from "../errors/domain-error";
 import { errorName, log } from "../observability/log";
 import { HttpError, problemResponse } from "./errors";
 import { bodyFailure, ClientClosedError } from "./middleware/body";
+import { isFhirPath, operationOutcomeResponse } from "./operation-outcome";
 import type { App, AppEnv } from "./types";
 
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -52,8 +53,14 @@ function toDomainError(thrown: unknown, c: Context<AppEnv>): DomainError {
   return new DomainError("INTERNAL", "An unexpected error occurred.");
 }
 
+/** problem+json everywhere, except the FHIR API, whose clients expect an OperationOutcome. */
+function errorResponse(error: DomainError, c: Context<AppEnv>): Response {
+  if (isFhirPath(c.req.path)) return operationOutcomeResponse(error, requestIdOf(c));
+  return problemResponse(error, instanceOf(c), requestIdOf(c));
+}
+
 export function onError(error: unknown, c: Context<AppEnv>): Response {
-  return problemResponse(toDomainError(error, c), instanceOf(c), requestIdOf(c));
+  return errorResponse(toDomainError(error, c), c);
 }
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -81,12 +88,8 @@ export function notFoundHandler(app: App) {
       const error = new HttpError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here; allowed: ${allow}.`, {
         headers: { Allow: allow },
       });
-      return problemResponse(error, instanceOf(c), requestIdOf(c));
+      return errorResponse(error, c);
     }
-    return problemResponse(
-      new DomainError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`),
-      instanceOf(c),
-      requestIdOf(c),
-    );
+    return errorResponse(new DomainError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`), c);
   };
 }
