@@ -194,6 +194,160 @@ export function glucoseRecords({ days, start = EXPORT_START, seed = 4 }) {
   return records;
 }
 
+/** Instant records (one value at `timeEpochMillis`) for the metrics measured once or twice a day. */
+function instantRecords({ days, start, seed, app, device, hours, fields }) {
+  const next = random(seed);
+  const records = [];
+  const fetchedAt = start + days * DAY_MS + 5 * 60_000;
+  for (let day = 0; day < days; day++) {
+    for (const hour of hours) {
+      const time = start + day * DAY_MS + hour * HOUR_MS - ZONE_MS;
+      records.push({
+        metadata: metadata(next, app, device, time + 60_000),
+        timeEpochMillis: time,
+        zoneOffsetId: ZONE,
+        ...fields(next, day),
+        appRecordFetchTimeEpochMillis: fetchedAt,
+      });
+    }
+  }
+  return records;
+}
+
+const CUFF = { manufacturer: "Withings", model: "BPM Connect", type: null };
+const SCALE = { manufacturer: "Withings", model: "Body+", type: "SCALE" };
+const CONNECT = "com.withings.wiscale2";
+
+/** Blood pressure at 07:15 and 21:00 local: around 124/79 mmHg, as a home cuff reads. */
+export function bloodPressureRecords({ days, start = EXPORT_START, seed = 7 }) {
+  return instantRecords({
+    days,
+    start,
+    seed,
+    app: CONNECT,
+    device: CUFF,
+    hours: [7.25, 21],
+    fields: (next) => ({
+      systolic: Math.round(116 + next() * 16),
+      diastolic: Math.round(72 + next() * 12),
+      bodyPosition: "SITTING_DOWN",
+      measurementLocation: "LEFT_UPPER_ARM",
+    }),
+  });
+}
+
+/** Weight each morning at 07:00 local, drifting down ~0.05 kg a day from 78 kg. */
+export function weightRecords({ days, start = EXPORT_START, seed = 8 }) {
+  return instantRecords({
+    days,
+    start,
+    seed,
+    app: CONNECT,
+    device: SCALE,
+    hours: [7],
+    fields: (next, day) => ({ weightInKilograms: Math.round((78 - 0.05 * day + (next() - 0.5) * 0.6) * 10) / 10 }),
+  });
+}
+
+/** One height, on the first morning. */
+export function heightRecords({ start = EXPORT_START, seed = 9 }) {
+  return instantRecords({
+    days: 1,
+    start,
+    seed,
+    app: CONNECT,
+    device: SCALE,
+    hours: [7],
+    fields: () => ({ heightInMeters: 1.78 }),
+  });
+}
+
+/** Overnight HRV (RMSSD) at 04:00 local, 35-55 ms. */
+export function hrvRecords({ days, start = EXPORT_START, seed = 10 }) {
+  return instantRecords({
+    days,
+    start,
+    seed,
+    app: FITNESS,
+    device: WATCH,
+    hours: [4],
+    fields: (next) => ({ heartRateVariabilityRmssd: Math.round(35 + next() * 20) }),
+  });
+}
+
+/** Overnight SpO2 every hour from 00:00 to 06:00 local, 93-98 %. */
+export function oxygenSaturationRecords({ days, start = EXPORT_START, seed = 11 }) {
+  return instantRecords({
+    days,
+    start,
+    seed,
+    app: FITNESS,
+    device: WATCH,
+    hours: [0, 1, 2, 3, 4, 5, 6],
+    fields: (next) => ({ percentage: Math.round(93 + next() * 5) }),
+  });
+}
+
+/** Overnight respiratory rate at 03:00 local, 13-16 breaths/min. */
+export function respiratoryRateRecords({ days, start = EXPORT_START, seed = 12 }) {
+  return instantRecords({
+    days,
+    start,
+    seed,
+    app: FITNESS,
+    device: WATCH,
+    hours: [3],
+    fields: (next) => ({ rate: Math.round((13 + next() * 3) * 10) / 10 }),
+  });
+}
+
+/** The run the heart rate shows: 18:00-18:45 local on even days. */
+export function exerciseRecords({ days, start = EXPORT_START, seed = 13 }) {
+  const next = random(seed);
+  const records = [];
+  const fetchedAt = start + days * DAY_MS + 5 * 60_000;
+  for (let day = 0; day < days; day++) {
+    const begin = start + day * DAY_MS + 18 * HOUR_MS - ZONE_MS;
+    if (Math.floor((begin + ZONE_MS) / DAY_MS) % 2 !== 0) continue;
+    records.push({
+      metadata: metadata(next, FITNESS, WATCH, begin + HOUR_MS),
+      startTimeEpochMillis: begin,
+      endTimeEpochMillis: begin + 45 * 60_000,
+      startZoneOffsetId: ZONE,
+      endZoneOffsetId: ZONE,
+      exerciseType: "RUNNING",
+      title: "Evening run",
+      notes: null,
+      appRecordFetchTimeEpochMillis: fetchedAt,
+    });
+  }
+  return records;
+}
+
+/** Active energy per hour: a little while awake, ~450 kcal in the hour of a run. */
+export function activeCaloriesRecords({ days, start = EXPORT_START, seed = 14 }) {
+  const next = random(seed);
+  const records = [];
+  const fetchedAt = start + days * DAY_MS + 5 * 60_000;
+  for (let begin = start; begin < start + days * DAY_MS; begin += HOUR_MS) {
+    const hour = localHour(begin);
+    const run = hour === 18 && Math.floor((begin + ZONE_MS) / DAY_MS) % 2 === 0;
+    const asleep = hour < 7 || hour >= 23;
+    const kcal = run ? 430 + next() * 40 : asleep ? 0 : 15 + next() * 25;
+    if (kcal === 0) continue;
+    records.push({
+      metadata: metadata(next, FITNESS, WATCH, begin + HOUR_MS + 120_000),
+      startTimeEpochMillis: begin,
+      endTimeEpochMillis: begin + HOUR_MS,
+      startZoneOffsetId: ZONE,
+      endZoneOffsetId: ZONE,
+      energyInKilocalories: Math.round(kcal * 10) / 10,
+      appRecordFetchTimeEpochMillis: fetchedAt,
+    });
+  }
+  return records;
+}
+
 /** Encodes records as the exporter would: deflate, blocks of about 64 kB before compression. */
 export async function exportFile(type, records) {
   const pulse = await loadPulseModules();
