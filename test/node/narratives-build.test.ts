@@ -111,18 +111,25 @@ describe("narrative: properties of every fixture", () => {
     expect(strayNumbers("1,200 steps, -3.5 kg.", figures)).toEqual(["1,200", "-3.5"]);
   });
 
-  it.each(Object.keys(ALL_FIXTURES))("%s: the same data gives the identical narrative, with no clock or randomness", (name) => {
-    const build = ALL_FIXTURES[name];
-    if (build === undefined) throw new Error(name);
-    const first = JSON.stringify(buildNarrative(build()));
-    vi.spyOn(Date, "now").mockImplementation(() => {
-      throw new Error("Date.now called");
-    });
-    vi.spyOn(Math, "random").mockImplementation(() => {
-      throw new Error("Math.random called");
-    });
-    expect(JSON.stringify(buildNarrative(build()))).toBe(first);
-  });
+  it.each(Object.keys(ALL_FIXTURES))(
+    "%s: the same data gives the identical narrative, with no clock or randomness, input untouched",
+    (name) => {
+      const build = ALL_FIXTURES[name];
+      if (build === undefined) throw new Error(name);
+      const data = build();
+      const before = structuredClone(data);
+      const first = JSON.stringify(buildNarrative(data));
+      // The input is left as it was (sections sort copies, never the caller's arrays).
+      expect(data).toEqual(before);
+      vi.spyOn(Date, "now").mockImplementation(() => {
+        throw new Error("Date.now called");
+      });
+      vi.spyOn(Math, "random").mockImplementation(() => {
+        throw new Error("Math.random called");
+      });
+      expect(JSON.stringify(buildNarrative(build()))).toBe(first);
+    },
+  );
 });
 
 describe("narrative: cost", () => {

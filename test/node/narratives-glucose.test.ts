@@ -172,5 +172,8 @@ describe("glucose: hypoglycaemic events", () => {
     expect(sensorIntervalMinutes(t([0, 5, 10, 15, 75, 80]))).toBe(5);
     // One-minute sensor with jitter of a few seconds.
     expect(sensorIntervalMinutes([0, 61_000, 119_000, 180_000])).toBe(1);
+    // Each reading stored twice (two sources): gaps 0, 5, 0, 5, 0 min still give 5, not 0.
+    expect(sensorIntervalMinutes(t([0, 0, 5, 5, 10, 10]))).toBe(5);
+    expect(sensorIntervalMinutes(t([0]))).toBe(0);
   });
 });

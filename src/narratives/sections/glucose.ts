@@ -16,17 +16,25 @@ const SUFFICIENT_PERCENT = 70;
 const EVENT_MS = 15 * MINUTE_MS;
 /** Sensor timestamps jitter by seconds; 3 readings 4:58 apart still make a 15-minute run. */
 const JITTER_MS = 30_000;
+/** Readings closer than this are the same reading stored twice, not a sensor interval. */
+const DUPLICATE_MS = 30_000;
 
 /**
  * The sensor interval in whole minutes (at least 1): the median gap between consecutive readings,
- * so missing stretches and duplicates do not move it. The lower median for an even count.
+ * so missing stretches do not move it; gaps under 30 s (one reading stored twice) are left out.
+ * The lower median for an even count; 0 when there is no gap to read.
  */
 export function sensorIntervalMinutes(times: readonly number[]): number {
-  if (times.length < 2) return 0;
-  const gaps = new Float64Array(times.length - 1);
-  for (let i = 1; i < times.length; i++) gaps[i - 1] = (times[i] ?? 0) - (times[i - 1] ?? 0);
-  gaps.sort();
-  const median = gaps[Math.floor((gaps.length - 1) / 2)] ?? 0;
+  const gaps = new Float64Array(Math.max(0, times.length - 1));
+  let n = 0;
+  for (let i = 1; i < times.length; i++) {
+    const gap = (times[i] ?? 0) - (times[i - 1] ?? 0);
+    // The same reading twice (two sources of one sensor) is no interval.
+    if (gap >= DUPLICATE_MS) gaps[n++] = gap;
+  }
+  if (n === 0) return 0;
+  const sorted = gaps.subarray(0, n).sort();
+  const median = sorted[Math.floor((n - 1) / 2)] ?? 0;
   return Math.max(1, Math.round(median / MINUTE_MS));
 }
 
@@ -78,7 +86,7 @@ export function glucoseSection(data: NarrativeData): NarrativeSection | null {
   if (n === 0) return null;
   const perDay = countPerDay(times, data.days);
   const interval = sensorIntervalMinutes(times);
-  const isCgm = n >= CGM_MIN_READINGS && interval <= CGM_MAX_INTERVAL_MIN;
+  const isCgm = n >= CGM_MIN_READINGS && interval >= 1 && interval <= CGM_MAX_INTERVAL_MIN;
   return isCgm ? cgmSection(data, interval, countNonZero(perDay)) : meterSection(data, countNonZero(perDay));
 }
 
