@@ -68,6 +68,11 @@ export function words(code: string): string {
   return code === "rem" ? "REM" : code.replaceAll("_", " ");
 }
 
+/** A vocabulary term (stage, exercise type) as part of a figure code: snake_case ASCII only. */
+export function codePart(term: string): string {
+  return term.toLowerCase().replace(/[^a-z0-9]+/g, "_");
+}
+
 /** Sentence case: the first letter up. */
 export function capitalised(text: string): string {
   return text.length === 0 ? text : text[0]?.toUpperCase() + text.slice(1);

@@ -5,9 +5,14 @@
  * Med 2020) — a reference, not advice, and workouts of any intensity count toward the figure.
  * A record with a duration counts for the local day it started on.
  */
+
+import { metricUnit } from "../../observations/metrics";
 import { dayIndexOf, MINUTE_MS } from "../series";
 import type { IntervalSeries, LocalDay, NarrativeData, NarrativeSection } from "../types";
-import { duration, listing, num, plural, SectionFigures, weekday, words } from "../wording";
+import { codePart, duration, listing, num, plural, SectionFigures, weekday, words } from "../wording";
+
+/** Canonical unit of the metric registry (steps are a count; their figures say "steps"). */
+const KCAL = metricUnit("active_energy");
 
 /** Per-day totals of an interval series, by the day each record started; null for days without any. */
 function perDay(series: IntervalSeries, days: readonly LocalDay[]): (number | null)[] {
@@ -88,7 +93,7 @@ export function activitySection(data: NarrativeData): NarrativeSection | null {
   const energySum = sum(energyDays);
   if (activeEnergy.values.length > 0) {
     const total = figures.add(
-      { code: "active_energy", label: week ? "Active energy in the week" : "Active energy", unit: "kcal", decimals: 0 },
+      { code: "active_energy", label: week ? "Active energy in the week" : "Active energy", unit: KCAL, decimals: 0 },
       energySum.total,
     );
     if (!week) sentences.push(`Active energy ${num(total)} kcal.`);
@@ -97,7 +102,7 @@ export function activitySection(data: NarrativeData): NarrativeSection | null {
         {
           code: "daily_mean_active_energy",
           label: "Active energy per day (mean over days with data)",
-          unit: "kcal",
+          unit: KCAL,
           decimals: 0,
         },
         energySum.days > 0 ? energySum.total / energySum.days : 0,
@@ -130,11 +135,11 @@ export function activitySection(data: NarrativeData): NarrativeSection | null {
     const count = figures.add({ code: "workouts", label: "Workouts", unit: "workouts", decimals: 0 }, workouts.length);
     const parts = types.map(([type, entry]) => {
       const n = figures.add(
-        { code: `workouts_${type}`, label: `Workouts, ${words(type)}`, unit: "workouts", decimals: 0 },
+        { code: `workouts_${codePart(type)}`, label: `Workouts, ${words(type)}`, unit: "workouts", decimals: 0 },
         entry.count,
       );
       const minutes = figures.add(
-        { code: `workouts_${type}_minutes`, label: `Workout time, ${words(type)}`, unit: "min", decimals: 0 },
+        { code: `workouts_${codePart(type)}_minutes`, label: `Workout time, ${words(type)}`, unit: "min", decimals: 0 },
         entry.minutes,
       );
       return `${words(type)} ${num(n)} (${duration(minutes)})`;

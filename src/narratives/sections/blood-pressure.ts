@@ -4,9 +4,14 @@
  * categories the higher one applies. The guideline classifies on the average of ≥ 2 readings on
  * ≥ 2 occasions; a local day stands for an occasion here, and the text says when there are fewer.
  */
+
+import { metricUnit } from "../../observations/metrics";
 import { countNonZero, countPerDay } from "../series";
 import type { NarrativeData, NarrativeSection } from "../types";
 import { num, plural, SectionFigures } from "../wording";
+
+/** Canonical unit of the metric registry. */
+const MMHG = metricUnit("blood_pressure_systolic");
 
 export type BloodPressureCategory = "normal" | "elevated" | "stage 1 hypertension" | "stage 2 hypertension";
 
@@ -51,7 +56,7 @@ export function bloodPressureSection(data: NarrativeData): NarrativeSection | nu
     {
       code: "mean_systolic",
       label: "Mean systolic pressure",
-      unit: "mmHg",
+      unit: MMHG,
       decimals: 0,
       reference: "ACC/AHA 2017: normal < 120, elevated 120–129, stage 1 130–139, stage 2 ≥ 140 mmHg",
       flag: (v) => (v >= 120 ? "high" : undefined),
@@ -62,7 +67,7 @@ export function bloodPressureSection(data: NarrativeData): NarrativeSection | nu
     {
       code: "mean_diastolic",
       label: "Mean diastolic pressure",
-      unit: "mmHg",
+      unit: MMHG,
       decimals: 0,
       reference: "ACC/AHA 2017: normal and elevated < 80, stage 1 80–89, stage 2 ≥ 90 mmHg",
       flag: (v) => (v >= 80 ? "high" : undefined),
@@ -80,12 +85,9 @@ export function bloodPressureSection(data: NarrativeData): NarrativeSection | nu
     n,
   );
   const days = figures.add({ code: "days_with_readings", label: "Days with readings", unit: "days", decimals: 0 }, daysWithData);
-  const highSys = figures.add(
-    { code: "highest_systolic", label: "Highest reading, systolic", unit: "mmHg", decimals: 0 },
-    maxSys,
-  );
+  const highSys = figures.add({ code: "highest_systolic", label: "Highest reading, systolic", unit: MMHG, decimals: 0 }, maxSys);
   const highDia = figures.add(
-    { code: "highest_diastolic", label: "Highest reading, diastolic", unit: "mmHg", decimals: 0 },
+    { code: "highest_diastolic", label: "Highest reading, diastolic", unit: MMHG, decimals: 0 },
     maxDia,
   );
   const crises = figures.add(

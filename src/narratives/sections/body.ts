@@ -4,8 +4,13 @@
  * the global epidemic, TRS 894, 2000) when a height is stored. Changes and the BMI are computed
  * from the values as shown, so a reader can redo the arithmetic.
  */
+import { metricUnit } from "../../observations/metrics";
 import type { NarrativeData, NarrativeSection } from "../types";
 import { num, plural, SectionFigures, signed } from "../wording";
+
+/** Canonical units of the metric registry. */
+const KG = metricUnit("weight");
+const M = metricUnit("height");
 
 export type BmiCategory = "underweight" | "normal weight" | "overweight" | "obesity";
 
@@ -29,7 +34,7 @@ export function bodySection(data: NarrativeData): NarrativeSection | null {
   const figures = new SectionFigures();
   const sentences: string[] = [];
   const period = data.period === "week" ? "week" : "day";
-  const latest = figures.add({ code: "weight", label: "Weight, latest", unit: "kg", decimals: 1 }, values[last] ?? 0);
+  const latest = figures.add({ code: "weight", label: "Weight, latest", unit: KG, decimals: 1 }, values[last] ?? 0);
   const readings = figures.add(
     { code: "weight_readings", label: "Weight readings in the period", unit: "readings", decimals: 0 },
     k,
@@ -37,11 +42,11 @@ export function bodySection(data: NarrativeData): NarrativeSection | null {
   let sentence = `Weight ${num(latest, 1)} kg (latest of ${num(readings)} ${plural(readings, "reading")}`;
   if (k >= 2) {
     const start = figures.add(
-      { code: "weight_first", label: "Weight, first of the period", unit: "kg", decimals: 1 },
+      { code: "weight_first", label: "Weight, first of the period", unit: KG, decimals: 1 },
       values[first] ?? 0,
     );
     const change = figures.add(
-      { code: "weight_change", label: `Weight change over the ${period}`, unit: "kg", decimals: 1 },
+      { code: "weight_change", label: `Weight change over the ${period}`, unit: KG, decimals: 1 },
       latest - start,
     );
     sentence += `; ${signed(change, 1)} kg over the ${period} from ${num(start, 1)} kg`;
@@ -53,14 +58,14 @@ export function bodySection(data: NarrativeData): NarrativeSection | null {
       {
         code: "weight_before",
         label: "Weight, earliest of the 30 days before",
-        unit: "kg",
+        unit: KG,
         decimals: 1,
         reference: "earliest weight of the 30 days before the period",
       },
       values[0] ?? 0,
     );
     const change = figures.add(
-      { code: "weight_change_30_days", label: "Weight change since the earliest of the 30 days before", unit: "kg", decimals: 1 },
+      { code: "weight_change_30_days", label: "Weight change since the earliest of the 30 days before", unit: KG, decimals: 1 },
       latest - earliest,
     );
     sentences.push(`${signed(change, 1)} kg since the earliest weight of the 30 days before (${num(earliest, 1)} kg).`);
@@ -69,7 +74,7 @@ export function bodySection(data: NarrativeData): NarrativeSection | null {
   if (data.heightMetres === null) {
     sentences.push("No height stored, so no BMI.");
   } else {
-    const height = figures.add({ code: "height", label: "Height, latest stored", unit: "m", decimals: 2 }, data.heightMetres);
+    const height = figures.add({ code: "height", label: "Height, latest stored", unit: M, decimals: 2 }, data.heightMetres);
     const bmi = figures.add(
       {
         code: "bmi",

@@ -4,9 +4,14 @@
  * of readings, hypoglycaemic events and the ≥ 70 % data-sufficiency rule. A few meter
  * (fingerstick) readings are not a glucose profile: they read as readings, without CGM metrics.
  */
+
+import { metricUnit } from "../../observations/metrics";
 import { countNonZero, countPerDay, MINUTE_MS, stats } from "../series";
 import type { NarrativeData, NarrativeSection } from "../types";
 import { listing, num, percent, plural, SectionFigures } from "../wording";
+
+/** Canonical units of the metric registry. */
+const MG_DL = metricUnit("blood_glucose");
 
 /** CGMs report every 1 to 15 minutes; meters far less regularly. */
 const CGM_MAX_INTERVAL_MIN = 15;
@@ -101,9 +106,9 @@ function meterSection(data: NarrativeData, daysWithData: number): NarrativeSecti
     else if (v > 180) above++;
   }
   const n = figures.add({ code: "readings", label: "Glucose readings", unit: "readings", decimals: 0 }, values.length);
-  const mean = figures.add({ code: "mean_glucose", label: "Mean glucose", unit: "mg/dL", decimals: 0 }, s?.mean ?? 0);
-  const min = figures.add({ code: "min_glucose", label: "Lowest glucose", unit: "mg/dL", decimals: 0 }, s?.min ?? 0);
-  const max = figures.add({ code: "max_glucose", label: "Highest glucose", unit: "mg/dL", decimals: 0 }, s?.max ?? 0);
+  const mean = figures.add({ code: "mean_glucose", label: "Mean glucose", unit: MG_DL, decimals: 0 }, s?.mean ?? 0);
+  const min = figures.add({ code: "min_glucose", label: "Lowest glucose", unit: MG_DL, decimals: 0 }, s?.min ?? 0);
+  const max = figures.add({ code: "max_glucose", label: "Highest glucose", unit: MG_DL, decimals: 0 }, s?.max ?? 0);
   const nBelow = figures.add(
     {
       code: "readings_below_70",
@@ -179,7 +184,7 @@ function cgmSection(data: NarrativeData, interval: number, daysWithData: number)
     expectedRaw,
   );
   figures.add({ code: "sensor_interval", label: "Sensor interval (median gap)", unit: "min", decimals: 0 }, interval);
-  const mean = figures.add({ code: "mean_glucose", label: "Mean glucose", unit: "mg/dL", decimals: 0 }, rawMean);
+  const mean = figures.add({ code: "mean_glucose", label: "Mean glucose", unit: MG_DL, decimals: 0 }, rawMean);
   // From the mean as shown, so a reader can redo the arithmetic.
   const gmi = figures.add(
     {
@@ -191,7 +196,7 @@ function cgmSection(data: NarrativeData, interval: number, daysWithData: number)
     },
     3.31 + 0.02392 * mean,
   );
-  figures.add({ code: "sd_glucose", label: "Glucose standard deviation", unit: "mg/dL", decimals: 0 }, rawSd);
+  figures.add({ code: "sd_glucose", label: "Glucose standard deviation", unit: MG_DL, decimals: 0 }, rawSd);
   const cv = figures.add(
     {
       code: "cv",

@@ -3,9 +3,16 @@
  * and 2-minute recovery, HRV (RMSSD) against the person's own 28-day baseline, SpO2 lows and the
  * respiratory rate. Thresholds are the conventional adult ones, each stated as a reference.
  */
+
+import { metricUnit } from "../../observations/metrics";
 import { countPerDay, dayIndexOf, mergeIntervals, minutesWhere, stats } from "../series";
 import type { NarrativeData, NarrativeSection } from "../types";
 import { duration, num, plural, SectionFigures, words } from "../wording";
+
+/** Canonical units of the metric registry. */
+const BPM = metricUnit("heart_rate");
+const MS = metricUnit("hrv_rmssd");
+const BREATHS = metricUnit("respiratory_rate");
 
 /** Heart-rate recovery at 2 min ≤ 22 bpm was the blunted cut-off of Shetler et al. (JACC 2001). */
 const BLUNTED_RECOVERY_BPM = 22;
@@ -33,14 +40,14 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
 
   const resting = stats(data.restingHeartRate.values);
   if (resting === null) {
-    figures.missing({ code: "resting_heart_rate", label: "Resting heart rate", unit: "bpm", decimals: 0 });
+    figures.missing({ code: "resting_heart_rate", label: "Resting heart rate", unit: BPM, decimals: 0 });
     sentences.push("No resting heart rate recorded.");
   } else {
     const rhr = figures.add(
       {
         code: "resting_heart_rate",
         label: "Resting heart rate (mean)",
-        unit: "bpm",
+        unit: BPM,
         decimals: 0,
         reference: "60–100 bpm (adult, at rest)",
         flag: (v) => (v < 60 ? "low" : v > 100 ? "high" : undefined),
@@ -56,8 +63,8 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
 
   const hr = stats(data.heartRate.values);
   if (hr !== null) {
-    const min = figures.add({ code: "min_heart_rate", label: "Lowest heart rate", unit: "bpm", decimals: 0 }, hr.min);
-    const max = figures.add({ code: "max_heart_rate", label: "Highest heart rate", unit: "bpm", decimals: 0 }, hr.max);
+    const min = figures.add({ code: "min_heart_rate", label: "Lowest heart rate", unit: BPM, decimals: 0 }, hr.min);
+    const max = figures.add({ code: "max_heart_rate", label: "Highest heart rate", unit: BPM, decimals: 0 }, hr.max);
     const n = figures.add({ code: "heart_rate_samples", label: "Heart rate samples", unit: "samples", decimals: 0 }, hr.n);
     const excluded = mergeIntervals(data.workouts);
     const above = figures.add(
@@ -80,7 +87,7 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
       const code = `workout_${i + 1}`;
       const type = words(w.exerciseType);
       const peak = figures.add(
-        { code: `${code}_peak_heart_rate`, label: `Peak heart rate, workout ${i + 1} (${type})`, unit: "bpm", decimals: 0 },
+        { code: `${code}_peak_heart_rate`, label: `Peak heart rate, workout ${i + 1} (${type})`, unit: BPM, decimals: 0 },
         w.peakHeartRate ?? 0,
       );
       if (w.heartRateTwoMinutesAfter === null) return `${type} peak ${num(peak)} bpm, recovery not recorded`;
@@ -88,7 +95,7 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
         {
           code: `${code}_recovery`,
           label: `Heart rate recovery at 2 min, workout ${i + 1} (${type})`,
-          unit: "bpm",
+          unit: BPM,
           decimals: 0,
           reference: `peak − heart rate 2 min after the end; ≤ ${BLUNTED_RECOVERY_BPM} bpm blunted (Shetler et al. 2001)`,
           flag: (v) => (v <= BLUNTED_RECOVERY_BPM ? "low" : undefined),
@@ -108,7 +115,7 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
       {
         code: "hrv_rmssd",
         label: "HRV (RMSSD), mean",
-        unit: "ms",
+        unit: MS,
         decimals: 0,
         reference: `usual range: mean ± 1 SD of the 28 days before (needs ≥ ${BASELINE_MIN_READINGS} readings)`,
         flag: (v) => {
@@ -126,11 +133,11 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
       );
     } else {
       const bMean = figures.add(
-        { code: "hrv_rmssd_baseline_mean", label: "HRV (RMSSD), 28-day baseline mean", unit: "ms", decimals: 0 },
+        { code: "hrv_rmssd_baseline_mean", label: "HRV (RMSSD), 28-day baseline mean", unit: MS, decimals: 0 },
         baseline.mean,
       );
       const bSd = figures.add(
-        { code: "hrv_rmssd_baseline_sd", label: "HRV (RMSSD), 28-day baseline SD", unit: "ms", decimals: 0 },
+        { code: "hrv_rmssd_baseline_sd", label: "HRV (RMSSD), 28-day baseline SD", unit: MS, decimals: 0 },
         baseline.sd,
       );
       const where = mean < bMean - bSd ? "below" : mean > bMean + bSd ? "above" : "within";
@@ -174,7 +181,7 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
       {
         code: "respiratory_rate",
         label: "Respiratory rate, mean",
-        unit: "breaths/min",
+        unit: BREATHS,
         decimals: 1,
         reference: "12–20 breaths/min (adult, at rest)",
         flag: (v) => (v < 12 ? "low" : v > 20 ? "high" : undefined),

@@ -5,7 +5,7 @@
  * on; naps of the same date add to its totals, and its longest session gives its bed/wake times.
  */
 import type { NarrativeData, NarrativeSection, NarrativeSleep } from "../types";
-import { capitalised, clock, duration, num, percent, plural, SectionFigures, words } from "../wording";
+import { capitalised, clock, codePart, duration, num, percent, plural, SectionFigures, words } from "../wording";
 
 const STAGE_ORDER = ["light", "deep", "rem", "sleeping", "awake", "awake_in_bed", "out_of_bed", "unknown"];
 const DAY_MINUTES = 1440;
@@ -125,11 +125,11 @@ export function sleepSection(data: NarrativeData): NarrativeSection | null {
     const parts = stages.map((stage) => {
       const total = sums.get(stage) ?? 0;
       const minutes = figures.add(
-        { code: `stage_${stage}_minutes`, label: `${capitalised(words(stage))} sleep${perNight}`, unit: "min", decimals: 0 },
+        { code: `stage_${codePart(stage)}_minutes`, label: `Stage ${words(stage)}${perNight}`, unit: "min", decimals: 0 },
         total / staged.length,
       );
       const share = figures.add(
-        { code: `stage_${stage}_share`, label: `${capitalised(words(stage))}, share of staged time`, unit: "%", decimals: 1 },
+        { code: `stage_${codePart(stage)}_share`, label: `Stage ${words(stage)}, share of staged time`, unit: "%", decimals: 1 },
         all > 0 ? (total / all) * 100 : 0,
       );
       return `${words(stage)} ${duration(minutes)} (${percent(share)})`;
