@@ -85,9 +85,12 @@ export function bloodPressureSection(data: NarrativeData): NarrativeSection | nu
     n,
   );
   const days = figures.add({ code: "days_with_readings", label: "Days with readings", unit: "days", decimals: 0 }, daysWithData);
-  const highSys = figures.add({ code: "highest_systolic", label: "Highest reading, systolic", unit: MMHG, decimals: 0 }, maxSys);
+  const highSys = figures.add(
+    { code: "highest_systolic", label: "Reading with the highest systolic, systolic", unit: MMHG, decimals: 0 },
+    maxSys,
+  );
   const highDia = figures.add(
-    { code: "highest_diastolic", label: "Highest reading, diastolic", unit: MMHG, decimals: 0 },
+    { code: "highest_diastolic", label: "Reading with the highest systolic, diastolic", unit: MMHG, decimals: 0 },
     maxDia,
   );
   const crises = figures.add(
