@@ -131,20 +131,3 @@ describe("narrative: properties of every fixture", () => {
     },
   );
 });
-
-describe("narrative: cost", () => {
-  it("a week of every domain at production density builds in well under 50 ms of CPU", () => {
-    const data = fullWeek();
-    // The fixture really is production-sized.
-    expect(data.heartRate.times.length).toBe(10_080);
-    expect(data.glucose.times.length).toBe(2_016);
-    const cold = process.cpuUsage();
-    buildNarrative(data);
-    const coldMs = process.cpuUsage(cold).user / 1000;
-    expect(coldMs).toBeLessThan(50);
-    const warm = process.cpuUsage();
-    for (let i = 0; i < 20; i++) buildNarrative(data);
-    const warmMs = process.cpuUsage(warm).user / 1000 / 20;
-    expect(warmMs).toBeLessThan(10);
-  });
-});
