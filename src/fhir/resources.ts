@@ -28,7 +28,12 @@ export {
   metricUcum,
   VITAL_SIGNS_PROFILE,
 } from "./resources/metric-codes";
-export { bloodPressureObservation, hourlyObservation, sampleObservation } from "./resources/observations";
+export {
+  BLOOD_PRESSURE_PANEL_LOINC,
+  bloodPressureObservation,
+  hourlyObservation,
+  sampleObservation,
+} from "./resources/observations";
 export { type PatientFacts, patientResource } from "./resources/patient";
 export {
   EXERCISE_ACTIVITY_LOINC,

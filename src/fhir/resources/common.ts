@@ -94,12 +94,9 @@ export function sourceIdentifier(source: SourceFacts): Identifier {
   return { use: "secondary", system: sourceUri(source), value: source.sourceRecordId };
 }
 
-export function metaOf(source: SourceFacts | null, profile: string | null): Meta | undefined {
-  const meta: Meta = {
-    ...(source === null ? {} : { source: sourceUri(source) }),
-    ...(profile === null ? {} : { profile: [profile] }),
-  };
-  return Object.keys(meta).length === 0 ? undefined : meta;
+/** Where the record came from and, when it conforms to one, the profile it claims. */
+export function metaOf(source: Pick<SourceFacts, "sourceKind" | "sourceApp">, profile: string | null): Meta {
+  return { source: sourceUri(source), ...(profile === null ? {} : { profile: [profile] }) };
 }
 
 export function categoryConcept(system: string, code: string, display: string): CodeableConcept {

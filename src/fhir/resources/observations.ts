@@ -19,7 +19,6 @@ import {
   PULSE_SUMMARY_SYSTEM,
   periodOf,
   sourceIdentifier,
-  sourceUri,
   subjectOf,
 } from "./common";
 import { deviceReference } from "./device";
@@ -32,6 +31,9 @@ import {
   registryMetric,
 } from "./metric-codes";
 
+/** LOINC "Blood pressure panel with all children optional", the code the R4 bp profile fixes. */
+export const BLOOD_PRESSURE_PANEL_LOINC = "85354-9";
+
 function rangeWords(code: MetricCode): string {
   const { range, unit } = METRICS[code];
   return `outside the plausible range ${range.min}–${range.max} ${unit} for ${METRICS[code].display.toLowerCase()}`;
@@ -40,11 +42,10 @@ function rangeWords(code: MetricCode): string {
 /** One stored sample as an Observation. */
 export function sampleObservation(obs: Observation, ctx: FhirContext): FhirObservation {
   const code = registryMetric(obs.metric);
-  const meta = metaOf(obs, metricProfile(code));
   return {
     resourceType: "Observation",
     id: observationId({ kind: "sample", rowId: obs.id }),
-    ...(meta === undefined ? {} : { meta }),
+    meta: metaOf(obs, metricProfile(code)),
     identifier: [sourceIdentifier(obs)],
     status: "final",
     category: categoriesOf(METRICS[code].category),
@@ -75,13 +76,13 @@ export function bloodPressureObservation(systolic: Observation, diastolic: Obser
   return {
     resourceType: "Observation",
     id: observationId({ kind: "blood_pressure", systolicRowId: systolic.id }),
-    meta: { source: sourceUri(systolic), profile: [BLOOD_PRESSURE_PROFILE] },
+    meta: metaOf(systolic, BLOOD_PRESSURE_PROFILE),
     identifier: [sourceIdentifier(systolic)],
     status: "final",
     category: categoriesOf("vitals"),
     code: {
       coding: [
-        { system: LOINC, code: "85354-9" },
+        { system: LOINC, code: BLOOD_PRESSURE_PANEL_LOINC },
         { system: PULSE_METRIC_SYSTEM, code: "blood_pressure", display: "Blood pressure" },
       ],
       text: "Blood pressure",
