@@ -153,6 +153,15 @@ describe("GET /v1/narratives", () => {
     expect(JSON.stringify(log.items[0])).toContain("Read the weekly narrative from 2 Nov 2026");
   });
 
+  it("gives concurrent first reads of one period one stored narrative", async () => {
+    const user = await createSessionUser();
+    const views = await Promise.all(
+      Array.from({ length: 5 }, () => read(user, "/v1/narratives?period=week&date=2026-11-05&tz=Europe/Paris")),
+    );
+    expect(new Set(views.map((view) => `${view.id} ${view.generatedAt}`)).size).toBe(1);
+    expect(await storedRows(user.user.id)).toHaveLength(1);
+  });
+
   it("answers 404 for another person's narrative id and for a malformed one, recording nothing", async () => {
     const [owner, stranger] = [await createSessionUser(), await createSessionUser()];
     const view = await read(owner, "/v1/narratives?date=2026-11-03");
