@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type ChainVerification, chainAuditEvent, GENESIS_ANCHOR, verifyChain } from "../src/audit/chain";
 import { AUDIT_RESULTS, type AuditEvent, auditActionSchema, type ChainedAuditEvent } from "../src/audit/event";
 import type { AuditVerificationReport } from "../src/audit/seal/verify";
+import { DomainError } from "../src/errors/domain-error";
 import { outcomeOf, type RpcOutcome } from "../src/errors/rpc";
 import {
   type AnalysisDataset,
@@ -21,7 +22,13 @@ import {
   sourceResource,
   summaryResource,
 } from "./health-store/audit-resources";
-import { type BatchIngestResult, type IngestBatch, type IngestBatchInput, parseIngestBatch } from "./health-store/batch-schema";
+import {
+  type BatchIngestResult,
+  batchSpan,
+  type IngestBatch,
+  type IngestBatchInput,
+  parseIngestBatch,
+} from "./health-store/batch-schema";
 import { queryBuckets } from "./health-store/buckets";
 import { type DeletedSource, deleteSource, type SourceSelector, sourceSelectorSchema } from "./health-store/delete-source";
 import {
@@ -39,6 +46,27 @@ import { ingestObservations } from "./health-store/ingest";
 import { ingestSleepSessions, ingestWorkouts } from "./health-store/ingest-sessions";
 import { type LakePartition, lakePartitions } from "./health-store/lake-partitions";
 import { migrateStore } from "./health-store/migrations";
+import {
+  claimRefreshPlan,
+  markAllNarrativesStale,
+  markNarrativesStale,
+  type NarrativeQuery,
+  type NarrativeResult,
+  narrativeById,
+  narrativeIdSchema,
+  narrativeQuerySchema,
+  narrativeResource,
+  type RefreshPlan,
+  type RefreshRequest,
+  readNarrative,
+  refreshRequestSchema,
+  refreshTargets,
+  regenerate,
+  rememberTimeZone,
+  requestRefresh,
+  storedBounds,
+  storedNarrativeResource,
+} from "./health-store/narratives";
 import { claimOwner } from "./health-store/owner";
 import { latestObservations, queryRawObservations } from "./health-store/query";
 import {
@@ -289,9 +317,12 @@ export class HealthStore extends DurableObject<Env> {
       const parsed = parseArgument(sourceSelectorSchema, source, "source");
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
       const resource = sourceResource(parsed);
-      return this.#audited(context, { action: "observations.delete", resource, result: "success" }, () =>
-        deleteSource(this.ctx.storage.sql, parsed),
-      );
+      return this.#audited(context, { action: "observations.delete", resource, result: "success" }, () => {
+        const deleted = deleteSource(this.ctx.storage.sql, parsed);
+        // What a source held can be anywhere in time: every stored narrative may have read it.
+        if (deleted.observations + deleted.sleepSessions + deleted.workouts > 0) markAllNarrativesStale(this.ctx.storage.sql);
+        return deleted;
+      });
     });
   }
 
@@ -442,17 +473,98 @@ export class HealthStore extends DurableObject<Env> {
     });
   }
 
+  /**
+   * The narrative of one local day or week (./health-store/narratives.ts): stored and fresh, or
+   * computed now (and stored, unless limited by a grant). Records `narratives.read`. The person's
+   * own read remembers its time zone, the one the refresh job then generates in.
+   */
+  async narrative(query: NarrativeQuery, audit: StoreAuditContext): Promise<RpcOutcome<NarrativeResult>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(narrativeQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const now = Date.now();
+      const resource = narrativeResource(parsed);
+      return this.#audited(context, { action: "narratives.read", resource, result: "success" }, () => {
+        const own = context.actor === context.subject && parsed.categories === undefined && parsed.within === undefined;
+        if (own) rememberTimeZone(this.ctx.storage.sql, parsed.timeZone);
+        return readNarrative(this.ctx.storage.sql, parsed, now);
+      });
+    });
+  }
+
+  /** A stored narrative by id (regenerated first if stale); `NOT_FOUND` and no event when none. Records `narratives.read`. */
+  async narrativeById(id: string, audit: StoreAuditContext): Promise<RpcOutcome<NarrativeResult>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(narrativeIdSchema, id, "id");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const bounds = await this.#serially(async () => {
+        this.#ensureSchema();
+        return storedBounds(this.ctx.storage.sql, parsed);
+      });
+      if (bounds === undefined) throw new DomainError("NOT_FOUND", "No narrative with this id.");
+      const resource = storedNarrativeResource(bounds);
+      return this.#audited(context, { action: "narratives.read", resource, result: "success" }, () =>
+        narrativeById(this.ctx.storage.sql, parsed, Date.now()),
+      );
+    });
+  }
+
+  /** The refresh job's first step: clears the pending request and says what is stale and where the newest data is. */
+  async claimNarrativeRefresh(): Promise<RpcOutcome<RefreshPlan>> {
+    return outcomeOf(async () =>
+      this.#serially(async () => {
+        this.#ensureSchema();
+        return this.ctx.storage.transactionSync(() => claimRefreshPlan(this.ctx.storage.sql));
+      }),
+    );
+  }
+
+  /**
+   * Regenerates the stale narratives named and generates the targets not yet stored, each in its
+   * own transaction with a `narratives.write` event; ones fresh by now are left alone.
+   */
+  async refreshNarratives(
+    request: RefreshRequest,
+    audit: StoreAuditContext,
+  ): Promise<RpcOutcome<{ id: string; generatedAt: number }[]>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(refreshRequestSchema, request, "request");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const targets = await this.#serially(async () => {
+        this.#ensureSchema();
+        return refreshTargets(this.ctx.storage.sql, parsed);
+      });
+      const done: { id: string; generatedAt: number }[] = [];
+      for (const target of targets) {
+        const resource = narrativeResource(target);
+        done.push(
+          await this.#audited(context, { action: "narratives.write", resource, result: "success" }, () =>
+            regenerate(this.ctx.storage.sql, target, Date.now()),
+          ),
+        );
+      }
+      return done;
+    });
+  }
+
   #ingest(batch: IngestBatch, context: StoreAuditContext): Promise<BatchIngestResult> {
     const empty = batch.observations.length + batch.sleepSessions.length + batch.workouts.length === 0;
     if (empty) return Promise.resolve({ observations: NOTHING, sleepSessions: NOTHING, workouts: NOTHING });
     const now = Date.now();
     return this.#audited(context, { action: "observations.write", resource: ingestResource(batch), result: "success" }, () => {
       const sql = this.ctx.storage.sql;
-      return {
+      const result: BatchIngestResult = {
         observations: ingestObservations(sql, batch.observations, now),
         sleepSessions: ingestSleepSessions(sql, batch.sleepSessions, now),
         workouts: ingestWorkouts(sql, batch.workouts, now),
       };
+      const stored = [result.observations, result.sleepSessions, result.workouts].some(
+        (part) => part.accepted + part.replaced > 0,
+      );
+      if (!stored) return result;
+      const span = batchSpan(batch);
+      markNarrativesStale(sql, span.since, span.until);
+      return { ...result, narrativesRefresh: requestRefresh(sql, span.latestStart, now) };
     });
   }
 

@@ -23,6 +23,7 @@ import { OPENAPI_DOCUMENT, registerSecuritySchemes } from "./http/openapi";
 import { authenticatedRoutes } from "./http/secured-routes";
 import type { App, AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
+import { registerNarrativeRoutes } from "./narratives/routes";
 import { registerObservationRoutes } from "./observations/routes";
 import { registerPortalRoutes } from "./portal/routes";
 import { CONNECT_CONFIRM_BODY_RULE, registerConnectionRoutes } from "./providers/routes";
@@ -71,6 +72,8 @@ export function createApp(): App {
   registerDeletionRoutes(app);
   registerUploadRoutes(app);
   registerObservationRoutes(app);
+  // Clinical narratives (DESIGN §5): a day or week in sentences, stored and regenerated after new data.
+  registerNarrativeRoutes(app);
   // Consented sharing (DESIGN §8): a grantee's reads of a patient's data, within their grant.
   registerPatientRoutes(app);
   registerVaultRoutes(app);

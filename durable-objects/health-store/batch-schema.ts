@@ -41,6 +41,27 @@ export interface BatchIngestResult {
   observations: IngestResult;
   sleepSessions: IngestResult;
   workouts: IngestResult;
+  /**
+   * Set when the batch stored something and no narrative refresh is pending: the caller queues
+   * one (src/narratives/refresh.ts `queueNarrativeRefresh`).
+   */
+  narrativesRefresh?: boolean;
+}
+
+/** The batch's extent: [first start, last end) (an instant counts as 1 ms) and its latest start. */
+export function batchSpan(batch: IngestBatch): { since: number; until: number; latestStart: number } {
+  let since = Number.POSITIVE_INFINITY;
+  let until = Number.NEGATIVE_INFINITY;
+  let latestStart = Number.NEGATIVE_INFINITY;
+  for (const items of [batch.observations, batch.sleepSessions, batch.workouts]) {
+    for (const item of items) {
+      if (item.start < since) since = item.start;
+      if (item.start > latestStart) latestStart = item.start;
+      const end = Math.max(item.end, item.start + 1);
+      if (end > until) until = end;
+    }
+  }
+  return { since, until, latestStart };
 }
 
 /**

@@ -806,6 +806,43 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/narratives": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The narrative of one local day or ISO week
+     * @description A few sentences per clinical domain with data (glucose, heart, blood pressure, sleep, activity, body), each with the figures it rests on and its data coverage; computed deterministically from the stored data and kept until new data arrives for the period (see docs/narrative-methods.md for the methods).
+     */
+    get: operations["getNarrative"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/narratives/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One of your stored narratives by id, regenerated first if new data arrived since */
+    get: operations["getNarrativeById"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/observations": {
     parameters: {
       query?: never;
@@ -835,6 +872,26 @@ export interface paths {
     };
     /** The most recent observation of each metric */
     get: operations["listLatestObservations"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/patients/{patientId}/narratives": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A patient's narrative of one day or week, the sections of your grant's categories
+     * @description As `GET /v1/narratives`, with the sections of domains whose category the grant does not cover left out (named in `withheld`), and, when the grant has a period of data, computed from that period alone (baselines included).
+     */
+    get: operations["getPatientNarrative"];
     put?: never;
     post?: never;
     delete?: never;
@@ -1723,6 +1780,63 @@ export interface components {
       flowId: string;
       response: components["schemas"]["AuthenticationResponse"];
     };
+    Narrative: {
+      /**
+       * Format: date
+       * @description The first local date (a week's Monday)
+       */
+      date: string;
+      /** Format: date-time */
+      end: string;
+      /**
+       * Format: date
+       * @description The last local date (the same as `date` for a day)
+       */
+      endDate: string;
+      /**
+       * Format: date-time
+       * @description When this text was computed from the data
+       */
+      generatedAt: string;
+      id: string;
+      /** @description Domains with no data in the period */
+      noData: ("glucose" | "heart" | "blood_pressure" | "sleep" | "activity" | "body")[];
+      /** @enum {string} */
+      period: "day" | "week";
+      /** @description One per domain with data, in a fixed order */
+      sections: components["schemas"]["NarrativeSection"][];
+      /** Format: date-time */
+      start: string;
+      timeZone: string;
+    };
+    NarrativeCoverage: {
+      days: number;
+      daysWithData: number;
+      /** @description Share of expected readings present, where a rule defines one */
+      percent?: number;
+      samples: number;
+      /** @description False when a rule's minimum (CGM: ≥ 70 % of readings) is not met */
+      sufficient: boolean;
+    };
+    NarrativeFigure: {
+      /** @example time_in_range */
+      code: string;
+      /** @enum {string} */
+      flag?: "low" | "high" | "attention";
+      label: string;
+      /** @description The reference or target the value is read against */
+      reference?: string;
+      unit: string;
+      value: number | null;
+    };
+    NarrativeSection: {
+      coverage: components["schemas"]["NarrativeCoverage"];
+      /** @enum {string} */
+      domain: "glucose" | "heart" | "blood_pressure" | "sleep" | "activity" | "body";
+      figures: components["schemas"]["NarrativeFigure"][];
+      sentences: string[];
+      title: string;
+    };
     Observation: {
       device: string | null;
       /** Format: date-time */
@@ -1828,6 +1942,40 @@ export interface components {
     PatientGrantPage: {
       items: components["schemas"]["PatientGrant"][];
       nextCursor: string | null;
+    };
+    PatientNarrative: {
+      /** @description The grant's categories the narrative shows */
+      categories: ("vitals" | "activity" | "body" | "sleep" | "nutrition" | "glucose" | "reproductive")[];
+      /**
+       * Format: date
+       * @description The first local date (a week's Monday)
+       */
+      date: string;
+      /** Format: date-time */
+      end: string;
+      /**
+       * Format: date
+       * @description The last local date (the same as `date` for a day)
+       */
+      endDate: string;
+      /**
+       * Format: date-time
+       * @description When this text was computed from the data
+       */
+      generatedAt: string;
+      /** @description The stored narrative's id; null when it was computed for your grant's period and not stored */
+      id: string | null;
+      /** @description Domains with no data in the period */
+      noData: ("glucose" | "heart" | "blood_pressure" | "sleep" | "activity" | "body")[];
+      /** @enum {string} */
+      period: "day" | "week";
+      /** @description One per domain with data, in a fixed order */
+      sections: components["schemas"]["NarrativeSection"][];
+      /** Format: date-time */
+      start: string;
+      timeZone: string;
+      /** @description Domains left out because your grant does not cover their category */
+      withheld: ("glucose" | "heart" | "blood_pressure" | "sleep" | "activity" | "body")[];
     };
     Problem: {
       /** @example VALIDATION_FAILED */
@@ -5281,6 +5429,128 @@ export interface operations {
       };
     };
   };
+  getNarrative: {
+    parameters: {
+      query?: {
+        /** @description A local calendar date, from 1970-01-01 to 9999-12-30; today in `tz` by default */
+        date?: string;
+        /** @description `day`, or `week`: the ISO week (Monday to Sunday) containing `date` */
+        period?: "day" | "week";
+        /** @description IANA time zone (`Europe/Paris`), fixed offset (`+05:30`) or `UTC`: where the days begin. */
+        tz?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The narrative */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Narrative"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getNarrativeById: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A narrative id (`nar_…`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The narrative */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Narrative"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   listObservations: {
     parameters: {
       query: {
@@ -5392,6 +5662,84 @@ export interface operations {
       };
       /** @description Problem details (RFC 9457) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getPatientNarrative: {
+    parameters: {
+      query?: {
+        /** @description A local calendar date, from 1970-01-01 to 9999-12-30; today in `tz` by default */
+        date?: string;
+        /** @description `day`, or `week`: the ISO week (Monday to Sunday) containing `date` */
+        period?: "day" | "week";
+        /** @description IANA time zone (`Europe/Paris`), fixed offset (`+05:30`) or `UTC`: where the days begin. */
+        tz?: string;
+      };
+      header: {
+        /** @description Why you read: `treatment`, `care-coordination`, `research`, `emergency`, optionally followed by `; ` and a note. */
+        "x-access-reason": string;
+      };
+      path: {
+        /** @description The patient's user id */
+        patientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The narrative */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PatientNarrative"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -83,6 +83,10 @@ function sentence(action: string, resource: AuditResource): [Verb, string] {
       return [READ, `workouts${period}`];
     case "summary.read":
       return [READ, `the daily summary${resource.date === null ? "" : ` for ${dateText(resource.date)}`}`];
+    case "narratives.read":
+      return [READ, narrativeText(resource)];
+    case "narratives.write":
+      return [{ past: "Prepared", base: "prepare" }, narrativeText(resource)];
     case "ai.query":
       return [{ past: "Analysed", base: "analyse" }, `${things(resource)}${period} to answer your question`];
     case "vault.read":
@@ -183,6 +187,20 @@ function periodText(resource: AuditResource): string {
   if (since !== null) return ` since ${text(since)}`;
   if (until !== null) return ` up to ${text(until)}`;
   return "";
+}
+
+/**
+ * "the narrative of 2 Nov 2026", "the weekly narrative from 2 Nov 2026", with "(your vitals and
+ * sleep data)" when a grant limited it to some categories.
+ */
+function narrativeText(resource: AuditResource): string {
+  const period = resource.period;
+  const span = period?.since && period.until ? Date.parse(period.until) - Date.parse(period.since) : 0;
+  // A day is 23-25 hours; a week about 168 (a grant's period may cut either short).
+  const weekly = span > 2 * 86_400_000;
+  const date = resource.date === null ? "" : weekly ? ` from ${dateText(resource.date)}` : ` of ${dateText(resource.date)}`;
+  const limited = resource.categories.length > 0 ? ` (your ${joined(resource.categories)} data)` : "";
+  return `the ${weekly ? "weekly " : ""}narrative${date}${limited}`;
 }
 
 function dateText(date: string): string {

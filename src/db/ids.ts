@@ -6,7 +6,21 @@
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 const RANDOM_CHARS = 26;
 
-export type IdPrefix = "usr" | "ses" | "rtk" | "flw" | "dev" | "rec" | "upl" | "con" | "whe" | "inv" | "grt" | "cns" | "exp";
+export type IdPrefix =
+  | "usr"
+  | "ses"
+  | "rtk"
+  | "flw"
+  | "dev"
+  | "rec"
+  | "upl"
+  | "con"
+  | "whe"
+  | "inv"
+  | "grt"
+  | "cns"
+  | "exp"
+  | "nar";
 
 export function newId(prefix: IdPrefix): string {
   const bytes = crypto.getRandomValues(new Uint8Array(RANDOM_CHARS));

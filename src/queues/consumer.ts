@@ -23,6 +23,7 @@ import { z } from "zod";
 import { accountDeleteJob } from "../deletion/job";
 import { DomainError } from "../errors/domain-error";
 import { exportBuildJob, failDeadLetteredExport } from "../exports/build-job";
+import { narrativeRefreshJob } from "../narratives/refresh";
 import { errorName, log } from "../observability/log";
 import { failDeadLetteredProviderJob, providerRefreshJob, providerSyncJob } from "../providers/sync/jobs";
 import { keepDeadLetteredWebhook, providerWebhookJob } from "../providers/webhooks/process-event";
@@ -90,6 +91,8 @@ export const defaultRegistries: Readonly<Record<string, JobRegistry>> = {
     "retention.raw_uploads": defineJob(rawUploadRetentionJob),
     "account.delete": defineJob(accountDeleteJob),
     "export.build": defineJob(exportBuildJob),
+    // Stale narratives regenerated after new data (debounced by the HealthStore).
+    "narratives.refresh": defineJob(narrativeRefreshJob),
   },
 };
 

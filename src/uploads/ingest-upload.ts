@@ -30,6 +30,7 @@ import type { UploadRow } from "../db/schema";
 import { DomainError, isCallerError } from "../errors/domain-error";
 import { mapRecords } from "../health-connect/map-record";
 import { writeLakeChunk } from "../lake/writer";
+import { queueNarrativeRefresh } from "../narratives/refresh";
 import { log } from "../observability/log";
 import { type Chunk, Chunker } from "./chunker";
 import type { IngestMessage } from "./create-upload";
@@ -146,6 +147,7 @@ async function writeChunk(ctx: IngestContext, upload: UploadRow, chunk: Chunk, r
         subject: upload.userId,
       },
     );
+    await queueNarrativeRefresh(ctx.env.SYNC, upload.userId, result);
     for (const part of [result.observations, result.sleepSessions, result.workouts]) {
       counts.accepted += part.accepted + part.replaced;
       counts.duplicate += part.duplicate;

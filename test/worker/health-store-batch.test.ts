@@ -92,6 +92,8 @@ describe("HealthStore ingestBatch", () => {
       observations: { accepted: 2, duplicate: 0, replaced: 0 },
       sleepSessions: { accepted: 1, duplicate: 0, replaced: 0 },
       workouts: { accepted: 1, duplicate: 0, replaced: 0 },
+      // Something was stored: the caller is to queue a narrative refresh.
+      narrativesRefresh: true,
     });
     const log = await store.accessLog();
     expect(log.items).toHaveLength(1);

@@ -94,6 +94,7 @@ describe("provider mappings ingested by the HealthStore", () => {
       observations: { accepted: 17, duplicate: 0, replaced: 0 },
       sleepSessions: { accepted: 1, duplicate: 0, replaced: 0 },
       workouts: { accepted: 1, duplicate: 0, replaced: 0 },
+      narrativesRefresh: true,
     });
     const hrv = await store.queryObservations({ metrics: ["hrv_rmssd", "hrv_sdnn"] }, audit);
     expect(

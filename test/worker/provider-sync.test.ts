@@ -182,11 +182,12 @@ describe("provider.sync", () => {
     const first = await deliver([{ body: syncMessage(ada) }], { maxPages: 2, maxMillis: 60_000 });
     expect(first.acked).toEqual([true]);
     // Two pages of three stored, then the rest handed to a continuation of the same message.
-    expect(first.sent).toEqual([syncMessage(ada)]);
+    // The first page stored data: one narrative refresh is queued (the later pages find it pending).
+    expect(first.sent).toEqual([{ type: "narratives.refresh", userId: ada.user.user.id }, syncMessage(ada)]);
     expect(await heartRateOf(ada.user)).toHaveLength(6);
     expect((await connectionRow(ada)).syncCheckpoint).not.toBeNull();
 
-    const second = await deliver([{ body: first.sent[0] }], { maxPages: 2, maxMillis: 60_000 });
+    const second = await deliver([{ body: first.sent[1] }], { maxPages: 2, maxMillis: 60_000 });
     expect(second.acked).toEqual([true]);
     expect(second.sent).toEqual([]);
 

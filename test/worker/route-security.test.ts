@@ -119,6 +119,13 @@ async function ownedInvitation(owner: SessionUser): Promise<string> {
   return `/v1/me/grants/invitations/${(await res.json<{ id: string }>()).id}`;
 }
 
+/** The owner's narrative of a day, stored by their first read of it. */
+async function ownedNarrative(owner: SessionUser): Promise<string> {
+  const res = await call(app, "/v1/narratives?date=2026-01-15", { headers: owner.headers });
+  expect(res.status).toBe(200);
+  return `/v1/narratives/${(await res.json<{ id: string }>()).id}`;
+}
+
 /** A grant the owner gave a clinician, redeemed through the API. */
 async function ownedGrant(owner: SessionUser): Promise<string> {
   await acceptCurrentConsent(owner.user.id);
@@ -181,6 +188,8 @@ const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/sleep": { path: `/v1/sleep?${RANGE}` },
   "GET /v1/workouts": { path: `/v1/workouts?${RANGE}` },
   "GET /v1/summary/daily": { path: "/v1/summary/daily?date=2026-01-15" },
+  "GET /v1/narratives": { path: "/v1/narratives?period=week&date=2026-01-15&tz=Europe/Paris" },
+  "GET /v1/narratives/{id}": { path: `/v1/narratives/nar_${SOME_ID}`, foreignPath: ownedNarrative },
   // Grantee reads: the security cases send no X-Access-Reason, so every case is refused before it is read;
   // another patient's id (404) is covered in sharing-reads.test.ts, where the grant exists.
   "GET /v1/patients/{patientId}/observations": {
@@ -195,6 +204,10 @@ const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/patients/{patientId}/workouts": { path: `/v1/patients/usr_${SOME_ID}/workouts?${RANGE}`, requiredRole: GRANTEE_ROLES },
   "GET /v1/patients/{patientId}/summary/daily": {
     path: `/v1/patients/usr_${SOME_ID}/summary/daily?date=2026-01-15`,
+    requiredRole: GRANTEE_ROLES,
+  },
+  "GET /v1/patients/{patientId}/narratives": {
+    path: `/v1/patients/usr_${SOME_ID}/narratives?period=day&date=2026-01-15`,
     requiredRole: GRANTEE_ROLES,
   },
   "GET /v1/vault": { path: "/v1/vault" },

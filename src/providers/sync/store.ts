@@ -6,6 +6,7 @@
  */
 import { healthStoreFor } from "../../../durable-objects/health-store/client";
 import { packObservations } from "../../../durable-objects/health-store/packed";
+import { queueNarrativeRefresh } from "../../narratives/refresh";
 import { CHUNK_OBSERVATIONS, CHUNK_SESSIONS, CHUNK_STAGES } from "../../uploads/chunker";
 import type { MappedProviderData } from "../driver";
 import type { ProviderName } from "../registry";
@@ -38,6 +39,7 @@ export async function storeMapped(
         subject: target.userId,
       },
     );
+    await queueNarrativeRefresh(env.SYNC, target.userId, result);
     for (const part of [result.observations, result.sleepSessions, result.workouts]) {
       counts.accepted += part.accepted + part.replaced;
       counts.duplicate += part.duplicate;
