@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { formatAuditResource } from "../../src/audit/resource";
+import { FHIR_EXPORT_FORMATS, FhirPageWriter } from "../../src/fhir/export-format";
 import {
   bloodPressureObservation,
   deviceResource,
@@ -30,9 +31,6 @@ import { UTC_ZONE } from "./zone";
  */
 export const FHIR_EXPORT_PARTS = ["samples", "blood_pressure", "diastolic", "sleep", "workouts", "devices"] as const;
 export type FhirExportPart = (typeof FHIR_EXPORT_PARTS)[number];
-/** `ndjson`: one resource a line. `bundle`: each resource as a Bundle entry preceded by ",\n". */
-export const FHIR_EXPORT_FORMATS = ["ndjson", "bundle"] as const;
-export type FhirExportFormat = (typeof FHIR_EXPORT_FORMATS)[number];
 
 export const MAX_FHIR_EXPORT_PAGE = 5_000;
 /** Sessions carry their stages: pages of them stay smaller. */
@@ -151,7 +149,7 @@ function partFile(query: ParsedPageQuery): string {
 
 export function readFhirExportPage(sql: SqlStorage, query: ParsedPageQuery, userId: string): FhirExportPage {
   const ctx: FhirContext = { baseUrl: query.baseUrl, userId };
-  const writer = new PageWriter(query.format, query.baseUrl);
+  const writer = new FhirPageWriter(query.format, query.baseUrl);
   let nextCursor: string | null = null;
   switch (query.part) {
     case "samples": {
@@ -194,28 +192,6 @@ export function readFhirExportPage(sql: SqlStorage, query: ParsedPageQuery, user
   return { text: writer.text, count: writer.count, nextCursor };
 }
 
-class PageWriter {
-  text = "";
-  count = 0;
-  readonly #format: FhirExportFormat;
-  readonly #baseUrl: string;
-
-  constructor(format: FhirExportFormat, baseUrl: string) {
-    this.#format = format;
-    this.#baseUrl = baseUrl;
-  }
-
-  add(resource: { resourceType: string; id?: string | undefined }): void {
-    this.count += 1;
-    if (this.#format === "ndjson") {
-      this.text += `${JSON.stringify(resource)}\n`;
-      return;
-    }
-    const fullUrl = `${this.#baseUrl}/${resource.resourceType}/${resource.id ?? ""}`;
-    this.text += `,\n${JSON.stringify({ fullUrl, resource })}`;
-  }
-}
-
 type PairedRow = ObservationRow & {
   d_id: number | null;
   d_start_ms: number | null;
@@ -232,7 +208,7 @@ type PairedRow = ObservationRow & {
  * (the unique sample key makes that at most one row): a pair is one 85354-9 panel, a systolic
  * alone is exported as its own sample.
  */
-function bloodPressurePage(sql: SqlStorage, query: ParsedPageQuery, ctx: FhirContext, writer: PageWriter): string | null {
+function bloodPressurePage(sql: SqlStorage, query: ParsedPageQuery, ctx: FhirContext, writer: FhirPageWriter): string | null {
   const [afterStart, afterId] = decodeCursor(query.cursor, "fhir-blood-pressure", ["int", "int"]) ?? [0, 0];
   const select = SELECT_OBSERVATIONS.replace(
     " FROM observations o",
@@ -280,7 +256,7 @@ function partnerOf(systolic: Observation, row: PairedRow): Observation | null {
 }
 
 /** Diastolic samples with no systolic partner: exported alone, as samples. */
-function unpairedDiastolicPage(sql: SqlStorage, query: ParsedPageQuery, ctx: FhirContext, writer: PageWriter): string | null {
+function unpairedDiastolicPage(sql: SqlStorage, query: ParsedPageQuery, ctx: FhirContext, writer: FhirPageWriter): string | null {
   const [afterStart, afterId] = decodeCursor(query.cursor, "fhir-diastolic", ["int", "int"]) ?? [0, 0];
   const rows = sql
     .exec<ObservationRow>(

@@ -10,9 +10,10 @@
  * high-water mark of one page), so a slow client slows the store's reads instead of filling memory.
  */
 import type { HealthStoreClient } from "../../durable-objects/health-store/client";
-import type { FhirExportFormat, FhirExportPartRef } from "../../durable-objects/health-store/fhir-export";
+import type { FhirExportPartRef } from "../../durable-objects/health-store/fhir-export";
 import type { StoreAuditContext } from "../../durable-objects/health-store/schema";
 import { errorName, log } from "../observability/log";
+import { exportHead, exportTail, type FhirExportFormat } from "./export-format";
 import { type PatientFacts, patientResource } from "./resources";
 
 /** Resources per store read: ~1-2 MB of JSON for minute samples. */
@@ -55,18 +56,7 @@ async function* exportChunks(
   parts: readonly FhirExportPartRef[],
 ): AsyncGenerator<string> {
   const patient = patientResource(options.patient, { baseUrl: options.baseUrl, userId: options.patient.userId });
-  if (options.format === "ndjson") yield `${JSON.stringify(patient)}\n`;
-  else {
-    const head = {
-      resourceType: "Bundle",
-      // FHIR ids admit no underscore.
-      id: options.exportId.replaceAll("_", "-"),
-      type: "collection",
-      timestamp: new Date().toISOString(),
-    };
-    const patientEntry = { fullUrl: `${options.baseUrl}/Patient/${patient.id ?? ""}`, resource: patient };
-    yield `${JSON.stringify(head).slice(0, -1)},"entry":[\n${JSON.stringify(patientEntry)}`;
-  }
+  yield exportHead(options.format, options.exportId, options.baseUrl, patient);
   for (const ref of parts) {
     let cursor: string | undefined;
     do {
@@ -87,7 +77,8 @@ async function* exportChunks(
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
   }
-  if (options.format === "bundle") yield "\n]}\n";
+  const tail = exportTail(options.format);
+  if (tail !== "") yield tail;
 }
 
 /**
