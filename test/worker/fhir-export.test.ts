@@ -314,6 +314,24 @@ describe("GET /v1/me/export/fhir", () => {
     expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(86_000);
   });
 
+  it("reads the store only as the client reads, and stops when it goes away", async () => {
+    const user = await createSessionUser();
+    await seed(user.user.id, { observations: minutes("heart_rate", "bpm", 3 * PAGE, T0, { device: null }) });
+    const store = healthStoreFor(env.HEALTH_STORE, user.user.id);
+    const before = (await store.accessLog({ limit: 1 })).items[0]?.seq ?? 0;
+    const res = await exportFhir(user);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toMatch(/^\{"resourceType":"Bundle"/);
+    // A client that reads nothing more for a while: at most one page is read ahead.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await reader.cancel();
+    // The plan and at most the first page of heart rate were read: never the parts after it.
+    const events = (await store.accessLog({ limit: 10 })).items.filter((event) => event.seq > before);
+    expect(events.length).toBeLessThanOrEqual(2);
+    expect(events.every((event) => !event.resource.includes("Observation%2Fsleep"))).toBe(true);
+  });
+
   it("aborts the transfer when a page fails part-way, so the file never looks complete", async () => {
     const user = await createSessionUser();
     await seed(user.user.id, { observations: minutes("heart_rate", "bpm", PAGE + 10, T0, { device: null }) });
