@@ -33,7 +33,7 @@ function rssBytes(pids) {
 }
 
 /** Samples workerd's resident set until stopped: the baseline before, and the peak while running. */
-function rssSampler(pids) {
+export function rssSampler(pids) {
   if (pids.length === 0) return undefined;
   const baseline = rssBytes(pids);
   let peak = baseline;
@@ -65,7 +65,7 @@ async function call(baseUrl, token, method, path) {
  * not yet collected rather than what the export needs; under the cap an export that needed more
  * would fail (V8 aborts the isolate), so completing is the proof the target is met.
  */
-const V8_FLAGS = "--max-old-space-size=60 --max-semi-space-size=1";
+export const V8_FLAGS = "--max-old-space-size=60 --max-semi-space-size=1";
 
 export async function benchExport({ startWorker, step = () => {} }) {
   step(`export: starting a workerd of its own, V8 flags ${V8_FLAGS}`);

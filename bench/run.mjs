@@ -18,6 +18,12 @@
 //         against a plain read of the same data (./ai.mjs).
 //  sharing  a clinician's 30-day hourly read through a grant against the patient's own read of the
 //         same data, alternating in the same run (./sharing.mjs).
+//  fhir   a year of minute heart rate and 90 days of CGM in one store: GET /v1/me/export/fhir (the
+//         streamed Bundle) time and memory under a capped V8 heap, against reading the same rows
+//         through GET /v1/observations raw pages in the same run (./fhir.mjs);
+//  narratives  GET /v1/narratives for weeks and days over that history (each date once), time and
+//         workerd CPU per narrative, against daily-summary reads in the same run (./fhir.mjs; skipped
+//         while the route answers 404).
 //  audit  verifying a 100k-event sealed audit chain, per 10k events, against recomputing the live
 //         chain alone and against WebCrypto SHA-256 of the same inputs (./audit.mjs).
 //
@@ -43,6 +49,7 @@ import { AVRO_DECODE_TARGET, benchAvroDecode, formatAvroDecode } from "./avro-de
 import { BENCH_SANDBOX_CREDENTIALS, backfillMissed, benchBackfill, formatBackfill, startBenchSandbox } from "./backfill.mjs";
 import { buildWorker, bundleComposition, bundleSize, runningBuilds } from "./build.mjs";
 import { benchExport, exportMissed, formatExport } from "./export.mjs";
+import { benchFhir, fhirMissed, formatFhir } from "./fhir.mjs";
 import { benchIngest, formatIngest, INGEST_TARGET_RATIO } from "./ingest.mjs";
 import { runLoad } from "./load.mjs";
 import { killWorkerdChildren, workerdCpuMeter } from "./processes.mjs";
@@ -67,7 +74,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
-const PARTS = ["http", "avro", "ingest", "query", "providers", "export", "ai", "sharing", "audit"];
+const PARTS = ["http", "avro", "ingest", "query", "providers", "export", "ai", "sharing", "audit", "fhir", "narratives"];
 
 const { values: options } = parseArgs({
   options: {
@@ -147,6 +154,7 @@ const watchdogMs =
   (parts.has("sharing") ? 60_000 + queryRequests * 200 : 0) +
   (parts.has("providers") ? 5 * (rounds * (durationMs + warmupMs + 30_000) + 2000) + 30_000 + backfillRounds * 6 * 60_000 : 0) +
   (parts.has("export") ? 6 * 60_000 : 0) +
+  (parts.has("fhir") || parts.has("narratives") ? 8 * 60_000 : 0) +
   (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0) +
   (parts.has("audit") ? 5 * 60_000 : 0);
 const watchdog = setTimeout(() => {
@@ -413,6 +421,21 @@ async function main() {
     report.push(formatExport(exported));
     record.export = exported;
     missed ||= exportMissed(exported);
+  }
+
+  if (parts.has("fhir") || parts.has("narratives")) {
+    if (benchModule === undefined) {
+      step("bundling bench/worker.ts with wrangler deploy --dry-run");
+      const [file] = await buildWorker({ root, outDir: join(workDir, "bench"), entry: "bench/worker.ts" });
+      benchModule = join(workDir, "bench", file);
+    }
+    // A workerd of its own with the isolates' heap capped, as the export part (./fhir.mjs).
+    const startWorker = (name) =>
+      startBenchWorker({ root, bundleDir: join(workDir, "bench"), modulePath: benchModule, persistDir: join(workDir, name) });
+    const fhir = await benchFhir({ startWorker, parts, step });
+    report.push(formatFhir(fhir));
+    record.fhir = fhir;
+    missed ||= fhirMissed(fhir);
   }
 
   console.log(

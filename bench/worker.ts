@@ -15,6 +15,8 @@
  *    a user with a long sealed audit chain, and each verification of it (bench/audit.mjs).
  *  - `/__bench/export/*`: a year of data seeded into one store, and the export part's reference read
  *    (./export-year.ts).
+ *  - `/__bench/fhir/seed`: a year of minute heart rate and 90 days of CGM for the fhir and
+ *    narratives parts (./fhir-year.ts).
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
 import { createApp } from "../src/app";
@@ -29,6 +31,7 @@ import production from "../src/index";
 import { createUser } from "../src/users/users";
 import { BenchHealthStore } from "./audit-store";
 import { benchExportRoutes } from "./export-year";
+import { benchFhirRoutes } from "./fhir-year";
 
 export { OAuthState, RateLimiter } from "../src/index";
 export { BenchHealthStore as HealthStore };
@@ -48,6 +51,7 @@ const app = createApp();
 
 app.get(STACK_PATH, (c) => c.json(body()));
 app.route("/__bench/export", benchExportRoutes());
+app.route("/__bench/fhir", benchFhirRoutes());
 app.get(UNLIMITED_STACK_PATH, (c) => c.json(body()));
 app.get(AUTHED_PATH, requireAuth(), (c) => c.json(body()));
 // A user and session written directly (the ceremony is not what this bench measures); `?role=`

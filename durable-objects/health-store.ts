@@ -41,6 +41,18 @@ import {
   exportPageQuerySchema,
   readExportPage,
 } from "./health-store/export";
+import {
+  type FhirExportPage,
+  type FhirExportPageQuery,
+  type FhirExportPartRef,
+  type FhirExportScope,
+  fhirExportPageQuerySchema,
+  fhirExportPartResource,
+  fhirExportPlan,
+  fhirExportResource,
+  fhirExportScopeSchema,
+  readFhirExportPage,
+} from "./health-store/fhir-export";
 import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
 import { ingestObservations } from "./health-store/ingest";
 import { ingestSleepSessions, ingestWorkouts } from "./health-store/ingest-sessions";
@@ -544,6 +556,42 @@ export class HealthStore extends DurableObject<Env> {
         );
       }
       return done;
+    });
+  }
+
+  /**
+   * The parts of a FHIR export of this store (./health-store/fhir-export.ts); records `export.read`
+   * of the export as a whole, with its period, the start of it in the person's access log.
+   */
+  async fhirExportPlan(scope: FhirExportScope, audit: StoreAuditContext): Promise<RpcOutcome<FhirExportPartRef[]>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(fhirExportScopeSchema, scope, "scope");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, { action: "export.read", resource: fhirExportResource(parsed), result: "success" }, () =>
+        fhirExportPlan(this.ctx.storage.sql),
+      );
+    });
+  }
+
+  /**
+   * One page of one part of a FHIR export, as text ready to stream. As for the archive, the first
+   * page of each part records `export.read` naming the part; later pages record nothing more.
+   */
+  async fhirExportPage(query: FhirExportPageQuery, audit: StoreAuditContext): Promise<RpcOutcome<FhirExportPage>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(fhirExportPageQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const read = () => readFhirExportPage(this.ctx.storage.sql, parsed, context.subject);
+      if (parsed.cursor === undefined) {
+        const resource = fhirExportPartResource(parsed);
+        return this.#audited(context, { action: "export.read", resource, result: "success" }, read);
+      }
+      return this.#serially(async () => {
+        this.#ensureSchema();
+        // The subject names the Patient in every resource: a later page checks it as the first did.
+        claimOwner(this.ctx.storage.sql, context.subject, this.ctx.id.name);
+        return read();
+      });
     });
   }
 

@@ -11,6 +11,7 @@ import { registerConsentRoutes } from "./consent/routes";
 import { registerDeletionRoutes } from "./deletion/routes";
 import { registerDocsRoutes } from "./docs/routes";
 import { registerExportRoutes } from "./exports/routes";
+import { registerFhirExportRoutes } from "./fhir/export-routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
 import { accessLog } from "./http/middleware/access-log";
@@ -90,6 +91,8 @@ export function createApp(): App {
   registerAuditVerifyRoutes(app);
   // Export (DESIGN §8): a person's whole account as an archive, and its signed download link.
   registerExportRoutes(app);
+  // FHIR bulk export (DESIGN §8): the person's data as a streamed FHIR R4 Bundle or NDJSON.
+  registerFhirExportRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 

@@ -9,7 +9,7 @@ import type { Observation, Page } from "./schema";
  * id) order) and the per-metric pages are merged: no sort of the whole range. Runs inside the
  * caller's transaction.
  */
-type ObservationRow = {
+export type ObservationRow = {
   id: number;
   metric: string;
   start_ms: number;
@@ -26,7 +26,7 @@ type ObservationRow = {
   version: number;
 };
 
-const SELECT_OBSERVATIONS = `SELECT o.id, o.metric, o.start_ms, o.end_ms, o.value, o.unit, r.source_kind, r.source_app,
+export const SELECT_OBSERVATIONS = `SELECT o.id, o.metric, o.start_ms, o.end_ms, o.value, o.unit, r.source_kind, r.source_app,
     r.device, r.source_record_id, o.zone_offset_seconds, o.local_date, o.flagged, r.version
   FROM observations o JOIN observation_records r ON r.id = o.record_id`;
 const END_OF_TIME = 253_402_300_800_000;
@@ -111,7 +111,7 @@ export function storedMetrics(sql: SqlStorage): string[] {
     .map((row) => row.metric);
 }
 
-function toObservation(row: ObservationRow): Observation {
+export function toObservation(row: ObservationRow): Observation {
   return {
     id: row.id,
     metric: row.metric,

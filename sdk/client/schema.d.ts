@@ -563,6 +563,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/me/export/fhir": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Download all of your data as FHIR R4, streamed
+     * @description A `collection` Bundle with your Patient first, then every Observation (samples, blood-pressure panels, sleep, workouts), then the Devices that recorded them; or, with `format=ndjson`, the same resources one a line. Streamed as it is read: a failure part-way aborts the transfer, so a download that completes is the whole export. At most 5 a day (429). Recorded in your access log.
+     */
+    get: operations["exportFhir"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/me/exports": {
     parameters: {
       query?: never;
@@ -4456,6 +4476,79 @@ export interface operations {
       };
       /** @description Problem details (RFC 9457) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  exportFhir: {
+    parameters: {
+      query?: {
+        /** @description `bundle`: one FHIR `collection` Bundle (`application/fhir+json`). `ndjson`: one resource a line (`application/fhir+ndjson`). */
+        format?: "bundle" | "ndjson";
+        /** @description Only data from this instant on (samples starting, sessions ending after it). ISO 8601 date-time with offset, or a date (UTC midnight), from 1970-01-01 to 9999-12-30. */
+        since?: string;
+        /** @description Only data before this instant (samples and sessions starting before it). ISO 8601 date-time with offset, or a date (UTC midnight), from 1970-01-01 to 9999-12-30. */
+        until?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The export, as an attachment */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": Blob;
+          "application/fhir+ndjson": Blob;
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details (RFC 9457) */
+      503: {
         headers: {
           [name: string]: unknown;
         };

@@ -107,6 +107,11 @@ function sentence(action: string, resource: AuditResource): [Verb, string] {
       return [{ past: "Uploaded", base: "upload" }, `a file${idText("upload", resource.id)}`];
     case "export.read": {
       const [exportId = null, file] = (resource.id ?? "").split(/:(.*)/s, 2);
+      // The streamed FHIR export names what it read by metric and period, like a read does.
+      if (resource.kind === "fhir_export") {
+        const what = file === "Device" ? "the devices that recorded your data" : file ? things(resource) : "your data";
+        return [{ past: "Exported", base: "export" }, `${what} as FHIR${period}${idText("export", exportId || null)}`];
+      }
       const what = file ? file : "your data";
       return [{ past: "Exported", base: "export" }, `${what}${idText("export", exportId || null)}`];
     }

@@ -1,7 +1,7 @@
 import type { ArchiveWriter } from "./archive";
 import type { BuildContext } from "./build-job";
 
-/** One more part of the archive, written after the account file (e.g. the FHIR bundle, later). */
+/** One more part of the archive, written after the account file (the FHIR bundle). */
 export type ArchiveSection = (ctx: BuildContext, archive: ArchiveWriter) => Promise<void>;
 
 /** `README.txt`, the first file of every archive: what the others are, for the person reading it. */
@@ -35,6 +35,12 @@ account.json
   Your profile, passkeys (names and dates), sessions, devices, provider connections (without
   their tokens), the invitations and grants you gave and received, and your consent records
   (which versions of the terms and privacy notice you accepted, and when you withdrew).
+
+fhir/bundle.json
+  The same data as one FHIR R4 Bundle (type "collection"), for health-record systems that
+  import FHIR: your Patient resource first, then every measurement as an Observation (LOINC
+  codes and UCUM units where they exist; blood pressure as a systolic/diastolic panel; sleep
+  sessions and workouts), then the devices that recorded them.
 
 access-log.ndjson
   Every access to your health data, oldest first, as kept in your hash-chained audit log:

@@ -20,6 +20,7 @@ import { accountSnapshot } from "./account";
 import { ArchiveWriter } from "./archive";
 import { type ArchiveSection, README_TEXT } from "./archive-readme";
 import { markExportFailed } from "./exports";
+import { writeFhirBundle } from "./fhir-bundle";
 import { r2ArchiveSink } from "./r2-sink";
 import { type ExportBuildMessage, exportBuildMessageSchema } from "./schema";
 
@@ -31,12 +32,8 @@ export function exportKey(userId: string, exportId: string): string {
   return `exports/${userId}/${exportId}.zip`;
 }
 
-/**
- * Where the FHIR R4 collection Bundle will be written (DESIGN §8) once Pulse speaks FHIR: a
- * section that adds `fhir/bundle.json` from the same store pages. Until then the archive has no
- * FHIR file at all rather than an empty one.
- */
-export const fhirBundleSection: ArchiveSection | null = null;
+/** The FHIR R4 collection Bundle of DESIGN §8, `fhir/bundle.json` (./fhir-bundle.ts). */
+export const fhirBundleSection: ArchiveSection | null = writeFhirBundle;
 
 export const exportBuildJob: Job<ExportBuildMessage> = {
   schema: exportBuildMessageSchema,

@@ -72,7 +72,7 @@ export function resolveRange(
  * An instant parameter: a date (local midnight in `zone`) or a date-time with offset, inside the
  * supported range (./dates.ts). Problems are added to `errors` under `path`.
  */
-function parseInstant(value: string, zone: TimeZone, path: string, errors: FieldError[]): number {
+export function parseInstant(value: string, zone: TimeZone, path: string, errors: FieldError[]): number {
   let ms: number;
   if (z.iso.date().safeParse(value).success) {
     if (!isSupportedDate(value)) {

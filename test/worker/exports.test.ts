@@ -196,6 +196,7 @@ describe("a full export", () => {
         "README.txt",
         "access-log.ndjson",
         "account.json",
+        "fhir/bundle.json",
         "manifest.json",
         "observations/heart_rate.ndjson",
         "observations/steps.ndjson",
@@ -295,12 +296,18 @@ describe("a full export", () => {
     expect(log.map((event) => event.seq)).toEqual(log.map((_, i) => i + 1));
     expect(log.filter((event) => event.action === "observations.write")).toHaveLength(3);
     const reads = log.filter((event) => event.action === "export.read").map((event) => event.resource);
-    expect(reads).toEqual([
+    expect(reads.filter((resource) => resource.startsWith("export:"))).toEqual([
       `export:${receipt.id}`,
       `export:${receipt.id}:observations/heart_rate`,
       `export:${receipt.id}:observations/steps`,
       `export:${receipt.id}:sleep`,
       `export:${receipt.id}:workouts`,
+    ]);
+    // fhir/bundle.json records its own reads, the export and each of its parts once.
+    expect(reads.filter((resource) => resource.startsWith("fhir_export;")).map((r) => r.split(";id=")[1])).toEqual([
+      receipt.id,
+      ...["heart_rate", "steps", "sleep", "workouts"].map((part) => `${receipt.id}%3AObservation%2F${part}`),
+      `${receipt.id}%3ADevice`,
     ]);
     expect(log[0]).toMatchObject({ actor: user.user.id, prevHash: expect.any(String), hash: expect.any(String) });
 
@@ -328,6 +335,7 @@ describe("a full export", () => {
       "README.txt",
       "access-log.ndjson",
       "account.json",
+      "fhir/bundle.json",
       "manifest.json",
       "sleep.ndjson",
       "workouts.ndjson",

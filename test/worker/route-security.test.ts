@@ -226,6 +226,7 @@ const SECURITY_CASES: Record<string, Cases> = {
   "POST /v1/me/exports": { path: "/v1/me/exports" },
   "GET /v1/me/exports": { path: "/v1/me/exports" },
   "GET /v1/me/exports/{id}": { path: `/v1/me/exports/exp_${SOME_ID}`, foreignPath: ownedExport },
+  "GET /v1/me/export/fhir": { path: "/v1/me/export/fhir?format=ndjson" },
   "POST /v1/ai/query": { path: "/v1/ai/query", body: { question: "What was my average resting heart rate last week?" } },
   "POST /v1/me/grants/invitations": { path: "/v1/me/grants/invitations", body: INVITATION },
   "GET /v1/me/grants/invitations": { path: "/v1/me/grants/invitations" },
