@@ -11,6 +11,7 @@ import { registerConsentRoutes } from "./consent/routes";
 import { registerDeletionRoutes } from "./deletion/routes";
 import { registerDocsRoutes } from "./docs/routes";
 import { registerExportRoutes } from "./exports/routes";
+import { registerFhirRoutes } from "./fhir/routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
 import { accessLog } from "./http/middleware/access-log";
@@ -87,6 +88,8 @@ export function createApp(): App {
   registerAuditVerifyRoutes(app);
   // Export (DESIGN §8): a person's whole account as an archive, and its signed download link.
   registerExportRoutes(app);
+  // FHIR R4 (DESIGN §8): metadata, Patient, Observation search and read, Device, as OperationOutcome on error.
+  registerFhirRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 
