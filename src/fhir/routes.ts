@@ -63,6 +63,7 @@ const errors = outcomes(400, 401, 403, 404, 406, 429);
 
 const metadata = createRoute({
   tags: ["FHIR"],
+  security: [],
   method: "get",
   path: `${PREFIX}/metadata`,
   operationId: "getFhirCapabilityStatement",
