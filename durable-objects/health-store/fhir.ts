@@ -76,7 +76,9 @@ export function fhirSearchResource(query: ParsedFhirSearchQuery): string {
           ...(query.sleep ? ["sleep"] : []),
           ...(query.workouts ? ["workout"] : []),
         ];
-  const since = Math.max(query.start.min ?? 0, query.within?.since ?? 0);
+  // The period the data read overlaps, as session lists record theirs: an item ending at or after
+  // `end.min` lies (partly) in it even when it started before.
+  const since = Math.max(query.start.min ?? 0, query.end.min ?? 0, query.within?.since ?? 0);
   const until = Math.min(query.start.max ?? END_OF_TIME, query.end.max ?? END_OF_TIME, query.within?.until ?? END_OF_TIME);
   return formatAuditResource({
     kind: "observations",

@@ -10,6 +10,7 @@ import { userIdOfPatient } from "./ids";
  */
 export const MAX_COUNT = 1_000;
 export const DEFAULT_COUNT = 50;
+const MAX_DATES = 8;
 
 export interface ObservationSearch {
   /** The user id named by `patient`; undefined for the caller themself. */
@@ -35,6 +36,8 @@ export function parseObservationSearch(params: URLSearchParams): ObservationSear
     if (!KNOWN.has(name)) errors.push({ path: name, message: "not a search parameter this server supports" });
     else if (name !== "date" && params.getAll(name).length > 1) errors.push({ path: name, message: "give it once" });
   }
+  // Each date value narrows the range; more than a handful is a mistake, not a search.
+  if (params.getAll("date").length > MAX_DATES) errors.push({ path: "date", message: `at most ${MAX_DATES} date parameters` });
   if (params.has("patient") && params.has("subject"))
     errors.push({ path: "subject", message: "give patient or subject, not both" });
   if (errors.length > 0) throw invalid(errors);
@@ -108,7 +111,7 @@ function resolution(value: string | null): boolean {
 
 function cursor(value: string | null): string | undefined {
   if (value === null) return undefined;
-  if (value.length === 0 || value.length > 400) throw invalid([{ path: "_cursor", message: "use the next link as given" }]);
+  if (value.length === 0 || value.length > 300) throw invalid([{ path: "_cursor", message: "use the next link as given" }]);
   return value;
 }
 

@@ -3,6 +3,7 @@ import type { Bundle, Observation } from "@medplum/fhirtypes";
 import { describe, expect, it } from "vitest";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationInput } from "../../durable-objects/health-store/schema";
+import { describeEvent } from "../../src/access-log/describe";
 import { acceptCurrentConsent } from "./helpers/consent";
 import { expectOutcome, FHIR_BASE, fhirGet, fhirOk, ids, searchAll, store } from "./helpers/fhir";
 import { insertGrant } from "./helpers/grants";
@@ -74,9 +75,10 @@ describe("Observation search: the searchset", () => {
     expect(event).toMatchObject({
       actor: user.user.id,
       action: "observations.read",
-      resource: "observations;p=..%2F2026-01-16T00:00:00.000Z;m=heart_rate".replace("%2F", "/"),
+      resource: "observations;p=2026-01-15T00:00:00.000Z/2026-01-16T00:00:00.000Z;m=heart_rate",
       result: "success",
     });
+    expect(event === undefined ? "" : describeEvent(event)).toBe("Read heart rate for 15 Jan 2026 – 16 Jan 2026");
   });
 
   it("reads codes as system|code, |code or code, comma meaning or, in LOINC or Pulse's own system", async () => {
@@ -188,8 +190,11 @@ describe("Observation search: refused parameters", () => {
     ["code=", "code"],
     ["code=8867-4&code=2339-0", "code"],
     ["_count=5&_count=6", "_count"],
+    [Array.from({ length: 9 }, () => "date=ge2026-01-01").join("&"), "date"],
+    [`_cursor=${"A".repeat(301)}`, "_cursor"],
+    ["patient=a&subject=b", "subject"],
   ] as const) {
-    it(`${query} → 400 naming ${path}`, async () => {
+    it(`${query.slice(0, 60)} → 400 naming ${path}`, async () => {
       const user = await patientWith();
       const outcome = await expectOutcome(await fhirGet(app, user, `/v1/fhir/Observation?${query}`), 400, "invalid");
       expect(outcome.issue?.some((issue) => issue.expression?.includes(path))).toBe(true);
