@@ -53,6 +53,22 @@ import {
   fhirExportScopeSchema,
   readFhirExportPage,
 } from "./health-store/fhir-export";
+import {
+  type FhirItem,
+  type FhirReadItem,
+  type FhirRef,
+  type FhirScope,
+  type FhirSearchQuery,
+  fhirDevicesResource,
+  fhirRefSchema,
+  fhirScopeSchema,
+  fhirSearchQuerySchema,
+  fhirSearchResource,
+  listFhirDevices,
+  locateFhirObservation,
+  readFhirObservation,
+  searchFhirObservations,
+} from "./health-store/fhir";
 import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
 import { ingestObservations } from "./health-store/ingest";
 import { ingestSleepSessions, ingestWorkouts } from "./health-store/ingest-sessions";
@@ -592,6 +608,52 @@ export class HealthStore extends DurableObject<Env> {
         claimOwner(this.ctx.storage.sql, context.subject, this.ctx.id.name);
         return read();
       });
+    });
+  }
+
+  /**
+   * FHIR Observation search (./health-store/fhir.ts): samples, blood-pressure panels, sleep and
+   * workouts merged by date; records one `observations.read` naming what it may read.
+   */
+  async fhirSearch(query: FhirSearchQuery, audit: StoreAuditContext): Promise<RpcOutcome<Page<FhirItem>>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(fhirSearchQuerySchema, query, "query");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const resource = fhirSearchResource(parsed);
+      return this.#audited(context, { action: "observations.read", resource, result: "success" }, () =>
+        searchFhirObservations(this.ctx.storage.sql, parsed),
+      );
+    });
+  }
+
+  /**
+   * One FHIR Observation by its id, within what the reader may see; NOT_FOUND (and no event)
+   * otherwise. The event names the item's metric and instant, so it is located before the read.
+   */
+  async fhirObservation(ref: FhirRef, scope: FhirScope, audit: StoreAuditContext): Promise<RpcOutcome<FhirReadItem>> {
+    return outcomeOf(async () => {
+      const parsedRef = parseArgument(fhirRefSchema, ref, "ref");
+      const parsedScope = parseArgument(fhirScopeSchema, scope, "scope");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const located = await this.#serially(async () => {
+        this.#ensureSchema();
+        return locateFhirObservation(this.ctx.storage.sql, parsedRef, parsedScope);
+      });
+      if (located === null) throw new DomainError("NOT_FOUND", "No Observation with this id.");
+      return this.#audited(context, { ...located, result: "success" }, () =>
+        readFhirObservation(this.ctx.storage.sql, parsedRef, parsedScope),
+      );
+    });
+  }
+
+  /** The devices and source apps in the data the reader may see; records `devices.read`. */
+  async fhirDevices(scope: FhirScope, audit: StoreAuditContext): Promise<RpcOutcome<string[]>> {
+    return outcomeOf(async () => {
+      const parsed = parseArgument(fhirScopeSchema, scope, "scope");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      return this.#audited(context, { action: "devices.read", resource: fhirDevicesResource(parsed), result: "success" }, () =>
+        listFhirDevices(this.ctx.storage.sql, parsed),
+      );
     });
   }
 

@@ -12,6 +12,7 @@ import { registerDeletionRoutes } from "./deletion/routes";
 import { registerDocsRoutes } from "./docs/routes";
 import { registerExportRoutes } from "./exports/routes";
 import { registerFhirExportRoutes } from "./fhir/export-routes";
+import { registerFhirRoutes } from "./fhir/routes";
 import { registerHealthRoutes } from "./health/routes";
 import { notFoundHandler, onError } from "./http/error-handler";
 import { accessLog } from "./http/middleware/access-log";
@@ -93,6 +94,8 @@ export function createApp(): App {
   registerExportRoutes(app);
   // FHIR bulk export (DESIGN §8): the person's data as a streamed FHIR R4 Bundle or NDJSON.
   registerFhirExportRoutes(app);
+  // FHIR R4 (DESIGN §8): metadata, Patient, Observation search and read, Device, as OperationOutcome on error.
+  registerFhirRoutes(app);
 
   app.doc31("/openapi.json", OPENAPI_DOCUMENT);
 

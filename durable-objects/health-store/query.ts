@@ -3,8 +3,8 @@ import type { ParsedObservationQuery } from "./read-schema";
 import type { Observation, Page } from "./schema";
 
 /**
- * Raw observation reads, ordered by (start, id) so pages are stable while new data arrives; the
- * cursor is the (start, id) of the last item returned. Each metric is read as one range scan of
+ * Raw observation reads, ordered by (start, id) (or newest first, `order: "desc"`) so pages are
+ * stable while new data arrives; the cursor is the (start, id) of the last item returned. Each metric is read as one range scan of
  * `observations_metric_start` (whose entries end with the rowid, so they are already in (start,
  * id) order) and the per-metric pages are merged: no sort of the whole range. Runs inside the
  * caller's transaction.
@@ -33,26 +33,32 @@ const END_OF_TIME = 253_402_300_800_000;
 
 export function queryRawObservations(sql: SqlStorage, query: ParsedObservationQuery): Page<Observation> {
   const metrics = query.metrics ?? (query.metric === undefined ? storedMetrics(sql) : [query.metric]);
-  // Bound to the metrics asked for; the window may move between pages (it defaults to "until now").
-  const filters = query.metrics ?? query.metric ?? null;
+  const descending = query.order === "desc";
+  // Bound to the metrics asked for (and to the order, so a cursor cannot be replayed the other way);
+  // the window may move between pages (it defaults to "until now").
+  const metricFilter = query.metrics ?? query.metric ?? null;
+  const filters = descending ? { metrics: metricFilter, order: "desc" } : metricFilter;
   const after = decodeCursor(query.cursor, "observations", ["int", "int"], filters);
-  const since = Math.max(query.since ?? 0, after?.[0] ?? 0);
-  const until = query.until ?? END_OF_TIME;
+  const since = Math.max(query.since ?? 0, descending ? 0 : (after?.[0] ?? 0));
+  const until = Math.min(query.until ?? END_OF_TIME, descending && after !== undefined ? after[0] + 1 : END_OF_TIME);
+  const direction = descending ? "DESC" : "ASC";
+  // Past the cursor's (start, id) in the order read: later (or, newest first, earlier) pairs.
+  const past = descending ? "(o.start_ms < ? OR o.id < ?)" : "(o.start_ms > ? OR o.id > ?)";
   const rows: ObservationRow[] = [];
   for (const metric of new Set(metrics)) {
     const page =
       after === undefined
         ? sql.exec<ObservationRow>(
             `${SELECT_OBSERVATIONS} WHERE o.metric = ? AND o.start_ms >= ? AND o.start_ms < ?
-             ORDER BY o.start_ms, o.id LIMIT ?`,
+             ORDER BY o.start_ms ${direction}, o.id ${direction} LIMIT ?`,
             metric,
             since,
             until,
             query.limit + 1,
           )
         : sql.exec<ObservationRow>(
-            `${SELECT_OBSERVATIONS} WHERE o.metric = ? AND o.start_ms >= ? AND o.start_ms < ? AND (o.start_ms > ? OR o.id > ?)
-             ORDER BY o.start_ms, o.id LIMIT ?`,
+            `${SELECT_OBSERVATIONS} WHERE o.metric = ? AND o.start_ms >= ? AND o.start_ms < ? AND ${past}
+             ORDER BY o.start_ms ${direction}, o.id ${direction} LIMIT ?`,
             metric,
             since,
             until,
@@ -62,7 +68,8 @@ export function queryRawObservations(sql: SqlStorage, query: ParsedObservationQu
           );
     rows.push(...page);
   }
-  rows.sort((a, b) => a.start_ms - b.start_ms || a.id - b.id);
+  const sign = descending ? -1 : 1;
+  rows.sort((a, b) => sign * (a.start_ms - b.start_ms || a.id - b.id));
   const items = rows.slice(0, query.limit).map(toObservation);
   const last = items.at(-1);
   return {

@@ -32,6 +32,8 @@ export const observationQuerySchema = z
     zone: zoneSchema.default(UTC_ZONE),
     limit: z.number().int().min(1).max(MAX_READ_LIMIT).default(100),
     cursor: z.string().min(1).max(200).optional(),
+    /** Raw reads only: oldest first (absent or `asc`) or newest first, by (start, id). */
+    order: z.enum(["asc", "desc"]).optional(),
     /**
      * What else the caller's cursors are bound to, e.g. the time zone a bucketed read was asked in
      * (its zone offsets are computed per request from a moving window, so the name is what stays).

@@ -7,7 +7,7 @@ import { SLEEP_STAGES, type SleepStage } from "./session-schema";
  * Sleep sessions and workouts that overlap [since, until), oldest first by (start, id); the cursor
  * is that pair for the last item. Runs inside the caller's transaction.
  */
-type SessionRow = {
+export type SessionRow = {
   id: number;
   source_kind: string;
   source_app: string;
@@ -24,7 +24,7 @@ type SessionRow = {
 };
 type StageRow = { session_id: number; stage: string; start_ms: number; end_ms: number };
 
-const SESSION_COLUMNS = `id, source_kind, source_app, source_record_id, version, start_ms, end_ms, zone_offset_seconds,
+export const SESSION_COLUMNS = `id, source_kind, source_app, source_record_id, version, start_ms, end_ms, zone_offset_seconds,
   local_date, title, notes, device, flagged`;
 const END_OF_TIME = 253_402_300_800_000;
 /** Stages that count as time asleep; awake, awake in bed, out of bed and unknown do not. */
@@ -115,7 +115,7 @@ function listSessions<Row extends SessionRow>(
   };
 }
 
-function stagesOf(sql: SqlStorage, sessionIds: readonly number[]): Map<number, SleepSession["stages"]> {
+export function stagesOf(sql: SqlStorage, sessionIds: readonly number[]): Map<number, SleepSession["stages"]> {
   const stages = new Map<number, SleepSession["stages"]>();
   if (sessionIds.length === 0) return stages;
   const rows = sql.exec<StageRow>(
@@ -131,11 +131,11 @@ function stagesOf(sql: SqlStorage, sessionIds: readonly number[]): Map<number, S
   return stages;
 }
 
-function toSleepSession(row: SessionRow, stages: SleepSession["stages"]): SleepSession {
+export function toSleepSession(row: SessionRow, stages: SleepSession["stages"]): SleepSession {
   return { ...toSource(row), stages, totals: sleepTotals(row.start_ms, row.end_ms, stages) };
 }
 
-function toSource(row: SessionRow): SessionSource {
+export function toSource(row: SessionRow): SessionSource {
   return {
     id: row.id,
     // The tables' CHECK constraints admit only these values.

@@ -375,6 +375,128 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/fhir/Device": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The devices and source apps your (or a patient's shared) data came from */
+    get: operations["searchFhirDevices"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/fhir/Device/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One Device by id */
+    get: operations["readFhirDevice"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/fhir/metadata": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The server's CapabilityStatement (no sign-in: FHIR clients read it first) */
+    get: operations["getFhirCapabilityStatement"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/fhir/Observation": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Search Observations: samples, blood-pressure panels, sleep and workouts by date
+     * @description A searchset Bundle with `next` links. `code` (system|code, |code or code; comma = OR), `category`, `date` (repeatable; eq, lt, le, gt, ge, sa, eb with FHIR precision), `_count` (1-1000, default 50), `_sort` (date or -date), `resolution=hour` (hourly summaries). Any other parameter is a 400 naming it (docs/fhir.md).
+     */
+    get: operations["searchFhirObservations"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/fhir/Observation/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One Observation by id (`obs-`, `bp-`, `sleep-`, `workout-`, `hourly-`) */
+    get: operations["readFhirObservation"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/fhir/Patient": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Search Patients by `_id` (yourself by default) */
+    get: operations["searchFhirPatients"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/fhir/Patient/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A Patient: yourself, or a patient who shared data with you */
+    get: operations["readFhirPatient"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/grants": {
     parameters: {
       query?: never;
@@ -1698,6 +1820,42 @@ export interface components {
       status: "queued";
       /** @example /v1/me/exports/exp_abcdefghijklmnopqrstuvwxyz */
       statusUrl: string;
+    };
+    /** @description A FHIR R4 Bundle (searchset) */
+    FhirBundle: {
+      resourceType: string;
+    } & {
+      [key: string]: unknown;
+    };
+    /** @description A FHIR R4 CapabilityStatement */
+    FhirCapabilityStatement: {
+      resourceType: string;
+    } & {
+      [key: string]: unknown;
+    };
+    /** @description A FHIR R4 Device */
+    FhirDevice: {
+      resourceType: string;
+    } & {
+      [key: string]: unknown;
+    };
+    /** @description A FHIR R4 Observation */
+    FhirObservation: {
+      resourceType: string;
+    } & {
+      [key: string]: unknown;
+    };
+    /** @description A FHIR R4 OperationOutcome */
+    FhirOperationOutcome: {
+      resourceType: string;
+    } & {
+      [key: string]: unknown;
+    };
+    /** @description A FHIR R4 Patient */
+    FhirPatient: {
+      resourceType: string;
+    } & {
+      [key: string]: unknown;
     };
     GranteeGrant: {
       categories: string[];
@@ -3703,6 +3861,561 @@ export interface operations {
         };
         content: {
           "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  searchFhirDevices: {
+    parameters: {
+      query?: {
+        /** @description json, application/json or application/fhir+json; XML is 406 */
+        _format?: string;
+        /** @description Whose data: `Patient/usr-…` or `usr-…`; by default your own. Clinicians and researchers name a patient who shared with them. */
+        patient?: string;
+      };
+      header?: {
+        /** @description Required when reading another patient's data through a grant: why you read (see /v1/patients). */
+        "x-access-reason"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description searchset Bundle */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirBundle"];
+        };
+      };
+      /** @description OperationOutcome */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+    };
+  };
+  readFhirDevice: {
+    parameters: {
+      query?: {
+        /** @description json, application/json or application/fhir+json; XML is 406 */
+        _format?: string;
+        /** @description Whose data: `Patient/usr-…` or `usr-…`; by default your own. Clinicians and researchers name a patient who shared with them. */
+        patient?: string;
+      };
+      header?: {
+        /** @description Required when reading another patient's data through a grant: why you read (see /v1/patients). */
+        "x-access-reason"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Device */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirDevice"];
+        };
+      };
+      /** @description OperationOutcome */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+    };
+  };
+  getFhirCapabilityStatement: {
+    parameters: {
+      query?: {
+        /** @description json, application/json or application/fhir+json; XML is 406 */
+        _format?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description CapabilityStatement */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirCapabilityStatement"];
+        };
+      };
+      /** @description OperationOutcome */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+    };
+  };
+  searchFhirObservations: {
+    parameters: {
+      query?: {
+        _count?: string;
+        /** @description Opaque: follow the Bundle's next link */
+        _cursor?: string;
+        /** @description json, application/json or application/fhir+json; XML is 406 */
+        _format?: string;
+        _sort?: string;
+        category?: string;
+        code?: string;
+        date?: string | string[];
+        /** @description Whose data: `Patient/usr-…` or `usr-…`; by default your own. Clinicians and researchers name a patient who shared with them. */
+        patient?: string;
+        resolution?: string;
+        /** @description Same as patient */
+        subject?: string;
+      };
+      header?: {
+        /** @description Required when reading another patient's data through a grant: why you read (see /v1/patients). */
+        "x-access-reason"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description searchset Bundle */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirBundle"];
+        };
+      };
+      /** @description OperationOutcome */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+    };
+  };
+  readFhirObservation: {
+    parameters: {
+      query?: {
+        /** @description json, application/json or application/fhir+json; XML is 406 */
+        _format?: string;
+        /** @description Whose data: `Patient/usr-…` or `usr-…`; by default your own. Clinicians and researchers name a patient who shared with them. */
+        patient?: string;
+      };
+      header?: {
+        /** @description Required when reading another patient's data through a grant: why you read (see /v1/patients). */
+        "x-access-reason"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Observation */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirObservation"];
+        };
+      };
+      /** @description OperationOutcome */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+    };
+  };
+  searchFhirPatients: {
+    parameters: {
+      query?: {
+        /** @description json, application/json or application/fhir+json; XML is 406 */
+        _format?: string;
+        _id?: string;
+      };
+      header?: {
+        /** @description Required when reading another patient's data through a grant: why you read (see /v1/patients). */
+        "x-access-reason"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description searchset Bundle */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirBundle"];
+        };
+      };
+      /** @description OperationOutcome */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+    };
+  };
+  readFhirPatient: {
+    parameters: {
+      query?: {
+        /** @description json, application/json or application/fhir+json; XML is 406 */
+        _format?: string;
+      };
+      header?: {
+        /** @description Required when reading another patient's data through a grant: why you read (see /v1/patients). */
+        "x-access-reason"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Patient */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirPatient"];
+        };
+      };
+      /** @description OperationOutcome */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+        };
+      };
+      /** @description OperationOutcome */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
         };
       };
     };

@@ -81,6 +81,8 @@ function sentence(action: string, resource: AuditResource): [Verb, string] {
       return [READ, `sleep sessions${period}`];
     case "workouts.read":
       return [READ, `workouts${period}`];
+    case "devices.read":
+      return [READ, `the list of devices and apps your data came from${period}`];
     case "summary.read":
       return [READ, `the daily summary${resource.date === null ? "" : ` for ${dateText(resource.date)}`}`];
     case "narratives.read":

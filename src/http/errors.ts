@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   FORBIDDEN: { status: 403, title: "Forbidden" },
   NOT_FOUND: { status: 404, title: "Not found" },
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
+  // A representation the server cannot produce was asked for (the FHIR API answers JSON only).
+  NOT_ACCEPTABLE: { status: 406, title: "Not acceptable" },
   CONFLICT: { status: 409, title: "Conflict" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },

@@ -63,6 +63,7 @@ export const OPENAPI_DOCUMENT: Parameters<App["getOpenAPI31Document"]>[0] = {
     { name: "AI", description: "Questions answered inside an attested enclave (DESIGN §9)" },
     { name: "Providers", description: "Wearable and CGM provider connections and their webhooks (DESIGN §7)" },
     { name: "Sharing", description: "Invitations and grants: sharing chosen data with clinicians and researchers (DESIGN §8)" },
+    { name: "FHIR", description: "FHIR R4 read API: application/fhir+json, errors as OperationOutcome (docs/fhir.md)" },
   ],
 };
 

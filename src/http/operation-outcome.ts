@@ -11,6 +11,8 @@ import type { DomainError, ErrorCode } from "../errors/domain-error";
 import { ERROR_STATUS, HttpError } from "./errors";
 
 export const FHIR_JSON = "application/fhir+json";
+/** The Content-Type of every FHIR answer, errors included. */
+export const FHIR_JSON_UTF8 = `${FHIR_JSON}; charset=utf-8`;
 export const FHIR_PATH_PREFIX = "/v1/fhir";
 
 /** True for `/v1/fhir` and everything under it: the paths whose errors are OperationOutcomes. */
@@ -26,6 +28,7 @@ const ISSUE_TYPE: Record<ErrorCode, OperationOutcomeIssue["code"]> = {
   FORBIDDEN: "forbidden",
   NOT_FOUND: "not-found",
   METHOD_NOT_ALLOWED: "not-supported",
+  NOT_ACCEPTABLE: "not-supported",
   CONFLICT: "conflict",
   PAYLOAD_TOO_LARGE: "too-long",
   UNSUPPORTED_MEDIA_TYPE: "not-supported",
@@ -66,7 +69,7 @@ export function operationOutcomeResponse(error: DomainError, requestId: string):
   if (error.code === "UNAUTHENTICATED" && !headers.has("WWW-Authenticate")) {
     headers.set("WWW-Authenticate", 'Bearer realm="pulse"');
   }
-  headers.set("Content-Type", FHIR_JSON);
+  headers.set("Content-Type", FHIR_JSON_UTF8);
   headers.set("Cache-Control", "no-store");
   return new Response(JSON.stringify(operationOutcome(error, requestId)), {
     status: ERROR_STATUS[error.code].status,

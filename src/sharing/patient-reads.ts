@@ -164,7 +164,7 @@ function observationsRead(metrics: readonly MetricCode[]) {
   return { action: "observations.read", resource: formatAuditResource({ kind: "observations", metrics }) };
 }
 
-interface GrantNeed {
+export interface GrantNeed {
   /** Categories the grant must cover, all of them. */
   required?: readonly MetricCategory[];
   /** Categories a read without an explicit list would show: the grant covering most of them wins. */
@@ -178,7 +178,7 @@ interface GrantNeed {
  * any store is touched), 403 (recorded as `denied` in the patient's chain) when no active grant
  * covers every category in `required`.
  */
-async function authorize(ctx: GranteeReadContext, need: GrantNeed): Promise<ActiveGrant> {
+export async function authorize(ctx: GranteeReadContext, need: GrantNeed): Promise<ActiveGrant> {
   const active = await activeGrantsFor(ctx.db, ctx);
   const choice = chooseGrant(active, need.required ?? [], need.preferred ?? []);
   if ("grant" in choice) return choice.grant;

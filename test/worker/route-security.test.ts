@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { getConfig } from "../../src/config/config";
 import { CURRENT_CONSENT_VERSIONS } from "../../src/consent/consents";
 import { getDb } from "../../src/db/client";
@@ -8,6 +9,7 @@ import { saveConnection } from "../../src/providers/connections";
 import { tokenKeyringFor } from "../../src/providers/tokens";
 import { acceptCurrentConsent } from "./helpers/consent";
 import { generateDeviceKey } from "./helpers/dpop";
+import { observationInput } from "./helpers/observations";
 import { type SecurityCaseOptions, securityCases } from "./helpers/security-cases";
 import { createSessionUser, type SessionUser, testIp } from "./helpers/session-user";
 import { call, createTestApp } from "./helpers/test-app";
@@ -135,6 +137,28 @@ async function ownedGrant(owner: SessionUser): Promise<string> {
   return `/v1/me/grants/${(await res.json<{ grant: { id: string } }>()).grant.id}`;
 }
 
+const fhirPatient = (owner: SessionUser) => `usr-${owner.user.id.slice(4)}`;
+
+/** One sample of the owner's, addressed by its FHIR Observation id. */
+async function ownedFhirObservation(owner: SessionUser): Promise<string> {
+  const start = Date.parse("2026-01-15T08:00:00Z");
+  await healthStoreFor(env.HEALTH_STORE, owner.user.id).ingestBatch(
+    { observations: [observationInput("heart_rate", "bpm", start, 61, { device: "Watch" })] },
+    { actor: "etl", role: "system", subject: owner.user.id, reason: null, requestId: null, ip: null },
+  );
+  const res = await call(app, "/v1/fhir/Observation?code=8867-4", { headers: owner.headers });
+  const bundle = await res.json<{ entry: { resource: { id: string } }[] }>();
+  return `/v1/fhir/Observation/${bundle.entry[0]?.resource.id}`;
+}
+
+/** The device of the owner's sample, addressed by its FHIR Device id. */
+async function ownedFhirDevice(owner: SessionUser): Promise<string> {
+  await ownedFhirObservation(owner);
+  const res = await call(app, "/v1/fhir/Device", { headers: owner.headers });
+  const bundle = await res.json<{ entry: { resource: { id: string } }[] }>();
+  return `/v1/fhir/Device/${bundle.entry[0]?.resource.id}`;
+}
+
 const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/me": { path: "/v1/me" },
   "GET /v1/me/sessions": { path: "/v1/me/sessions" },
@@ -235,6 +259,22 @@ const SECURITY_CASES: Record<string, Cases> = {
   "GET /v1/me/grants": { path: "/v1/me/grants" },
   "DELETE /v1/me/grants/{id}": { path: `/v1/me/grants/grt_${SOME_ID}`, foreignPath: ownedGrant },
   "GET /v1/grants": { path: "/v1/grants" },
+  // FHIR: refusals are OperationOutcomes; another user's data is a 404 as everywhere.
+  "GET /v1/fhir/Patient/{id}": {
+    path: `/v1/fhir/Patient/usr-${SOME_ID}`,
+    foreignPath: async (owner) => `/v1/fhir/Patient/${fhirPatient(owner)}`,
+  },
+  "GET /v1/fhir/Patient": { path: "/v1/fhir/Patient" },
+  "GET /v1/fhir/Observation": {
+    path: "/v1/fhir/Observation?code=8867-4",
+    foreignPath: async (owner) => `/v1/fhir/Observation?patient=${fhirPatient(owner)}&code=8867-4`,
+  },
+  "GET /v1/fhir/Observation/{id}": { path: "/v1/fhir/Observation/obs-1", foreignPath: ownedFhirObservation },
+  "GET /v1/fhir/Device": {
+    path: "/v1/fhir/Device",
+    foreignPath: async (owner) => `/v1/fhir/Device?patient=${fhirPatient(owner)}`,
+  },
+  "GET /v1/fhir/Device/{id}": { path: "/v1/fhir/Device/dev-0", foreignPath: ownedFhirDevice },
 };
 
 /**

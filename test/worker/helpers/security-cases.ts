@@ -4,6 +4,7 @@ import { issueAccessToken } from "../../../src/auth/access-token";
 import { SESSION_SCOPES } from "../../../src/auth/sessions";
 import { getConfig } from "../../../src/config/config";
 import { SESSION_KINDS, USER_ROLES, type UserRole } from "../../../src/db/schema";
+import { isFhirPath } from "../../../src/http/operation-outcome";
 import type { App } from "../../../src/http/types";
 import { dpopHeaders, generateDeviceKey } from "./dpop";
 import { createSessionUser, type SessionUser, testIp } from "./session-user";
@@ -65,10 +66,13 @@ export function securityCases(options: SecurityCaseOptions): void {
     return call(options.app, path, { method: options.method, headers, ...(body === undefined ? {} : { body }) });
   };
 
+  // Under /v1/fhir the same refusals are OperationOutcomes (src/http/operation-outcome.ts).
+  const expectRefusal = isFhirPath(new URL(options.path, "http://localhost").pathname) ? expectOperationOutcome : expectProblem;
+
   describe(`${options.method} ${options.path}: security cases`, () => {
     it("refuses a request without a token (401 with WWW-Authenticate)", async () => {
       const res = await send(undefined);
-      await expectProblem(res, 401, "UNAUTHENTICATED");
+      await expectRefusal(res, 401, "UNAUTHENTICATED");
       expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer /);
     });
 
@@ -87,7 +91,7 @@ export function securityCases(options: SecurityCaseOptions): void {
         `Bearer ${head}.${forged}.${signature}`,
         `Bearer ${head}.${payload}.${signature.slice(0, -4)}AAAA`,
       ]) {
-        await expectProblem(await send(authorization), 401, "UNAUTHENTICATED");
+        await expectRefusal(await send(authorization), 401, "UNAUTHENTICATED");
       }
     });
 
@@ -99,14 +103,14 @@ export function securityCases(options: SecurityCaseOptions): void {
         { userId: user.user.id, sessionId: user.sessionId, role: user.user.role, scopes: SESSION_SCOPES.interactive },
         twoHoursAgo,
       );
-      await expectProblem(await send(`Bearer ${expired}`), 401, "UNAUTHENTICATED");
+      await expectRefusal(await send(`Bearer ${expired}`), 401, "UNAUTHENTICATED");
     });
 
     const wrongRole = USER_ROLES.find((role) => !allowed.includes(role));
     if (wrongRole) {
       it(`refuses the ${wrongRole} role (403)`, async () => {
         const user = await createSessionUser({ role: wrongRole });
-        await expectProblem(await send(`Bearer ${user.accessToken}`), 403, "FORBIDDEN");
+        await expectRefusal(await send(`Bearer ${user.accessToken}`), 403, "FORBIDDEN");
       });
     }
 
@@ -114,7 +118,7 @@ export function securityCases(options: SecurityCaseOptions): void {
     if (wrongKind) {
       it(`refuses a ${wrongKind} session, which lacks the ${scopes.join(" or ")} scope (403)`, async () => {
         const user = await createSessionUser({ role: allowedRole, kind: wrongKind });
-        await expectProblem(await send(`Bearer ${user.accessToken}`), 403, "FORBIDDEN");
+        await expectRefusal(await send(`Bearer ${user.accessToken}`), 403, "FORBIDDEN");
       });
     }
 
@@ -131,7 +135,7 @@ export function securityCases(options: SecurityCaseOptions): void {
         const { credential } = await enrolled.json<{ credential: string }>();
         const proof = await dpopHeaders(key, credential, options.method, `http://localhost${options.path}`);
         const res = await send(proof.Authorization, options.path, { DPoP: proof.DPoP ?? "" });
-        await expectProblem(res, 403, "FORBIDDEN");
+        await expectRefusal(res, 403, "FORBIDDEN");
       });
     }
 
@@ -141,13 +145,22 @@ export function securityCases(options: SecurityCaseOptions): void {
         const owner = await createSessionUser({ role: allowedRole });
         const intruder = await createSessionUser({ role: allowedRole });
         const path = await foreignPath(owner);
-        await expectProblem(await send(`Bearer ${intruder.accessToken}`, path), 404, "NOT_FOUND");
+        await expectRefusal(await send(`Bearer ${intruder.accessToken}`, path), 404, "NOT_FOUND");
         const own = await send(`Bearer ${owner.accessToken}`, path);
         expect(own.status).toBeGreaterThanOrEqual(200);
         expect(own.status).toBeLessThan(300);
       });
     }
   });
+}
+
+/** The FHIR API's refusal: an OperationOutcome whose diagnostics carry Pulse's error code. */
+export async function expectOperationOutcome(res: Response, status: number, code: string): Promise<void> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Content-Type")).toBe("application/fhir+json; charset=utf-8");
+  const body = await res.json<{ resourceType: string; issue: { diagnostics?: string }[] }>();
+  expect(body.resourceType).toBe("OperationOutcome");
+  expect(body.issue[0]?.diagnostics).toMatch(new RegExp(`^${code};`));
 }
 
 export async function expectProblem(res: Response, status: number, code: string): Promise<void> {
