@@ -28,7 +28,9 @@ export interface ObservationSearch {
 
 /** Parameters that may be given once; `date` may repeat (each is ANDed). */
 const SINGLE = ["patient", "subject", "code", "category", "_count", "_sort", "resolution", "_cursor", "_format"] as const;
-const KNOWN = new Set<string>([...SINGLE, "date"]);
+/** Every Observation search parameter the server accepts (the CapabilityStatement lists them). */
+export const OBSERVATION_SEARCH_PARAMETERS: readonly string[] = [...SINGLE, "date"];
+const KNOWN = new Set<string>(OBSERVATION_SEARCH_PARAMETERS);
 
 export function parseObservationSearch(params: URLSearchParams): ObservationSearch {
   const errors: FieldError[] = [];

@@ -492,7 +492,7 @@ describe("CapabilityStatement", () => {
     expect(statement.rest?.[0]?.security?.description).toContain("Bearer");
   });
 
-  test("Patient read; Observation read and search with Pulse's parameters; Device read and search by patient", () => {
+  test("Patient read and search by _id; Observation read and search with Pulse's parameters; Device read and search by patient", () => {
     const resources = statement.rest?.[0]?.resource ?? [];
     const summary = Object.fromEntries(
       resources.map((resource) => [
@@ -504,17 +504,20 @@ describe("CapabilityStatement", () => {
       ]),
     );
     expect(summary).toEqual({
-      Patient: { interactions: ["read"], params: [] },
+      Patient: { interactions: ["read", "search-type"], params: ["_id:token"] },
       Observation: {
         interactions: ["read", "search-type"],
         params: [
           "patient:reference",
+          "subject:reference",
           "code:token",
           "category:token",
           "date:date",
           "_count:number",
           "_sort:string",
           "resolution:token",
+          "_cursor:string",
+          "_format:token",
         ],
       },
       Device: { interactions: ["read", "search-type"], params: ["patient:reference"] },

@@ -3,6 +3,7 @@ import type { Bundle, CapabilityStatement, Device, Observation, Patient } from "
 import { describe, expect, it } from "vitest";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { describeEvent } from "../../src/access-log/describe";
+import { OBSERVATION_SEARCH_PARAMETERS } from "../../src/fhir/search";
 import { acceptCurrentConsent } from "./helpers/consent";
 import { expectOutcome, FHIR_BASE, fhirGet, fhirOk, store } from "./helpers/fhir";
 import { insertGrant } from "./helpers/grants";
@@ -40,6 +41,13 @@ describe("metadata", () => {
   it("answers the CapabilityStatement without sign-in, in FHIR JSON", async () => {
     const statement = await fhirOk<CapabilityStatement>(await fhirGet(app, null, "/v1/fhir/metadata"));
     expect(statement).toMatchObject({ resourceType: "CapabilityStatement", fhirVersion: "4.0.1" });
+  });
+
+  it("advertises exactly the Observation search parameters the server accepts", async () => {
+    const statement = await fhirOk<CapabilityStatement>(await fhirGet(app, null, "/v1/fhir/metadata"));
+    const observation = statement.rest?.[0]?.resource?.find((resource) => resource.type === "Observation");
+    const advertised = (observation?.searchParam ?? []).map((param) => param.name).sort();
+    expect(advertised).toEqual([...OBSERVATION_SEARCH_PARAMETERS].sort());
   });
 
   it("refuses unknown parameters and XML", async () => {

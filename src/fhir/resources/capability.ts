@@ -24,6 +24,12 @@ const OBSERVATION_SEARCH: CapabilityStatementRestResourceSearchParam[] = [
     documentation: "Patient/<id> or the bare id; a person reads their own, a grantee a patient who shared with them",
   },
   {
+    name: "subject",
+    definition: `${SEARCH_PARAMETER}Observation-subject`,
+    type: "reference",
+    documentation: "The same as patient (give one of them)",
+  },
+  {
     name: "code",
     definition: `${SEARCH_PARAMETER}clinical-code`,
     type: "token",
@@ -40,9 +46,10 @@ const OBSERVATION_SEARCH: CapabilityStatementRestResourceSearchParam[] = [
     name: "date",
     definition: `${SEARCH_PARAMETER}clinical-date`,
     type: "date",
-    documentation: "Prefixes eq, ge, gt, le, lt; repeat for a range (date=ge2026-01-01&date=lt2026-02-01)",
+    documentation:
+      "Prefixes eq, lt, le, gt, ge, sa, eb with FHIR precision; repeat for a range (date=ge2026-01-01&date=lt2026-02-01)",
   },
-  { name: "_count", type: "number", documentation: "Page size" },
+  { name: "_count", type: "number", documentation: "Page size, 1-1000 (default 50)" },
   { name: "_sort", type: "string", documentation: "date or -date" },
   {
     name: RESOLUTION_PARAMETER,
@@ -50,6 +57,8 @@ const OBSERVATION_SEARCH: CapabilityStatementRestResourceSearchParam[] = [
     documentation:
       "raw (default): stored samples; hour: one Observation per hour of a series (mean or total, with minimum, maximum and count)",
   },
+  { name: "_cursor", type: "string", documentation: "Opaque: follow the searchset Bundle's next link as given" },
+  { name: "_format", type: "token", documentation: "json, application/json or application/fhir+json" },
 ];
 
 export function capabilityStatement(baseUrl: string, software: { version: string }): CapabilityStatement {
@@ -78,7 +87,15 @@ export function capabilityStatement(baseUrl: string, software: { version: string
           {
             type: "Patient",
             profile: "http://hl7.org/fhir/StructureDefinition/Patient",
-            interaction: [{ code: "read" }],
+            interaction: [{ code: "read" }, { code: "search-type" }],
+            searchParam: [
+              {
+                name: "_id",
+                definition: `${SEARCH_PARAMETER}Resource-id`,
+                type: "token",
+                documentation: "usr-…; yourself by default",
+              },
+            ],
           },
           {
             type: "Observation",
