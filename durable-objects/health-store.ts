@@ -41,18 +41,7 @@ import {
   exportPageQuerySchema,
   readExportPage,
 } from "./health-store/export";
-import {
-  type FhirExportPage,
-  type FhirExportPageQuery,
-  type FhirExportPartRef,
-  type FhirExportScope,
-  fhirExportPageQuerySchema,
-  fhirExportPartResource,
-  fhirExportPlan,
-  fhirExportResource,
-  fhirExportScopeSchema,
-  readFhirExportPage,
-} from "./health-store/fhir-export";
+import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
 import {
   type FhirItem,
   type FhirReadItem,
@@ -69,7 +58,18 @@ import {
   readFhirObservation,
   searchFhirObservations,
 } from "./health-store/fhir";
-import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
+import {
+  type FhirExportPage,
+  type FhirExportPageQuery,
+  type FhirExportPartRef,
+  type FhirExportScope,
+  fhirExportPageQuerySchema,
+  fhirExportPartResource,
+  fhirExportPlan,
+  fhirExportResource,
+  fhirExportScopeSchema,
+  readFhirExportPage,
+} from "./health-store/fhir-export";
 import { ingestObservations } from "./health-store/ingest";
 import { ingestSleepSessions, ingestWorkouts } from "./health-store/ingest-sessions";
 import { type LakePartition, lakePartitions } from "./health-store/lake-partitions";
@@ -126,6 +126,7 @@ import {
 } from "./health-store/schema";
 import { SealSchedule, sealStore, verifyStore } from "./health-store/seal";
 import { listSleepSessions, listWorkouts } from "./health-store/sessions-read";
+import { recordSpans } from "./health-store/spans";
 import { dailySummary } from "./health-store/summary";
 import { parseArgument } from "./health-store/validate";
 import {
@@ -668,6 +669,7 @@ export class HealthStore extends DurableObject<Env> {
         sleepSessions: ingestSleepSessions(sql, batch.sleepSessions, now),
         workouts: ingestWorkouts(sql, batch.workouts, now),
       };
+      recordSpans(sql, batch);
       const stored = [result.observations, result.sleepSessions, result.workouts].some(
         (part) => part.accepted + part.replaced > 0,
       );

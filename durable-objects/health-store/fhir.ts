@@ -7,6 +7,7 @@ import { type ObservationRow, SELECT_OBSERVATIONS, storedMetrics, toObservation 
 import { type ObservationBucket, periodSchema, type SleepSession, type Workout } from "./read-schema";
 import { metricCodeSchema, type Observation, type Page } from "./schema";
 import { SESSION_COLUMNS, type SessionRow, stagesOf, toSleepSession, toSource } from "./sessions-read";
+import { longestSpanMs } from "./spans";
 
 /**
  * What the FHIR API (src/fhir/) reads: every kind of Observation Pulse emits, merged into one
@@ -124,8 +125,12 @@ class Scan {
     this.limit = query.limit + 1;
   }
 
-  /** `alias.start_ms`/`end_ms` conditions and their bindings; `wholly` keeps sessions inside the period. */
-  where(alias: string, rank: number, wholly: boolean): { sql: string; args: number[] } {
+  /**
+   * `alias.start_ms`/`end_ms` conditions and their bindings; `wholly` keeps sessions inside the
+   * period. `longestMs`, the longest duration stored of this kind, turns an end bound into a start
+   * bound the index can use (an item ending at or after T started at or after T - longest).
+   */
+  where(alias: string, rank: number, wholly: boolean, longestMs: number): { sql: string; args: number[] } {
     const { start, end, within } = this.query;
     const parts: string[] = [];
     const args: number[] = [];
@@ -135,7 +140,7 @@ class Scan {
     };
     if (start.min !== undefined) add(`${alias}.start_ms >= ?`, start.min);
     if (start.max !== undefined) add(`${alias}.start_ms < ?`, start.max);
-    if (end.min !== undefined) add(`${alias}.end_ms >= ?`, end.min);
+    if (end.min !== undefined) add(`${alias}.end_ms >= ? AND ${alias}.start_ms >= ?`, end.min, end.min - longestMs);
     // end < max implies start < max: a bound the start index can use.
     if (end.max !== undefined) add(`${alias}.end_ms < ? AND ${alias}.start_ms < ?`, end.max, end.max);
     if (within !== undefined) {
@@ -170,7 +175,7 @@ function partnerOf(metric: string): string | undefined {
 }
 
 function samples(sql: SqlStorage, scan: Scan, metric: string): Keyed[] {
-  const where = scan.where("o", RANK.sample, false);
+  const where = scan.where("o", RANK.sample, false, longestSpanMs(sql, metric));
   const partner = partnerOf(metric);
   // A paired blood-pressure row is read as part of its panel, never on its own.
   const unpaired =
@@ -202,7 +207,7 @@ const SELECT_PAIRS = `SELECT o.id, o.metric, o.start_ms, o.end_ms, o.value, o.un
   JOIN observations d ON d.record_id = o.record_id AND d.start_ms = o.start_ms AND d.metric = '${BLOOD_PRESSURE.diastolic}'`;
 
 function bloodPressurePanels(sql: SqlStorage, scan: Scan): Keyed[] {
-  const where = scan.where("o", RANK.blood_pressure, false);
+  const where = scan.where("o", RANK.blood_pressure, false, longestSpanMs(sql, BLOOD_PRESSURE.systolic));
   const rows = sql.exec<PairRow>(
     `${SELECT_PAIRS} WHERE o.metric = ? AND ${where.sql} ORDER BY o.start_ms ${scan.direction}, o.id ${scan.direction} LIMIT ?`,
     BLOOD_PRESSURE.systolic,
@@ -227,7 +232,7 @@ function pairItem(row: PairRow): FhirItem {
 }
 
 function sleepSessions(sql: SqlStorage, scan: Scan): Keyed[] {
-  const where = scan.where("s", RANK.sleep, true);
+  const where = scan.where("s", RANK.sleep, true, longestSpanMs(sql, "sleep"));
   const rows = sql
     .exec<SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sleep_sessions s WHERE ${where.sql} ORDER BY s.start_ms ${scan.direction}, s.id ${scan.direction} LIMIT ?`,
@@ -248,7 +253,7 @@ function sleepSessions(sql: SqlStorage, scan: Scan): Keyed[] {
 }
 
 function workouts(sql: SqlStorage, scan: Scan): Keyed[] {
-  const where = scan.where("w", RANK.workout, true);
+  const where = scan.where("w", RANK.workout, true, longestSpanMs(sql, "workout"));
   const rows = sql.exec<SessionRow & { exercise_type: string }>(
     `SELECT ${SESSION_COLUMNS}, exercise_type FROM workouts w WHERE ${where.sql}
      ORDER BY w.start_ms ${scan.direction}, w.id ${scan.direction} LIMIT ?`,

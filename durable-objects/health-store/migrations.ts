@@ -7,6 +7,7 @@ import { STORE_MIGRATION_V2 } from "./migrations-v2";
 import { STORE_MIGRATION_V3 } from "./migrations-v3";
 import { STORE_MIGRATION_V4 } from "./migrations-v4";
 import { STORE_MIGRATION_V5 } from "./migrations-v5";
+import { STORE_MIGRATION_V6 } from "./migrations-v6";
 
 export interface StoreMigration {
   version: number;
@@ -66,6 +67,7 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
   STORE_MIGRATION_V3,
   STORE_MIGRATION_V4,
   STORE_MIGRATION_V5,
+  STORE_MIGRATION_V6,
 ];
 
 /** Applies pending migrations, each in its own transaction. Safe to call on every start. */

@@ -157,6 +157,19 @@ describe("Observation search: date prefixes and precision", () => {
     expect(values(await search(user, "code=55423-8&date=eb2026-01-15T09:10Z"))).toEqual([]);
   });
 
+  it("finds a record ending after a ge bound however long before it started, as records of any length arrive", async () => {
+    const user = await patientWith();
+    // A 20-hour record stored after the 15-minute one: the longest span of steps grows with it.
+    const day = {
+      ...observationInput("steps", "count", at("2026-01-14T06:00:00Z"), 9_000, { sourceRecordId: "steps-day" }),
+      end: at("2026-01-15T02:00:00Z"),
+    };
+    await store(user.user.id, { observations: [day] });
+    expect(values(await search(user, "code=55423-8&date=ge2026-01-15T01:00Z"))).toEqual([9_000, 500]);
+    expect(values(await search(user, "code=55423-8&date=ge2026-01-15T02:00:01Z"))).toEqual([500]);
+    expect(values(await search(user, "code=55423-8&date=ge2026-01-15T01:00Z&_sort=-date"))).toEqual([500, 9_000]);
+  });
+
   for (const [value, message] of [
     ["ne2026-01-15", /prefix ne is not supported/],
     ["ap2026-01-15", /prefix ap is not supported/],

@@ -144,3 +144,49 @@ describe("HealthStore migration 2", () => {
     expect(again).toEqual({ accepted: 0, duplicate: 1, replaced: 0 });
   });
 });
+
+describe("HealthStore migration 6", () => {
+  it("records the longest span of every metric and session kind already stored", async () => {
+    const userId = newId("usr");
+    const store = healthStoreFor(env.HEALTH_STORE, userId);
+    const v6 = STORE_MIGRATIONS.find((migration) => migration.version === 6);
+    if (v6 === undefined) throw new Error("no migration 6");
+    const context = { actor: userId, role: "patient" as const, reason: null, requestId: null, ip: null, subject: userId };
+    const sample = (metric: string, unit: string, start: number, end: number, id: string) => ({
+      metric,
+      start,
+      end,
+      value: 1,
+      unit,
+      sourceKind: "upload" as const,
+      sourceApp: "app",
+      sourceRecordId: id,
+      localDate: "2026-01-15",
+    });
+    await store.ingestBatch(
+      {
+        observations: [
+          sample("steps", "count", T0, T0 + 3_600_000, "s1"),
+          sample("steps", "count", T0, T0 + 900_000, "s2"),
+          sample("heart_rate", "bpm", T0, T0, "h1"),
+        ],
+        sleepSessions: [],
+        workouts: [],
+      },
+      context,
+    );
+    const spans = await runInDurableObject(store.stub, (_instance: HealthStore, state) => {
+      const sql = state.storage.sql;
+      // Back to a store from before migration 6, holding data.
+      sql.exec("DROP TABLE longest_spans");
+      sql.exec("DELETE FROM _migrations WHERE version = 6");
+      migrateStore(state.storage);
+      return sql.exec<{ kind: string; span_ms: number }>("SELECT kind, span_ms FROM longest_spans ORDER BY kind").toArray();
+    });
+    // No sleep or workout stored: no row for them, so reads of those kinds keep no bound at all.
+    expect(spans).toEqual([
+      { kind: "heart_rate", span_ms: 0 },
+      { kind: "steps", span_ms: 3_600_000 },
+    ]);
+  });
+});
