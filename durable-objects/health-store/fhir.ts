@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { formatAuditResource } from "../../src/audit/resource";
 import { DomainError } from "../../src/errors/domain-error";
+import { observationId } from "../../src/fhir/ids";
 import { decodeCursor, encodeCursor } from "../../src/pagination/cursor";
 import { spanAggregate } from "./aggregate";
 import { type ObservationRow, SELECT_OBSERVATIONS, storedMetrics, toObservation } from "./query";
@@ -302,7 +303,7 @@ export interface LocatedRef {
  * see: the audit event of the read needs the metric and instant before the read itself happens.
  */
 export function locateFhirObservation(sql: SqlStorage, ref: FhirRef, scope: ParsedFhirScope): LocatedRef | null {
-  const id = idOfRef(ref);
+  const id = observationId(ref);
   const instant = (start: number, end: number) => ({ since: start, until: Math.max(end, start + 1) });
   switch (ref.kind) {
     case "sample":
@@ -414,21 +415,6 @@ function sees(scope: ParsedFhirScope, metric: string, start: number): boolean {
 function seesSession(scope: ParsedFhirScope, kind: "sleep" | "workout", start: number, end: number): boolean {
   if (!(kind === "sleep" ? scope.sleep : scope.workouts)) return false;
   return scope.within === undefined || (start >= scope.within.since && end <= scope.within.until);
-}
-
-function idOfRef(ref: FhirRef): string {
-  switch (ref.kind) {
-    case "sample":
-      return `obs-${ref.rowId}`;
-    case "blood_pressure":
-      return `bp-${ref.systolicRowId}`;
-    case "sleep":
-      return `sleep-${ref.sessionId}`;
-    case "workout":
-      return `workout-${ref.workoutId}`;
-    case "hourly":
-      return `hourly-${ref.metric.replaceAll("_", "-")}-${ref.start}`;
-  }
 }
 
 function notFound(): DomainError {
