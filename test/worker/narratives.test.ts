@@ -406,7 +406,9 @@ describe("GET /v1/patients/{patientId}/narratives", () => {
     const heart = JSON.stringify(view.sections.find((section) => (section as { domain: string }).domain === "heart"));
     expect(heart).toContain("171");
     expect(heart).not.toContain("running");
-    expect(heart).not.toMatch(/workout_1|recovery/i);
+    expect(heart).not.toMatch(/workout_1|recovery|outside workouts/i);
+    // Nor may it call the run's minutes above 100 bpm "outside workouts": it says it could not tell.
+    expect(heart).toContain("above 100 bpm (workouts not shared, so exercise is not left out)");
   });
 
   it("refuses a grant covering none of the narrative's categories (403, recorded as denied)", async () => {
