@@ -257,6 +257,48 @@ describe("staleness and the refresh job", () => {
     expect((await storedRows(user.user.id))[0]?.stale).toBe(0);
   });
 
+  it("marks stale the narratives of the data a newer version of a record replaced, wherever it lay", async () => {
+    const user = await createSessionUser();
+    const sample = (start: string, value: number, version: number) =>
+      observationInput("heart_rate", "bpm", at(start), value, { sourceRecordId: "hr-corrected", version });
+    const workout = (start: string, end: string, version: number): WorkoutInput => ({
+      sourceKind: "upload",
+      sourceApp: "com.example.watch",
+      sourceRecordId: "walk-corrected",
+      version,
+      zoneOffsetSeconds: 0,
+      localDate: start.slice(0, 10),
+      start: at(start),
+      end: at(end),
+      exerciseType: "walking",
+    });
+    const store = healthStoreFor(env.HEALTH_STORE, user.user.id);
+    await store.ingestBatch(
+      {
+        observations: [sample("2026-11-03T12:00:00Z", 80, 1)],
+        workouts: [workout("2026-11-03T08:00:00Z", "2026-11-03T08:40:00Z", 1)],
+      },
+      system(user.user.id),
+    );
+    await tick();
+    const first = await read(user, "/v1/narratives?date=2026-11-03");
+    const domains = (view: View) => view.sections.map((section) => (section as { domain: string }).domain);
+    expect(domains(first)).toEqual(["heart", "activity"]);
+    // The source corrects both records: they now lie a week later, and 3 November has no data left.
+    await store.ingestBatch(
+      {
+        observations: [sample("2026-11-10T12:00:00Z", 81, 2)],
+        workouts: [workout("2026-11-10T08:00:00Z", "2026-11-10T08:40:00Z", 2)],
+      },
+      system(user.user.id),
+    );
+    await tick();
+    const second = await read(user, "/v1/narratives?date=2026-11-03");
+    expect(second.id).toBe(first.id);
+    expect(second.sections).toEqual([]);
+    expect(second.noData).toEqual(expect.arrayContaining(["heart", "activity"]));
+  });
+
   it("marks every stored narrative stale when a source's data is deleted", async () => {
     const user = await createSessionUser();
     await ingest(user.user.id, [heartRate("2026-11-03T12:00:00Z", 80)]);
