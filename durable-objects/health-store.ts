@@ -128,6 +128,7 @@ import { SealSchedule, sealStore, verifyStore } from "./health-store/seal";
 import { listSleepSessions, listWorkouts } from "./health-store/sessions-read";
 import { recordSpans } from "./health-store/spans";
 import { dailySummary } from "./health-store/summary";
+import { TouchedSpan } from "./health-store/touched-span";
 import { parseArgument } from "./health-store/validate";
 import {
   deleteVaultBlob,
@@ -664,10 +665,11 @@ export class HealthStore extends DurableObject<Env> {
     const now = Date.now();
     return this.#audited(context, { action: "observations.write", resource: ingestResource(batch), result: "success" }, () => {
       const sql = this.ctx.storage.sql;
+      const replaced = new TouchedSpan();
       const result: BatchIngestResult = {
-        observations: ingestObservations(sql, batch.observations, now),
-        sleepSessions: ingestSleepSessions(sql, batch.sleepSessions, now),
-        workouts: ingestWorkouts(sql, batch.workouts, now),
+        observations: ingestObservations(sql, batch.observations, now, replaced),
+        sleepSessions: ingestSleepSessions(sql, batch.sleepSessions, now, replaced),
+        workouts: ingestWorkouts(sql, batch.workouts, now, replaced),
       };
       recordSpans(sql, batch);
       const stored = [result.observations, result.sleepSessions, result.workouts].some(
@@ -676,6 +678,8 @@ export class HealthStore extends DurableObject<Env> {
       if (!stored) return result;
       const span = batchSpan(batch);
       markNarrativesStale(sql, span.since, span.until);
+      // What a newer version replaced may lie elsewhere: narratives computed from it are stale too.
+      if (!replaced.empty) markNarrativesStale(sql, replaced.since, replaced.until);
       return { ...result, narrativesRefresh: requestRefresh(sql, span.latestStart, now) };
     });
   }

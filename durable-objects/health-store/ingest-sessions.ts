@@ -3,6 +3,7 @@ import { chunked, type JsonCell, jsonColumns } from "./json-rows";
 import type { IngestResult } from "./schema";
 import type { sleepSessionInputSchema, workoutInputSchema } from "./session-schema";
 import { sourceKey } from "./source-key";
+import type { TouchedSpan } from "./touched-span";
 
 /**
  * Idempotent ingestion of sleep sessions and workouts (DESIGN §5). A session is its source record:
@@ -59,8 +60,14 @@ const WORKOUT_TABLE: SessionTable<WorkoutRecord> = {
   values: (workout) => [...commonValues(workout), workout.exerciseType],
 };
 
-export function ingestSleepSessions(sql: SqlStorage, sessions: readonly SleepSessionRecord[], now: number): IngestResult {
-  const { result, written } = upsertSessions(sql, SLEEP_TABLE, sessions, now);
+/** `replaced` gathers where the replaced versions lay. */
+export function ingestSleepSessions(
+  sql: SqlStorage,
+  sessions: readonly SleepSessionRecord[],
+  now: number,
+  replaced?: TouchedSpan,
+): IngestResult {
+  const { result, written } = upsertSessions(sql, SLEEP_TABLE, sessions, now, replaced);
   const ids = written.map(({ id }) => id);
   for (const chunk of chunked(ids)) {
     sql.exec("DELETE FROM sleep_stages WHERE session_id IN (SELECT value FROM json_each(?))", JSON.stringify(chunk));
@@ -75,8 +82,13 @@ export function ingestSleepSessions(sql: SqlStorage, sessions: readonly SleepSes
   return result;
 }
 
-export function ingestWorkouts(sql: SqlStorage, workouts: readonly WorkoutRecord[], now: number): IngestResult {
-  return upsertSessions(sql, WORKOUT_TABLE, workouts, now).result;
+export function ingestWorkouts(
+  sql: SqlStorage,
+  workouts: readonly WorkoutRecord[],
+  now: number,
+  replaced?: TouchedSpan,
+): IngestResult {
+  return upsertSessions(sql, WORKOUT_TABLE, workouts, now, replaced).result;
 }
 
 /** Inserts new sessions and overwrites older versions in place; returns what was written, with ids. */
@@ -85,6 +97,7 @@ function upsertSessions<T extends SessionRecord>(
   table: SessionTable<T>,
   sessions: readonly T[],
   now: number,
+  touched: TouchedSpan | undefined,
 ): { result: IngestResult; written: { id: number; session: T }[] } {
   const latest = new Map<string, T>();
   for (const session of sessions) {
@@ -97,8 +110,8 @@ function upsertSessions<T extends SessionRecord>(
   let replaced = 0;
   for (const chunk of chunked(candidates)) {
     const stored = sql
-      .exec<{ i: number; id: number; version: number }>(
-        `SELECT j.key AS i, t.id, t.version FROM json_each(?) j JOIN ${table.name} t
+      .exec<{ i: number; id: number; version: number; start_ms: number; end_ms: number }>(
+        `SELECT j.key AS i, t.id, t.version, t.start_ms, t.end_ms FROM json_each(?) j JOIN ${table.name} t
            ON t.source_kind = j.value ->> 0 AND t.source_app = j.value ->> 1 AND t.source_record_id = j.value ->> 2`,
         JSON.stringify(chunk.map((session) => [session.sourceKind, session.sourceApp, session.sourceRecordId])),
       )
@@ -110,6 +123,7 @@ function upsertSessions<T extends SessionRecord>(
       if (session === undefined || session.version <= row.version) continue;
       const assignments = table.columns.map((column) => `${column} = ?`).join(", ");
       sql.exec(`UPDATE ${table.name} SET ${assignments}, ingested_at = ? WHERE id = ?`, ...table.values(session), now, row.id);
+      touched?.add(row.start_ms, row.end_ms);
       written.push({ id: row.id, session });
       replaced += 1;
     }

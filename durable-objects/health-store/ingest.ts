@@ -2,6 +2,7 @@ import { changes, chunked, jsonColumns } from "./json-rows";
 import { RollupChanges } from "./rollups";
 import type { IngestResult, ObservationRecord } from "./schema";
 import { sourceKey } from "./source-key";
+import type { TouchedSpan } from "./touched-span";
 
 /**
  * Idempotent ingestion (DESIGN §5). A sample is identified by its source record (source kind, app,
@@ -28,7 +29,13 @@ interface SourceRecord {
   storedVersion: number | null;
 }
 
-export function ingestObservations(sql: SqlStorage, batch: readonly ObservationRecord[], now: number): IngestResult {
+/** `replaced` gathers where the samples of replaced versions lay. */
+export function ingestObservations(
+  sql: SqlStorage,
+  batch: readonly ObservationRecord[],
+  now: number,
+  replaced?: TouchedSpan,
+): IngestResult {
   const records = [...groupByRecord(batch).values()];
   readStoredRecords(sql, records);
 
@@ -38,11 +45,11 @@ export function ingestObservations(sql: SqlStorage, batch: readonly ObservationR
   const rollups = new RollupChanges();
 
   createRecords(sql, created, now);
-  replaceRecords(sql, newer, now, rollups);
+  replaceRecords(sql, newer, now, rollups, replaced);
   const accepted = insertSamples(sql, [...created, ...same], rollups);
-  const replaced = insertSamples(sql, newer, rollups);
+  const replacements = insertSamples(sql, newer, rollups);
   rollups.apply(sql);
-  return { accepted, replaced, duplicate: batch.length - accepted - replaced };
+  return { accepted, replaced: replacements, duplicate: batch.length - accepted - replacements };
 }
 
 function groupByRecord(batch: readonly ObservationRecord[]): Map<string, SourceRecord> {
@@ -103,7 +110,13 @@ function createRecords(sql: SqlStorage, records: readonly SourceRecord[], now: n
 }
 
 /** Drops the samples of the older version (marking their slots for repair) and moves the record on. */
-function replaceRecords(sql: SqlStorage, records: readonly SourceRecord[], now: number, rollups: RollupChanges): void {
+function replaceRecords(
+  sql: SqlStorage,
+  records: readonly SourceRecord[],
+  now: number,
+  rollups: RollupChanges,
+  touched: TouchedSpan | undefined,
+): void {
   for (const chunk of chunked(records)) {
     const ids = JSON.stringify(chunk.map((record) => record.storedId));
     const spans = sql.exec<{ metric: string; first: number; last: number }>(
@@ -111,7 +124,10 @@ function replaceRecords(sql: SqlStorage, records: readonly SourceRecord[], now: 
        WHERE record_id IN (SELECT value FROM json_each(?)) AND flagged = 0 GROUP BY record_id, metric`,
       ids,
     );
-    for (const span of spans) rollups.mark(span.metric, span.first, span.last);
+    for (const span of spans) {
+      rollups.mark(span.metric, span.first, span.last);
+      touched?.add(span.first, span.last);
+    }
     sql.exec("DELETE FROM observations WHERE record_id IN (SELECT value FROM json_each(?))", ids);
   }
   for (const record of records) {

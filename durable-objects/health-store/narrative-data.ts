@@ -99,6 +99,7 @@ export function readNarrativeData(sql: SqlStorage, query: NarrativeDataQuery): N
     activeEnergy: intervals("active_energy"),
     sleep: reads(SESSIONS.sleep.category) ? readSleep(sql, query.zone, period, within) : [],
     workouts: reads(SESSIONS.workout.category) ? readWorkouts(sql, period, within, reads(metricCategory("heart_rate"))) : [],
+    ...(reads(SESSIONS.workout.category) ? {} : { workoutsRead: false }),
   };
 }
 

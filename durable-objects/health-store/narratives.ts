@@ -26,7 +26,8 @@ import { type Zone, zoneSchema } from "./zone";
  *   keeps its id), and so does the queued refresh job, usually before anyone asks.
  * - A read limited by a grant (categories, a period of data) is computed for that reader and never
  *   stored: sections of domains outside the grant are `withheld`, and nothing outside the period is
- *   read. A grant without a period may be served the stored narrative with the same sections left out.
+ *   read. A grant without a period may be served the stored narrative with the same sections left
+ *   out, unless a section it shows also rests on a category it does not cover (`readsAllInputs`).
  * - The refresh job is asked for at most once per burst of ingestion: `refresh_requested_at` in
  *   store_meta says one is pending; after 15 minutes it is asked again, since a lost message must
  *   not stop regeneration for good.
@@ -128,7 +129,9 @@ export function readNarrative(sql: SqlStorage, query: ParsedNarrativeQuery, now:
     return resultOf(store(sql, query, computeBody(sql, query), now));
   }
   const categories = query.categories ?? METRIC_CATEGORIES;
-  if (query.within === undefined && row !== undefined && row.stale === 0) return withhold(resultOf(row), categories);
+  if (query.within === undefined && row !== undefined && row.stale === 0 && readsAllInputs(categories)) {
+    return withhold(resultOf(row), categories);
+  }
   const body = computeBody(sql, query);
   return withhold({ narrative: { ...body, id: null, generatedAt: now }, zone: query.zone, withheld: [] }, categories);
 }
@@ -277,6 +280,24 @@ function targetOf(row: Row): NarrativeTarget {
     timeZone: row.time_zone,
     zone: zoneSchema.parse(JSON.parse(row.zone)),
   };
+}
+
+/**
+ * Categories a section reads beyond its own: the heart section tells each workout (activity data)
+ * with its peak and recovery, and leaves workout time out of "time above 100 bpm".
+ */
+const EXTRA_INPUTS: Partial<Record<NarrativeDomain, readonly MetricCategory[]>> = { heart: ["activity"] };
+
+/**
+ * Whether the full (stored) narrative may be shown to a reader of `categories`, its other sections
+ * withheld: only when every section they would see was computed from granted categories alone.
+ * Otherwise the reader's narrative is computed from what they may read.
+ */
+function readsAllInputs(categories: readonly MetricCategory[]): boolean {
+  return NARRATIVE_DOMAINS.every(
+    (domain) =>
+      !categories.includes(DOMAIN_CATEGORY[domain]) || (EXTRA_INPUTS[domain] ?? []).every((extra) => categories.includes(extra)),
+  );
 }
 
 /** Leaves out the sections (and the no-data mentions) of domains whose category is not granted. */

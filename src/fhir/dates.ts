@@ -118,7 +118,8 @@ function zoneOffsetMs(zone: string): number | null {
   if (zone === "Z") return 0;
   const sign = zone.startsWith("-") ? -1 : 1;
   const [h, m] = zone.slice(1).split(":").map(Number);
-  if (h === undefined || m === undefined || h > 14 || m > 59) return null;
+  // No zone lies beyond ±14:00 (FHIR's dateTime pattern stops there too).
+  if (h === undefined || m === undefined || m > 59 || h * 60 + m > 14 * 60) return null;
   return sign * (h * 60 + m) * 60_000;
 }
 

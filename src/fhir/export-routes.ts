@@ -26,12 +26,14 @@ const DAY_SECONDS = 86_400;
 /**
  * Each export reads the whole store, like the account archive: the same number a day, counted
  * exactly per person (and apart from the archive's), failing closed when the limiter is down.
+ * Only a request that will export is counted: a malformed one is answered 400 by the validation
+ * after this middleware, and a typo must not use up one of the day's few exports.
  */
 const exportQuota = rateLimit({
   name: "fhir-export",
   windowSeconds: DAY_SECONDS,
   limit: () => EXPORTS_PER_DAY,
-  key: (c) => c.get("auth")?.userId,
+  key: (c) => (isValidExportQuery(c.req.queries()) ? c.get("auth")?.userId : undefined),
   onLimiterError: "closed",
 });
 
@@ -106,6 +108,21 @@ export function registerFhirExportRoutes(app: App): void {
     // streamed text in that media type, as the document declares (binary).
     return response as unknown as TypedResponse<string, 200, "json">;
   });
+}
+
+/** Whether the query will pass the route's validation: each parameter once, the schema, the range. */
+function isValidExportQuery(queries: Record<string, string[]>): boolean {
+  const entries = Object.entries(queries);
+  if (entries.some(([, values]) => values.length !== 1)) return false;
+  const parsed = ExportQuerySchema.safeParse(Object.fromEntries(entries.map(([name, values]) => [name, values[0]])));
+  if (!parsed.success) return false;
+  try {
+    parseRange(parsed.data);
+    return true;
+  } catch (error) {
+    if (error instanceof DomainError) return false;
+    throw error;
+  }
 }
 
 /** `since`/`until` as epoch ms; dates are UTC midnights. Every problem is reported at once. */

@@ -104,6 +104,11 @@ export interface NarrativeData {
   sleep: NarrativeSleep[];
   /** Workouts starting within the period. */
   workouts: NarrativeWorkout[];
+  /**
+   * False when workouts were not read at all (a reader without the activity category), so an
+   * empty `workouts` does not mean there were none; absent means they were read.
+   */
+  workoutsRead?: boolean;
 }
 
 export type FigureFlag = "low" | "high" | "attention";

@@ -61,6 +61,28 @@ describe("heart: one day", () => {
   });
 });
 
+describe("heart: a reader without the activity category", () => {
+  // Workouts are not read for them (nothing of the activity category is): the time above 100 bpm
+  // cannot leave exercise out, and the sentence must not say it does.
+  const data = heartDay();
+  data.workouts = [];
+  data.workoutsRead = false;
+  const s = section(data);
+
+  it("counts every minute above 100 bpm and says workouts were not told apart", () => {
+    // Minutes 60–89 at 110 bpm, the run's 70–79 included this time: 30 min.
+    expect(figure(s, "minutes_above_100")).toMatchObject({
+      value: 30,
+      label: "Time above 100 bpm",
+      reference: "> 100 bpm; workouts not shared with this reader, so exercise is not left out",
+    });
+    expect(s.sentences[1]).toBe(
+      "Heart rate ranged 60–110 bpm over 120 samples; 30 min above 100 bpm (workouts not shared, so exercise is not left out).",
+    );
+    expect(s.sentences.join(" ")).not.toContain("outside workouts");
+  });
+});
+
 describe("heart: what is missing is said", () => {
   it("no resting rate, no baseline, recovery unknown", () => {
     const data = heartDay();

@@ -314,6 +314,29 @@ describe("GET /v1/me/export/fhir", () => {
     expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(86_000);
   });
 
+  it("does not count a refused request against the day's exports", async () => {
+    const user = await createSessionUser();
+    // More malformed requests than the day allows exports: each is a 400, none uses one up.
+    for (const query of [
+      "?since=yesterday",
+      "?since=2026-03-02&until=2026-03-01",
+      "?format=xml",
+      "?format=ndjson&format=bundle",
+      "?since=2026-03-01&since=2026-03-02",
+      "?userId=usr_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ]) {
+      await expectProblem(await exportFhir(user, query), 400, "VALIDATION_FAILED");
+    }
+    for (let i = 0; i < 5; i += 1) {
+      const res = await exportFhir(user, "?format=ndjson");
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    await expectProblem(await exportFhir(user), 429, "RATE_LIMITED");
+    // Once the quota is used up, a malformed request is still told what is wrong with it.
+    await expectProblem(await exportFhir(user, "?format=xml"), 400, "VALIDATION_FAILED");
+  });
+
   it("reads the store only as the client reads, and stops when it goes away", async () => {
     const user = await createSessionUser();
     await seed(user.user.id, { observations: minutes("heart_rate", "bpm", 3 * PAGE, T0, { device: null }) });

@@ -177,6 +177,10 @@ describe("Observation search: date prefixes and precision", () => {
     ["2026-02-30", /no such date/],
     ["2026-01-15T10:00", /needs a zone/],
     ["2026-01-15T25:00Z", /no such time/],
+    // Offsets run from -12:00 to +14:00 (ISO 8601 in practice, FHIR's dateTime pattern allows ±14:00).
+    ["2026-01-15T10:00%2B14:30", /no such zone offset/],
+    ["2026-01-15T10:00-14:01", /no such zone offset/],
+    ["2026-06-30T23:59:60Z", /no such time/],
     ["yesterday", /not a FHIR date/],
     ["", /not a FHIR date/],
   ] as const) {

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { HealthStore } from "../../durable-objects/health-store";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
+import type { WorkoutInput } from "../../durable-objects/health-store/session-schema";
 import type { ChainedAuditEvent } from "../../src/audit/event";
 import { getDb } from "../../src/db/client";
 import { NARRATIVE_REFRESH_ACTOR } from "../../src/narratives/refresh";
@@ -256,6 +257,48 @@ describe("staleness and the refresh job", () => {
     expect((await storedRows(user.user.id))[0]?.stale).toBe(0);
   });
 
+  it("marks stale the narratives of the data a newer version of a record replaced, wherever it lay", async () => {
+    const user = await createSessionUser();
+    const sample = (start: string, value: number, version: number) =>
+      observationInput("heart_rate", "bpm", at(start), value, { sourceRecordId: "hr-corrected", version });
+    const workout = (start: string, end: string, version: number): WorkoutInput => ({
+      sourceKind: "upload",
+      sourceApp: "com.example.watch",
+      sourceRecordId: "walk-corrected",
+      version,
+      zoneOffsetSeconds: 0,
+      localDate: start.slice(0, 10),
+      start: at(start),
+      end: at(end),
+      exerciseType: "walking",
+    });
+    const store = healthStoreFor(env.HEALTH_STORE, user.user.id);
+    await store.ingestBatch(
+      {
+        observations: [sample("2026-11-03T12:00:00Z", 80, 1)],
+        workouts: [workout("2026-11-03T08:00:00Z", "2026-11-03T08:40:00Z", 1)],
+      },
+      system(user.user.id),
+    );
+    await tick();
+    const first = await read(user, "/v1/narratives?date=2026-11-03");
+    const domains = (view: View) => view.sections.map((section) => (section as { domain: string }).domain);
+    expect(domains(first)).toEqual(["heart", "activity"]);
+    // The source corrects both records: they now lie a week later, and 3 November has no data left.
+    await store.ingestBatch(
+      {
+        observations: [sample("2026-11-10T12:00:00Z", 81, 2)],
+        workouts: [workout("2026-11-10T08:00:00Z", "2026-11-10T08:40:00Z", 2)],
+      },
+      system(user.user.id),
+    );
+    await tick();
+    const second = await read(user, "/v1/narratives?date=2026-11-03");
+    expect(second.id).toBe(first.id);
+    expect(second.sections).toEqual([]);
+    expect(second.noData).toEqual(expect.arrayContaining(["heart", "activity"]));
+  });
+
   it("marks every stored narrative stale when a source's data is deleted", async () => {
     const user = await createSessionUser();
     await ingest(user.user.id, [heartRate("2026-11-03T12:00:00Z", 80)]);
@@ -335,15 +378,15 @@ describe("GET /v1/patients/{patientId}/narratives", () => {
   }
 
   it("shows the granted domains only, naming the withheld ones, and records the reader, reason and categories", async () => {
-    const { patient, clinician, path } = await shared(["vitals", "sleep", "nutrition"]);
+    const { patient, clinician, path } = await shared(["vitals", "sleep", "activity", "nutrition"]);
     const view = await read(clinician, path, { "X-Access-Reason": REASON });
     expect(view).toMatchObject({
       id: null,
       period: "week",
       date: "2026-11-02",
       start: "2026-11-02T00:00:00.000+01:00",
-      categories: ["vitals", "sleep"],
-      withheld: ["glucose", "activity", "body"],
+      categories: ["vitals", "activity", "sleep"],
+      withheld: ["glucose", "body"],
     });
     const withheld = new Set(view.withheld);
     expect(view.noData.some((domain) => withheld.has(domain))).toBe(false);
@@ -352,7 +395,7 @@ describe("GET /v1/patients/{patientId}/narratives", () => {
       actor: clinician.user.id,
       role: "clinician",
       reason: REASON,
-      resource: "narrative;d=2026-11-02;p=2026-11-01T23:00:00.000Z/2026-11-08T23:00:00.000Z;c=vitals,sleep",
+      resource: "narrative;d=2026-11-02;p=2026-11-01T23:00:00.000Z/2026-11-08T23:00:00.000Z;c=vitals,activity,sleep",
       result: "success",
     });
     // Computed for the grant, never stored, so the patient's own narratives stay theirs.
@@ -361,7 +404,7 @@ describe("GET /v1/patients/{patientId}/narratives", () => {
     // Once the patient's own narrative is stored and fresh, the grantee is shown it (its id), filtered.
     const own = await read(patient, "/v1/narratives?period=week&date=2026-11-03&tz=Europe/Paris");
     const again = await read(clinician, path, { "X-Access-Reason": REASON });
-    expect(again).toMatchObject({ id: own.id, generatedAt: own.generatedAt, withheld: ["glucose", "activity", "body"] });
+    expect(again).toMatchObject({ id: own.id, generatedAt: own.generatedAt, withheld: ["glucose", "body"] });
   });
 
   it("computes from the grant's period only, recording the period cut to it", async () => {
@@ -376,6 +419,38 @@ describe("GET /v1/patients/{patientId}/narratives", () => {
     expect((await events(patient.user.id))[0]?.resource).toBe(
       "narrative;d=2026-11-02;p=2026-11-04T00:00:00.000Z/2026-11-06T00:00:00.000Z;c=vitals",
     );
+  });
+
+  it("never shows a vitals-only grantee the workouts a stored narrative's heart section rests on", async () => {
+    const { patient, clinician, path } = await shared(["vitals"]);
+    const run: WorkoutInput = {
+      sourceKind: "upload",
+      sourceApp: "com.example.watch",
+      sourceRecordId: "run-1",
+      version: 1,
+      zoneOffsetSeconds: 3600,
+      localDate: "2026-11-03",
+      start: at("2026-11-03T09:00:00Z"),
+      end: at("2026-11-03T09:30:00Z"),
+      exerciseType: "running",
+    };
+    await healthStoreFor(env.HEALTH_STORE, patient.user.id).ingestBatch(
+      { observations: [heartRate("2026-11-03T09:10:00Z", 171), heartRate("2026-11-03T09:32:00Z", 120)], workouts: [run] },
+      system(patient.user.id),
+    );
+    // The patient's own narrative (stored) tells the workout's type and recovery in the heart section.
+    const own = await read(patient, "/v1/narratives?period=week&date=2026-11-03&tz=Europe/Paris");
+    const ownHeart = JSON.stringify(own.sections.find((section) => (section as { domain: string }).domain === "heart"));
+    expect(ownHeart).toContain("running peak 171 bpm");
+    // Workouts are activity data, which this grant does not cover: the grantee's heart section must not tell them.
+    const view = await read(clinician, path, { "X-Access-Reason": REASON });
+    expect(view.withheld).toContain("activity");
+    const heart = JSON.stringify(view.sections.find((section) => (section as { domain: string }).domain === "heart"));
+    expect(heart).toContain("171");
+    expect(heart).not.toContain("running");
+    expect(heart).not.toMatch(/workout_1|recovery|outside workouts/i);
+    // Nor may it call the run's minutes above 100 bpm "outside workouts": it says it could not tell.
+    expect(heart).toContain("above 100 bpm (workouts not shared, so exercise is not left out)");
   });
 
   it("refuses a grant covering none of the narrative's categories (403, recorded as denied)", async () => {

@@ -67,18 +67,24 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
     const max = figures.add({ code: "max_heart_rate", label: "Highest heart rate", unit: BPM, decimals: 0 }, hr.max);
     const n = figures.add({ code: "heart_rate_samples", label: "Heart rate samples", unit: "samples", decimals: 0 }, hr.n);
     const excluded = mergeIntervals(data.workouts);
+    // Without the workouts (not shared with this reader) exercise cannot be left out: say so
+    // rather than present minutes of a run as a fast heart rate at rest.
+    const known = data.workoutsRead !== false;
     const above = figures.add(
       {
         code: "minutes_above_100",
-        label: "Time above 100 bpm outside workouts",
+        label: known ? "Time above 100 bpm outside workouts" : "Time above 100 bpm",
         unit: "min",
         decimals: 0,
-        reference: "> 100 bpm outside workouts",
+        reference: known
+          ? "> 100 bpm outside workouts"
+          : "> 100 bpm; workouts not shared with this reader, so exercise is not left out",
       },
       minutesWhere(data.heartRate.times, data.heartRate.values, (v) => v > 100, excluded),
     );
+    const where = known ? "outside workouts" : "(workouts not shared, so exercise is not left out)";
     sentences.push(
-      `Heart rate ranged ${num(min)}–${num(max)} bpm over ${num(n)} ${plural(n, "sample")}; ${duration(above)} above 100 bpm outside workouts.`,
+      `Heart rate ranged ${num(min)}–${num(max)} bpm over ${num(n)} ${plural(n, "sample")}; ${duration(above)} above 100 bpm ${where}.`,
     );
   }
 
