@@ -41,18 +41,7 @@ import {
   exportPageQuerySchema,
   readExportPage,
 } from "./health-store/export";
-import {
-  type FhirExportPage,
-  type FhirExportPageQuery,
-  type FhirExportPartRef,
-  type FhirExportScope,
-  fhirExportPageQuerySchema,
-  fhirExportPartResource,
-  fhirExportPlan,
-  fhirExportResource,
-  fhirExportScopeSchema,
-  readFhirExportPage,
-} from "./health-store/fhir-export";
+import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
 import {
   type FhirItem,
   type FhirReadItem,
@@ -69,7 +58,18 @@ import {
   readFhirObservation,
   searchFhirObservations,
 } from "./health-store/fhir";
-import { fastParseAll, fastParseObservation } from "./health-store/fast-parse";
+import {
+  type FhirExportPage,
+  type FhirExportPageQuery,
+  type FhirExportPartRef,
+  type FhirExportScope,
+  fhirExportPageQuerySchema,
+  fhirExportPartResource,
+  fhirExportPlan,
+  fhirExportResource,
+  fhirExportScopeSchema,
+  readFhirExportPage,
+} from "./health-store/fhir-export";
 import { ingestObservations } from "./health-store/ingest";
 import { ingestSleepSessions, ingestWorkouts } from "./health-store/ingest-sessions";
 import { type LakePartition, lakePartitions } from "./health-store/lake-partitions";
