@@ -293,6 +293,13 @@ describe("a FHIR client and a new user against npm run dev", () => {
     expect(figure("blood_pressure", "mean_systolic")).toBe(round(mean(cuff.map((r) => r.systolic))));
     expect(figure("blood_pressure", "mean_diastolic")).toBe(round(mean(cuff.map((r) => r.diastolic))));
     expect(figure("blood_pressure", "readings")).toBe(DAYS * 2);
+    // The sentence a clinician reads carries the same numbers.
+    const [sys, dia] = [round(mean(cuff.map((r) => r.systolic))), round(mean(cuff.map((r) => r.diastolic)))];
+    expect(narrative.sections.find((s) => s.domain === "blood_pressure")?.sentences[0]).toMatch(
+      new RegExp(
+        `^Mean blood pressure ${sys}/${dia} mmHg from 14 readings on 7 days: (normal|elevated|stage 1 hypertension|stage 2 hypertension) by the ACC/AHA 2017 categories\\.$`,
+      ),
+    );
 
     // A night counts for the day it ended on: the last night ends on Monday 7 Dec, after the week.
     const nights = (records.SleepSession as { startTimeEpochMillis: number; endTimeEpochMillis: number }[]).filter(
