@@ -26,7 +26,15 @@ const port = process.env.PORT ?? "8787";
 const persistDir = resolve(root, process.env.PERSIST_DIR ?? ".wrangler/state");
 const wrangler = resolve(root, "node_modules/.bin/wrangler");
 // Nothing may reach the internet at runtime: no telemetry, no update checks.
-const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" };
+// Pulse binds no Worker of another `wrangler dev`, so it keeps its own dev registry beside its state:
+// with the shared one (~/.config/.wrangler/registry), every other `wrangler dev` starting or stopping
+// on the machine reloads this Worker, cutting off requests in flight (a long FHIR export, an upload).
+const wranglerEnv = {
+  WRANGLER_REGISTRY_PATH: resolve(persistDir, "dev-registry"),
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+};
 
 if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
   console.error(`PORT must be a TCP port number (1-65535); got "${port}".`);

@@ -21,7 +21,7 @@ describe("activity", () => {
     expect(s.sentences).toEqual([
       "7,500 steps.",
       "Active energy 350 kcal.",
-      "3 workouts: running 2 (1 h 15 min) and yoga 1 (1 h).",
+      "3 workouts: 2 running (1 h 15 min) and 1 yoga (1 h).",
     ]);
     expect(figure(s, "workouts_running_minutes")?.value).toBe(75);
     expect(figure(s, "workouts_yoga")?.value).toBe(1);
@@ -35,8 +35,8 @@ describe("activity", () => {
     expect(s.sentences).toEqual([
       "24,000 steps in the week, 8,000 a day on average over 3 days with steps.",
       "Daily steps: Mon 8,000, Tue 10,000, Wed none, Thu 6,000, Fri none, Sat none, Sun none.",
-      "3 workouts: biking 3 (2 h 30 min).",
-      "Workout time 2 h 30 min in the week (any intensity), within the WHO reference of 150–300 min/week of moderate-intensity activity.",
+      "3 workouts: 3 biking (2 h 30 min).",
+      "Workout time 150 min in the week (any intensity), within the WHO reference of 150–300 min/week of moderate-intensity activity.",
     ]);
     expect(figure(s, "steps_2026-03-03")?.value).toBe(10000);
     expect(figure(s, "workout_minutes")).toMatchObject({
@@ -49,10 +49,10 @@ describe("activity", () => {
 
   it("140 min is below the reference and 303 above it", () => {
     expect(section(activitySection, activityWeek(140)).sentences.at(-1)).toContain(
-      "2 h 20 min in the week (any intensity), below the WHO",
+      "140 min in the week (any intensity), below the WHO",
     );
     expect(section(activitySection, activityWeek(303)).sentences.at(-1)).toContain(
-      "5 h 3 min in the week (any intensity), above the WHO",
+      "303 min in the week (any intensity), above the WHO",
     );
   });
 });
@@ -64,12 +64,18 @@ describe("body", () => {
     const s = section(bodySection, bodyDay());
     expect(s.sentences).toEqual([
       "Weight 80.4 kg (latest of 2 readings; -0.2 kg over the day from 80.6 kg).",
-      "-1.6 kg since the earliest weight of the 30 days before (82.0 kg).",
+      "Change since the earliest weight of the 30 days before (82.0 kg): -1.6 kg.",
       "BMI 26.3 kg/m² (height 1.75 m): overweight by the WHO categories.",
     ]);
     expect(figure(s, "bmi")).toMatchObject({ value: 26.3, flag: "high" });
     expect(figure(s, "weight_change_30_days")?.value).toBe(-1.6);
     expect(s.coverage).toEqual({ samples: 2, daysWithData: 1, days: 1, sufficient: true });
+  });
+
+  it("one weight is '1 reading', not the latest of one", () => {
+    const data = bodyDay();
+    data.weight = series([[M0 + 8 * 3_600_000, 80.56]]);
+    expect(section(bodySection, data).sentences[0]).toBe("Weight 80.6 kg (1 reading).");
   });
 
   it("without a height there is no BMI, and it says so", () => {

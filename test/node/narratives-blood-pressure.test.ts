@@ -37,7 +37,7 @@ describe("blood pressure: ACC/AHA 2017 categories at their boundaries", () => {
     const s = section(bloodPressureOnce(119, 79));
     expect(s.sentences).toEqual([
       "Mean blood pressure 119/79 mmHg from 1 reading on 1 day: normal by the ACC/AHA 2017 categories.",
-      "The guideline classifies on ≥ 2 readings on ≥ 2 occasions; this rests on fewer, so the category is provisional.",
+      "The guideline classifies on ≥ 2 readings on ≥ 2 occasions (here, separate days), so this category is provisional.",
     ]);
     expect(s.coverage).toEqual({ samples: 1, daysWithData: 1, days: 1, sufficient: false });
     expect(flagOf(s, "mean_systolic")).toBeUndefined();

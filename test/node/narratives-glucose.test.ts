@@ -62,7 +62,7 @@ describe("glucose: a full CGM day", () => {
   it("says it in sentences a clinician can scan", () => {
     expect(s.sentences).toEqual([
       "Mean glucose 117 mg/dL (GMI 6.1 %), coefficient of variation 36.9 %, above the 36 % threshold for stable glucose, from 288 CGM readings (100.0 % of expected).",
-      "Time in range 70–180 mg/dL 80.6 % (target > 70 %); below 70 mg/dL 2.8 % (target < 4 %), below 54 mg/dL 1.4 % (< 1 %); above 180 mg/dL 16.7 % (< 25 %), above 250 mg/dL 2.8 % (< 5 %).",
+      "Time in range (70–180 mg/dL) 80.6 % (target > 70 %); below 70 mg/dL 2.8 % (target < 4 %), below 54 mg/dL 1.4 % (< 1 %); above 180 mg/dL 16.7 % (< 25 %), above 250 mg/dL 2.8 % (< 5 %).",
       "Outside the consensus targets: below 54 mg/dL.",
       "1 hypoglycaemic event (≥ 15 min below 70 mg/dL).",
     ]);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { heartSection } from "../../src/narratives/sections/heart";
 import type { NarrativeData, NarrativeSection } from "../../src/narratives/types";
-import { emptySeries, series } from "../support/narrative-data";
-import { heartDay, M0 } from "../support/narrative-fixtures";
+import { emptySeries, narrativeData, series, workout } from "../support/narrative-data";
+import { heartDay, M0, WEEK } from "../support/narrative-fixtures";
 
 function section(data: NarrativeData): NarrativeSection {
   const s = heartSection(data);
@@ -53,8 +53,8 @@ describe("heart: one day", () => {
     expect(s.sentences).toEqual([
       "Resting heart rate 58 bpm (mean of 3 readings; reference 60–100 bpm).",
       "Heart rate ranged 60–110 bpm over 120 samples; 20 min above 100 bpm outside workouts.",
-      "Workout: running peak 150 bpm, recovery 20 bpm at 2 min (≤ 22 bpm: blunted).",
-      "HRV (RMSSD) mean 45 ms, above the usual range of the previous 28 days (36 ± 4 ms).",
+      "Workout: running, peak 150 bpm, recovery 20 bpm at 2 min (≤ 22 bpm: blunted).",
+      "HRV (RMSSD) mean 45 ms, above the usual range of the previous 28 days (36 ± 4 ms, 7 readings).",
       "SpO2 lowest 88 % (mean 92 %); 2 min below 90 %.",
       "Respiratory rate mean 15.3 breaths/min (reference 12–20).",
     ]);
@@ -96,7 +96,7 @@ describe("heart: what is missing is said", () => {
     const s = section(data);
     expect(s.sentences[0]).toBe("No resting heart rate recorded.");
     expect(figure(s, "resting_heart_rate").value).toBeNull();
-    expect(s.sentences).toContain("Workout: running peak 150 bpm, recovery not recorded.");
+    expect(s.sentences).toContain("Workout: running, peak 150 bpm, recovery not recorded.");
     expect(s.sentences).toContain(
       "HRV (RMSSD) mean 45 ms; no 28-day baseline to compare with (fewer than 7 readings before the period).",
     );
@@ -109,9 +109,11 @@ describe("heart: what is missing is said", () => {
     if (w !== undefined) w.heartRateTwoMinutesAfter = 127;
     data.hrvRmssd = series([[M0 + 4 * 3_600_000, 40]]);
     const s = section(data);
-    expect(s.sentences).toContain("Workout: running peak 150 bpm, recovery 23 bpm at 2 min.");
+    expect(s.sentences).toContain("Workout: running, peak 150 bpm, recovery 23 bpm at 2 min.");
     expect(figure(s, "workout_1_recovery").flag).toBeUndefined();
-    expect(s.sentences).toContain("HRV (RMSSD) mean 40 ms, within the usual range of the previous 28 days (36 ± 4 ms).");
+    expect(s.sentences).toContain(
+      "HRV (RMSSD) mean 40 ms, within the usual range of the previous 28 days (36 ± 4 ms, 7 readings).",
+    );
   });
 
   it("a baseline alone is no heart data", () => {
@@ -123,5 +125,34 @@ describe("heart: what is missing is said", () => {
     data.respiratoryRate = emptySeries();
     data.workouts = [];
     expect(heartSection(data)).toBeNull();
+  });
+});
+
+describe("heart: a week", () => {
+  it("names each workout by its weekday, and a single resting reading is not called a mean", () => {
+    const DAY = 86_400_000;
+    const data = narrativeData(WEEK, {
+      restingHeartRate: series([[M0 + 6 * 3_600_000, 57]]),
+      workouts: [
+        // Tuesday 3 and Thursday 5 March 2026, 18:00 UTC.
+        workout({
+          start: M0 + DAY + 18 * 3_600_000,
+          end: M0 + DAY + 19 * 3_600_000,
+          peakHeartRate: 160,
+          heartRateTwoMinutesAfter: 120,
+        }),
+        workout({
+          start: M0 + 3 * DAY + 18 * 3_600_000,
+          end: M0 + 3 * DAY + 18.5 * 3_600_000,
+          exerciseType: "biking",
+          peakHeartRate: 150,
+          heartRateTwoMinutesAfter: null,
+        }),
+      ],
+    });
+    expect(section(data).sentences).toEqual([
+      "Resting heart rate 57 bpm (1 reading; reference 60–100 bpm).",
+      "Workouts: Tue running, peak 160 bpm, recovery 40 bpm at 2 min; Thu biking, peak 150 bpm, recovery not recorded.",
+    ]);
   });
 });

@@ -39,7 +39,7 @@ describe("sleep: one night", () => {
     const s = section(sleepDay());
     expect(s.sentences).toEqual([
       "8 h in bed and 7 h 12 min asleep: efficiency 90.0 % (reference ≥ 85 %).",
-      "Stages: light 4 h (50.0 %), deep 1 h 36 min (20.0 %), REM 1 h 36 min (20.0 %), awake 48 min (10.0 %).",
+      "Stages (share of staged time): light 4 h (50.0 %), deep 1 h 36 min (20.0 %), REM 1 h 36 min (20.0 %), awake 48 min (10.0 %).",
       "Bedtime 23:00, wake time 07:00.",
     ]);
     expect(value(s, "time_in_bed")).toBe(480);
@@ -87,7 +87,7 @@ describe("sleep: a week", () => {
   it("says it in sentences", () => {
     expect(s.sentences).toEqual([
       "3 nights recorded; per night on average 7 h 40 min in bed and 6 h 55 min asleep: efficiency 90.2 % (reference ≥ 85 %).",
-      "Stages per night (over the 2 nights with stages): light 3 h 30 min (46.7 %), deep 1 h 30 min (20.0 %), REM 1 h 30 min (20.0 %), awake 1 h (13.3 %).",
+      "Stages per night (over the 2 nights with stages; share of staged time): light 3 h 30 min (46.7 %), deep 1 h 30 min (20.0 %), REM 1 h 30 min (20.0 %), awake 1 h (13.3 %).",
       "Bedtime 00:00 ± 30 min, wake time 07:20 ± 20 min (mean ± SD over 3 nights).",
     ]);
   });
@@ -96,5 +96,16 @@ describe("sleep: a week", () => {
     const data = sleepWeek();
     for (const night of data.sleep) night.stageMinutes = {};
     expect(section(data).sentences[1]).toBe("No sleep stages recorded.");
+  });
+});
+
+describe("sleep: a week with one night", () => {
+  it("says '1 night recorded', not an average per night", () => {
+    const data = sleepWeek();
+    data.sleep = data.sleep.slice(0, 1);
+    // The first night: 480 min in bed, 420 asleep (87.5 %).
+    expect(sleepSection(data)?.sentences[0]).toBe(
+      "1 night recorded, with 8 h in bed and 7 h asleep: efficiency 87.5 % (reference ≥ 85 %).",
+    );
   });
 });

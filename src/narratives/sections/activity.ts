@@ -142,7 +142,7 @@ export function activitySection(data: NarrativeData): NarrativeSection | null {
         { code: `workouts_${codePart(type)}_minutes`, label: `Workout time, ${words(type)}`, unit: "min", decimals: 0 },
         entry.minutes,
       );
-      return `${words(type)} ${num(n)} (${duration(minutes)})`;
+      return `${num(n)} ${words(type)} (${duration(minutes)})`;
     });
     sentences.push(`${num(count)} ${plural(count, "workout")}: ${listing(parts)}.`);
   }
@@ -159,7 +159,8 @@ export function activitySection(data: NarrativeData): NarrativeSection | null {
     );
     const where = total < 150 ? "below" : total > 300 ? "above" : "within";
     sentences.push(
-      `Workout time ${duration(total)} in the week (any intensity), ${where} the WHO reference of 150–300 min/week of moderate-intensity activity.`,
+      // In minutes, the reference's own unit, so the comparison reads at a glance.
+      `Workout time ${num(total)} min in the week (any intensity), ${where} the WHO reference of 150–300 min/week of moderate-intensity activity.`,
     );
   }
 

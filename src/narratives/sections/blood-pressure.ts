@@ -111,7 +111,7 @@ export function bloodPressureSection(data: NarrativeData): NarrativeSection | nu
   ];
   if (readings < 2 || days < 2) {
     sentences.push(
-      "The guideline classifies on ≥ 2 readings on ≥ 2 occasions; this rests on fewer, so the category is provisional.",
+      "The guideline classifies on ≥ 2 readings on ≥ 2 occasions (here, separate days), so this category is provisional.",
     );
   }
   if (n > 1) sentences.push(`Highest reading ${num(highSys)}/${num(highDia)} mmHg.`);

@@ -6,7 +6,7 @@
  */
 import { metricUnit } from "../../observations/metrics";
 import type { NarrativeData, NarrativeSection } from "../types";
-import { num, plural, SectionFigures, signed } from "../wording";
+import { num, SectionFigures, signed } from "../wording";
 
 /** Canonical units of the metric registry. */
 const KG = metricUnit("weight");
@@ -39,7 +39,7 @@ export function bodySection(data: NarrativeData): NarrativeSection | null {
     { code: "weight_readings", label: "Weight readings in the period", unit: "readings", decimals: 0 },
     k,
   );
-  let sentence = `Weight ${num(latest, 1)} kg (latest of ${num(readings)} ${plural(readings, "reading")}`;
+  let sentence = `Weight ${num(latest, 1)} kg (${readings === 1 ? "1 reading" : `latest of ${num(readings)} readings`}`;
   if (k >= 2) {
     const start = figures.add(
       { code: "weight_first", label: "Weight, first of the period", unit: KG, decimals: 1 },
@@ -68,7 +68,8 @@ export function bodySection(data: NarrativeData): NarrativeSection | null {
       { code: "weight_change_30_days", label: "Weight change since the earliest of the 30 days before", unit: KG, decimals: 1 },
       latest - earliest,
     );
-    sentences.push(`${signed(change, 1)} kg since the earliest weight of the 30 days before (${num(earliest, 1)} kg).`);
+    // A sentence never opens on a signed number: the change follows what it is measured from.
+    sentences.push(`Change since the earliest weight of the 30 days before (${num(earliest, 1)} kg): ${signed(change, 1)} kg.`);
   }
 
   if (data.heightMetres === null) {

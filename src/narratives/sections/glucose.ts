@@ -286,7 +286,7 @@ function cgmSection(data: NarrativeData, interval: number, daysWithData: number)
     `Mean glucose ${num(mean)} mg/dL (GMI ${percent(gmi)}), coefficient of variation ${percent(cv)}${cv > 36 ? ", above the 36 % threshold for stable glucose" : ""}, from ${num(readings)} CGM readings${sufficient ? ` (${percent(coverage)} of expected)` : ""}.`,
   );
   sentences.push(
-    `Time in range 70–180 mg/dL ${percent(tir)} (target > 70 %); below 70 mg/dL ${percent(b70)} (target < 4 %), below 54 mg/dL ${percent(b54)} (< 1 %); above 180 mg/dL ${percent(a180)} (< 25 %), above 250 mg/dL ${percent(a250)} (< 5 %).`,
+    `Time in range (70–180 mg/dL) ${percent(tir)} (target > 70 %); below 70 mg/dL ${percent(b70)} (target < 4 %), below 54 mg/dL ${percent(b54)} (< 1 %); above 180 mg/dL ${percent(a180)} (< 25 %), above 250 mg/dL ${percent(a250)} (< 5 %).`,
   );
   const missed = [
     tir > 70 ? null : "time in range",

@@ -7,7 +7,7 @@
 import { metricUnit } from "../../observations/metrics";
 import { countPerDay, dayIndexOf, mergeIntervals, minutesWhere, stats } from "../series";
 import type { NarrativeData, NarrativeSection } from "../types";
-import { duration, num, plural, SectionFigures, words } from "../wording";
+import { duration, num, plural, SectionFigures, weekday, words } from "../wording";
 
 /** Canonical units of the metric registry. */
 const BPM = metricUnit("heart_rate");
@@ -58,7 +58,9 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
       { code: "resting_heart_rate_readings", label: "Resting heart rate readings", unit: "readings", decimals: 0 },
       resting.n,
     );
-    sentences.push(`Resting heart rate ${num(rhr)} bpm (mean of ${num(k)} ${plural(k, "reading")}; reference 60–100 bpm).`);
+    // "mean of 1 reading" would claim an average that was never taken.
+    const basis = k === 1 ? "1 reading" : `mean of ${num(k)} readings`;
+    sentences.push(`Resting heart rate ${num(rhr)} bpm (${basis}; reference 60–100 bpm).`);
   }
 
   const hr = stats(data.heartRate.values);
@@ -92,11 +94,14 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
     const parts = workouts.map((w, i) => {
       const code = `workout_${i + 1}`;
       const type = words(w.exerciseType);
+      // In a week, the weekday tells the workouts apart (and matches them to the activity section).
+      const day = data.period === "week" ? data.days[dayIndexOf(w.start, data.days)] : undefined;
+      const name = day === undefined ? type : `${weekday(day.date)} ${type}`;
       const peak = figures.add(
         { code: `${code}_peak_heart_rate`, label: `Peak heart rate, workout ${i + 1} (${type})`, unit: BPM, decimals: 0 },
         w.peakHeartRate ?? 0,
       );
-      if (w.heartRateTwoMinutesAfter === null) return `${type} peak ${num(peak)} bpm, recovery not recorded`;
+      if (w.heartRateTwoMinutesAfter === null) return `${name}, peak ${num(peak)} bpm, recovery not recorded`;
       const recovery = figures.add(
         {
           code: `${code}_recovery`,
@@ -109,7 +114,7 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
         (w.peakHeartRate ?? 0) - w.heartRateTwoMinutesAfter,
       );
       const blunted = recovery <= BLUNTED_RECOVERY_BPM ? ` (≤ ${BLUNTED_RECOVERY_BPM} bpm: blunted)` : "";
-      return `${type} peak ${num(peak)} bpm, recovery ${num(recovery)} bpm at 2 min${blunted}`;
+      return `${name}, peak ${num(peak)} bpm, recovery ${num(recovery)} bpm at 2 min${blunted}`;
     });
     sentences.push(`${workouts.length === 1 ? "Workout" : "Workouts"}: ${parts.join("; ")}.`);
   }
@@ -146,9 +151,14 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
         { code: "hrv_rmssd_baseline_sd", label: "HRV (RMSSD), 28-day baseline SD", unit: MS, decimals: 0 },
         baseline.sd,
       );
+      // How many readings the baseline rests on: "the previous 28 days" may hold far fewer than 28.
+      const bN = figures.add(
+        { code: "hrv_rmssd_baseline_readings", label: "HRV (RMSSD), 28-day baseline readings", unit: "readings", decimals: 0 },
+        baseline.n,
+      );
       const where = mean < bMean - bSd ? "below" : mean > bMean + bSd ? "above" : "within";
       sentences.push(
-        `HRV (RMSSD) mean ${num(mean)} ms, ${where} the usual range of the previous 28 days (${num(bMean)} ± ${num(bSd)} ms).`,
+        `HRV (RMSSD) mean ${num(mean)} ms, ${where} the usual range of the previous 28 days (${num(bMean)} ± ${num(bSd)} ms, ${num(bN)} readings).`,
       );
     }
   }

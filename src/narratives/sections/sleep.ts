@@ -110,7 +110,11 @@ export function sleepSection(data: NarrativeData): NarrativeSection | null {
   );
   const totals = `${duration(inBed)} in bed and ${duration(asleep)} asleep: efficiency ${percent(efficiency)} (reference ≥ 85 %)`;
   sentences.push(
-    week ? `${num(count)} ${plural(count, "night")} recorded; per night on average ${totals}.` : `${capitalised(totals)}.`,
+    week && count > 1
+      ? `${num(count)} nights recorded; per night on average ${totals}.`
+      : week
+        ? `1 night recorded, with ${totals}.`
+        : `${capitalised(totals)}.`,
   );
 
   const staged = nights.filter((n) => n.stages.size > 0);
@@ -140,9 +144,9 @@ export function sleepSection(data: NarrativeData): NarrativeSection | null {
         { code: "nights_with_stages", label: "Nights with stages", unit: "nights", decimals: 0 },
         staged.length,
       );
-      which = ` (over the ${num(k)} ${plural(k, "night")} with stages)`;
+      which = `over the ${num(k)} ${plural(k, "night")} with stages; `;
     }
-    sentences.push(`Stages${week ? " per night" : ""}${which}: ${parts.join(", ")}.`);
+    sentences.push(`Stages${week ? " per night" : ""} (${which}share of staged time): ${parts.join(", ")}.`);
   }
 
   const main = nights.map((n) => n.main);
