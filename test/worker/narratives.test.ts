@@ -441,7 +441,7 @@ describe("GET /v1/patients/{patientId}/narratives", () => {
     // The patient's own narrative (stored) tells the workout's type and recovery in the heart section.
     const own = await read(patient, "/v1/narratives?period=week&date=2026-11-03&tz=Europe/Paris");
     const ownHeart = JSON.stringify(own.sections.find((section) => (section as { domain: string }).domain === "heart"));
-    expect(ownHeart).toContain("running peak 171 bpm");
+    expect(ownHeart).toContain("running, peak 171 bpm");
     // Workouts are activity data, which this grant does not cover: the grantee's heart section must not tell them.
     const view = await read(clinician, path, { "X-Access-Reason": REASON });
     expect(view.withheld).toContain("activity");
