@@ -43,6 +43,8 @@ export interface NarrativeDataQuery {
   days: number;
   within?: Period | undefined;
   categories?: readonly MetricCategory[] | undefined;
+  /** When the narrative is computed: data of a period still in progress can only exist before it. */
+  now: number;
 }
 
 export function localDays(zone: Zone, date: string, days: number): LocalDay[] {
@@ -69,6 +71,7 @@ export function readNarrativeData(sql: SqlStorage, query: NarrativeDataQuery): N
     return { since, until: Math.max(since, Math.min(to, within.until)) };
   };
   const period = cut(start, end);
+  const observable = { since: Math.max(start, period.since), until: Math.min(end, period.until, Math.max(start, query.now)) };
   const series = (metric: MetricCode, from = period.since, to = period.until): Series =>
     reads(metricCategory(metric)) ? readSeries(sql, metric, from, to) : { times: [], values: [] };
   const intervals = (metric: MetricCode): IntervalSeries =>
@@ -83,6 +86,7 @@ export function readNarrativeData(sql: SqlStorage, query: NarrativeDataQuery): N
     start,
     end,
     days,
+    ...(observable.since > start || observable.until < end ? { observable } : {}),
     glucose: series("blood_glucose"),
     heartRate: series("heart_rate"),
     restingHeartRate: series("resting_heart_rate"),

@@ -106,6 +106,18 @@ type Row = {
 
 const COLUMNS = "id, period, date, time_zone, zone, start_ms, end_ms, body, generated_at, stale";
 
+/**
+ * A narrative computed before its period ended counted the data expected up to that moment; read
+ * more than this long after, it is computed again (a day or week in progress keeps up with the
+ * clock even when no new data arrives, e.g. a sensor that stopped).
+ */
+const IN_PROGRESS_FRESH_MS = 60 * 60_000;
+
+function isFresh(row: Row, now: number): boolean {
+  if (row.stale !== 0) return false;
+  return row.generated_at >= row.end_ms || now - row.generated_at <= IN_PROGRESS_FRESH_MS;
+}
+
 /** The event's `resource`: the period read (cut to a grant's) with its first date, and a grantee's categories. */
 export function narrativeResource(query: ParsedNarrativeQuery): string {
   const days = localDays(query.zone, query.date, PERIOD_DAYS[query.period]);
@@ -125,14 +137,14 @@ export function readNarrative(sql: SqlStorage, query: ParsedNarrativeQuery, now:
   const full = query.categories === undefined && query.within === undefined;
   const row = findByKey(sql, query);
   if (full) {
-    if (row !== undefined && row.stale === 0) return resultOf(row);
-    return resultOf(store(sql, query, computeBody(sql, query), now));
+    if (row !== undefined && isFresh(row, now)) return resultOf(row);
+    return resultOf(store(sql, query, computeBody(sql, query, now), now));
   }
   const categories = query.categories ?? METRIC_CATEGORIES;
-  if (query.within === undefined && row !== undefined && row.stale === 0 && readsAllInputs(categories)) {
+  if (query.within === undefined && row !== undefined && isFresh(row, now) && readsAllInputs(categories)) {
     return withhold(resultOf(row), categories);
   }
-  const body = computeBody(sql, query);
+  const body = computeBody(sql, query, now);
   return withhold({ narrative: { ...body, id: null, generatedAt: now }, zone: query.zone, withheld: [] }, categories);
 }
 
@@ -140,9 +152,9 @@ export function readNarrative(sql: SqlStorage, query: ParsedNarrativeQuery, now:
 export function narrativeById(sql: SqlStorage, id: string, now: number): NarrativeResult {
   const row = findById(sql, id);
   if (row === undefined) throw new DomainError("NOT_FOUND", "No narrative with this id.");
-  if (row.stale === 0) return resultOf(row);
+  if (isFresh(row, now)) return resultOf(row);
   const target = targetOf(row);
-  return resultOf(store(sql, target, computeBody(sql, target), now));
+  return resultOf(store(sql, target, computeBody(sql, target, now), now));
 }
 
 /** Stored narrative bounds by id, for the event of a by-id read; undefined when there is none. */
@@ -174,7 +186,7 @@ export function refreshTargets(sql: SqlStorage, request: ParsedRefreshRequest): 
 
 /** Regenerates (or generates) one narrative and stores it; its id is kept when it was stored. */
 export function regenerate(sql: SqlStorage, target: NarrativeTarget, now: number): { id: string; generatedAt: number } {
-  const row = store(sql, target, computeBody(sql, target), now);
+  const row = store(sql, target, computeBody(sql, target, now), now);
   return { id: row.id, generatedAt: row.generated_at };
 }
 
@@ -221,8 +233,12 @@ export function rememberTimeZone(sql: SqlStorage, name: string): void {
   if (readMeta(sql, META_HOME_ZONE) !== name) writeMeta(sql, META_HOME_ZONE, name);
 }
 
-function computeBody(sql: SqlStorage, query: NarrativeTarget & Partial<Pick<ParsedNarrativeQuery, "categories" | "within">>) {
-  return buildNarrative(readNarrativeData(sql, { ...query, days: PERIOD_DAYS[query.period] }));
+function computeBody(
+  sql: SqlStorage,
+  query: NarrativeTarget & Partial<Pick<ParsedNarrativeQuery, "categories" | "within">>,
+  now: number,
+) {
+  return buildNarrative(readNarrativeData(sql, { ...query, days: PERIOD_DAYS[query.period], now }));
 }
 
 function findByKey(sql: SqlStorage, key: { period: string; date: string; timeZone: string }): Row | undefined {

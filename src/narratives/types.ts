@@ -84,6 +84,13 @@ export interface NarrativeData {
   start: number;
   end: number;
   days: LocalDay[];
+  /**
+   * The part of [start, end) whose data can exist: before now for a period still in progress, and
+   * inside a grant's period for a grantee. Expected readings (CGM sufficiency) are counted over it
+   * only, so a week in progress is not called short of data for days that have not happened.
+   * Absent: the whole period.
+   */
+  observable?: { since: number; until: number };
   glucose: Series;
   heartRate: Series;
   restingHeartRate: Series;

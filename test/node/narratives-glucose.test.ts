@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { glucoseSection, hypoglycaemicEvents, sensorIntervalMinutes } from "../../src/narratives/sections/glucose";
 import type { NarrativeSection } from "../../src/narratives/types";
-import { MINUTE, narrativeData, series } from "../support/narrative-data";
+import { MINUTE, narrativeData, regularSeries, series, utcDays } from "../support/narrative-data";
 import {
   BERLIN_AUTUMN_DAY,
   BERLIN_SPRING_DAY,
@@ -175,5 +175,30 @@ describe("glucose: hypoglycaemic events", () => {
     // Each reading stored twice (two sources): gaps 0, 5, 0, 5, 0 min still give 5, not 0.
     expect(sensorIntervalMinutes(t([0, 0, 5, 5, 10, 10]))).toBe(5);
     expect(sensorIntervalMinutes(t([0]))).toBe(0);
+  });
+});
+
+describe("glucose: a week in progress", () => {
+  // Monday 2026-03-02 to Sunday; "now" is Wednesday 12:00 UTC: 2.5 days of a reading every 5 min.
+  const week = utcDays("2026-03-02", 7);
+  const start = week[0]?.start ?? 0;
+  const now = start + 2.5 * 24 * 60 * MINUTE;
+  const glucose = regularSeries(start, now, 5, () => 110);
+  const inProgress = section(narrativeData(week, { glucose, observable: { since: start, until: now } }));
+
+  it("counts the readings expected up to now, not for days that have not happened", () => {
+    // 2.5 days × 288 = 720 expected, 720 present: 100 %, sufficient.
+    expect(figure(inProgress, "expected_readings").value).toBe(720);
+    expect(figure(inProgress, "cgm_data_sufficiency").value).toBe(100);
+    expect(inProgress.coverage.sufficient).toBe(true);
+    expect(inProgress.sentences[0]).toContain("(100.0 % of expected so far)");
+  });
+
+  it("counted over the whole week, the same readings are short of the 70 % rule", () => {
+    // 720 of 7 × 288 = 2,016: 35.7 %.
+    const whole = section(narrativeData(week, { glucose }));
+    expect(figure(whole, "expected_readings").value).toBe(2_016);
+    expect(figure(whole, "cgm_data_sufficiency").value).toBe(35.7);
+    expect(whole.sentences[0]).toMatch(/^Only 35\.7 % of the expected CGM readings are present \(720 of 2,016\)/);
   });
 });

@@ -114,6 +114,7 @@ async function seededStore(): Promise<{ userId: string; query: NarrativeDataQuer
       date: "2026-03-29",
       timeZone: "Europe/Paris",
       zone: paris.zoneFor(local - 2 * DAY, local + 3 * DAY),
+      now: Date.now(),
       days: 1,
     },
   };
@@ -216,7 +217,14 @@ describe("readNarrativeData", () => {
     }
     await store.ingestBatch({ observations: packObservations(cgm) }, system(userId));
     const utc = { offsetMinutes: 0, changes: [] };
-    const query: NarrativeDataQuery = { period: "week", date: "2026-11-02", timeZone: "UTC", zone: utc, days: 7 };
+    const query: NarrativeDataQuery = {
+      period: "week",
+      date: "2026-11-02",
+      timeZone: "UTC",
+      zone: utc,
+      days: 7,
+      now: Date.now(),
+    };
     const { data, plans } = await runInDurableObject(store.stub, (_instance: HealthStore, state) => {
       const sql = state.storage.sql;
       const plan = (metric: string) =>

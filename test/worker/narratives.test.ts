@@ -474,3 +474,36 @@ describe("GET /v1/patients/{patientId}/narratives", () => {
     expect((await events(patient.user.id)).some((event) => event.actor === other.user.id)).toBe(false);
   });
 });
+
+describe("a day still in progress", () => {
+  it("counts CGM coverage up to now, and is computed again when read an hour after it was", async () => {
+    const user = await createSessionUser();
+    // A zone where today is at least six hours old, so there is a CGM trace to read whatever the hour.
+    const offsetHours = new Date().getUTCHours() >= 6 ? 0 : 9;
+    const tz = offsetHours === 0 ? "UTC" : "Etc/GMT-9";
+    const today = new Date(Date.now() + offsetHours * 3_600_000).toISOString().slice(0, 10);
+    const midnight = Date.parse(`${today}T00:00:00Z`) - offsetHours * 3_600_000;
+    // A reading every 5 minutes from midnight until now: everything expected so far.
+    const readings: ObservationInput[] = [];
+    for (let t = midnight; t < Date.now() - 60_000; t += 5 * 60_000) {
+      readings.push(observationInput("blood_glucose", "mg/dL", t, 105, { sourceRecordId: `cgm-${t}` }));
+    }
+    await ingest(user.user.id, readings);
+
+    const first = await read(user, `/v1/narratives?period=day&date=${today}&tz=${tz}`);
+    const glucose = first.sections[0] as { domain: string; sentences: string[]; coverage: { sufficient: boolean } };
+    expect(glucose.domain).toBe("glucose");
+    expect(glucose.coverage.sufficient).toBe(true);
+    expect(glucose.sentences[0]).toContain("of expected so far");
+
+    // Read again at once: served from the store. Computed over an hour ago: computed again.
+    expect((await read(user, `/v1/narratives?period=day&date=${today}&tz=${tz}`)).generatedAt).toBe(first.generatedAt);
+    const store = healthStoreFor(env.HEALTH_STORE, user.user.id);
+    await runInDurableObject(store.stub, (_instance: HealthStore, state) => {
+      state.storage.sql.exec("UPDATE narratives SET generated_at = generated_at - 2 * 3600000");
+    });
+    const later = await read(user, `/v1/narratives?period=day&date=${today}&tz=${tz}`);
+    expect(later.id).toBe(first.id);
+    expect(Date.parse(later.generatedAt)).toBeGreaterThanOrEqual(Date.parse(first.generatedAt));
+  });
+});
