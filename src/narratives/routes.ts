@@ -2,13 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { authOf, requireAuth } from "../auth/middleware";
-import { getDb } from "../db/client";
 import { GRANTEE_ROLES } from "../db/schema";
 import { auditContext } from "../http/audit-context";
 import { problemResponses } from "../http/openapi";
 import type { App, AppEnv } from "../http/types";
 import { ACCESS_PURPOSES, ACCESS_REASON_HEADER, parseAccessReason } from "../sharing/access-reason";
-import type { GranteeReadContext } from "../sharing/patient-reads";
+import { granteeContext } from "../sharing/patient-routes";
 import { type NarrativeReadContext, readNarrativeById, readOwnNarrative, readPatientNarrative } from "./read";
 import { NarrativeIdParamsSchema, NarrativeQuerySchema, NarrativeSchema, PatientNarrativeSchema } from "./schema";
 
@@ -89,19 +88,6 @@ const patientNarrative = createRoute({
 
 function ownContext(c: Context<AppEnv>): NarrativeReadContext {
   return { stores: c.env.HEALTH_STORE, userId: authOf(c).userId, audit: auditContext(c), now: Date.now() };
-}
-
-function granteeContext(c: Context<AppEnv>, patientId: string): GranteeReadContext {
-  const auth = authOf(c);
-  return {
-    db: getDb(c.env.DB),
-    stores: c.env.HEALTH_STORE,
-    granteeId: auth.userId,
-    granteeRole: auth.role,
-    patientId,
-    audit: auditContext(c, { reason: parseAccessReason(c.req.header(ACCESS_REASON_HEADER)) }),
-    now: Date.now(),
-  };
 }
 
 export function registerNarrativeRoutes(app: App): void {

@@ -140,7 +140,8 @@ const dailySummary = createRoute({
   },
 });
 
-function granteeContext(c: Context<AppEnv>, patientId: string): GranteeReadContext {
+/** Who reads a patient's data through a grant, and why (their `X-Access-Reason`), for this request. */
+export function granteeContext(c: Context<AppEnv>, patientId: string): GranteeReadContext {
   const auth = authOf(c);
   const reason = parseAccessReason(c.req.header(ACCESS_REASON_HEADER));
   return {
