@@ -36,24 +36,24 @@ describe("activity", () => {
       "24,000 steps in the week, 8,000 a day on average over 3 days with steps.",
       "Daily steps: Mon 8,000, Tue 10,000, Wed none, Thu 6,000, Fri none, Sat none, Sun none.",
       "3 workouts: 3 biking (2 h 30 min).",
-      "Workout time 150 min in the week (any intensity), within the WHO reference of 150–300 min/week of moderate-intensity activity.",
+      "Workout time 150 min in the week; the WHO reference is 150–300 min/week of moderate-intensity or 75–150 min/week of vigorous-intensity activity, and workout intensity is not recorded here.",
     ]);
     expect(figure(s, "steps_2026-03-03")?.value).toBe(10000);
     expect(figure(s, "workout_minutes")).toMatchObject({
       value: 150,
-      reference: "150–300 min/week of moderate-intensity activity (WHO 2020)",
+      reference: "150–300 min/week of moderate-intensity or 75–150 min/week of vigorous-intensity activity (WHO 2020)",
     });
     // Days with data: Mon, Tue, Wed (workout), Thu, Fri (workout) = 5.
     expect(s.coverage).toEqual({ samples: 7, daysWithData: 5, days: 7, sufficient: true });
   });
 
-  it("140 min is below the reference and 303 above it", () => {
-    expect(section(activitySection, activityWeek(140)).sentences.at(-1)).toContain(
-      "140 min in the week (any intensity), below the WHO",
-    );
-    expect(section(activitySection, activityWeek(303)).sentences.at(-1)).toContain(
-      "303 min in the week (any intensity), above the WHO",
-    );
+  it("sets the minutes beside the WHO reference without judging them: intensity is not recorded", () => {
+    // 140 min of running meets the vigorous reference (75-150) and misses the moderate one (150-300).
+    for (const minutes of [140, 303]) {
+      const last = section(activitySection, activityWeek(minutes)).sentences.at(-1) ?? "";
+      expect(last).toContain(`Workout time ${minutes} min in the week; the WHO reference is`);
+      expect(last).not.toMatch(/below|above|within/);
+    }
   });
 });
 
@@ -80,7 +80,7 @@ describe("body", () => {
 
   it("without a height there is no BMI, and it says so", () => {
     const s = section(bodySection, bodyDay(null));
-    expect(s.sentences.at(-1)).toBe("No height stored, so no BMI.");
+    expect(s.sentences.at(-1)).toBe("No height in the data read, so no BMI.");
     expect(figure(s, "bmi")).toBeUndefined();
   });
 

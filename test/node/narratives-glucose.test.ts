@@ -201,4 +201,15 @@ describe("glucose: a week in progress", () => {
     expect(figure(whole, "cgm_data_sufficiency").value).toBe(35.7);
     expect(whole.sentences[0]).toMatch(/^Only 35\.7 % of the expected CGM readings are present \(720 of 2,016\)/);
   });
+
+  it("cut to a grant's period, counts the readings expected in that period and says so", () => {
+    // Shared from Tuesday 00:00: 2 days to Thursday 00:00 of readings → 576 expected, 576 present.
+    const since = start + 24 * 60 * MINUTE;
+    const until = start + 3 * 24 * 60 * MINUTE;
+    const shared = section(
+      narrativeData(week, { glucose: regularSeries(since, until, 5, () => 110), observable: { since, until } }),
+    );
+    expect(figure(shared, "expected_readings").value).toBe(576);
+    expect(shared.sentences[0]).toContain("(100.0 % of expected in the period shared)");
+  });
 });

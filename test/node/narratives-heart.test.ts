@@ -53,7 +53,7 @@ describe("heart: one day", () => {
     expect(s.sentences).toEqual([
       "Resting heart rate 58 bpm (mean of 3 readings; reference 60–100 bpm).",
       "Heart rate ranged 60–110 bpm over 120 samples; 20 min above 100 bpm outside workouts.",
-      "Workout: running, peak 150 bpm, recovery 20 bpm at 2 min (≤ 22 bpm: blunted).",
+      "Workout: running, peak 150 bpm, falling 20 bpm in the 2 min after (≤ 22 bpm: blunted).",
       "HRV (RMSSD) mean 45 ms, above the usual range of the previous 28 days (36 ± 4 ms, 7 readings).",
       "SpO2 lowest 88 % (mean 92 %); 2 min below 90 %.",
       "Respiratory rate mean 15.3 breaths/min (reference 12–20).",
@@ -74,10 +74,10 @@ describe("heart: a reader without the activity category", () => {
     expect(figure(s, "minutes_above_100")).toMatchObject({
       value: 30,
       label: "Time above 100 bpm",
-      reference: "> 100 bpm; workouts not shared with this reader, so exercise is not left out",
+      reference: "> 100 bpm; includes exercise (workouts are not shared with this reader)",
     });
     expect(s.sentences[1]).toBe(
-      "Heart rate ranged 60–110 bpm over 120 samples; 30 min above 100 bpm (workouts not shared, so exercise is not left out).",
+      "Heart rate ranged 60–110 bpm over 120 samples; 30 min above 100 bpm (exercise included: workouts are not shared).",
     );
     expect(s.sentences.join(" ")).not.toContain("outside workouts");
   });
@@ -109,7 +109,7 @@ describe("heart: what is missing is said", () => {
     if (w !== undefined) w.heartRateTwoMinutesAfter = 127;
     data.hrvRmssd = series([[M0 + 4 * 3_600_000, 40]]);
     const s = section(data);
-    expect(s.sentences).toContain("Workout: running, peak 150 bpm, recovery 23 bpm at 2 min.");
+    expect(s.sentences).toContain("Workout: running, peak 150 bpm, falling 23 bpm in the 2 min after.");
     expect(figure(s, "workout_1_recovery").flag).toBeUndefined();
     expect(s.sentences).toContain(
       "HRV (RMSSD) mean 40 ms, within the usual range of the previous 28 days (36 ± 4 ms, 7 readings).",
@@ -152,7 +152,7 @@ describe("heart: a week", () => {
     });
     expect(section(data).sentences).toEqual([
       "Resting heart rate 57 bpm (1 reading; reference 60–100 bpm).",
-      "Workouts: Tue running, peak 160 bpm, recovery 40 bpm at 2 min; Thu biking, peak 150 bpm, recovery not recorded.",
+      "Workouts: Tue running, peak 160 bpm, falling 40 bpm in the 2 min after; Thu biking, peak 150 bpm, recovery not recorded.",
     ]);
   });
 });

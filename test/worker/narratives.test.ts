@@ -450,7 +450,7 @@ describe("GET /v1/patients/{patientId}/narratives", () => {
     expect(heart).not.toContain("running");
     expect(heart).not.toMatch(/workout_1|recovery|outside workouts/i);
     // Nor may it call the run's minutes above 100 bpm "outside workouts": it says it could not tell.
-    expect(heart).toContain("above 100 bpm (workouts not shared, so exercise is not left out)");
+    expect(heart).toContain("above 100 bpm (exercise included: workouts are not shared)");
   });
 
   it("refuses a grant covering none of the narrative's categories (403, recorded as denied)", async () => {

@@ -153,14 +153,14 @@ export function activitySection(data: NarrativeData): NarrativeSection | null {
         label: "Workout time in the week",
         unit: "min",
         decimals: 0,
-        reference: "150–300 min/week of moderate-intensity activity (WHO 2020)",
+        reference: "150–300 min/week of moderate-intensity or 75–150 min/week of vigorous-intensity activity (WHO 2020)",
       },
       workoutMinutes,
     );
-    const where = total < 150 ? "below" : total > 300 ? "above" : "within";
     sentences.push(
-      // In minutes, the reference's own unit, so the comparison reads at a glance.
-      `Workout time ${num(total)} min in the week (any intensity), ${where} the WHO reference of 150–300 min/week of moderate-intensity activity.`,
+      // No "below" or "within": the reference depends on intensity (vigorous minutes count double),
+      // which workouts do not record, so the minutes are set beside it and the reader judges.
+      `Workout time ${num(total)} min in the week; the WHO reference is 150–300 min/week of moderate-intensity or 75–150 min/week of vigorous-intensity activity, and workout intensity is not recorded here.`,
     );
   }
 

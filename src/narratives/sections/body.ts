@@ -73,7 +73,7 @@ export function bodySection(data: NarrativeData): NarrativeSection | null {
   }
 
   if (data.heightMetres === null) {
-    sentences.push("No height stored, so no BMI.");
+    sentences.push("No height in the data read, so no BMI.");
   } else {
     const height = figures.add({ code: "height", label: "Height, latest stored", unit: M, decimals: 2 }, data.heightMetres);
     const bmi = figures.add(

@@ -163,7 +163,8 @@ function cgmSection(data: NarrativeData, interval: number, daysWithData: number)
   for (const v of values) squares += (v - rawMean) * (v - rawMean);
   const rawSd = Math.sqrt(squares / (n - 1));
   const observable = data.observable ?? { since: data.start, until: data.end };
-  const partial = observable.since > data.start || observable.until < data.end;
+  // Cut at its start: a grant's period; cut only at its end: a period still in progress.
+  const partial = observable.since > data.start ? " in the period shared" : observable.until < data.end ? " so far" : "";
   let expectedRaw = 0;
   for (const day of data.days) {
     const span = Math.min(day.end, observable.until) - Math.max(day.start, observable.since);
@@ -284,11 +285,11 @@ function cgmSection(data: NarrativeData, interval: number, daysWithData: number)
   const sentences: string[] = [];
   if (!sufficient) {
     sentences.push(
-      `Only ${percent(coverage)} of the ${partial ? "CGM readings expected so far" : "expected CGM readings"} are present (${num(readings)} of ${num(expected)}), short of the ≥ 70 % the consensus asks for: the figures below are indicative only.`,
+      `Only ${percent(coverage)} of the ${partial ? `CGM readings expected${partial}` : "expected CGM readings"} are present (${num(readings)} of ${num(expected)}), short of the ≥ 70 % the consensus asks for: the figures below are indicative only.`,
     );
   }
   sentences.push(
-    `Mean glucose ${num(mean)} mg/dL (GMI ${percent(gmi)}), coefficient of variation ${percent(cv)}${cv > 36 ? ", above the 36 % threshold for stable glucose" : ""}, from ${num(readings)} CGM readings${sufficient ? ` (${percent(coverage)} of expected${partial ? " so far" : ""})` : ""}.`,
+    `Mean glucose ${num(mean)} mg/dL (GMI ${percent(gmi)}), coefficient of variation ${percent(cv)}${cv > 36 ? ", above the 36 % threshold for stable glucose" : ""}, from ${num(readings)} CGM readings${sufficient ? ` (${percent(coverage)} of expected${partial})` : ""}.`,
   );
   sentences.push(
     `Time in range (70–180 mg/dL) ${percent(tir)} (target > 70 %); below 70 mg/dL ${percent(b70)} (target < 4 %), below 54 mg/dL ${percent(b54)} (< 1 %); above 180 mg/dL ${percent(a180)} (< 25 %), above 250 mg/dL ${percent(a250)} (< 5 %).`,

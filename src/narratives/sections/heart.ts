@@ -80,11 +80,11 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
         decimals: 0,
         reference: known
           ? "> 100 bpm outside workouts"
-          : "> 100 bpm; workouts not shared with this reader, so exercise is not left out",
+          : "> 100 bpm; includes exercise (workouts are not shared with this reader)",
       },
       minutesWhere(data.heartRate.times, data.heartRate.values, (v) => v > 100, excluded),
     );
-    const where = known ? "outside workouts" : "(workouts not shared, so exercise is not left out)";
+    const where = known ? "outside workouts" : "(exercise included: workouts are not shared)";
     sentences.push(
       `Heart rate ranged ${num(min)}–${num(max)} bpm over ${num(n)} ${plural(n, "sample")}; ${duration(above)} above 100 bpm ${where}.`,
     );
@@ -114,7 +114,7 @@ export function heartSection(data: NarrativeData): NarrativeSection | null {
         (w.peakHeartRate ?? 0) - w.heartRateTwoMinutesAfter,
       );
       const blunted = recovery <= BLUNTED_RECOVERY_BPM ? ` (≤ ${BLUNTED_RECOVERY_BPM} bpm: blunted)` : "";
-      return `${name}, peak ${num(peak)} bpm, recovery ${num(recovery)} bpm at 2 min${blunted}`;
+      return `${name}, peak ${num(peak)} bpm, falling ${num(recovery)} bpm in the 2 min after${blunted}`;
     });
     sentences.push(`${workouts.length === 1 ? "Workout" : "Workouts"}: ${parts.join("; ")}.`);
   }
