@@ -58,7 +58,9 @@ export function parseObservationId(id: string): ObservationRef | null {
 }
 
 const USER_ID = /^usr_([a-z2-7]{26})$/;
-const PATIENT_ID = /^usr-([a-z2-7]{26})$/;
+// The user id itself (`usr_…`, what sign-up prints) is read as the Patient id it stands for: FHIR
+// ids cannot hold `_`, but a person or clinician pasting the id they were given should not get a 404.
+const PATIENT_ID = /^usr[-_]([a-z2-7]{26})$/;
 
 export function patientId(userId: string): string {
   const match = USER_ID.exec(userId);
@@ -66,7 +68,7 @@ export function patientId(userId: string): string {
   return `usr-${match[1]}`;
 }
 
-/** The user id a Patient id names, or null when it is not a Patient id of Pulse's form. */
+/** The user id a Patient id (or the user id itself) names, or null when it is neither. */
 export function userIdOfPatient(id: string): string | null {
   const match = PATIENT_ID.exec(id);
   return match === null ? null : `usr_${match[1]}`;

@@ -77,7 +77,7 @@ export function parseOnly(params: URLSearchParams, allowed: readonly string[]): 
  * `Patient/usr-…`; null for anything else.
  */
 export function patientOf(value: string): string | null {
-  const match = /^(?:(?:https?:\/\/[^?#]*\/)?Patient\/)?(usr-[a-z2-7]{26})$/.exec(value);
+  const match = /^(?:(?:https?:\/\/[^?#]*\/)?Patient\/)?(usr[-_][a-z2-7]{26})$/.exec(value);
   return match?.[1] === undefined ? null : userIdOfPatient(match[1]);
 }
 

@@ -142,6 +142,8 @@ describe("Patient", () => {
     const ref = patientRef(user);
     const patient = await fhirOk<Patient>(await fhirGet(app, user, `/v1/fhir/Patient/${ref}`));
     expect(patient).toMatchObject({ resourceType: "Patient", id: ref });
+    // The user id as sign-up prints it reads the same Patient, answered with its FHIR id.
+    expect(await fhirOk<Patient>(await fhirGet(app, user, `/v1/fhir/Patient/${user.user.id}`))).toEqual(patient);
     const mine = await fhirOk<Bundle>(await fhirGet(app, user, "/v1/fhir/Patient"));
     expect(mine.entry?.map((entry) => [entry.fullUrl, entry.resource?.id])).toEqual([[`${FHIR_BASE}/Patient/${ref}`, ref]]);
     const byId = await fhirOk<Bundle>(await fhirGet(app, user, `/v1/fhir/Patient?_id=${ref}`));
