@@ -9,9 +9,8 @@ const wrangler = resolve(root, "node_modules/.bin/wrangler");
 
 /** Runs statements as one `wrangler d1 execute --json --command`; returns each statement's rows. */
 export function executeD1(statements, remote) {
-  const target = remote
-    ? ["--remote", "--env", "production"]
-    : ["--local", "--persist-to", resolve(root, process.env.PERSIST_DIR ?? ".wrangler/state")];
+  const persistTo = resolve(root, process.env.PERSIST_DIR ?? ".wrangler/state");
+  const target = remote ? ["--remote", "--env", "production"] : ["--local", "--persist-to", persistTo];
   const result = spawnSync(wrangler, ["d1", "execute", "DB", ...target, "--json", "--command", statements.join("; ")], {
     cwd: root,
     encoding: "utf8",
@@ -24,6 +23,15 @@ export function executeD1(statements, remote) {
   } catch {
     throw new Error(`wrangler d1 execute failed:\n${result.stderr || result.stdout}`);
   }
-  if (result.status !== 0 || !Array.isArray(output)) throw new Error(output?.error?.text ?? "wrangler d1 execute failed");
+  if (result.status !== 0 || !Array.isArray(output)) {
+    const text = output?.error?.text ?? "wrangler d1 execute failed";
+    // An empty local database: the state of `npm run dev` lives elsewhere (or it never ran).
+    if (!remote && /no such table/.test(text)) {
+      throw new Error(
+        `${text}: no Pulse database under ${persistTo}. Start \`npm run dev\` first, and give this command the same PERSIST_DIR as the server.`,
+      );
+    }
+    throw new Error(text);
+  }
   return output.map((statement) => statement.results ?? []);
 }
