@@ -1,3 +1,4 @@
+import { declineFor } from "./decline.ts";
 import { inPeriod, normalize, parseQuestion } from "./question.ts";
 import { answerSeries } from "./series.ts";
 import type { Finding } from "./sleep.ts";
@@ -8,7 +9,9 @@ import { type AnalystMetric, METRIC_WORDS, SLEEP } from "./vocabulary.ts";
 /**
  * The built-in deterministic analyst (DESIGN §9): answers from the data it is given, with every
  * number it used, so confidential AI works offline and its answers can be tested exactly. It never
- * guesses: a question it does not understand gets a description of what it can answer.
+ * guesses: a question it does not understand gets a description of what it can answer, and one
+ * that asks something it does not handle (a comparison, a count, a weekday...) a plain decline
+ * rather than the answer to another question (decline.ts).
  */
 export const CAPABILITIES =
   "I can answer questions about averages, ranges, highest and lowest values, trends, time in range and totals " +
@@ -24,7 +27,10 @@ const DEFAULT_BOUNDS: Partial<Record<AnalystMetric, { low: number; high: number 
 
 export function analyze(input: AnalystInput): AnalystAnswer {
   const parsed = parseQuestion(input.question, input.now);
-  if (parsed.metrics.length === 0 && !parsed.sleep) return { answer: CAPABILITIES, usedMetrics: [], figures: [] };
+  const namesData = parsed.metrics.length > 0 || parsed.sleep;
+  const decline = declineFor(normalize(input.question), namesData);
+  if (decline !== null) return { answer: decline, usedMetrics: [], figures: [] };
+  if (!namesData) return { answer: CAPABILITIES, usedMetrics: [], figures: [] };
   const findings: Finding[] = [];
   const usedMetrics: string[] = [];
   for (const code of parsed.metrics) {

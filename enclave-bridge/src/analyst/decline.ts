@@ -1,0 +1,65 @@
+/**
+ * Questions the analyst does not answer, each with a plain, specific decline. Checked before any
+ * figure is computed: an answer to a different question (an average for "was it ever below 70?")
+ * is worse than "I can't answer that". `text` is the normalized question (see question.ts).
+ */
+interface Unsupported {
+  pattern: RegExp;
+  reply: string;
+  /** Declined even when the question names no metric (otherwise such a question gets the capabilities). */
+  always?: true;
+}
+
+const EXAMPLE = `e.g. "my average steps in the last 7 days"`;
+
+const UNSUPPORTED: readonly Unsupported[] = [
+  {
+    pattern:
+      /\b(?:do i have|diabet\w*|disease|diagnos\w*|prediabet\w*|am i (?:sick|ill|healthy|ok|okay)|is (?:it|this|that) (?:normal|bad|good|healthy|dangerous|ok|okay)|should i|normal|abnormal|healthy|unhealthy|dangerous|worr\w*|concern\w*|elevated)\b/,
+    reply:
+      "I can't diagnose a condition or judge whether your values are healthy; a clinician can. " +
+      `I can give you the figures themselves, ${EXAMPLE}.`,
+    always: true,
+  },
+  {
+    pattern: /\b(?:summari[sz]e|summary|overview|recap|how was my (?:day|week|month))\b/,
+    reply: `I can't summarize a day or week yet; ask about one measure at a time, ${EXAMPLE}.`,
+    always: true,
+  },
+  {
+    pattern:
+      /\b(?:vs|versus|compare|compared|comparing|comparison|than (?:last|the last|previous|the previous|yesterday|before|usual))\b/,
+    reply: `I can't answer comparisons between periods yet; ask about one period, ${EXAMPLE}.`,
+  },
+  {
+    pattern: /\b(?:ever|any ?time|at any point|how many times|how often|times|often)\b/,
+    reply:
+      'I can\'t count how often a value was below or above a threshold yet; ask for the lowest or highest, e.g. "my lowest blood glucose in the last 30 days".',
+  },
+  {
+    pattern: /\b(?:last night|tonight|this morning|this evening|this afternoon|overnight)\b/,
+    reply: `I can't answer about a single night or part of a day yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
+  },
+  {
+    pattern: /\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b|\bweekdays?\b/,
+    reply: `I can't answer about a particular weekday yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
+  },
+  {
+    pattern:
+      /\b(?:january|february|march|april|june|july|august|september|october|november|december|ago|since|tomorrow|next)\b|\b20\d\d\b/,
+    reply: `I can only answer for today, yesterday or the last N days, weeks or months, ${EXAMPLE}.`,
+  },
+  {
+    pattern: /\b(?:why|predict\w*|forecast|will|cause\w*|caus\w*|affect\w*|correlat\w*|because|recommend\w*|improve)\b/,
+    reply: `I can't explain causes, predict or advise; I can give you the figures, ${EXAMPLE}.`,
+  },
+];
+
+/**
+ * The decline for a question the analyst does not handle, or `null` when it does. `namesData` is
+ * whether the question names a metric or sleep; one that names neither gets only the declines
+ * marked `always`, and otherwise the description of what the analyst can answer.
+ */
+export function declineFor(text: string, namesData: boolean): string | null {
+  return UNSUPPORTED.find((entry) => (namesData || entry.always === true) && entry.pattern.test(text))?.reply ?? null;
+}
