@@ -1,8 +1,8 @@
 import { declineFor } from "./decline.ts";
-import { inPeriod, normalize, parseQuestion } from "./question.ts";
-import { answerSeries } from "./series.ts";
+import { inPeriod, normalize, type ParsedQuestion, parseQuestion } from "./question.ts";
+import { answerSeries, answerThreshold } from "./series.ts";
 import type { Finding } from "./sleep.ts";
-import { answerSleep } from "./sleep.ts";
+import { answerLastNight, answerSleep } from "./sleep.ts";
 import type { AnalystAnswer, AnalystInput } from "./types.ts";
 import { type AnalystMetric, METRIC_WORDS, SLEEP } from "./vocabulary.ts";
 
@@ -31,6 +31,8 @@ export function analyze(input: AnalystInput): AnalystAnswer {
   const decline = declineFor(normalize(input.question), namesData);
   if (decline !== null) return { answer: decline, usedMetrics: [], figures: [] };
   if (!namesData) return { answer: CAPABILITIES, usedMetrics: [], figures: [] };
+  const limit = limitation(parsed);
+  if (limit !== null) return { answer: limit, usedMetrics: [], figures: [] };
   const findings: Finding[] = [];
   const usedMetrics: string[] = [];
   for (const code of parsed.metrics) {
@@ -45,24 +47,42 @@ export function analyze(input: AnalystInput): AnalystAnswer {
       continue;
     }
     const intent = parsed.intent ?? (words.aggregation === "sum" ? "total" : "average");
+    const context = {
+      words,
+      unit: series.unit,
+      period: parsed.period,
+      readings,
+      bounds: parsed.bounds,
+      defaultBounds: DEFAULT_BOUNDS[code] ?? null,
+    };
     findings.push(
-      answerSeries(intent, {
-        words,
-        unit: series.unit,
-        period: parsed.period,
-        readings,
-        bounds: parsed.bounds,
-        defaultBounds: DEFAULT_BOUNDS[code] ?? null,
-      }),
+      parsed.threshold !== null && intent !== "time_in_range"
+        ? answerThreshold(context, parsed.threshold)
+        : answerSeries(intent, context),
     );
   }
   if (parsed.sleep) {
     usedMetrics.push(SLEEP);
-    findings.push(answerSleep(input.data.sleep ?? [], parsed.period, normalize(input.question)));
+    const sessions = input.data.sleep ?? [];
+    const text = normalize(input.question);
+    findings.push(parsed.lastNight ? answerLastNight(sessions, parsed.period, text) : answerSleep(sessions, parsed.period, text));
   }
   return {
     answer: findings.map((finding) => finding.text).join(" "),
     usedMetrics,
     figures: findings.flatMap((finding) => finding.figures),
   };
+}
+
+/** Combinations the analyst does not answer even though each part parses. */
+function limitation(parsed: ParsedQuestion): string | null {
+  if (parsed.lastNight && (parsed.metrics.length > 0 || !parsed.sleep)) {
+    return 'I can answer "last night" only about sleep, e.g. "how did I sleep last night"; for other measures ask about today, yesterday or the last N days.';
+  }
+  if (parsed.threshold !== null && parsed.intent !== "time_in_range" && (parsed.sleep || parsed.metrics.length !== 1)) {
+    return parsed.sleep
+      ? 'I can\'t count nights above or below a length of sleep yet; ask e.g. "how did I sleep in the last 7 days".'
+      : 'I can count readings below or above a value for one measure at a time, e.g. "was my blood glucose ever below 70 this month".';
+  }
+  return null;
 }

@@ -32,17 +32,22 @@ const UNSUPPORTED: readonly Unsupported[] = [
     reply: `I can't answer comparisons between periods yet; ask about one period, ${EXAMPLE}.`,
   },
   {
-    pattern: /\b(?:ever|any ?time|at any point|how many times|how often|times|often)\b/,
-    reply:
-      'I can\'t count how often a value was below or above a threshold yet; ask for the lowest or highest, e.g. "my lowest blood glucose in the last 30 days".',
+    // Without a value to cross ("ever below 70"), a count has nothing to count.
+    pattern:
+      /^(?!.*\b(?:below|under|less than|lower than|beneath|fewer than|above|over|more than|higher than|greater than|exceed\w*) \d).*\b(?:ever|any ?time|at any point|how many times|how often|times|often)\b/,
+    reply: 'Tell me the value to count against, e.g. "how many times was my blood glucose below 70 in the last 30 days".',
   },
   {
-    pattern: /\b(?:last night|tonight|this morning|this evening|this afternoon|overnight)\b/,
+    pattern: /\b(?:tonight|this morning|this evening|this afternoon|overnight)\b/,
     reply: `I can't answer about a single night or part of a day yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
   },
   {
     pattern: /\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b|\bweekdays?\b/,
     reply: `I can't answer about a particular weekday yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
+  },
+  {
+    pattern: /\b(?:mmol|lbs?|pounds?|stones?|fahrenheit|ounces?|oz|miles?|km|kilometers?|kilometres?)\b/,
+    reply: `I can't convert units yet; give values in the units your data is stored in (mg/dL, kg, °C, m), ${EXAMPLE}.`,
   },
   {
     pattern:

@@ -21,6 +21,15 @@ export interface ParsedQuestion {
   period: DescribedPeriod;
   /** An explicit "between 70 and 140" in the question, low first. */
   bounds: { low: number; high: number } | null;
+  /** "below 70", "more than 10000": the question asks whether (and how often) values crossed it. */
+  threshold: Threshold | null;
+  /** "last night": the most recent sleep session ending in the last 24 hours. */
+  lastNight: boolean;
+}
+
+export interface Threshold {
+  direction: "below" | "above";
+  value: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -88,6 +97,10 @@ export function parsePeriod(text: string, now: string): DescribedPeriod {
   if (Number.isNaN(nowMs)) return { since: null, until: null, label: "across all the data given" };
   const until = new Date(nowMs).toISOString();
   const startOfToday = Math.floor(nowMs / DAY_MS) * DAY_MS;
+  if (/\blast night\b/.test(text)) {
+    // The Worker selects sessions overlapping the window, so one ending in the last 24 h arrives whole.
+    return { since: new Date(nowMs - DAY_MS).toISOString(), until, label: "last night" };
+  }
   if (/\btoday\b/.test(text)) return { since: new Date(startOfToday).toISOString(), until, label: "today" };
   if (/\byesterday\b/.test(text)) {
     return {
@@ -118,6 +131,16 @@ function parseBounds(text: string): { low: number; high: number } | null {
   return { low: Math.min(a, b), high: Math.max(a, b) };
 }
 
+const BELOW = ["below", "under", "less than", "lower than", "beneath", "fewer than", "dropped below", "went below"];
+const ABOVE = ["above", "over", "more than", "higher than", "greater than", "exceeded", "exceed", "exceeding", "went above"];
+
+export function parseThreshold(text: string): Threshold | null {
+  const words = [...BELOW, ...ABOVE].sort((a, b) => b.length - a.length).join("|");
+  const match = new RegExp(`\\b(${words}) (\\d+(?:\\.\\d+)?)\\b`).exec(text);
+  if (match === null || match[1] === undefined) return null;
+  return { direction: BELOW.includes(match[1]) ? "below" : "above", value: Number(match[2]) };
+}
+
 export function parseQuestion(question: string, now: string): ParsedQuestion {
   const text = normalize(question);
   return {
@@ -126,6 +149,8 @@ export function parseQuestion(question: string, now: string): ParsedQuestion {
     sleep: has(text, SLEEP_WORDS),
     period: parsePeriod(text, now),
     bounds: parseBounds(text),
+    threshold: parseThreshold(text),
+    lastNight: /\blast night\b/.test(text),
   };
 }
 

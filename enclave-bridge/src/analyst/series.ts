@@ -1,4 +1,4 @@
-import type { DescribedPeriod, Intent } from "./question.ts";
+import type { DescribedPeriod, Intent, Threshold } from "./question.ts";
 import type { Finding } from "./sleep.ts";
 import {
   dailyTotals,
@@ -135,5 +135,51 @@ function answerTimeInRange(context: SeriesContext): Finding {
       { label: "time above range", value: percent(above), unit: "%" },
       { label: "readings", value: readings.length, unit: "count" },
     ],
+  };
+}
+
+/**
+ * Whether, and how often, values crossed a threshold: each reading for levels (glucose below 70),
+ * each day's total for quantities that add up (days with more than 10,000 steps). Strictly below
+ * or above: a reading equal to the value does not count.
+ */
+export function answerThreshold(context: SeriesContext, threshold: Threshold): Finding {
+  const { words, unit, period, readings } = context;
+  const daily = words.aggregation === "sum";
+  const values = daily ? dailyTotals(readings) : readings;
+  const decimals = decimalsFor(unit);
+  const show = (value: number) =>
+    `${formatNumber(value, decimals)}${unit === "count" ? ` ${words.display}` : unit === "%" ? "%" : ` ${unit}`}`;
+  const when = (at: number) => (daily ? formatDay(at) : formatInstant(at));
+  const crossed = values.filter((entry) =>
+    threshold.direction === "below" ? entry.value < threshold.value : entry.value > threshold.value,
+  );
+  const line = `${threshold.direction} ${show(threshold.value)}`;
+  const of = daily
+    ? `${values.length} day${values.length === 1 ? "" : "s"} with ${words.display} data`
+    : `${values.length} ${words.display} reading${values.length === 1 ? "" : "s"}`;
+  const share = round((crossed.length / values.length) * 100, 1);
+  const figures = [
+    { label: `${daily ? "days" : "readings"} ${line}`, value: crossed.length, unit: "count" },
+    { label: daily ? "days with data" : "readings", value: values.length, unit: "count" },
+    { label: `share ${line}`, value: share, unit: "%" },
+  ];
+  const first = crossed[0];
+  const last = crossed[crossed.length - 1];
+  if (first === undefined || last === undefined) {
+    const nearest = extreme(values, threshold.direction === "below" ? "lowest" : "highest");
+    const nearestText =
+      nearest === undefined
+        ? ""
+        : `; the ${threshold.direction === "below" ? "lowest" : "highest"} was ${show(round(nearest.value, decimals))}${daily ? " per day" : ""} (${daily ? "on " : "at "}${when(nearest.at)})`;
+    return { text: `No: none of your ${of} ${period.label} was ${line}${nearestText}.`, figures };
+  }
+  const span =
+    crossed.length === 1
+      ? `${daily ? "on" : "at"} ${when(first.at)}`
+      : `the first ${daily ? "on" : "at"} ${when(first.at)} and the last ${daily ? "on" : "at"} ${when(last.at)}`;
+  return {
+    text: `Yes: ${crossed.length} of your ${of} ${period.label} (${formatNumber(share, 1)}%) ${crossed.length === 1 ? "was" : "were"} ${line}, ${span}.`,
+    figures,
   };
 }

@@ -1,5 +1,5 @@
 import { type DescribedPeriod, inPeriod } from "./question.ts";
-import { formatMinutes, round } from "./stats.ts";
+import { formatInstant, formatMinutes, round } from "./stats.ts";
 import type { Figure, SleepSessionData } from "./types.ts";
 import { ASLEEP_STAGES } from "./vocabulary.ts";
 
@@ -17,13 +17,7 @@ function minutesBetween(start: string, end: string): number {
   return Number.isFinite(ms) && ms > 0 ? ms / 60_000 : 0;
 }
 
-/**
- * Averages per night of time asleep and of each stage. A session without stages counts whole as
- * asleep, as the HealthStore's totals do; a session belongs to the period its start falls in.
- */
-export function answerSleep(sessions: readonly SleepSessionData[], period: DescribedPeriod, text: string): Finding {
-  const nights = sessions.filter((session) => inPeriod(Date.parse(session.start), period));
-  if (nights.length === 0) return { text: `I have no sleep data ${period.label}.`, figures: [] };
+function tally(nights: readonly SleepSessionData[]): { asleep: number; byStage: Map<string, number> } {
   const byStage = new Map<string, number>();
   let asleep = 0;
   for (const night of nights) {
@@ -35,6 +29,57 @@ export function answerSleep(sessions: readonly SleepSessionData[], period: Descr
     }
     asleep += night.stages.length === 0 ? minutesBetween(night.start, night.end) : stagedAsleep;
   }
+  return { asleep, byStage };
+}
+
+/**
+ * "Last night": the most recent session ending in the period (the last 24 hours), its time asleep
+ * and each stage, or the one stage asked about.
+ */
+export function answerLastNight(sessions: readonly SleepSessionData[], period: DescribedPeriod, text: string): Finding {
+  const since = period.since === null ? Number.NEGATIVE_INFINITY : Date.parse(period.since);
+  const until = period.until === null ? Number.POSITIVE_INFINITY : Date.parse(period.until);
+  const night = sessions
+    .filter((session) => {
+      const end = Date.parse(session.end);
+      return end > since && end <= until;
+    })
+    .sort((a, b) => Date.parse(b.end) - Date.parse(a.end))[0];
+  if (night === undefined) return { text: "I have no sleep session ending in the last 24 hours.", figures: [] };
+  const { asleep, byStage } = tally([night]);
+  const window = `${formatInstant(Date.parse(night.start))} to ${formatInstant(Date.parse(night.end))}`;
+  const asked = Object.entries(ASKED_STAGES).find(([word]) => new RegExp(`\\b${word}\\b`).test(text))?.[1];
+  if (asked !== undefined) {
+    const name = STAGE_NAMES[asked] ?? asked;
+    const minutes = round(byStage.get(asked) ?? 0, 0);
+    return {
+      text: `Last night (${window}) you had ${formatMinutes(minutes)} of ${name} sleep.`,
+      figures: [{ label: `${name} sleep last night`, value: minutes, unit: "min" }],
+    };
+  }
+  const stages = [...byStage.keys()]
+    .sort((a, b) => (STAGE_ORDER.indexOf(a) + 1 || 99) - (STAGE_ORDER.indexOf(b) + 1 || 99))
+    .map((stage) => ({ name: STAGE_NAMES[stage] ?? stage, minutes: round(byStage.get(stage) ?? 0, 0) }));
+  const breakdown =
+    stages.length === 0 ? "" : `: ${stages.map((stage) => `${stage.name} ${formatMinutes(stage.minutes)}`).join(", ")}`;
+  const total = round(asleep, 0);
+  return {
+    text: `Last night (${window}) you slept ${formatMinutes(total)}${breakdown}.`,
+    figures: [
+      { label: "time asleep last night", value: total, unit: "min" },
+      ...stages.map((stage) => ({ label: `${stage.name} last night`, value: stage.minutes, unit: "min" })),
+    ],
+  };
+}
+
+/**
+ * Averages per night of time asleep and of each stage. A session without stages counts whole as
+ * asleep, as the HealthStore's totals do; a session belongs to the period its start falls in.
+ */
+export function answerSleep(sessions: readonly SleepSessionData[], period: DescribedPeriod, text: string): Finding {
+  const nights = sessions.filter((session) => inPeriod(Date.parse(session.start), period));
+  if (nights.length === 0) return { text: `I have no sleep data ${period.label}.`, figures: [] };
+  const { asleep, byStage } = tally(nights);
   const count = nights.length;
   const nightsText = `${count} night${count === 1 ? "" : "s"}`;
   const asked = Object.entries(ASKED_STAGES).find(([word]) => new RegExp(`\\b${word}\\b`).test(text))?.[1];
