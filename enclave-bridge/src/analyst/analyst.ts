@@ -14,8 +14,10 @@ import { type AnalystMetric, METRIC_WORDS, SLEEP } from "./vocabulary.ts";
  * rather than the answer to another question (decline.ts).
  */
 export const CAPABILITIES =
-  "I can answer questions about averages, ranges, highest and lowest values, trends, time in range and totals " +
-  "for resting heart rate, heart rate, HRV, blood glucose, steps, weight and other vitals, and about sleep stages, " +
+  "I can answer questions about averages, ranges, highest and lowest values, trends, time in range, totals and " +
+  "how often values were below or above a number you give " +
+  "for resting heart rate, heart rate, HRV, blood glucose, steps, weight and other vitals, and about sleep stages " +
+  "(also last night's), " +
   'over today, yesterday, the last week, the last month or the last N days — for example "what was my average ' +
   'resting heart rate last week?"';
 
