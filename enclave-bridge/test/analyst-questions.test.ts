@@ -96,10 +96,11 @@ const nightsStarting = (w: Window) => NIGHTS.filter((n) => n.start >= w.since &&
 const lastNight = NIGHTS.filter((n) => n.end > NOW_MS - DAY && n.end <= NOW_MS).sort((a, b) => b.end - a.end)[0];
 
 type Case = { question: string; expect: string[] } | { question: string; decline: RegExp };
-const DECLINE = /^(?:I can't|I can answer|I can count|I can only|Tell me)/;
+const DECLINE = /^(?:I can't|I can answer|I can count|I can only|I can compare|Tell me)/;
 
 const week = lastDays(7);
 const month = lastDays(30);
+const weekBefore = { since: NOW_MS - 14 * DAY, until: NOW_MS - 7 * DAY };
 const glucoseWeek = within(GLUCOSE, week);
 const glucoseMonth = within(GLUCOSE, month);
 const stepsWeek = within(STEPS, week);
@@ -198,10 +199,34 @@ const CASES: Case[] = [
     expect: [`${weekNights.length} nights`, hm(avg(weekNights.map((n) => n.light + n.deep + n.rem)))],
   },
   { question: "average deep sleep this week", expect: [`${hm(avg(weekNights.map((n) => n.deep)))} of deep sleep`] },
+  // This week against last week.
+  {
+    question: "Compare my steps this week with last week",
+    expect: [
+      `${grouped(total(values(stepsWeek)))} steps`,
+      `against ${grouped(total(values(within(STEPS, weekBefore))))} steps in the 7 days before`,
+      `${grouped(Math.abs(total(values(stepsWeek)) - total(values(within(STEPS, weekBefore)))))} steps`,
+    ],
+  },
+  {
+    question: "steps this week vs last week",
+    expect: [`${grouped(total(values(stepsWeek)))} steps, against ${grouped(total(values(within(STEPS, weekBefore))))} steps`],
+  },
+  {
+    question: "Is my glucose higher than last week?",
+    expect: [`${grouped(avg(values(glucoseWeek)))} mg/dL, against ${grouped(avg(values(within(GLUCOSE, weekBefore))))} mg/dL`],
+  },
+  {
+    question: "avg heart rate this week compared to last week",
+    expect: [
+      `${oneDecimal(avg(values(within(HEART, week))))} bpm, against ${oneDecimal(avg(values(within(HEART, weekBefore))))} bpm`,
+    ],
+  },
+  { question: "average daily steps this month compared with last month", expect: ["I have no steps data in the 30 days before"] },
   // Declined: comparisons, summaries, diagnoses, weekdays, unparsed periods, units, counts without a value.
-  { question: "Compare my steps this week with last week", decline: /comparisons/ },
-  { question: "Is my heart rate higher than last week?", decline: /comparisons/ },
-  { question: "steps this week vs last week", decline: /comparisons/ },
+  { question: "steps today vs yesterday", decline: /compare only this week with last week/ },
+  { question: "compare my sleep this week with last week", decline: /not sleep/ },
+  { question: "highest glucose this week versus last week", decline: /not sleep, counts or extremes/ },
   { question: "Summarize my week", decline: /summarize/ },
   { question: "Give me an overview of my health", decline: /summarize/ },
   { question: "Do I have diabetes?", decline: /diagnose/ },
@@ -251,10 +276,11 @@ describe("analyst question set", () => {
 });
 
 describe("the data the Worker selects for these questions", () => {
-  it("selects sleep overlapping the last 24 hours for last night, and the asked window for a count", () => {
+  it("selects sleep overlapping the last 24 hours for last night, the asked window for a count, both weeks for a comparison", () => {
     assert.deepEqual(metricsNeeded("How did I sleep last night?"), ["sleep"]);
     assert.deepEqual(periodOf("How did I sleep last night?", NOW), { since: iso(NOW_MS - DAY), until: NOW });
     assert.deepEqual(metricsNeeded("Was my glucose ever below 70 this month?"), ["blood_glucose"]);
     assert.deepEqual(periodOf("Was my glucose ever below 70 this month?", NOW), { since: iso(NOW_MS - 30 * DAY), until: NOW });
+    assert.deepEqual(periodOf("Compare my steps this week with last week", NOW), { since: iso(NOW_MS - 14 * DAY), until: NOW });
   });
 });

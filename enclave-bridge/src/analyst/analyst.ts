@@ -1,6 +1,6 @@
 import { declineFor } from "./decline.ts";
-import { inPeriod, normalize, type ParsedQuestion, parseQuestion } from "./question.ts";
-import { answerSeries, answerThreshold } from "./series.ts";
+import { type Comparison, inPeriod, normalize, type ParsedQuestion, parseQuestion } from "./question.ts";
+import { answerComparison, answerSeries, answerThreshold } from "./series.ts";
 import type { Finding } from "./sleep.ts";
 import { answerLastNight, answerSleep } from "./sleep.ts";
 import type { AnalystAnswer, AnalystInput } from "./types.ts";
@@ -30,11 +30,12 @@ const DEFAULT_BOUNDS: Partial<Record<AnalystMetric, { low: number; high: number 
 export function analyze(input: AnalystInput): AnalystAnswer {
   const parsed = parseQuestion(input.question, input.now);
   const namesData = parsed.metrics.length > 0 || parsed.sleep;
-  const decline = declineFor(normalize(input.question), namesData);
+  const decline = declineFor(normalize(input.question), namesData, parsed.comparison !== null);
   if (decline !== null) return { answer: decline, usedMetrics: [], figures: [] };
   if (!namesData) return { answer: CAPABILITIES, usedMetrics: [], figures: [] };
   const limit = limitation(parsed);
   if (limit !== null) return { answer: limit, usedMetrics: [], figures: [] };
+  if (parsed.comparison !== null) return compare(input, parsed, parsed.comparison);
   const findings: Finding[] = [];
   const usedMetrics: string[] = [];
   for (const code of parsed.metrics) {
@@ -78,6 +79,12 @@ export function analyze(input: AnalystInput): AnalystAnswer {
 
 /** Combinations the analyst does not answer even though each part parses. */
 function limitation(parsed: ParsedQuestion): string | null {
+  if (
+    parsed.comparison !== null &&
+    (parsed.sleep || parsed.threshold !== null || (parsed.intent !== null && !["average", "total"].includes(parsed.intent)))
+  ) {
+    return 'I can compare this week with last week (or this month with last month) as totals or averages of a measure, e.g. "my steps this week vs last week"; not sleep, counts or extremes yet.';
+  }
   if (parsed.lastNight && (parsed.metrics.length > 0 || !parsed.sleep)) {
     return 'I can answer "last night" only about sleep, e.g. "how did I sleep last night"; for other measures ask about today, yesterday or the last N days.';
   }
@@ -87,4 +94,29 @@ function limitation(parsed: ParsedQuestion): string | null {
       : 'I can count readings below or above a value for one measure at a time, e.g. "was my blood glucose ever below 70 this month".';
   }
   return null;
+}
+
+function compare(input: AnalystInput, parsed: ParsedQuestion, comparison: Comparison): AnalystAnswer {
+  const findings: Finding[] = [];
+  for (const code of parsed.metrics) {
+    const words = METRIC_WORDS[code];
+    const series = input.data.metrics[code];
+    const readings = (series?.points ?? [])
+      .map((point) => ({ at: Date.parse(point.start), value: point.value }))
+      .filter((reading) => Number.isFinite(reading.value));
+    const current = readings.filter((reading) => inPeriod(reading.at, comparison.current));
+    const previous = readings.filter((reading) => inPeriod(reading.at, comparison.previous));
+    const missing = current.length === 0 ? comparison.current : previous.length === 0 ? comparison.previous : null;
+    if (series === undefined || missing !== null) {
+      const label = (missing ?? comparison.current).label;
+      findings.push({ text: `I have no ${words.display} data ${label}, so I can't compare.`, figures: [] });
+      continue;
+    }
+    findings.push(answerComparison(words, series.unit, parsed.intent, comparison, current, previous));
+  }
+  return {
+    answer: findings.map((finding) => finding.text).join(" "),
+    usedMetrics: [...parsed.metrics],
+    figures: findings.flatMap((finding) => finding.figures),
+  };
 }

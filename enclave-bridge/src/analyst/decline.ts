@@ -8,6 +8,8 @@ interface Unsupported {
   reply: string;
   /** Declined even when the question names no metric (otherwise such a question gets the capabilities). */
   always?: true;
+  /** Not declined when the question parsed as a comparison the analyst answers. */
+  comparison?: true;
 }
 
 const EXAMPLE = `e.g. "my average steps in the last 7 days"`;
@@ -29,7 +31,10 @@ const UNSUPPORTED: readonly Unsupported[] = [
   {
     pattern:
       /\b(?:vs|versus|compare|compared|comparing|comparison|than (?:last|the last|previous|the previous|yesterday|before|usual))\b/,
-    reply: `I can't answer comparisons between periods yet; ask about one period, ${EXAMPLE}.`,
+    reply:
+      "I can compare only this week with last week, or this month with last month, for one or more measures; " +
+      `for anything else ask about one period, ${EXAMPLE}.`,
+    comparison: true,
   },
   {
     // Without a value to cross ("ever below 70"), a count has nothing to count.
@@ -65,6 +70,10 @@ const UNSUPPORTED: readonly Unsupported[] = [
  * whether the question names a metric or sleep; one that names neither gets only the declines
  * marked `always`, and otherwise the description of what the analyst can answer.
  */
-export function declineFor(text: string, namesData: boolean): string | null {
-  return UNSUPPORTED.find((entry) => (namesData || entry.always === true) && entry.pattern.test(text))?.reply ?? null;
+export function declineFor(text: string, namesData: boolean, comparison = false): string | null {
+  return (
+    UNSUPPORTED.find(
+      (entry) => (namesData || entry.always === true) && !(comparison && entry.comparison === true) && entry.pattern.test(text),
+    )?.reply ?? null
+  );
 }

@@ -25,6 +25,13 @@ export interface ParsedQuestion {
   threshold: Threshold | null;
   /** "last night": the most recent sleep session ending in the last 24 hours. */
   lastNight: boolean;
+  /** "this week vs last week": the period asked about and the one as long just before it. */
+  comparison: Comparison | null;
+}
+
+export interface Comparison {
+  current: DescribedPeriod;
+  previous: DescribedPeriod;
 }
 
 export interface Threshold {
@@ -141,6 +148,33 @@ export function parseThreshold(text: string): Threshold | null {
   return { direction: BELOW.includes(match[1]) ? "below" : "above", value: Number(match[2]) };
 }
 
+const COMPARING = /\b(?:vs|versus|compare|compared|comparing|comparison|than|against)\b/;
+
+/**
+ * "this week vs last week", "steps compared with last month", "higher than last week": the last
+ * 7 (or 30) days against the 7 (or 30) before them. Only weeks and months without a count; any
+ * other comparison is declined (decline.ts).
+ */
+export function parseComparison(text: string, now: string): Comparison | null {
+  const nowMs = Date.parse(now);
+  if (Number.isNaN(nowMs) || !COMPARING.test(text)) return null;
+  const previous = /\b(?:last|previous|prior|the week before|the month before) ?(week|month)?\b/.exec(text);
+  const units = [...text.matchAll(/\b(?:this|last|previous|prior|past) (week|month)\b/g)].map((match) => match[1]);
+  const unit = units[0];
+  if (previous === null || unit === undefined || units.some((other) => other !== unit)) return null;
+  if (/\b(?:last|past|previous) \d/.test(text)) return null;
+  const days = unit === "week" ? 7 : 30;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    current: { since: iso(nowMs - days * DAY_MS), until: iso(nowMs), label: `in the last ${days} days` },
+    previous: {
+      since: iso(nowMs - 2 * days * DAY_MS),
+      until: iso(nowMs - days * DAY_MS),
+      label: `in the ${days} days before`,
+    },
+  };
+}
+
 export function parseQuestion(question: string, now: string): ParsedQuestion {
   const text = normalize(question);
   return {
@@ -151,6 +185,7 @@ export function parseQuestion(question: string, now: string): ParsedQuestion {
     bounds: parseBounds(text),
     threshold: parseThreshold(text),
     lastNight: /\blast night\b/.test(text),
+    comparison: parseComparison(text, now),
   };
 }
 
@@ -163,7 +198,10 @@ export function metricsNeeded(question: string): string[] {
 
 /** The window a question asks about relative to `now`; `null` bounds mean all the data. */
 export function periodOf(question: string, now: string): Period {
-  const { since, until } = parsePeriod(normalize(question), now);
+  const text = normalize(question);
+  const comparison = parseComparison(text, now);
+  if (comparison !== null) return { since: comparison.previous.since, until: comparison.current.until };
+  const { since, until } = parsePeriod(text, now);
   return { since, until };
 }
 

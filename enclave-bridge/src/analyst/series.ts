@@ -183,3 +183,41 @@ export function answerThreshold(context: SeriesContext, threshold: Threshold): F
     figures,
   };
 }
+
+/**
+ * One figure for each of two periods and the difference: totals for quantities that add up (the
+ * per-day average when an average is asked), averages for levels. Both lists are non-empty.
+ */
+export function answerComparison(
+  words: MetricWords,
+  unit: string,
+  intent: Intent | null,
+  periods: { current: DescribedPeriod; previous: DescribedPeriod },
+  current: TimedValue[],
+  previous: TimedValue[],
+): Finding {
+  const daily = words.aggregation === "sum";
+  const totals = daily && intent !== "average";
+  const figure = (readings: TimedValue[]) => (totals ? sum(readings) : daily ? mean(dailyTotals(readings)) : mean(readings));
+  const decimals = decimalsFor(unit);
+  const show = (value: number) =>
+    `${formatNumber(value, decimals)}${unit === "count" ? ` ${words.display}` : unit === "%" ? "%" : ` ${unit}`}`;
+  const now = round(figure(current), decimals);
+  const before = round(figure(previous), decimals);
+  const difference = round(now - before, decimals);
+  const what = totals ? `total ${words.display}` : `average ${words.display}${daily ? " per day" : ""}`;
+  const change =
+    difference === 0
+      ? "the same"
+      : `${show(Math.abs(difference))} ${difference > 0 ? "more" : "less"}${
+          before === 0 ? "" : ` (${difference > 0 ? "+" : "-"}${formatNumber(Math.abs((difference / before) * 100), 1)}%)`
+        }`;
+  return {
+    text: `Your ${what} ${periods.current.label} was ${show(now)}, against ${show(before)} ${periods.previous.label}: ${change}.`,
+    figures: [
+      { label: `${what}, ${periods.current.label}`, value: now, unit },
+      { label: `${what}, ${periods.previous.label}`, value: before, unit },
+      { label: `${what}, difference`, value: difference, unit },
+    ],
+  };
+}
