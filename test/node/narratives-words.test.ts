@@ -3,28 +3,10 @@
 // a narrative query resolves to (src/narratives/period.ts).
 import { describe, expect, it } from "vitest";
 import { describeEvent } from "../../src/access-log/describe";
-import type { ChainedAuditEvent } from "../../src/audit/event";
 import { formatAuditResource } from "../../src/audit/resource";
 import { DomainError } from "../../src/errors/domain-error";
 import { resolveNarrativePeriod, resolveTimeZone } from "../../src/narratives/period";
-
-function event(action: string, resource: string, result: ChainedAuditEvent["result"] = "success"): ChainedAuditEvent {
-  return {
-    seq: 1,
-    at: "2026-12-07T10:00:00.000Z",
-    actor: "usr_me",
-    role: "patient",
-    action,
-    resource,
-    subject: "usr_me",
-    reason: null,
-    result,
-    requestId: null,
-    ip: null,
-    prevHash: "0".repeat(64),
-    hash: "1".repeat(64),
-  };
-}
+import { auditEvent } from "../support/audit-event";
 
 const at = Date.parse;
 
@@ -37,7 +19,7 @@ describe("access log words for narratives", () => {
       until: at("2026-03-29T22:00:00Z"),
     });
     expect(day).toBe("narrative;d=2026-03-29;p=2026-03-28T23:00:00.000Z/2026-03-29T22:00:00.000Z");
-    expect(describeEvent(event("narratives.read", day))).toBe("Read the narrative of 29 Mar 2026");
+    expect(describeEvent(auditEvent("narratives.read", day))).toBe("Read the narrative of 29 Mar 2026");
 
     const week = formatAuditResource({
       kind: "narrative",
@@ -46,10 +28,10 @@ describe("access log words for narratives", () => {
       until: at("2026-11-09T00:00:00Z"),
       categories: ["vitals", "sleep"],
     });
-    expect(describeEvent(event("narratives.read", week))).toBe(
+    expect(describeEvent(auditEvent("narratives.read", week))).toBe(
       "Read the weekly narrative from 2 Nov 2026 (your vitals and sleep data)",
     );
-    expect(describeEvent(event("narratives.read", week, "denied"))).toBe(
+    expect(describeEvent(auditEvent("narratives.read", week, "denied"))).toBe(
       "Tried to read the weekly narrative from 2 Nov 2026 (your vitals and sleep data); refused",
     );
     const plain = formatAuditResource({
@@ -58,7 +40,7 @@ describe("access log words for narratives", () => {
       since: at("2026-11-02T00:00:00Z"),
       until: at("2026-11-09T00:00:00Z"),
     });
-    expect(describeEvent(event("narratives.write", plain))).toBe("Prepared the weekly narrative from 2 Nov 2026");
+    expect(describeEvent(auditEvent("narratives.write", plain))).toBe("Prepared the weekly narrative from 2 Nov 2026");
   });
 });
 
