@@ -7,7 +7,7 @@
  *  - `POST /__bench/export/read-all`: the reference, every page the export job reads, through the
  *    same RPC and page size, discarded: what reading the data costs without building the archive.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { healthStoreFor } from "../durable-objects/health-store/client";
 import type { ExportPageQuery } from "../durable-objects/health-store/export";
 import type { ObservationInput } from "../durable-objects/health-store/schema";
@@ -94,18 +94,32 @@ function monthSessions(month: number): { sleepSessions: SleepSessionInput[]; wor
 
 const SYSTEM = { role: "system" as const, reason: null, requestId: null, ip: null };
 
-export function benchExportRoutes(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.post("/seed", requireAuth(), async (c) => {
-    const month = Number(c.req.query("month"));
-    if (!Number.isInteger(month) || month < 0 || month > 11) return c.json({ error: "month must be 0-11" }, 400);
-    const userId = authOf(c).userId;
-    const store = healthStoreFor(c.env.HEALTH_STORE, userId);
-    const audit = { ...SYSTEM, actor: "bench", subject: userId };
-    const observations = monthObservations(month);
+/**
+ * A seed route's month (`?month=0..11`) and the signed-in bench user's store, or null when the
+ * month is not one; `ingest` stores observations in batches of at most 10,000, as ingestion does.
+ */
+export function monthSeed(c: Context<AppEnv>) {
+  const month = Number(c.req.query("month"));
+  if (!Number.isInteger(month) || month < 0 || month > 11) return null;
+  const userId = authOf(c).userId;
+  const store = healthStoreFor(c.env.HEALTH_STORE, userId);
+  const audit = { ...SYSTEM, actor: "bench", subject: userId };
+  const ingest = async (observations: ObservationInput[]) => {
     for (let i = 0; i < observations.length; i += BATCH) {
       await store.ingestBatch({ observations: observations.slice(i, i + BATCH) }, audit);
     }
+  };
+  return { month, store, audit, ingest };
+}
+
+export function benchExportRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post("/seed", requireAuth(), async (c) => {
+    const seed = monthSeed(c);
+    if (seed === null) return c.json({ error: "month must be 0-11" }, 400);
+    const { month, store, audit } = seed;
+    const observations = monthObservations(month);
+    await seed.ingest(observations);
     const sessions = monthSessions(month);
     await store.ingestBatch({ observations: [], ...sessions }, audit);
     return c.json({

@@ -6,17 +6,16 @@
  * (25,920 in all).
  */
 import { Hono } from "hono";
-import { healthStoreFor } from "../durable-objects/health-store/client";
 import type { ObservationInput } from "../durable-objects/health-store/schema";
-import { authOf, requireAuth } from "../src/auth/middleware";
+import { requireAuth } from "../src/auth/middleware";
 import type { AppEnv } from "../src/http/types";
+import { monthSeed } from "./export-year";
 
 export const FHIR_YEAR = 2025;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 const YEAR_START = Date.UTC(FHIR_YEAR, 0, 1);
 const CGM_START = Date.UTC(FHIR_YEAR + 1, 0, 1) - 90 * DAY;
-const BATCH = 10_000;
 
 function sample(metric: string, unit: string, start: number, value: number, record: string, source: [string, string]) {
   const [sourceApp, device] = source;
@@ -56,19 +55,13 @@ function monthRows(month: number): ObservationInput[] {
   return rows;
 }
 
-const SYSTEM = { role: "system" as const, reason: null, requestId: null, ip: null };
-
 export function benchFhirRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/seed", requireAuth(), async (c) => {
-    const month = Number(c.req.query("month"));
-    if (!Number.isInteger(month) || month < 0 || month > 11) return c.json({ error: "month must be 0-11" }, 400);
-    const userId = authOf(c).userId;
-    const store = healthStoreFor(c.env.HEALTH_STORE, userId);
-    const rows = monthRows(month);
-    for (let i = 0; i < rows.length; i += BATCH) {
-      await store.ingestBatch({ observations: rows.slice(i, i + BATCH) }, { ...SYSTEM, actor: "bench", subject: userId });
-    }
+    const seed = monthSeed(c);
+    if (seed === null) return c.json({ error: "month must be 0-11" }, 400);
+    const rows = monthRows(seed.month);
+    await seed.ingest(rows);
     const count = (metric: string) => rows.filter((row) => row.metric === metric).length;
     return c.json({ heartRate: count("heart_rate"), glucose: count("blood_glucose") });
   });
