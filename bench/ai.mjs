@@ -115,7 +115,11 @@ export async function benchAiInProcess({ workDir, runs = 300, step = () => {} })
   const { EnclaveApp } = await import("../enclave-bridge/src/enclave/app.ts");
   const identity = await developmentEnclave(join(workDir, "enclave-bridge"));
   // The model answers at once with what the analyst would say, so the answer sealed is real-sized.
-  const model = { name: "zero-time", answer: async () => structuredClone(data.answer) };
+  const model = {
+    name: "zero-time",
+    identity: { id: "zero-time", kind: "analyst", confidential: true },
+    answer: async () => structuredClone(data.answer),
+  };
   const app = await EnclaveApp.create({ nsm: identity.nsm, model });
   const root = await worker.loadPinnedRoot(identity.rootPem, identity.rootSha256);
   const direct = async (_url, init) => new Response(await app.handle(new Uint8Array(init.body)));

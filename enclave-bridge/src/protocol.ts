@@ -58,6 +58,16 @@ export interface EnclaveQuery {
   question: string;
   /** ISO 8601 instant that relative periods ("last week") are measured from. */
   now: string;
+  /**
+   * The time zone calendar words ("yesterday", "on Monday", "my day") are read in: an IANA name, a
+   * ±HH:MM offset or UTC (as the API's `tz`). UTC when absent.
+   */
+  timeZone?: string;
+  /**
+   * SHA-256 (hex) of the attestation document the Worker verified before sealing this query: the
+   * enclave names it in the answer's receipt, so a verifier can tie the receipt key to that document.
+   */
+  attestationSha256?: string;
   data: WireDataset;
 }
 
@@ -313,6 +323,16 @@ function parseQuery(text: string): EnclaveQuery {
     metrics[code] = { unit: series.unit, start, end, value: values };
   }
   const query: EnclaveQuery = { question: value.question, now: value.now, data: { metrics } };
+  if (value.timeZone !== undefined) {
+    if (typeof value.timeZone !== "string" || !isTimeZone(value.timeZone)) throw new ProtocolError("BAD_QUERY");
+    query.timeZone = value.timeZone;
+  }
+  if (value.attestationSha256 !== undefined) {
+    if (typeof value.attestationSha256 !== "string" || !/^[0-9a-f]{64}$/.test(value.attestationSha256)) {
+      throw new ProtocolError("BAD_QUERY");
+    }
+    query.attestationSha256 = value.attestationSha256;
+  }
   if (value.data.sleep !== undefined) query.data.sleep = parseSleep(value.data.sleep);
   return query;
 }
@@ -360,6 +380,39 @@ function parseAnswer(text: string): AnalystAnswer {
     return { label: figure.label, value: figure.value, unit: figure.unit };
   });
   return { answer: value.answer, usedMetrics: value.usedMetrics, figures };
+}
+
+/**
+ * JSON with every object's keys sorted (arrays keep their order), so both ends hash the same bytes
+ * for the same value however it was built: what receipts' data and answer digests are taken over.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** SHA-256 in lower-case hex. */
+export async function sha256Hex(bytes: Uint8Array | string): Promise<string> {
+  const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes.slice();
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+export function isTimeZone(name: string): boolean {
+  if (name.length === 0 || name.length > 64) return false;
+  if (/^[+-](\d{2}):([0-5]\d)$/.test(name)) return Number(name.slice(1, 3)) <= 18;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

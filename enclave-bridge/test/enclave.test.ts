@@ -281,6 +281,7 @@ process.stdin.pipe(socket).pipe(process.stdout);
 describe("enclave limits", () => {
   it("answers MODEL_FAILED without the model's message, which may quote the question", async () => {
     const leaky: ModelProvider = {
+      identity: { id: "leaky", kind: "analyst", confidential: true },
       name: "leaky",
       answer: async (input: AnalystInput) => {
         throw new Error(`cannot answer ${input.question}`);
@@ -304,6 +305,7 @@ describe("enclave limits", () => {
       release = resolve;
     });
     const slow: ModelProvider = {
+      identity: { id: "slow", kind: "analyst", confidential: true },
       name: "slow",
       answer: async () => {
         await gate;

@@ -1363,6 +1363,9 @@ export interface components {
         unit: string;
         value: number;
       }[];
+      model: components["schemas"]["AiModel"];
+      /** @description Present when the model is not confidential: the question and data were seen outside attested hardware. */
+      notice?: string;
       /** @description The window of data sent to the enclave. */
       period: {
         since: string;
@@ -1385,6 +1388,7 @@ export interface components {
         /** @enum {boolean} */
         debugMode: false;
         digest: string;
+        model: components["schemas"]["AiModel"];
         moduleId: string;
         /** @description The nonce this request sent and the document echoes, base64. */
         nonce: string;
@@ -1395,11 +1399,22 @@ export interface components {
         };
         /** @description The enclave's HPKE public key, base64. */
         publicKey: string;
+        /** @description The enclave's receipt-signing key (P-256 point, base64url), from user_data. */
+        receiptKey: string;
         rootSha256: string;
         timestamp: string;
         validUntil: string;
       };
       verifiedAt: string;
+    };
+    /** @description The model the attested enclave names in its attestation document's user_data. */
+    AiModel: {
+      /** @description False when the model runs outside attested hardware, where its operator sees the plaintext. */
+      confidential: boolean;
+      /** @description The analyst's version, the weights' SHA-256 or the remote model's name. */
+      id: string;
+      /** @enum {string} */
+      kind: "analyst" | "llama" | "remote-attested" | "remote";
     };
     AiQuery: {
       /** @example What was my average resting heart rate last week? */
@@ -1410,6 +1425,11 @@ export interface components {
        * @example 2026-01-15T08:00:00Z
        */
       since?: string;
+      /**
+       * @description The time zone "today", "last night", "on Monday" and "my week" are read in (IANA name, ±HH:MM or UTC); default UTC.
+       * @example Europe/Paris
+       */
+      tz?: string;
       /**
        * Format: date-time
        * @description End of the data the enclave may see (exclusive); default now.

@@ -31,6 +31,15 @@ const enabledSchema = z
       .default(AWS_NITRO_ROOT_G1_SHA256),
     ENCLAVE_MAX_AGE_SECONDS: seconds(1, 600, 60),
     ENCLAVE_ATTESTATION_TTL_SECONDS: seconds(0, 3_600, 300),
+    /**
+     * "true" lets production use an enclave whose model runs outside attested hardware (its
+     * attestation says so in user_data): a weaker promise, since that model's operator sees the
+     * question and data. Development and test allow it regardless; every answer then says so.
+     */
+    ENCLAVE_ALLOW_NON_CONFIDENTIAL_MODEL: z
+      .enum(["true", "false"])
+      .default("false")
+      .transform((value) => value === "true"),
   })
   .superRefine((config, ctx) => {
     if (config.ENVIRONMENT === "production" && config.ENCLAVE_ROOT_SHA256 !== AWS_NITRO_ROOT_G1_SHA256) {

@@ -5,6 +5,7 @@
  * round trip; when the enclave answers UNKNOWN_KEY (it restarted with a new key) the cache entry is
  * dropped and the query is sealed again to a freshly attested key, once.
  */
+import { decodeEnclaveIdentity, type EnclaveIdentity } from "../../enclave-bridge/src/identity.ts";
 import {
   attestRequest,
   decodeMessage,
@@ -37,6 +38,8 @@ const MAX_REPLY_BYTES = 1024 * 1024;
 export interface Attested {
   readonly document: Uint8Array;
   readonly attestation: VerifiedAttestation;
+  /** The receipt key and model the document's user_data names (enclave-bridge/src/identity.ts). */
+  readonly identity: EnclaveIdentity;
   readonly nonce: Uint8Array;
   readonly verifiedAt: Date;
   /** SHA-256 of the pinned root the chain was verified to. */
@@ -48,6 +51,8 @@ export interface EnclaveAnswer {
   readonly usedMetrics: string[];
   readonly figures: { label: string; value: number; unit: string }[];
   readonly attestation: VerifiedAttestation;
+  readonly document: Uint8Array;
+  readonly identity: EnclaveIdentity;
   readonly verifiedAt: Date;
 }
 
@@ -69,6 +74,7 @@ export class EnclaveClient {
       config.ENCLAVE_PCR0,
       config.ENCLAVE_PCR1,
       config.ENCLAVE_PCR2,
+      String(config.ENCLAVE_ALLOW_NON_CONFIDENTIAL_MODEL),
     ].join("|");
   }
 
@@ -92,7 +98,33 @@ export class EnclaveClient {
         extensions: { reason: result.reason },
       });
     }
-    return { document, attestation: result.attestation, nonce, verifiedAt, rootSha256: this.#config.ENCLAVE_ROOT_SHA256 };
+    const identity = decodeEnclaveIdentity(result.attestation.userData);
+    if (identity === null) {
+      throw new DomainError("ATTESTATION_FAILED", "The enclave's attestation does not name its receipt key and model", {
+        extensions: { reason: "NO_IDENTITY" },
+      });
+    }
+    // A model that sees plaintext outside attested hardware is refused where real data lives,
+    // unless the operator has said, in a setting of its own, that this weaker promise is knowingly made.
+    if (
+      !identity.model.confidential &&
+      this.#config.ENVIRONMENT === "production" &&
+      !this.#config.ENCLAVE_ALLOW_NON_CONFIDENTIAL_MODEL
+    ) {
+      throw new DomainError(
+        "ATTESTATION_FAILED",
+        "The enclave answers with a model outside attested hardware, which this deployment does not allow (ENCLAVE_ALLOW_NON_CONFIDENTIAL_MODEL)",
+        { extensions: { reason: "NON_CONFIDENTIAL_MODEL" } },
+      );
+    }
+    return {
+      document,
+      attestation: result.attestation,
+      identity,
+      nonce,
+      verifiedAt,
+      rootSha256: this.#config.ENCLAVE_ROOT_SHA256,
+    };
   }
 
   /**
@@ -104,9 +136,9 @@ export class EnclaveClient {
     const cache = this.#cache();
     const cached = cache?.get(this.#key, new Date());
     if (cached !== null && cached !== undefined) return cached;
-    const { attestation, verifiedAt } = await this.attest();
-    cache?.set(this.#key, attestation, verifiedAt);
-    return { attestation, verifiedAt };
+    const { attestation, document, identity, verifiedAt } = await this.attest();
+    cache?.set(this.#key, { attestation, document, identity }, verifiedAt);
+    return { attestation, document, identity, verifiedAt };
   }
 
   /** Seals the query to the session's attested key, sends it, and opens the answer. */
@@ -144,7 +176,13 @@ export class EnclaveClient {
     if (reply.kind !== MessageKind.ANSWER) throw enclaveFailure("BAD_MESSAGE");
     try {
       const answer = await sealed.openAnswer(reply.body);
-      return { ...answer, attestation: session.attestation, verifiedAt: session.verifiedAt };
+      return {
+        ...answer,
+        attestation: session.attestation,
+        document: session.document,
+        identity: session.identity,
+        verifiedAt: session.verifiedAt,
+      };
     } catch {
       throw enclaveFailure("DECRYPT_FAILED");
     }

@@ -8,6 +8,7 @@
 import type { HealthStore } from "../../durable-objects/health-store";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { type AnalystMetric, METRIC_WORDS, metricsNeeded, periodOf, SLEEP } from "../../enclave-bridge/src/analyst/index.ts";
+import { sha256Hex } from "../../enclave-bridge/src/protocol.ts";
 import type { AuditContext } from "../audit/event";
 import { DomainError } from "../errors/domain-error";
 import type { MetricCode } from "../observations/metrics";
@@ -55,7 +56,17 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
     },
     { ...ctx.audit, subject: ctx.userId },
   );
-  const answer = await ctx.enclave.ask({ question: body.question, now, data: dataset }, session);
+  const answer = await ctx.enclave.ask(
+    {
+      question: body.question,
+      now,
+      timeZone: body.tz ?? "UTC",
+      attestationSha256: await sha256Hex(session.document),
+      data: dataset,
+    },
+    session,
+  );
+  const model = answer.identity.model;
   return {
     answer: answer.answer,
     usedMetrics: answer.usedMetrics,
@@ -66,8 +77,14 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
       moduleId: answer.attestation.moduleId,
       verifiedAt: answer.verifiedAt.toISOString(),
     },
+    model,
+    ...(model.confidential ? {} : { notice: NON_CONFIDENTIAL_NOTICE }),
   };
 }
+
+/** Said with every answer from a model that the enclave's attestation says runs outside attested hardware. */
+export const NON_CONFIDENTIAL_NOTICE =
+  "This answer came from a model outside attested hardware: its operator could see your question and the data sent with it.";
 
 function pointsPerMetric(count: number): number {
   return Math.min(MAX_POINTS_PER_METRIC, Math.floor(MAX_POINTS / Math.max(1, count)));

@@ -89,6 +89,8 @@ export function registerAiRoutes(app: App): void {
           rootSha256: attested.rootSha256,
           validUntil: verified.validUntil.toISOString(),
           debugMode: false as const,
+          model: attested.identity.model,
+          receiptKey: attested.identity.receiptKey,
         },
         hpke: HPKE_SUITE,
       },

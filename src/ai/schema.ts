@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { MODEL_KINDS } from "../../enclave-bridge/src/identity.ts";
 import { instantSchema } from "../observations/dates";
+import { parseTimeZone } from "../observations/time-zone";
 
 /** The confidential-AI HTTP shapes (DESIGN §9, docs/confidential-ai.md). */
 export const MAX_QUESTION_CHARS = 1_000;
@@ -14,6 +16,15 @@ export const QueryBodySchema = z
       .openapi({ example: "What was my average resting heart rate last week?" }),
     since: instantSchema.optional().openapi({ description: "Start of the data the enclave may see (inclusive)." }),
     until: instantSchema.optional().openapi({ description: "End of the data the enclave may see (exclusive); default now." }),
+    tz: z
+      .string()
+      .refine((value) => parseTimeZone(value) !== null, "not an IANA time zone, a ±HH:MM offset or UTC")
+      .optional()
+      .openapi({
+        description:
+          'The time zone "today", "last night", "on Monday" and "my week" are read in (IANA name, ±HH:MM or UTC); default UTC.',
+        example: "Europe/Paris",
+      }),
   })
   .refine((body) => body.since === undefined || body.until === undefined || Date.parse(body.since) < Date.parse(body.until), {
     path: ["until"],
@@ -21,6 +32,16 @@ export const QueryBodySchema = z
   })
   .openapi("AiQuery");
 export type QueryBody = z.output<typeof QueryBodySchema>;
+
+export const ModelIdentitySchema = z
+  .object({
+    id: z.string().openapi({ description: "The analyst's version, the weights' SHA-256 or the remote model's name." }),
+    kind: z.enum(MODEL_KINDS),
+    confidential: z
+      .boolean()
+      .openapi({ description: "False when the model runs outside attested hardware, where its operator sees the plaintext." }),
+  })
+  .openapi("AiModel", { description: "The model the attested enclave names in its attestation document's user_data." });
 
 const FigureSchema = z.object({ label: z.string(), value: z.number(), unit: z.string() });
 
@@ -36,6 +57,10 @@ export const QueryAnswerSchema = z
       pcr0: z.string().openapi({ description: "The enclave image measurement that was verified (hex)." }),
       moduleId: z.string(),
       verifiedAt: z.string(),
+    }),
+    model: ModelIdentitySchema,
+    notice: z.string().optional().openapi({
+      description: "Present when the model is not confidential: the question and data were seen outside attested hardware.",
     }),
   })
   .openapi("AiAnswer");
@@ -55,6 +80,10 @@ export const AttestationReportSchema = z
       rootSha256: z.string(),
       validUntil: z.string(),
       debugMode: z.literal(false),
+      model: ModelIdentitySchema,
+      receiptKey: z
+        .string()
+        .openapi({ description: "The enclave's receipt-signing key (P-256 point, base64url), from user_data." }),
     }),
     hpke: z.object({ kem: z.string(), kdf: z.string(), aead: z.string() }),
   })

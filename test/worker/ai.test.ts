@@ -114,9 +114,14 @@ describe("GET /v1/ai/attestation", () => {
         certificateChain: string[];
         rootSha256: string;
         debugMode: boolean;
+        model: { id: string; kind: string; confidential: boolean };
+        receiptKey: string;
       };
       hpke: { kem: string };
     }>();
+    // From the document's user_data: the model that answers and the key that signs its receipts.
+    expect(body.verified.model).toEqual({ id: "pulse-analyst@2", kind: "analyst", confidential: true });
+    expect(body.verified.receiptKey).toMatch(/^[A-Za-z0-9_-]{87}$/);
     expect(body.verified.pcrs).toEqual({ 0: bridge.pcrs[0], 1: bridge.pcrs[1], 2: bridge.pcrs[2] });
     expect(atob(body.verified.nonce)).toHaveLength(32);
     expect(atob(body.verified.publicKey)).toHaveLength(32);
@@ -188,8 +193,12 @@ describe("POST /v1/ai/query", () => {
       figures: { value: number; unit: string }[];
       period: { since: string; until: string };
       attestation: { pcr0: string; verifiedAt: string };
+      model: { id: string; kind: string; confidential: boolean };
+      notice?: string;
     }>();
     expect(body.answer).toContain("57.7 bpm");
+    expect(body.model).toEqual({ id: "pulse-analyst@2", kind: "analyst", confidential: true });
+    expect(body.notice).toBeUndefined();
     expect(body.usedMetrics).toEqual(["resting_heart_rate"]);
     expect(body.figures).toContainEqual(expect.objectContaining({ value: 57.7, unit: "bpm" }));
     expect(body.attestation.pcr0).toBe(bridge.pcrs[0]);

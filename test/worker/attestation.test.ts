@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { AttestationCache, loadPinnedRoot, type VerifyAttestationOptions, verifyAttestation } from "../../src/ai/attestation";
+import type { EnclaveIdentity } from "../../enclave-bridge/src/identity.ts";
+import {
+  AttestationCache,
+  loadPinnedRoot,
+  type VerifiedAttestation,
+  type VerifyAttestationOptions,
+  verifyAttestation,
+} from "../../src/ai/attestation";
 import {
   AWS_NITRO_ROOT_G1_PEM,
   AWS_NITRO_ROOT_G1_SHA256,
@@ -129,13 +136,20 @@ describe("AttestationCache", () => {
     if (!result.ok) throw new Error(`refused: ${result.reason}`);
     return result.attestation;
   }
+  // AWS's sample document carries no Pulse identity; the cache keeps whatever it is given with it.
+  const identity: EnclaveIdentity = {
+    v: 1,
+    receiptKey: "A".repeat(87),
+    model: { id: "pulse-analyst@2", kind: "analyst", confidential: true },
+  };
+  const entry = (attestation: VerifiedAttestation) => ({ attestation, document: new Uint8Array([1]), identity });
 
   it("returns a verification for the same endpoint until its TTL runs out", async () => {
     const cache = new AttestationCache(FIVE_MINUTES);
     const attestation = await verified();
-    cache.set("bridge-a", attestation, REAL_TIMESTAMP);
+    cache.set("bridge-a", entry(attestation), REAL_TIMESTAMP);
     expect(cache.get("bridge-a", new Date(REAL_TIMESTAMP.getTime() + 60_000))).toEqual({
-      attestation,
+      ...entry(attestation),
       verifiedAt: REAL_TIMESTAMP,
     });
     expect(cache.get("bridge-b", REAL_TIMESTAMP)).toBeNull();
@@ -145,10 +159,10 @@ describe("AttestationCache", () => {
   it("never outlives the leaf certificate, and forgets on request", async () => {
     const cache = new AttestationCache(24 * 3_600_000);
     const attestation = await verified();
-    cache.set("bridge-a", attestation, REAL_TIMESTAMP);
+    cache.set("bridge-a", entry(attestation), REAL_TIMESTAMP);
     expect(cache.get("bridge-a", new Date(attestation.validUntil.getTime() - 1))?.attestation).toBe(attestation);
     expect(cache.get("bridge-a", attestation.validUntil)).toBeNull();
-    cache.set("bridge-a", attestation, REAL_TIMESTAMP);
+    cache.set("bridge-a", entry(attestation), REAL_TIMESTAMP);
     cache.delete("bridge-a");
     expect(cache.get("bridge-a", REAL_TIMESTAMP)).toBeNull();
   });
@@ -156,7 +170,7 @@ describe("AttestationCache", () => {
   it("keeps at most its maximum number of endpoints, dropping the oldest", async () => {
     const cache = new AttestationCache(FIVE_MINUTES, 2);
     const attestation = await verified();
-    for (const key of ["a", "b", "c"]) cache.set(key, attestation, REAL_TIMESTAMP);
+    for (const key of ["a", "b", "c"]) cache.set(key, entry(attestation), REAL_TIMESTAMP);
     expect(cache.get("a", REAL_TIMESTAMP)).toBeNull();
     expect(cache.get("c", REAL_TIMESTAMP)?.attestation).toBe(attestation);
   });

@@ -13,6 +13,9 @@ import { type AnalystMetric, METRIC_WORDS, SLEEP } from "./vocabulary.ts";
  * that asks something it does not handle (a comparison, a count, a weekday...) a plain decline
  * rather than the answer to another question (decline.ts).
  */
+/** Named in every answer's model identity and receipt; raise it whenever an answer could change. */
+export const ANALYST_VERSION = "2";
+
 export const CAPABILITIES =
   "I can answer questions about averages, ranges, highest and lowest values, trends, time in range, totals and " +
   "how often values were below or above a number you give " +

@@ -1,4 +1,4 @@
-export { analyze, CAPABILITIES } from "./analyst.ts";
+export { ANALYST_VERSION, analyze, CAPABILITIES } from "./analyst.ts";
 export { metricsNeeded, periodOf } from "./question.ts";
 export type {
   AnalystAnswer,

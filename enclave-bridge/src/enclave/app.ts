@@ -8,6 +8,7 @@
  * callback sees the message kind, the outcome code and the duration only.
  */
 import type { AnalystAnswer } from "../analyst/types.ts";
+import { base64url, type EnclaveIdentity, encodeEnclaveIdentity } from "../identity.ts";
 import type { ModelProvider } from "../model/provider.ts";
 import { MAX_NONCE_BYTES, type Nsm } from "../nsm/nsm.ts";
 import {
@@ -43,8 +44,21 @@ export interface EnclaveAppOptions {
 const DEFAULT_MAX_CONCURRENT_QUERIES = 8;
 const DEFAULT_MODEL_TIMEOUT_MS = 60_000;
 
+/** The receipt-signing key: ECDSA P-256, generated at start, never exported, gone at exit. */
+type ReceiptKeyPair = Awaited<ReturnType<typeof generateReceiptKey>>;
+
+async function generateReceiptKey() {
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+  const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  return { privateKey: pair.privateKey, publicKey };
+}
+
 export class EnclaveApp {
   readonly keys: EnclaveKeys;
+  /** What every attestation document's user_data carries (identity.ts). */
+  readonly identity: EnclaveIdentity;
+  readonly #userData: Uint8Array;
+  readonly #receiptKey: ReceiptKeyPair;
   readonly #nsm: Nsm;
   readonly #model: ModelProvider;
   readonly #maxConcurrent: number;
@@ -52,8 +66,12 @@ export class EnclaveApp {
   readonly #log: (event: EnclaveLogEvent) => void;
   #inFlight = 0;
 
-  private constructor(options: EnclaveAppOptions, keys: EnclaveKeys) {
+  private constructor(options: EnclaveAppOptions, keys: EnclaveKeys, receiptKey: ReceiptKeyPair) {
     this.keys = keys;
+    this.#receiptKey = receiptKey;
+    this.identity = { v: 1, receiptKey: base64url(receiptKey.publicKey), model: options.model.identity };
+    // Encoded once: a model identity that does not fit is a start-up error, not a per-request one.
+    this.#userData = encodeEnclaveIdentity(this.identity);
     this.#nsm = options.nsm;
     this.#model = options.model;
     this.#maxConcurrent = options.maxConcurrentQueries ?? DEFAULT_MAX_CONCURRENT_QUERIES;
@@ -62,7 +80,7 @@ export class EnclaveApp {
   }
 
   static async create(options: EnclaveAppOptions): Promise<EnclaveApp> {
-    return new EnclaveApp(options, options.keys ?? (await EnclaveKeys.generate()));
+    return new EnclaveApp(options, options.keys ?? (await EnclaveKeys.generate()), await generateReceiptKey());
   }
 
   get modelName(): string {
@@ -95,7 +113,11 @@ export class EnclaveApp {
 
   async #attest(nonce: Uint8Array): Promise<Uint8Array> {
     if (nonce.byteLength === 0 || nonce.byteLength > MAX_NONCE_BYTES) throw new ProtocolError("BAD_NONCE");
-    const document = await this.#nsm.getAttestationDocument({ publicKey: this.keys.publicKey, nonce: nonce.slice() });
+    const document = await this.#nsm.getAttestationDocument({
+      publicKey: this.keys.publicKey,
+      userData: this.#userData,
+      nonce: nonce.slice(),
+    });
     return encodeMessage(MessageKind.ATTESTATION, document);
   }
 

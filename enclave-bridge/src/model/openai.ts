@@ -3,6 +3,7 @@
 // sends them to the configured endpoint and nowhere else, and every failure it reports names
 // what went wrong (status, timeout, shape) without quoting the request, the data or the reply.
 import type { AnalystAnswer, AnalystInput } from "../analyst/types.ts";
+import type { ModelIdentity } from "../identity.ts";
 import { ModelError, type ModelProvider } from "./provider.ts";
 
 export interface OpenAiCompatibleOptions {
@@ -27,6 +28,8 @@ const SYSTEM_PROMPT = [
 
 export class OpenAiCompatibleProvider implements ModelProvider {
   readonly name: string;
+  // Nothing attests this endpoint yet: TLS ends at its operator, who sees the plaintext.
+  readonly identity: ModelIdentity;
   readonly #endpoint: string;
   readonly #model: string;
   readonly #apiKey: string | undefined;
@@ -42,6 +45,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError("model timeoutMs must be a positive integer");
     this.name = `openai:${options.model}`;
+    this.identity = { id: this.name, kind: "remote", confidential: false };
     this.#endpoint = `${options.baseUrl.replace(/\/+$/, "")}/chat/completions`;
     this.#model = options.model;
     this.#apiKey = options.apiKey === "" ? undefined : options.apiKey;

@@ -2,12 +2,17 @@
 // round trip to the enclave), and an enclave keeps its HPKE key for its lifetime. So a verified
 // attestation is reused per enclave endpoint until the earlier of its leaf certificate's expiry and
 // the configured TTL; the endpoint's key names the bridge and everything pinned for it.
+import type { EnclaveIdentity } from "../../../enclave-bridge/src/identity.ts";
 import type { VerifiedAttestation } from "./verify";
 
 const DEFAULT_MAX_ENTRIES = 64;
 
 export interface CachedAttestation {
   readonly attestation: VerifiedAttestation;
+  /** The attestation document's bytes, as verified: receipts name its SHA-256. */
+  readonly document: Uint8Array;
+  /** What the document's user_data says: the receipt key and the model. */
+  readonly identity: EnclaveIdentity;
   /** When it was verified: `set`'s `now`. */
   readonly verifiedAt: Date;
 }
@@ -32,14 +37,15 @@ export class AttestationCache {
       this.entries.delete(key);
       return null;
     }
-    return { attestation: entry.attestation, verifiedAt: entry.verifiedAt };
+    const { attestation, document, identity, verifiedAt } = entry;
+    return { attestation, document, identity, verifiedAt };
   }
 
-  set(key: string, attestation: VerifiedAttestation, now: Date): void {
-    const expiresAt = Math.min(attestation.validUntil.getTime(), now.getTime() + this.ttlMs);
+  set(key: string, verified: Omit<CachedAttestation, "verifiedAt">, now: Date): void {
+    const expiresAt = Math.min(verified.attestation.validUntil.getTime(), now.getTime() + this.ttlMs);
     if (expiresAt <= now.getTime()) return;
     this.entries.delete(key);
-    this.entries.set(key, { attestation, verifiedAt: now, expiresAt });
+    this.entries.set(key, { ...verified, verifiedAt: now, expiresAt });
     // Map iteration follows insertion order, so the first key is the oldest entry.
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries) break;
