@@ -176,6 +176,9 @@ async function main() {
     process.exit(1);
   }
   for (const item of unchecked) console.log(`not checked: ${item}`);
+  // The web app ships as the Worker's static assets (dist/web): built fresh for every deploy.
+  const web = spawnSync(process.execPath, [resolve(root, "scripts/build-web.mjs")], { cwd: root, stdio: "inherit" });
+  if (web.status !== 0) process.exit(web.status ?? 1);
   const args = ["deploy", "--env", ENV_NAME, "--config", options.config];
   if (options.dryRun) args.push("--dry-run", "--outdir", resolve(root, ".wrangler/deploy-dry-run"));
   const result = runWrangler(args, { stdio: "inherit" });

@@ -11,7 +11,9 @@
 //     (default: a free port), its credentials in .dev.vars PROVIDER_CREDENTIALS; it pushes new data
 //     every SANDBOX_PUSH_EVERY_SECONDS (default 60, 0 turns it off). SANDBOX_PROVIDER=off skips it.
 //  5. `wrangler dev` on PORT (default 8787) with state under PERSIST_DIR (default .wrangler/state).
-//  6. The Worker's cron triggers fired on their schedules (./dev-crons.mjs), which wrangler dev does
+//  6. The web app (web/) built into dist/web once, then rebuilt on every change (build-web.mjs --watch);
+//     wrangler dev serves the new files at once. WEB_WATCH=off builds once only.
+//  7. The Worker's cron triggers fired on their schedules (./dev-crons.mjs), which wrangler dev does
 //     not do; DEV_CRONS=off turns them off.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -148,9 +150,22 @@ async function startSandboxProvider() {
   return { ENABLE_SANDBOX_PROVIDER: "true", SANDBOX_PROVIDER_ORIGIN: `http://127.0.0.1:${sandboxPort}` };
 }
 
+/** Builds the web app once (wrangler must find dist/web), then keeps rebuilding it on change. */
+function buildWebApp() {
+  const build = spawnSync(process.execPath, [resolve(root, "scripts/build-web.mjs")], { cwd: root, stdio: "inherit" });
+  if (build.status !== 0) {
+    console.error("the web app did not build (scripts/build-web.mjs); fix the error above and run npm run dev again");
+    process.exit(1);
+  }
+  if (process.env.WEB_WATCH === "off") return;
+  const watcher = spawn(process.execPath, [resolve(root, "scripts/build-web.mjs"), "--watch"], { cwd: root, stdio: "inherit" });
+  children.push(watcher);
+}
+
 let shuttingDown = false;
 await ensureDevVars();
 applyMigrations();
+buildWebApp();
 const enclaveVars = process.env.ENCLAVE_BRIDGE === "off" ? {} : await startEnclaveBridge();
 const sandboxVars = process.env.SANDBOX_PROVIDER === "off" ? {} : await startSandboxProvider();
 // The API's own origin follows PORT: OAuth redirect URIs (/oauth/:provider/callback) and the

@@ -36,6 +36,7 @@ import { registerSharingRoutes } from "./sharing/routes";
 import { UPLOAD_BODY_RULE } from "./uploads/body-rule";
 import { registerUploadRoutes } from "./uploads/routes";
 import { registerVaultRoutes } from "./vault/routes";
+import { registerWebRoutes } from "./web/routes";
 
 /**
  * Builds the Hono application: middleware in the order every request crosses it, then the route
@@ -62,6 +63,8 @@ export function createApp(): App {
   registerHealthRoutes(app);
   registerDocsRoutes(app);
   registerPortalRoutes(app);
+  // The web app (web/, DESIGN §10): its pages and hashed files from the Workers static assets.
+  registerWebRoutes(app);
   // Identity (DESIGN §4): passkey ceremonies and recovery, tokens, sessions, devices, roles.
   registerPasskeyRoutes(app);
   registerTokenRoutes(app);

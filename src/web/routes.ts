@@ -1,0 +1,55 @@
+import type { Context } from "hono";
+import { DomainError } from "../errors/domain-error";
+import type { App, AppEnv } from "../http/types";
+
+/**
+ * The web app (web/, built by scripts/build-web.mjs into Workers static assets). The Worker serves
+ * them itself (`run_worker_first`), so every page and file carries the same security headers and
+ * CSP as the API (script and style from this origin only), and the caching is decided here:
+ * - pages are never cached: a deploy that changes a ceremony or names new bundles reaches every
+ *   browser at once, and a no-store page stays out of the back/forward cache, so in-memory tokens
+ *   end with the page;
+ * - hashed files never change under their name, so browsers keep them for a year.
+ * Plain `app.get` keeps these routes out of /openapi.json.
+ */
+const PAGE_CACHE = "no-store";
+const ASSET_CACHE = "public, max-age=31536000, immutable";
+const ASSET_NAME = /^[A-Za-z0-9_-]{1,100}\.(?:js|css|svg|png|woff2)$/;
+const PAGES: Record<string, string> = { "/app": "/app.html" };
+
+async function fromAssets(c: Context<AppEnv>, path: string): Promise<Response | null> {
+  const response = await c.env.ASSETS.fetch(new URL(path, c.req.url));
+  if (!response.ok) {
+    await response.body?.cancel();
+    return null;
+  }
+  return response;
+}
+
+export function registerWebRoutes(app: App): void {
+  app.get("/", (c) => c.redirect("/app", 302));
+  for (const [path, file] of Object.entries(PAGES)) {
+    app.get(`${path}/`, (c) => c.redirect(path, 301));
+    app.get(path, async (c) => {
+      const page = await fromAssets(c, file);
+      if (page === null) {
+        throw new DomainError("SERVICE_UNAVAILABLE", "The web app is not built: run `npm run build:web`.", {
+          retryAfterSeconds: 30,
+        });
+      }
+      return new Response(page.body, {
+        status: 200,
+        headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": PAGE_CACHE },
+      });
+    });
+  }
+  app.get("/assets/:file", async (c) => {
+    const name = c.req.param("file");
+    const asset = ASSET_NAME.test(name) ? await fromAssets(c, `/assets/${name}`) : null;
+    if (asset === null) throw new DomainError("NOT_FOUND", "No such file.");
+    return new Response(asset.body, {
+      status: 200,
+      headers: { "Content-Type": asset.headers.get("Content-Type") ?? "application/octet-stream", "Cache-Control": ASSET_CACHE },
+    });
+  });
+}
