@@ -144,6 +144,12 @@ describe("AttestedOpenAiProvider", () => {
     await refusedAtStart("TLS_KEY_NOT_ATTESTED");
   });
 
+  it("refuses an attestation response larger than 64 KiB without reading it all", async () => {
+    endpoint.tamper = (report) => ({ ...report, padding: "x".repeat(70_000) }) as typeof report;
+    await assert.rejects(create(), (error: unknown) => error instanceof ModelError && /too large/.test(error.message));
+    assert.deepEqual(paths(endpoint), ["GET /v1/attestation"]);
+  });
+
   it("refuses plain http and an endpoint whose TLS certificate it cannot verify", async () => {
     await assert.rejects(
       AttestedOpenAiProvider.create({

@@ -28,7 +28,8 @@ const SYSTEM_PROMPT = [
 
 export class OpenAiCompatibleProvider implements ModelProvider {
   readonly name: string;
-  // Nothing attests this endpoint yet: TLS ends at its operator, who sees the plaintext.
+  // Nothing attests this endpoint: TLS ends at its operator, who sees the plaintext. The enclave
+  // uses it only when configured as non-confidential; attested-openai.ts is the attested path.
   readonly identity: ModelIdentity;
   readonly #endpoint: string;
   readonly #model: string;
