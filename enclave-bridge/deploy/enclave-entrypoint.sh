@@ -107,6 +107,20 @@ case "$model" in
       decrypt_model_api_key
     fi
     set -- "$@" --model-url "$MODEL_URL" --model-name "$MODEL_NAME"
+    # The endpoint sees plaintext, so the app needs its attestation pins (from the image's ENV, so
+    # PCR0 measures them) or the explicit non-confidential flag; it refuses to start with neither.
+    if [ -n "${MODEL_ATTESTATION_ROOT_B64:-}" ] || [ -n "${MODEL_MEASUREMENTS_B64:-}" ]; then
+      mkdir -p /run/pulse
+      printf '%s' "${MODEL_ATTESTATION_ROOT_B64:-}" | base64 -d >/run/pulse/model-attestation-root.pem \
+        || fail "MODEL_ATTESTATION_ROOT_B64 is not base64"
+      printf '%s' "${MODEL_MEASUREMENTS_B64:-}" | base64 -d >/run/pulse/model-measurements.json \
+        || fail "MODEL_MEASUREMENTS_B64 is not base64"
+      set -- "$@" --model-attestation-root /run/pulse/model-attestation-root.pem \
+        --model-measurements /run/pulse/model-measurements.json
+    fi
+    if [ "${MODEL_NON_CONFIDENTIAL:-}" = "true" ]; then
+      set -- "$@" --non-confidential-model
+    fi
     if [ -n "${MODEL_TIMEOUT_MS:-}" ]; then
       set -- "$@" --model-timeout-ms "$MODEL_TIMEOUT_MS"
     fi

@@ -5,13 +5,17 @@
  * (production) and scripts/dev.mjs (local). Logs are one JSON line per event and never carry
  * questions, data or answers.
  */
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { developmentEnclave } from "./dev.ts";
 import { EnclaveApp } from "./enclave/app.ts";
 import { serveEnclave } from "./enclave/server.ts";
 import { AnalystProvider } from "./model/analyst-provider.ts";
+import { AttestedOpenAiProvider } from "./model/attested-openai.ts";
 import { OpenAiCompatibleProvider } from "./model/openai.ts";
 import type { ModelProvider } from "./model/provider.ts";
+import { loadModelRoot, parseMeasurements } from "./model/remote-attestation.ts";
 import { NitroNsm } from "./nsm/nitro-nsm.ts";
 import type { Nsm } from "./nsm/nsm.ts";
 import { parseEndpoint } from "./proxy/endpoint.ts";
@@ -20,6 +24,9 @@ import { createProxy } from "./proxy/server.ts";
 const USAGE = `usage:
   cli enclave --listen HOST:PORT --nsm simulated|nitro [--nsm-helper PATH] [--state-dir DIR]
               [--model analyst|openai] [--model-url URL] [--model-name NAME] [--model-timeout-ms N]
+              with --model openai, one of:
+                --model-attestation-root FILE --model-measurements FILE   (an attested endpoint)
+                --non-confidential-model     (the endpoint's operator sees questions and data)
   cli proxy --listen HOST:PORT --enclave tcp://HOST:PORT|vsock://CID:PORT   (env BRIDGE_TOKEN)
   cli dev-identity --state-dir DIR`;
 
@@ -45,9 +52,15 @@ async function enclaveCommand(args: string[]): Promise<void> {
       "model-url": { type: "string" },
       "model-name": { type: "string" },
       "model-timeout-ms": { type: "string" },
+      "model-attestation-root": { type: "string" },
+      "model-measurements": { type: "string" },
+      "non-confidential-model": { type: "boolean", default: false },
     },
   });
   const address = listenAddress(values.listen);
+  // The model first: a configuration that would send plaintext somewhere unattested stops here.
+  const timeout = values["model-timeout-ms"];
+  const model = await modelFrom(values, timeout === undefined ? undefined : Number(timeout));
   let nsm: Nsm;
   if (values.nsm === "simulated") {
     nsm = (await developmentEnclave(values["state-dir"] ?? ".enclave-state")).nsm;
@@ -56,27 +69,71 @@ async function enclaveCommand(args: string[]): Promise<void> {
   } else {
     throw new Error("--nsm must be simulated or nitro");
   }
-  let model: ModelProvider;
-  if (values.model === "analyst") {
-    model = new AnalystProvider();
-  } else if (values.model === "openai") {
-    const baseUrl = values["model-url"];
-    const name = values["model-name"];
-    if (baseUrl === undefined || name === undefined) throw new Error("--model openai needs --model-url and --model-name");
-    const apiKey = process.env.MODEL_API_KEY;
-    model = new OpenAiCompatibleProvider({ baseUrl, model: name, ...(apiKey === undefined ? {} : { apiKey }) });
-  } else {
-    throw new Error("--model must be analyst or openai");
-  }
-  const timeout = values["model-timeout-ms"];
   const app = await EnclaveApp.create({
     nsm,
     model,
     log,
     ...(timeout === undefined ? {} : { modelTimeoutMs: Number(timeout) }),
   });
-  await serveEnclave(app, address);
-  log({ event: "enclave.listening", ...address, nsm: values.nsm, model: model.name });
+  const server = await serveEnclave(app, address);
+  const { port } = server.address() as AddressInfo;
+  log({ event: "enclave.listening", host: address.host, port, nsm: values.nsm, model: model.identity });
+}
+
+interface ModelFlags {
+  model?: string | undefined;
+  "model-url"?: string | undefined;
+  "model-name"?: string | undefined;
+  "model-attestation-root"?: string | undefined;
+  "model-measurements"?: string | undefined;
+  "non-confidential-model"?: boolean | undefined;
+}
+
+/**
+ * A model outside the enclave sees the question and the data in plaintext, so it is used only when
+ * its own attestation verifies against pinned measurements, or when the operator says, with a flag
+ * of its own, that it is not confidential (and the attestation document's user_data then says so).
+ */
+async function modelFrom(values: ModelFlags, timeoutMs: number | undefined): Promise<ModelProvider> {
+  const rootFile = values["model-attestation-root"];
+  const measurementsFile = values["model-measurements"];
+  const nonConfidential = values["non-confidential-model"] === true;
+  const attested = rootFile !== undefined || measurementsFile !== undefined;
+  if (values.model === "analyst") {
+    if (attested || nonConfidential) throw new Error("model attestation flags apply to --model openai only");
+    return new AnalystProvider();
+  }
+  if (values.model !== "openai") throw new Error("--model must be analyst or openai");
+  const baseUrl = values["model-url"];
+  const name = values["model-name"];
+  if (baseUrl === undefined || name === undefined) throw new Error("--model openai needs --model-url and --model-name");
+  const apiKey = process.env.MODEL_API_KEY;
+  const common = {
+    baseUrl,
+    model: name,
+    ...(apiKey === undefined ? {} : { apiKey }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
+  if (attested && nonConfidential) {
+    throw new Error("--non-confidential-model and --model-attestation-root/--model-measurements exclude each other");
+  }
+  if (nonConfidential) {
+    log({
+      level: "warn",
+      event: "model.non_confidential",
+      detail: "questions and health data leave attested hardware: the model endpoint's operator sees them in plaintext",
+    });
+    return new OpenAiCompatibleProvider(common);
+  }
+  if (rootFile === undefined || measurementsFile === undefined) {
+    throw new Error(
+      "--model openai needs --model-attestation-root FILE and --model-measurements FILE (an attested endpoint), or --non-confidential-model",
+    );
+  }
+  const root = await loadModelRoot(readFileSync(rootFile, "utf8"));
+  const measurements = parseMeasurements(readFileSync(measurementsFile, "utf8"));
+  log({ event: "model.attestation.pinned", rootSha256: root.sha256, measurements: Object.keys(measurements) });
+  return AttestedOpenAiProvider.create({ ...common, root, measurements, log });
 }
 
 async function proxyCommand(args: string[]): Promise<void> {

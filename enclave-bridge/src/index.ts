@@ -3,8 +3,10 @@ export { EnclaveApp, type EnclaveAppOptions, type EnclaveLogEvent } from "./encl
 export { type EnclaveServerOptions, serveEnclave } from "./enclave/server.ts";
 export { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from "./framing.ts";
 export { AnalystProvider } from "./model/analyst-provider.ts";
+export { type AttestedOpenAiOptions, AttestedOpenAiProvider, type ModelAttestedEvent } from "./model/attested-openai.ts";
 export { OpenAiCompatibleProvider } from "./model/openai.ts";
 export { ModelError, type ModelProvider } from "./model/provider.ts";
+export * from "./model/remote-attestation.ts";
 export * from "./nsm/index.ts";
 export * from "./protocol.ts";
 export { connectEnclave, type EnclaveEndpoint, parseEndpoint } from "./proxy/endpoint.ts";

@@ -9,6 +9,10 @@ export interface EnclaveBridgeFixture {
   restartUrl: string;
   /** A misbehaving parent: `${hostileUrl}/huge` answers 2 MiB, `${hostileUrl}/garbage` a non-CBOR document. */
   hostileUrl: string;
+  /** A bridge whose enclave asks a non-attested OpenAI-compatible model (identity kind "remote"). */
+  nonConfidentialUrl: string;
+  /** What that model answers to every question. */
+  nonConfidentialAnswer: string;
   token: string;
   pcrs: { 0: string; 1: string; 2: string };
   rootSha256: string;

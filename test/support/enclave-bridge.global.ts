@@ -5,6 +5,9 @@
 // A second bridge stands for an enclave that restarts: its proxy reaches the enclave through a
 // relay that a `POST /restart` on the control server switches to another enclave instance (same
 // image, same PCRs, new HPKE key), as a real restart would.
+//
+// A third bridge's enclave answers with a non-confidential model: an OpenAI-compatible server
+// started here, which nothing attests (the enclave's attestation says so in user_data).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
@@ -16,10 +19,14 @@ import { developmentEnclave } from "../../enclave-bridge/src/dev.ts";
 import { EnclaveApp } from "../../enclave-bridge/src/enclave/app.ts";
 import { serveEnclave } from "../../enclave-bridge/src/enclave/server.ts";
 import { AnalystProvider } from "../../enclave-bridge/src/model/analyst-provider.ts";
+import { OpenAiCompatibleProvider } from "../../enclave-bridge/src/model/openai.ts";
+import type { ModelProvider } from "../../enclave-bridge/src/model/provider.ts";
 import type { Nsm } from "../../enclave-bridge/src/nsm/nsm.ts";
 import { parseEndpoint } from "../../enclave-bridge/src/proxy/endpoint.ts";
 import { createProxy } from "../../enclave-bridge/src/proxy/server.ts";
 import type { EnclaveBridgeFixture } from "./enclave-bridge-fixture";
+
+const NON_CONFIDENTIAL_ANSWER = "Your resting heart rate averaged 57.7 bpm last week (stand-in model).";
 
 const portOf = (server: Server | HttpServer) => (server.address() as AddressInfo).port;
 
@@ -32,8 +39,30 @@ function close(server: Server | HttpServer): Promise<unknown> {
   return new Promise((resolve) => server.close(resolve));
 }
 
-async function startEnclave(nsm: Nsm): Promise<Server> {
-  return serveEnclave(await EnclaveApp.create({ nsm, model: new AnalystProvider() }), { host: "127.0.0.1", port: 0 });
+async function startEnclave(nsm: Nsm, model: ModelProvider = new AnalystProvider()): Promise<Server> {
+  return serveEnclave(await EnclaveApp.create({ nsm, model }), { host: "127.0.0.1", port: 0 });
+}
+
+/** Answers every Chat Completions request with one fixed answer, in OpenAI's response shape. */
+function chatCompletionsServer(content: string): HttpServer {
+  return createHttpServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      const ok = request.method === "POST" && request.url === "/v1/chat/completions";
+      response.writeHead(ok ? 200 : 404, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify(
+          ok
+            ? {
+                object: "chat.completion",
+                model: "stand-in",
+                choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+              }
+            : { error: { message: "not found" } },
+        ),
+      );
+    });
+  });
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -83,13 +112,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
       else response.writeHead(404).end();
     }),
   );
-  servers.push(enclave, proxy, current, relay, restartableProxy, control, hostile);
+  const chat = await listen(chatCompletionsServer(NON_CONFIDENTIAL_ANSWER));
+  const remoteModel = new OpenAiCompatibleProvider({ baseUrl: `http://127.0.0.1:${portOf(chat)}/v1`, model: "stand-in" });
+  const nonConfidential = await startEnclave(identity.nsm, remoteModel);
+  const nonConfidentialProxy = await listen(
+    createProxy({ enclave: parseEndpoint(`tcp://127.0.0.1:${portOf(nonConfidential)}`), token }),
+  );
+  servers.push(enclave, proxy, current, relay, restartableProxy, control, hostile, chat, nonConfidential, nonConfidentialProxy);
 
   const fixture: EnclaveBridgeFixture = {
     url: `http://127.0.0.1:${portOf(proxy)}`,
     restartableUrl: `http://127.0.0.1:${portOf(restartableProxy)}`,
     restartUrl: `http://127.0.0.1:${portOf(control)}/restart`,
     hostileUrl: `http://127.0.0.1:${portOf(hostile)}`,
+    nonConfidentialUrl: `http://127.0.0.1:${portOf(nonConfidentialProxy)}`,
+    nonConfidentialAnswer: NON_CONFIDENTIAL_ANSWER,
     token,
     pcrs: { 0: identity.pcrs[0], 1: identity.pcrs[1], 2: identity.pcrs[2] },
     rootSha256: identity.rootSha256,

@@ -28,7 +28,8 @@ const SYSTEM_PROMPT = [
 
 export class OpenAiCompatibleProvider implements ModelProvider {
   readonly name: string;
-  // Nothing attests this endpoint yet: TLS ends at its operator, who sees the plaintext.
+  // Nothing attests this endpoint: TLS ends at its operator, who sees the plaintext. The enclave
+  // uses it only when configured as non-confidential; attested-openai.ts is the attested path.
   readonly identity: ModelIdentity;
   readonly #endpoint: string;
   readonly #model: string;
@@ -59,22 +60,13 @@ export class OpenAiCompatibleProvider implements ModelProvider {
     const content = await this.#complete(input, signal).catch((error: unknown) => {
       throw toModelError(error, timeout, signal);
     });
-    const usedMetrics = Object.keys(input.data.metrics);
-    if ((input.data.sleep?.length ?? 0) > 0) usedMetrics.push("sleep");
-    return { answer: content, usedMetrics, figures: [] };
+    return answerOf(content, input);
   }
 
   async #complete(input: AnalystInput, signal: AbortSignal): Promise<string> {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
     if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
-    const body = JSON.stringify({
-      model: this.#model,
-      messages: [
-        { role: "system", content: SYSTEM_PROMPT },
-        { role: "user", content: `Question: ${input.question}\nNow: ${input.now}\nData: ${JSON.stringify(input.data)}` },
-      ],
-      temperature: 0,
-    });
+    const body = chatCompletionBody(this.#model, input);
     // A redirect would resend the question somewhere the operator did not configure.
     const response = await this.#fetch(this.#endpoint, { method: "POST", headers, body, signal, redirect: "error" });
     if (!response.ok) {
@@ -85,7 +77,27 @@ export class OpenAiCompatibleProvider implements ModelProvider {
   }
 }
 
-function contentOf(text: string): string {
+/** The Chat Completions request for one question: the system prompt, then the question, the instant and the data. */
+export function chatCompletionBody(model: string, input: AnalystInput): string {
+  return JSON.stringify({
+    model,
+    messages: [
+      { role: "system", content: SYSTEM_PROMPT },
+      { role: "user", content: `Question: ${input.question}\nNow: ${input.now}\nData: ${JSON.stringify(input.data)}` },
+    ],
+    temperature: 0,
+  });
+}
+
+/** A model's free text as an answer: it names no figures, and used every series it was given. */
+export function answerOf(content: string, input: AnalystInput): AnalystAnswer {
+  const usedMetrics = Object.keys(input.data.metrics);
+  if ((input.data.sleep?.length ?? 0) > 0) usedMetrics.push("sleep");
+  return { answer: content, usedMetrics, figures: [] };
+}
+
+/** The answer text of a Chat Completions response body; a ModelError naming the shape problem otherwise. */
+export function contentOf(text: string): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
