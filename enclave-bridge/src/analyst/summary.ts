@@ -75,7 +75,7 @@ export function answerSummary(
   const sections = narrative.sections.filter((section) => domains.size === 0 || domains.has(section.domain));
   if (sections.length === 0) {
     const what = domains.size === 0 ? "data" : `${[...domains].join(" or ").replace("_", " ")} data`;
-    return { answer: `I have no ${what} for ${label}.`, usedMetrics: [], figures: [] };
+    return { answer: `I have no ${what} to summarize for ${label}.`, usedMetrics: [], figures: [] };
   }
   const text = sections.map((section) => `${section.title}: ${section.sentences.join(" ")}`).join(" ");
   const missing = domains.size === 0 ? narrative.noData : [];
