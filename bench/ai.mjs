@@ -2,6 +2,7 @@ import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { bundleForNode } from "../scripts/bundle-for-node.mjs";
 import { startBridge, stopAiBridge } from "./ai-bridge.mjs";
+import { benchQuestionSet, formatQuestionSet } from "./analyst.mjs";
 import { apiClient, BenchApiError, signIn, waitForUploads } from "./api.mjs";
 import { EXPORT_START, exportFile, heartRateRecords, restingHeartRateRecords } from "./export-files.mjs";
 import { loadPulseModules } from "./pulse-modules.mjs";
@@ -211,7 +212,10 @@ export async function benchAiInProcess({ workDir, runs = 300, step = () => {} })
   step(`ai: ${WARMUP_RUNS} warm-up + ${runs} runs in process of every stage (HPKE, attestation, EnclaveClient, analyst)`);
   for (let i = 0; i < WARMUP_RUNS; i++) await once(false);
   for (let i = 0; i < runs; i++) await once(true);
+  // The analyst's question set: accuracy, and latency per question beside the cached ask above.
+  const questions = await benchQuestionSet({ runs: Math.max(10, Math.round(runs / 15)), step });
   return {
+    questions,
     points: data.points,
     metrics: data.metrics,
     sizes,
@@ -413,6 +417,7 @@ export function formatAi({ inProcess: p, http: h }) {
         `an uncached attestation adds ${added(p.askUncached.p50, p.askCached.p50)} p50, ${added(p.askUncached.p99, p.askCached.p99)} p99 ` +
         `(${ratio(p.askUncached.p50, p.askCached.p50)} the cached ask)`,
     );
+    if (p.questions) lines.push("", formatQuestionSet(p.questions, p.askCached));
   }
   if (h) {
     if (lines.length > 0) lines.push("");

@@ -15,7 +15,9 @@
 //         in the same process (./export.mjs).
 //  ai     what a confidential-AI question adds, model time excluded: HPKE and attestation in process
 //         against a JSON round trip, and POST /v1/ai/query over HTTP, attestation cached and not,
-//         against a plain read of the same data (./ai.mjs).
+//         against a plain read of the same data (./ai.mjs); the analyst's question set: answered
+//         correctly, correctly declined, wrong, and latency per question p50/p99 in process and
+//         sealed, against a zero-time model's sealed round trip (./analyst.mjs).
 //  sharing  a clinician's 30-day hourly read through a grant against the patient's own read of the
 //         same data, alternating in the same run (./sharing.mjs).
 //  fhir   a year of minute heart rate and 90 days of CGM in one store: GET /v1/me/export/fhir (the
@@ -284,7 +286,12 @@ async function main() {
     missed ||= Object.values(avro).some((r) => r.ratio < AVRO_DECODE_TARGET);
   }
   let aiInProcess;
-  if (parts.has("ai")) aiInProcess = await benchAiInProcess({ workDir, runs: aiRuns, step });
+  if (parts.has("ai")) {
+    aiInProcess = await benchAiInProcess({ workDir, runs: aiRuns, step });
+    // The question set's targets: no wrong answer, at least 90 % of the in-scope questions answered.
+    const { wrong, answered, inScope } = aiInProcess.questions;
+    missed ||= wrong > 0 || answered < 0.9 * inScope;
+  }
 
   let benchModule;
   const needsWorker = ["http", "ingest", "query", "providers", "sharing", "audit"].some((part) => parts.has(part));

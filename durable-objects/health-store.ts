@@ -245,7 +245,7 @@ export class HealthStore extends DurableObject<Env> {
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
       const resource = analysisResource(parsed);
       return this.#audited(context, { action: "ai.query", resource, result: "success" }, () =>
-        readAnalysisDataset(this.ctx.storage.sql, parsed),
+        readAnalysisDataset(this.ctx.storage.sql, parsed, Date.now()),
       );
     });
   }

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { formatAuditResource } from "../../src/audit/resource";
+import { PERIOD_DAYS } from "../../src/narratives/period";
+import { DOMAIN_CATEGORY, NARRATIVE_DOMAINS } from "../../src/narratives/types";
 import { METRIC_CODES, type MetricCode, metricAggregation, metricCategory, metricUnit } from "../../src/observations/metrics";
+import { localDays } from "./narrative-data";
+import { narrativeQuerySchema, readNarrative } from "./narratives";
 import { sessionListQuerySchema } from "./read-schema";
 import { listSleepSessions } from "./sessions-read";
 
@@ -26,6 +30,11 @@ export const analysisQuerySchema = z
     since: epochMs,
     until: epochMs,
     maxPointsPerMetric: z.number().int().min(1).max(200_000),
+    /**
+     * A summary question's local day or week: its clinical narrative (./narratives.ts) is read
+     * with the data and sent too, so the answer states the narrative's own sentences and figures.
+     */
+    narrative: narrativeQuerySchema.pick({ period: true, date: true, timeZone: true, zone: true }).optional(),
   })
   .refine((query) => query.since <= query.until, { path: ["until"], message: "until must not be before since" });
 export type AnalysisQuery = z.input<typeof analysisQuerySchema>;
@@ -39,16 +48,50 @@ export interface AnalysisSeries {
   value: number[];
 }
 
+/** A narrative as the enclave receives it: its sections' sentences and figures, nothing of the store's. */
+export interface AnalysisNarrative {
+  period: "day" | "week";
+  date: string;
+  endDate: string;
+  timeZone: string;
+  sections: {
+    domain: string;
+    title: string;
+    sentences: string[];
+    figures: { code: string; label: string; value: number | null; unit: string }[];
+  }[];
+  noData: string[];
+}
+
 export interface AnalysisDataset {
   metrics: Record<string, AnalysisSeries>;
   sleep?: { start: number; end: number; stages: { stage: string; start: number; end: number }[] }[];
+  narrative?: AnalysisNarrative;
 }
 
-/** What the `ai.query` event says was read (src/audit/resource.ts): the metrics, sleep, the window. */
+/** Every category a narrative is made of: all of them reach the enclave with it. */
+const NARRATIVE_CATEGORIES = [...new Set(NARRATIVE_DOMAINS.map((domain) => DOMAIN_CATEGORY[domain]))];
+
+/**
+ * What the `ai.query` event says was read (src/audit/resource.ts): the metrics, sleep, the window;
+ * with a narrative, its first date, its local days and the categories it is made of — the
+ * narrative read is the analyst's and is recorded as such, in this one event.
+ */
 export function analysisResource(query: ParsedAnalysisQuery): string {
   const metrics = [...new Set(query.metrics)];
   const categories = new Set<string>(metrics.map(metricCategory));
   if (query.sleep) categories.add("sleep");
+  if (query.narrative !== undefined) {
+    const days = localDays(query.narrative.zone, query.narrative.date, PERIOD_DAYS[query.narrative.period]);
+    for (const category of NARRATIVE_CATEGORIES) categories.add(category);
+    return formatAuditResource({
+      kind: "ai",
+      date: query.narrative.date,
+      categories: [...categories].sort(),
+      since: Math.min(query.since, days[0]?.start ?? query.since),
+      until: Math.max(query.until, days.at(-1)?.end ?? query.until),
+    });
+  }
   return formatAuditResource({
     kind: "ai",
     metrics: query.sleep ? [...metrics, "sleep"] : metrics,
@@ -58,7 +101,7 @@ export function analysisResource(query: ParsedAnalysisQuery): string {
   });
 }
 
-export function readAnalysisDataset(sql: SqlStorage, query: ParsedAnalysisQuery): AnalysisDataset {
+export function readAnalysisDataset(sql: SqlStorage, query: ParsedAnalysisQuery, now: number): AnalysisDataset {
   const metrics: Record<string, AnalysisSeries> = {};
   for (const metric of new Set(query.metrics)) {
     metrics[metric] = samplesOf(sql, metric, query) ?? rollupsOf(sql, metric, query);
@@ -74,6 +117,28 @@ export function readAnalysisDataset(sql: SqlStorage, query: ParsedAnalysisQuery)
       end: session.end,
       stages: session.stages.map((stage) => ({ stage: stage.stage, start: stage.start, end: stage.end })),
     }));
+  }
+  if (query.narrative !== undefined) {
+    // The same narrative GET /v1/narratives serves for this period and zone (stored, or computed and stored).
+    const { narrative } = readNarrative(sql, query.narrative, now);
+    dataset.narrative = {
+      period: narrative.period,
+      date: narrative.date,
+      endDate: narrative.endDate,
+      timeZone: narrative.timeZone,
+      sections: narrative.sections.map((section) => ({
+        domain: section.domain,
+        title: section.title,
+        sentences: section.sentences,
+        figures: section.figures.map((figure) => ({
+          code: figure.code,
+          label: figure.label,
+          value: figure.value,
+          unit: figure.unit,
+        })),
+      })),
+      noData: narrative.noData,
+    };
   }
   return dataset;
 }

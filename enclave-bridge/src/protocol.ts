@@ -17,7 +17,7 @@
  * question can read it. Each context answers once, so its exported nonce is never reused.
  */
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
-import type { AnalystAnswer, AnalystData, Figure } from "./analyst/types.ts";
+import type { AnalystAnswer, AnalystData, Figure, SummaryData, SummarySection } from "./analyst/types.ts";
 import { MAX_NONCE_BYTES } from "./nsm/nsm.ts";
 
 export const MessageKind = {
@@ -87,6 +87,11 @@ export interface WireSleepSession {
 export interface WireDataset {
   metrics: Record<string, WireSeries>;
   sleep?: WireSleepSession[];
+  /**
+   * The clinical narrative of the local day or week a summary question asks about ("summarize my
+   * week"), as GET /v1/narratives shows it: its sections' sentences and figures.
+   */
+  narrative?: SummaryData;
 }
 
 export class ProtocolError extends Error {
@@ -286,6 +291,7 @@ export function toAnalystData(wire: WireDataset): AnalystData {
     };
   }
   const data: AnalystData = { metrics };
+  if (wire.narrative !== undefined) data.narrative = wire.narrative;
   if (wire.sleep !== undefined) {
     data.sleep = wire.sleep.map((session) => ({
       start: new Date(session.start).toISOString(),
@@ -334,7 +340,80 @@ function parseQuery(text: string): EnclaveQuery {
     query.attestationSha256 = value.attestationSha256;
   }
   if (value.data.sleep !== undefined) query.data.sleep = parseSleep(value.data.sleep);
+  if (value.data.narrative !== undefined) query.data.narrative = parseNarrative(value.data.narrative);
   return query;
+}
+
+/**
+ * Bounds on a narrative: six domains of a few sentences each in practice; these limits are far
+ * above that and only stop a malformed query from making the analyst build a huge answer.
+ */
+export const NARRATIVE_LIMITS = {
+  sections: 12,
+  sentences: 40,
+  figures: 80,
+  /** Characters of one sentence, title, label, code or unit. */
+  text: 2_000,
+  noData: 12,
+} as const;
+
+function isText(value: unknown): value is string {
+  return typeof value === "string" && value.length <= NARRATIVE_LIMITS.text;
+}
+
+function parseNarrative(value: unknown): SummaryData {
+  if (
+    !isRecord(value) ||
+    (value.period !== "day" && value.period !== "week") ||
+    typeof value.date !== "string" ||
+    !/^\d{4}-\d{2}-\d{2}$/.test(value.date) ||
+    typeof value.endDate !== "string" ||
+    !/^\d{4}-\d{2}-\d{2}$/.test(value.endDate) ||
+    typeof value.timeZone !== "string" ||
+    !isTimeZone(value.timeZone) ||
+    !Array.isArray(value.sections) ||
+    value.sections.length > NARRATIVE_LIMITS.sections ||
+    !isStringArray(value.noData) ||
+    value.noData.length > NARRATIVE_LIMITS.noData ||
+    !value.noData.every(isText)
+  ) {
+    throw new ProtocolError("BAD_QUERY");
+  }
+  const sections = value.sections.map((section: unknown): SummarySection => {
+    if (
+      !isRecord(section) ||
+      !isText(section.domain) ||
+      !isText(section.title) ||
+      !isStringArray(section.sentences) ||
+      section.sentences.length > NARRATIVE_LIMITS.sentences ||
+      !section.sentences.every(isText) ||
+      !Array.isArray(section.figures) ||
+      section.figures.length > NARRATIVE_LIMITS.figures
+    ) {
+      throw new ProtocolError("BAD_QUERY");
+    }
+    const figures = section.figures.map((figure: unknown) => {
+      if (
+        !isRecord(figure) ||
+        !isText(figure.code) ||
+        !isText(figure.label) ||
+        !isText(figure.unit) ||
+        !(figure.value === null || (typeof figure.value === "number" && Number.isFinite(figure.value)))
+      ) {
+        throw new ProtocolError("BAD_QUERY");
+      }
+      return { code: figure.code, label: figure.label, value: figure.value, unit: figure.unit };
+    });
+    return { domain: section.domain, title: section.title, sentences: [...section.sentences], figures };
+  });
+  return {
+    period: value.period,
+    date: value.date,
+    endDate: value.endDate,
+    timeZone: value.timeZone,
+    sections,
+    noData: [...value.noData],
+  };
 }
 
 function parseSleep(value: unknown): WireSleepSession[] {

@@ -191,6 +191,60 @@ describe("enclave behind the proxy", () => {
     );
   });
 
+  it("summarizes from the narrative sealed with the query, in the asker's zone, and refuses a malformed or oversized one", async () => {
+    const publicKey = await attestedKey(bridge.url);
+    // 12:00 UTC on Monday 23 November is 01:00 on Tuesday 24 November at +13:00: "yesterday" is the 23rd there.
+    const narrative = {
+      period: "day" as const,
+      date: "2026-11-23",
+      endDate: "2026-11-23",
+      timeZone: "+13:00",
+      sections: [
+        {
+          domain: "activity",
+          title: "Activity",
+          sentences: ["8,120 steps in the day."],
+          figures: [{ code: "steps", label: "Steps", value: 8120, unit: "steps" }],
+        },
+      ],
+      noData: ["glucose", "heart", "blood_pressure", "sleep", "body"],
+    };
+    const ask = async (query: EnclaveQuery) => {
+      const sealed = await sealQuery(publicKey, query);
+      const reply = await exchange(bridge.url, sealed.message);
+      return reply.kind === MessageKind.ANSWER ? sealed.openAnswer(reply.body) : errorCodeOf(reply.body);
+    };
+    const summary = { question: "summarize yesterday", now: NOW, timeZone: "+13:00", data: { metrics: {}, narrative } };
+    assert.deepEqual(await ask(summary), {
+      answer:
+        "Your day, Monday 23 November: Activity: 8,120 steps in the day. No data for: glucose, heart, blood pressure, sleep, body.",
+      usedMetrics: ["steps"],
+      figures: [{ label: "Activity: Steps", value: 8120, unit: "steps" }],
+    });
+    // In UTC the same words name Sunday 22 November, which this narrative is not.
+    assert.deepEqual(await ask({ ...summary, timeZone: "UTC" }), {
+      answer: "I have no data to summarize for your day, Sunday 22 November.",
+      usedMetrics: [],
+      figures: [],
+    });
+    const bad = (change: Record<string, unknown>) =>
+      ask({ ...summary, data: { metrics: {}, narrative: { ...narrative, ...change } } } as unknown as EnclaveQuery);
+    assert.equal(await bad({ period: "month" }), "BAD_QUERY");
+    assert.equal(await bad({ date: "23 Nov" }), "BAD_QUERY");
+    assert.equal(await bad({ timeZone: "Mars/Olympus" }), "BAD_QUERY");
+    assert.equal(await bad({ sections: "Activity" }), "BAD_QUERY");
+    assert.equal(
+      await bad({
+        sections: [{ ...narrative.sections[0], figures: [{ code: "steps", label: "Steps", value: "8120", unit: "steps" }] }],
+      }),
+      "BAD_QUERY",
+    );
+    assert.equal(await bad({ sections: [{ ...narrative.sections[0], sentences: ["x".repeat(2_001)] }] }), "BAD_QUERY");
+    assert.equal(await bad({ sections: Array.from({ length: 13 }, () => narrative.sections[0]) }), "BAD_QUERY");
+    assert.equal(await bad({ noData: [1] }), "BAD_QUERY");
+    assert.equal(await ask({ ...summary, timeZone: "Z" } as EnclaveQuery), "BAD_QUERY");
+  });
+
   it("refuses to seal to something that is not an X25519 key, such as the filler in AWS sample documents", async () => {
     await assert.rejects(sealQuery(new Uint8Array(1024).fill(1), QUERY), (error: unknown) => error instanceof ProtocolError);
     // Right length, but a low-order point: the key agreement itself must refuse it.

@@ -4,7 +4,7 @@ import { decodeEnclaveIdentity, type EnclaveIdentity, encodeEnclaveIdentity } fr
 import { canonicalJson } from "../src/protocol.ts";
 
 const KEY = "B".repeat(87);
-const analyst: EnclaveIdentity = { v: 1, receiptKey: KEY, model: { id: "pulse-analyst@2", kind: "analyst", confidential: true } };
+const analyst: EnclaveIdentity = { v: 1, receiptKey: KEY, model: { id: "pulse-analyst@3", kind: "analyst", confidential: true } };
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
 describe("enclave identity in user_data", () => {
@@ -28,7 +28,7 @@ describe("enclave identity in user_data", () => {
   it("refuses a confidentiality claim its kind cannot make, either way", () => {
     const claims = [
       { id: "openai:m", kind: "remote", confidential: true },
-      { id: "pulse-analyst@2", kind: "analyst", confidential: false },
+      { id: "pulse-analyst@3", kind: "analyst", confidential: false },
     ] as const;
     for (const model of claims) {
       assert.equal(decodeEnclaveIdentity(bytes({ ...analyst, model })), null);

@@ -90,6 +90,9 @@ function sentence(action: string, resource: AuditResource): [Verb, string] {
     case "narratives.write":
       return [{ past: "Prepared", base: "prepare" }, narrativeText(resource)];
     case "ai.query":
+      // A summary question reads the narrative of a day or week (the event names its first date).
+      if (resource.date !== null)
+        return [{ past: "Analysed", base: "analyse" }, `${narrativeText(resource)} to answer your question`];
       return [{ past: "Analysed", base: "analyse" }, `${things(resource)}${period} to answer your question`];
     case "vault.read":
       return [READ, resource.id === null ? "your encrypted vault's list" : `encrypted vault item "${resource.id}"`];

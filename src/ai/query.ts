@@ -3,14 +3,26 @@
  * question needs from the asker's own HealthStore (audited there as `ai.query` with the data
  * categories, never the question), seal it with the question to the attested key, and return the
  * enclave's answer. The Worker never sees the answer being computed and never logs either text.
+ *
+ * Calendar words are local to the request's `tz`: the same functions pick the window here and read
+ * the question in the enclave. A summary ("summarize my week") reads the person's clinical
+ * narrative of that local day or week instead of series, in the same `ai.query` event.
  */
 
 import type { HealthStore } from "../../durable-objects/health-store";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
-import { type AnalystMetric, METRIC_WORDS, metricsNeeded, periodOf, SLEEP } from "../../enclave-bridge/src/analyst/index.ts";
+import {
+  type AnalystMetric,
+  METRIC_WORDS,
+  metricsNeeded,
+  periodOf,
+  SLEEP,
+  summaryTarget,
+} from "../../enclave-bridge/src/analyst/index.ts";
 import { sha256Hex } from "../../enclave-bridge/src/protocol.ts";
 import type { AuditContext } from "../audit/event";
 import { DomainError } from "../errors/domain-error";
+import { resolveNarrativePeriod, resolveTimeZone } from "../narratives/period";
 import type { MetricCode } from "../observations/metrics";
 import type { EnclaveClient } from "./enclave";
 import type { QueryBody } from "./schema";
@@ -40,9 +52,15 @@ export interface QueryContext {
 
 export async function askQuestion(ctx: QueryContext, body: QueryBody) {
   const now = ctx.now.toISOString();
-  const window = windowOf(body, now, ctx.now.getTime());
-  const needed = metricsNeeded(body.question);
+  // Canonical ("Z" and "+00:00" read "UTC", "europe/paris" "Europe/Paris"): what the enclave reads and echoes.
+  const zone = resolveTimeZone(body.tz ?? "UTC");
+  const timeZone = zone.name;
+  const window = windowOf(body, now, ctx.now.getTime(), timeZone);
+  const summary = summaryTarget(body.question, now, timeZone);
+  // A summary is answered from the narrative alone: no series are read for it.
+  const needed = summary === null ? metricsNeeded(body.question) : [];
   const metrics = needed.filter((code) => METRIC_SET.has(code)) as MetricCode[];
+  const narrative = summary === null ? undefined : resolveNarrativePeriod(summary.period, summary.date, zone, ctx.now.getTime());
 
   const session = await ctx.enclave.session();
   const store = healthStoreFor(ctx.stores, ctx.userId);
@@ -53,6 +71,16 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
       since: window.since,
       until: window.until,
       maxPointsPerMetric: pointsPerMetric(metrics.length),
+      ...(narrative === undefined
+        ? {}
+        : {
+            narrative: {
+              period: narrative.period,
+              date: narrative.date,
+              timeZone: narrative.timeZone.name,
+              zone: narrative.offsets,
+            },
+          }),
     },
     { ...ctx.audit, subject: ctx.userId },
   );
@@ -60,7 +88,7 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
     {
       question: body.question,
       now,
-      timeZone: body.tz ?? "UTC",
+      timeZone,
       attestationSha256: await sha256Hex(session.document),
       data: dataset,
     },
@@ -91,8 +119,8 @@ function pointsPerMetric(count: number): number {
 }
 
 /** The request's bounds where given, else the question's own period, else the last 90 days. */
-function windowOf(body: QueryBody, now: string, nowMs: number): { since: number; until: number } {
-  const asked = periodOf(body.question, now);
+function windowOf(body: QueryBody, now: string, nowMs: number, timeZone: string): { since: number; until: number } {
+  const asked = periodOf(body.question, now, timeZone);
   const until = body.until !== undefined ? Date.parse(body.until) : asked.until !== null ? Date.parse(asked.until) : nowMs;
   const since =
     body.since !== undefined

@@ -44,6 +44,43 @@ describe("access log words for narratives", () => {
   });
 });
 
+describe("access log words for a summary the analyst gave", () => {
+  it("says the analyst read the day's or week's narrative, and which categories it is made of", () => {
+    // As durable-objects/health-store/analysis.ts records a summary question's read.
+    const week = formatAuditResource({
+      kind: "ai",
+      date: "2026-11-30",
+      since: at("2026-11-30T05:00:00Z"),
+      until: at("2026-12-07T05:00:00Z"),
+      categories: ["activity", "body", "glucose", "sleep", "vitals"],
+    });
+    expect(week).toBe("ai;d=2026-11-30;p=2026-11-30T05:00:00.000Z/2026-12-07T05:00:00.000Z;c=activity,body,glucose,sleep,vitals");
+    expect(describeEvent(auditEvent("ai.query", week))).toBe(
+      "Analysed the weekly narrative from 30 Nov 2026 (your activity, body, glucose, sleep and vitals data) to answer your question",
+    );
+    const day = formatAuditResource({
+      kind: "ai",
+      date: "2026-12-06",
+      since: at("2026-12-06T00:00:00Z"),
+      until: at("2026-12-07T00:00:00Z"),
+      categories: ["glucose"],
+    });
+    expect(describeEvent(auditEvent("ai.query", day))).toBe(
+      "Analysed the narrative of 6 Dec 2026 (your glucose data) to answer your question",
+    );
+    // A question about series keeps its wording.
+    const series = formatAuditResource({
+      kind: "ai",
+      metrics: ["steps"],
+      since: at("2026-12-01T00:00:00Z"),
+      until: at("2026-12-02T00:00:00Z"),
+    });
+    expect(describeEvent(auditEvent("ai.query", series))).toBe(
+      "Analysed steps for 1 Dec 2026 – 2 Dec 2026 to answer your question",
+    );
+  });
+});
+
 describe("narrative periods", () => {
   const NOW = at("2026-11-05T12:00:00Z");
 

@@ -1,10 +1,12 @@
-import { declineFor } from "./decline.ts";
-import { type Comparison, inPeriod, normalize, type ParsedQuestion, parseQuestion } from "./question.ts";
+import { declineDiagnosis, declineFor, SUMMARY_PERIODS } from "./decline.ts";
+import { type Comparison, inPeriod, normalize, type ParsedQuestion, parseQuestion, SUMMARY, summaryTarget } from "./question.ts";
 import { answerComparison, answerSeries, answerThreshold } from "./series.ts";
 import type { Finding } from "./sleep.ts";
 import { answerLastNight, answerSleep } from "./sleep.ts";
+import { answerSummary } from "./summary.ts";
 import type { AnalystAnswer, AnalystInput } from "./types.ts";
 import { type AnalystMetric, METRIC_WORDS, SLEEP } from "./vocabulary.ts";
+import { type LocalZone, zoneOf } from "./zone.ts";
 
 /**
  * The built-in deterministic analyst (DESIGN §9): answers from the data it is given, with every
@@ -14,15 +16,15 @@ import { type AnalystMetric, METRIC_WORDS, SLEEP } from "./vocabulary.ts";
  * rather than the answer to another question (decline.ts).
  */
 /** Named in every answer's model identity and receipt; raise it whenever an answer could change. */
-export const ANALYST_VERSION = "2";
+export const ANALYST_VERSION = "3";
 
 export const CAPABILITIES =
   "I can answer questions about averages, ranges, highest and lowest values, trends, time in range, totals and " +
   "how often values were below or above a number you give " +
   "for resting heart rate, heart rate, HRV, blood glucose, steps, weight and other vitals, and about sleep stages " +
   "(also last night's), " +
-  'over today, yesterday, the last week, the last month or the last N days — for example "what was my average ' +
-  'resting heart rate last week?"';
+  "over today, yesterday, a day such as Monday, the last week, the last month or the last N days — for example " +
+  '"what was my average resting heart rate last week?"; and I can summarize your day or week ("summarize my week").';
 
 // Glucose time in range: the international consensus target of 70–180 mg/dL (Battelino et al.,
 // Diabetes Care 2019;42:1593).
@@ -31,14 +33,23 @@ const DEFAULT_BOUNDS: Partial<Record<AnalystMetric, { low: number; high: number 
 };
 
 export function analyze(input: AnalystInput): AnalystAnswer {
-  const parsed = parseQuestion(input.question, input.now);
+  const parsed = parseQuestion(input.question, input.now, input.timeZone);
+  const zone = zoneOf(input.timeZone);
+  const text = normalize(input.question);
   const namesData = parsed.metrics.length > 0 || parsed.sleep;
-  const decline = declineFor(normalize(input.question), namesData, parsed.comparison !== null);
+  if (SUMMARY.test(text)) {
+    const diagnosis = declineDiagnosis(text);
+    if (diagnosis !== null) return { answer: diagnosis, usedMetrics: [], figures: [] };
+    const target = summaryTarget(input.question, input.now, input.timeZone);
+    if (target === null) return { answer: SUMMARY_PERIODS, usedMetrics: [], figures: [] };
+    return answerSummary(target, input.data.narrative, parsed.sleep ? [...parsed.metrics, SLEEP] : parsed.metrics);
+  }
+  const decline = declineFor(text, namesData, parsed.comparison !== null);
   if (decline !== null) return { answer: decline, usedMetrics: [], figures: [] };
   if (!namesData) return { answer: CAPABILITIES, usedMetrics: [], figures: [] };
   const limit = limitation(parsed);
   if (limit !== null) return { answer: limit, usedMetrics: [], figures: [] };
-  if (parsed.comparison !== null) return compare(input, parsed, parsed.comparison);
+  if (parsed.comparison !== null) return compare(input, parsed, parsed.comparison, zone);
   const findings: Finding[] = [];
   const usedMetrics: string[] = [];
   for (const code of parsed.metrics) {
@@ -60,6 +71,7 @@ export function analyze(input: AnalystInput): AnalystAnswer {
       readings,
       bounds: parsed.bounds,
       defaultBounds: DEFAULT_BOUNDS[code] ?? null,
+      zone,
     };
     findings.push(
       parsed.threshold !== null && intent !== "time_in_range"
@@ -70,8 +82,9 @@ export function analyze(input: AnalystInput): AnalystAnswer {
   if (parsed.sleep) {
     usedMetrics.push(SLEEP);
     const sessions = input.data.sleep ?? [];
-    const text = normalize(input.question);
-    findings.push(parsed.lastNight ? answerLastNight(sessions, parsed.period, text) : answerSleep(sessions, parsed.period, text));
+    findings.push(
+      parsed.lastNight ? answerLastNight(sessions, parsed.period, text, zone) : answerSleep(sessions, parsed.period, text),
+    );
   }
   return {
     answer: findings.map((finding) => finding.text).join(" "),
@@ -99,7 +112,7 @@ function limitation(parsed: ParsedQuestion): string | null {
   return null;
 }
 
-function compare(input: AnalystInput, parsed: ParsedQuestion, comparison: Comparison): AnalystAnswer {
+function compare(input: AnalystInput, parsed: ParsedQuestion, comparison: Comparison, zone: LocalZone): AnalystAnswer {
   const findings: Finding[] = [];
   for (const code of parsed.metrics) {
     const words = METRIC_WORDS[code];
@@ -115,7 +128,7 @@ function compare(input: AnalystInput, parsed: ParsedQuestion, comparison: Compar
       findings.push({ text: `I have no ${words.display} data ${label}, so I can't compare.`, figures: [] });
       continue;
     }
-    findings.push(answerComparison(words, series.unit, parsed.intent, comparison, current, previous));
+    findings.push(answerComparison(words, series.unit, parsed.intent, comparison, current, previous, zone));
   }
   return {
     answer: findings.map((finding) => finding.text).join(" "),

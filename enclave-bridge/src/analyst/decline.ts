@@ -24,11 +24,6 @@ const UNSUPPORTED: readonly Unsupported[] = [
     always: true,
   },
   {
-    pattern: /\b(?:summari[sz]e|summary|overview|recap|how was my (?:day|week|month))\b/,
-    reply: `I can't summarize a day or week yet; ask about one measure at a time, ${EXAMPLE}.`,
-    always: true,
-  },
-  {
     pattern:
       /\b(?:vs|versus|compare|compared|comparing|comparison|than (?:last|the last|previous|the previous|yesterday|before|usual))\b/,
     reply:
@@ -47,8 +42,10 @@ const UNSUPPORTED: readonly Unsupported[] = [
     reply: `I can't answer about a single night or part of a day yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
   },
   {
-    pattern: /\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b|\bweekdays?\b/,
-    reply: `I can't answer about a particular weekday yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
+    // One named day ("on Monday") is a period the analyst answers; every Monday or weekends are not.
+    pattern:
+      /\b(?:mon|tues|wednes|thurs|fri|satur|sun)days\b|\bevery (?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bweekends?\b|\bweekdays?\b/,
+    reply: `I can answer about one day ("on Monday") but not every such day or weekends yet; ask about one day or the last N days, ${EXAMPLE}.`,
   },
   {
     pattern: /\b(?:mmol|lbs?|pounds?|stones?|fahrenheit|ounces?|oz|miles?|km|kilometers?|kilometres?)\b/,
@@ -56,7 +53,7 @@ const UNSUPPORTED: readonly Unsupported[] = [
   },
   {
     pattern:
-      /\b(?:january|february|march|april|june|july|august|september|october|november|december|ago|since|tomorrow|next)\b|\b20\d\d\b/,
+      /\b(?:january|february|march|april|june|july|august|september|october|november|december|ago|since|tomorrow|next)\b|\b20\d\d\b|\b(?:last|past|previous) \d+ (?:hours?|minutes?)\b/,
     reply: `I can only answer for today, yesterday or the last N days, weeks or months, ${EXAMPLE}.`,
   },
   {
@@ -64,6 +61,17 @@ const UNSUPPORTED: readonly Unsupported[] = [
     reply: `I can't explain causes, predict or advise; I can give you the figures, ${EXAMPLE}.`,
   },
 ];
+
+/** A summary that names no day or week (or a month): the summaries the analyst gives. */
+export const SUMMARY_PERIODS =
+  'I can summarize a day or a week, from your clinical narrative: ask e.g. "summarize my week", "how was my day", ' +
+  '"summarize yesterday" or "summarize last week".';
+
+/** The diagnosis decline alone: checked before a summary is given too. */
+export function declineDiagnosis(text: string): string | null {
+  const entry = UNSUPPORTED[0];
+  return entry !== undefined && entry.pattern.test(text) ? entry.reply : null;
+}
 
 /**
  * The decline for a question the analyst does not handle, or `null` when it does. `namesData` is

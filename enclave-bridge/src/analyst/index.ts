@@ -1,5 +1,5 @@
 export { ANALYST_VERSION, analyze, CAPABILITIES } from "./analyst.ts";
-export { metricsNeeded, periodOf } from "./question.ts";
+export { metricsNeeded, periodOf, type SummaryTarget, summaryTarget } from "./question.ts";
 export type {
   AnalystAnswer,
   AnalystData,
@@ -9,5 +9,8 @@ export type {
   Period,
   SeriesPoint,
   SleepSessionData,
+  SummaryData,
+  SummaryFigure,
+  SummarySection,
 } from "./types.ts";
 export { type AnalystMetric, METRIC_WORDS, SLEEP } from "./vocabulary.ts";

@@ -15,6 +15,7 @@ import {
 } from "./stats.ts";
 import type { MetricWords } from "./vocabulary.ts";
 import { decimalsFor } from "./vocabulary.ts";
+import type { LocalZone } from "./zone.ts";
 
 export interface SeriesContext {
   words: MetricWords;
@@ -25,17 +26,19 @@ export interface SeriesContext {
   bounds: { low: number; high: number } | null;
   /** Default time-in-range bounds for this metric, if it has a conventional one. */
   defaultBounds: { low: number; high: number } | null;
+  /** The asker's zone: days are local days, instants are shown on the local clock. */
+  zone: LocalZone;
 }
 
 /** Each intent's answer for one metric. `readings` is never empty here. */
 export function answerSeries(intent: Intent, context: SeriesContext): Finding {
-  const { words, unit, period, readings } = context;
+  const { words, unit, period, readings, zone } = context;
   const daily = words.aggregation === "sum";
-  const values = daily ? dailyTotals(readings) : readings;
+  const values = daily ? dailyTotals(readings, zone) : readings;
   const decimals = decimalsFor(unit);
   const show = (value: number, places = decimals) =>
     `${formatNumber(value, places)}${unit === "count" ? ` ${words.display}` : unit === "%" ? "%" : ` ${unit}`}`;
-  const when = (at: number) => (daily ? `on ${formatDay(at)}` : `at ${formatInstant(at)}`);
+  const when = (at: number) => (daily ? `on ${formatDay(at, zone)}` : `at ${formatInstant(at, zone)}`);
   const per = daily ? " per day" : "";
   const samples = daily ? `${values.length} day${values.length === 1 ? "" : "s"} with data` : `${values.length} readings`;
   const sampleFigure = { label: daily ? "days with data" : "readings", value: values.length, unit: "count" };
@@ -144,13 +147,13 @@ function answerTimeInRange(context: SeriesContext): Finding {
  * or above: a reading equal to the value does not count.
  */
 export function answerThreshold(context: SeriesContext, threshold: Threshold): Finding {
-  const { words, unit, period, readings } = context;
+  const { words, unit, period, readings, zone } = context;
   const daily = words.aggregation === "sum";
-  const values = daily ? dailyTotals(readings) : readings;
+  const values = daily ? dailyTotals(readings, zone) : readings;
   const decimals = decimalsFor(unit);
   const show = (value: number) =>
     `${formatNumber(value, decimals)}${unit === "count" ? ` ${words.display}` : unit === "%" ? "%" : ` ${unit}`}`;
-  const when = (at: number) => (daily ? formatDay(at) : formatInstant(at));
+  const when = (at: number) => (daily ? formatDay(at, zone) : formatInstant(at, zone));
   const crossed = values.filter((entry) =>
     threshold.direction === "below" ? entry.value < threshold.value : entry.value > threshold.value,
   );
@@ -195,10 +198,12 @@ export function answerComparison(
   periods: { current: DescribedPeriod; previous: DescribedPeriod },
   current: TimedValue[],
   previous: TimedValue[],
+  zone: LocalZone,
 ): Finding {
   const daily = words.aggregation === "sum";
   const totals = daily && intent !== "average";
-  const figure = (readings: TimedValue[]) => (totals ? sum(readings) : daily ? mean(dailyTotals(readings)) : mean(readings));
+  const figure = (readings: TimedValue[]) =>
+    totals ? sum(readings) : daily ? mean(dailyTotals(readings, zone)) : mean(readings);
   const decimals = decimalsFor(unit);
   const show = (value: number) =>
     `${formatNumber(value, decimals)}${unit === "count" ? ` ${words.display}` : unit === "%" ? "%" : ` ${unit}`}`;

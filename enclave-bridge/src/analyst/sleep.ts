@@ -2,6 +2,7 @@ import { type DescribedPeriod, inPeriod } from "./question.ts";
 import { formatInstant, formatMinutes, round } from "./stats.ts";
 import type { Figure, SleepSessionData } from "./types.ts";
 import { ASLEEP_STAGES } from "./vocabulary.ts";
+import { type LocalZone, UTC_ZONE } from "./zone.ts";
 
 export interface Finding {
   text: string;
@@ -32,22 +33,30 @@ function tally(nights: readonly SleepSessionData[]): { asleep: number; byStage: 
   return { asleep, byStage };
 }
 
+/** A session starting after this long into the local day is a nap, not last night. */
+const NIGHT_STARTS_BEFORE_MS = 12 * 3_600_000;
+
 /**
- * "Last night": the most recent session ending in the period (the last 24 hours), its time asleep
- * and each stage, or the one stage asked about.
+ * "Last night": the most recent session ending in the period (today so far, local) that began
+ * before midday, its time asleep and each stage, or the one stage asked about.
  */
-export function answerLastNight(sessions: readonly SleepSessionData[], period: DescribedPeriod, text: string): Finding {
+export function answerLastNight(
+  sessions: readonly SleepSessionData[],
+  period: DescribedPeriod,
+  text: string,
+  zone: LocalZone = UTC_ZONE,
+): Finding {
   const since = period.since === null ? Number.NEGATIVE_INFINITY : Date.parse(period.since);
   const until = period.until === null ? Number.POSITIVE_INFINITY : Date.parse(period.until);
   const night = sessions
     .filter((session) => {
       const end = Date.parse(session.end);
-      return end > since && end <= until;
+      return end > since && end <= until && Date.parse(session.start) < since + NIGHT_STARTS_BEFORE_MS;
     })
     .sort((a, b) => Date.parse(b.end) - Date.parse(a.end))[0];
-  if (night === undefined) return { text: "I have no sleep session ending in the last 24 hours.", figures: [] };
+  if (night === undefined) return { text: "I have no sleep session that ended this morning (last night).", figures: [] };
   const { asleep, byStage } = tally([night]);
-  const window = `${formatInstant(Date.parse(night.start))} to ${formatInstant(Date.parse(night.end))}`;
+  const window = `${formatInstant(Date.parse(night.start), zone)} to ${formatInstant(Date.parse(night.end), zone)}`;
   const asked = Object.entries(ASKED_STAGES).find(([word]) => new RegExp(`\\b${word}\\b`).test(text))?.[1];
   if (asked !== undefined) {
     const name = STAGE_NAMES[asked] ?? asked;

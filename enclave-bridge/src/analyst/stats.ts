@@ -1,3 +1,5 @@
+import { formatLocalInstant, isoDateOf, type LocalZone, localDayOf, startOfLocalDay, UTC_ZONE } from "./zone.ts";
+
 /** Plain statistics over timed values; no I/O, deterministic, safe inside the enclave. */
 export interface TimedValue {
   /** Epoch milliseconds of the sample's (or the day's) start. */
@@ -24,14 +26,17 @@ export function extreme(values: readonly TimedValue[], pick: "highest" | "lowest
   return best;
 }
 
-/** Per-UTC-day totals for quantities that add up (steps), oldest first; days without data are absent, not zero. */
-export function dailyTotals(values: readonly TimedValue[]): TimedValue[] {
+/**
+ * Per-local-day totals for quantities that add up (steps), oldest first, each at its day's first
+ * instant; days without data are absent, not zero.
+ */
+export function dailyTotals(values: readonly TimedValue[], zone: LocalZone = UTC_ZONE): TimedValue[] {
   const days = new Map<number, number>();
   for (const entry of values) {
-    const day = Math.floor(entry.at / DAY_MS) * DAY_MS;
+    const day = localDayOf(entry.at, zone);
     days.set(day, (days.get(day) ?? 0) + entry.value);
   }
-  return [...days.entries()].sort(([a], [b]) => a - b).map(([at, value]) => ({ at, value }));
+  return [...days.entries()].sort(([a], [b]) => a - b).map(([day, value]) => ({ at: startOfLocalDay(day, zone), value }));
 }
 
 /** Ordinary least-squares slope in units per day; `null` when all samples share one instant. */
@@ -70,12 +75,12 @@ export function formatNumber(value: number, decimals: number): string {
   return `${value < 0 && round(value, decimals) !== 0 ? "-" : ""}${grouped}${fraction === undefined ? "" : `.${fraction}`}`;
 }
 
-export function formatInstant(at: number): string {
-  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+export function formatInstant(at: number, zone: LocalZone = UTC_ZONE): string {
+  return formatLocalInstant(at, zone);
 }
 
-export function formatDay(at: number): string {
-  return new Date(at).toISOString().slice(0, 10);
+export function formatDay(at: number, zone: LocalZone = UTC_ZONE): string {
+  return isoDateOf(localDayOf(at, zone));
 }
 
 export function formatMinutes(minutes: number): string {

@@ -26,15 +26,51 @@ export interface SleepSessionData {
   stages: SleepStageInterval[];
 }
 
+/** One number of a clinical narrative's section, as GET /v1/narratives shows it. */
+export interface SummaryFigure {
+  code: string;
+  label: string;
+  /** Null where the narrative has no value (too little data for it). */
+  value: number | null;
+  unit: string;
+}
+
+export interface SummarySection {
+  /** glucose, heart, blood_pressure, sleep, activity, body (src/narratives/types.ts). */
+  domain: string;
+  title: string;
+  sentences: string[];
+  figures: SummaryFigure[];
+}
+
+/**
+ * The person's clinical narrative of one local day or week, read by the Worker for a summary
+ * question: the analyst answers "summarize my week" with its sentences and figures, so the summary
+ * says exactly what GET /v1/narratives says for that period.
+ */
+export interface SummaryData {
+  period: "day" | "week";
+  /** The first local date (the day, or the week's Monday) and the last. */
+  date: string;
+  endDate: string;
+  timeZone: string;
+  sections: SummarySection[];
+  /** Domains without data in the period. */
+  noData: string[];
+}
+
 export interface AnalystData {
   metrics: Record<string, MetricSeries>;
   sleep?: SleepSessionData[];
+  narrative?: SummaryData;
 }
 
 export interface AnalystInput {
   question: string;
   /** The instant relative periods ("last week", "yesterday") are measured from. */
   now: string;
+  /** The asker's time zone (IANA, ±HH:MM or UTC) for calendar words; UTC when absent. */
+  timeZone?: string | undefined;
   data: AnalystData;
 }
 
