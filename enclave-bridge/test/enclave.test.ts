@@ -45,6 +45,8 @@ const readings = [
 const QUERY: EnclaveQuery = {
   question: QUESTION,
   now: NOW,
+  // The enclave names it in the receipt without checking it (only the Worker knows the document it verified).
+  attestationSha256: "ab".repeat(32),
   data: {
     metrics: {
       resting_heart_rate: {
