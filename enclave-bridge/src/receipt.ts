@@ -120,7 +120,8 @@ export function answerDigest(answer: AnalystAnswer): Promise<string> {
 }
 
 function signedBytes(claims: ReceiptClaims): Uint8Array<ArrayBuffer> {
-  return new TextEncoder().encode(canonicalJson(claims));
+  // A copy on a plain ArrayBuffer, as WebCrypto's declarations in workerd and Node both accept.
+  return new TextEncoder().encode(canonicalJson(claims)).slice();
 }
 
 export async function signReceipt(claims: ReceiptClaims, privateKey: SigningKey): Promise<AnswerReceipt> {

@@ -12,6 +12,12 @@
 import createClient, { type Client } from "openapi-fetch";
 import type { paths } from "./schema";
 
+export {
+  type AnswerReceiptCheck,
+  type AnswerReceiptVerification,
+  type VerifyAnswerReceiptOptions,
+  verifyAnswerReceipt,
+} from "./receipt";
 export type { components, operations, paths } from "./schema";
 
 export type PulseClient = Client<paths>;

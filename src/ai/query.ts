@@ -1,15 +1,17 @@
 /**
  * One confidential-AI question (DESIGN §9): verify the enclave first, then read only the data the
  * question needs from the asker's own HealthStore (audited there as `ai.query` with the data
- * categories, never the question), seal it with the question to the attested key, and return the
- * enclave's answer. The Worker never sees the answer being computed and never logs either text.
+ * categories, never the question), seal it with the question to the attested key, verify the
+ * enclave's signed receipt for the answer, record the receipt's hash (`ai.answer`, same request id)
+ * and return the answer with its receipt. The Worker never sees the answer being computed and never
+ * logs either text.
  */
 
 import type { HealthStore } from "../../durable-objects/health-store";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { type AnalystMetric, METRIC_WORDS, metricsNeeded, periodOf, SLEEP } from "../../enclave-bridge/src/analyst/index.ts";
-import { sha256Hex } from "../../enclave-bridge/src/protocol.ts";
 import type { AuditContext } from "../audit/event";
+import { formatAuditResource } from "../audit/resource";
 import { DomainError } from "../errors/domain-error";
 import type { MetricCode } from "../observations/metrics";
 import type { EnclaveClient } from "./enclave";
@@ -56,15 +58,23 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
     },
     { ...ctx.audit, subject: ctx.userId },
   );
-  const answer = await ctx.enclave.ask(
-    {
-      question: body.question,
-      now,
-      timeZone: body.tz ?? "UTC",
-      attestationSha256: await sha256Hex(session.document),
-      data: dataset,
-    },
-    session,
+  const audit = { ...ctx.audit, subject: ctx.userId };
+  let answer: Awaited<ReturnType<EnclaveClient["ask"]>>;
+  try {
+    answer = await ctx.enclave.ask({ question: body.question, now, timeZone: body.tz ?? "UTC", data: dataset }, session);
+  } catch (error) {
+    // The read is in the log already; say that no verified answer came of it. The request's own
+    // error is what the caller gets, whether or not this second event could be written.
+    await store
+      .appendAuditEvent({ action: "ai.answer", resource: formatAuditResource({ kind: "receipt" }), result: "failure" }, audit)
+      .catch(() => {});
+    throw error;
+  }
+  // Appended, never a rewrite of the `ai.query` event: the chain is append-only. Shown beside it
+  // in the access log by the shared request id (src/access-log/describe.ts).
+  await store.appendAuditEvent(
+    { action: "ai.answer", resource: formatAuditResource({ kind: "receipt", id: answer.receiptSha256 }), result: "success" },
+    audit,
   );
   const model = answer.identity.model;
   return {
@@ -79,7 +89,19 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
     },
     model,
     ...(model.confidential ? {} : { notice: NON_CONFIDENTIAL_NOTICE }),
+    receipt: {
+      payload: answer.receipt.payload,
+      signature: answer.receipt.signature,
+      attestationDocument: base64(answer.document),
+      sha256: answer.receiptSha256,
+    },
   };
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }
 
 /** Said with every answer from a model that the enclave's attestation says runs outside attested hardware. */
