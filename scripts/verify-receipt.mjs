@@ -21,9 +21,10 @@ const USAGE = `usage: npm run verify-receipt -- <answer.json> [--question "text"
 const CHECK_NAMES = {
   format: "the answer file and receipt shape",
   root: "the pinned root certificate",
-  attestation: "the attestation document (COSE_Sign1 ES384, chain to the pinned root at the document's timestamp)",
-  pcrs: "PCR0-2 against the pinned values",
+  document: "the attestation document (COSE_Sign1 ES384, chain to the pinned root at the document's own timestamp)",
+  pcrs: "PCR0-2 of the document and of the receipt against the pinned values",
   signature: "the receipt signature under the key in the document's user_data",
+  attestation: "the receipt names that document (its SHA-256)",
   model: "the model named by the document",
   question: "the question's hash",
   data: "the data's hash",

@@ -8,16 +8,13 @@
  *
  * Every call resolves with `{ data }` on success or `{ error }` (the problem document) otherwise;
  * `response` is always there for status and headers.
+ *
+ * Answers of `POST /v1/ai/query` are checked offline with `verifyAnswerReceipt` from
+ * `@pulse/client/receipt` (./receipt.ts), kept apart because it brings the attestation verifier along.
  */
 import createClient, { type Client } from "openapi-fetch";
 import type { paths } from "./schema";
 
-export {
-  type AnswerReceiptCheck,
-  type AnswerReceiptVerification,
-  type VerifyAnswerReceiptOptions,
-  verifyAnswerReceipt,
-} from "./receipt";
 export type { components, operations, paths } from "./schema";
 
 export type PulseClient = Client<paths>;

@@ -32,7 +32,7 @@ export interface VerifyAnswerReceiptOptions {
 }
 
 /** The checks, in order; the first that fails is named. */
-export type AnswerReceiptCheck = "format" | "root" | "attestation" | "sha256" | ReceiptCheck;
+export type AnswerReceiptCheck = "format" | "root" | "document" | "sha256" | ReceiptCheck;
 
 export type AnswerReceiptVerification =
   | {
@@ -85,11 +85,11 @@ export async function verifyAnswerReceipt(
     now: new Date(8.64e15),
   });
   if (!attested.ok) {
-    return fail(attested.reason === "PCR_MISMATCH" ? "pcrs" : "attestation", `${attested.reason}: ${attested.detail}`);
+    return fail(attested.reason === "PCR_MISMATCH" ? "pcrs" : "document", `${attested.reason}: ${attested.detail}`);
   }
   const identity = decodeEnclaveIdentity(attested.attestation.userData);
-  if (identity === null) return fail("attestation", "the attestation document's user_data names no receipt key");
-  const checked: AnswerReceiptCheck[] = ["format", "root", "attestation"];
+  if (identity === null) return fail("document", "the attestation document's user_data names no receipt key");
+  const checked: AnswerReceiptCheck[] = ["format", "root", "document", "pcrs"];
 
   const receipt = { payload: answer.receipt.payload, signature: answer.receipt.signature };
   const result = await verifyReceipt(receipt, {
@@ -102,7 +102,7 @@ export async function verifyAnswerReceipt(
     notBefore: attested.attestation.timestamp,
   });
   if (!result.ok) return fail(result.check, result.detail);
-  checked.push(...result.checked.filter((check) => check !== "format"));
+  checked.push(...result.checked.filter((check) => !checked.includes(check)));
 
   const claims = result.receipt.payload;
   // What the answer says beside the signed fields must agree with them.
