@@ -11,3 +11,4 @@ export * from "./nsm/index.ts";
 export * from "./protocol.ts";
 export { connectEnclave, type EnclaveEndpoint, parseEndpoint } from "./proxy/endpoint.ts";
 export { createProxy, type ProxyLogLine, type ProxyOptions } from "./proxy/server.ts";
+export * from "./receipt.ts";

@@ -8,6 +8,7 @@
  *   0x02 QUERY        keyId (8) ‖ enc (32) ‖ HPKE ciphertext   Worker → enclave
  *   0x81 ATTESTATION  attestation document (COSE_Sign1)       enclave → Worker
  *   0x82 ANSWER       AES-256-GCM ciphertext                   enclave → Worker
+ *                     (of the answer and its signed receipt, receipt.ts)
  *   0xff ERROR        an ASCII error code, never any plaintext enclave → Worker
  *
  * A query is sealed with HPKE base mode (RFC 9180 §5.1), DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
@@ -69,6 +70,14 @@ export interface EnclaveQuery {
    */
   attestationSha256?: string;
   data: WireDataset;
+}
+
+/**
+ * What the enclave seals back: the model's answer and the enclave's signed receipt for it
+ * (receipt.ts). The receipt is checked here only for being an object; the Worker verifies it in full.
+ */
+export interface SealedAnswer extends AnalystAnswer {
+  receipt?: unknown;
 }
 
 export interface WireSeries {
@@ -153,7 +162,7 @@ export interface SealedQuery {
   /** The QUERY message to send. */
   readonly message: Uint8Array;
   /** Opens the enclave's ANSWER body; refuses anything not sealed under this query's context. */
-  openAnswer(body: Uint8Array): Promise<AnalystAnswer>;
+  openAnswer(body: Uint8Array): Promise<SealedAnswer>;
 }
 
 /**
@@ -229,7 +238,7 @@ export class EnclaveKeys {
    * same context. The decrypted bytes are zeroed as soon as they are parsed, the answer's bytes as
    * soon as they are sealed.
    */
-  async answer(body: Uint8Array, use: (query: EnclaveQuery) => Promise<AnalystAnswer>): Promise<Uint8Array> {
+  async answer(body: Uint8Array, use: (query: EnclaveQuery) => Promise<SealedAnswer>): Promise<Uint8Array> {
     if (body.byteLength < KEY_ID_BYTES + ENC_BYTES + 16) throw new ProtocolError("BAD_MESSAGE", "query too short");
     const keyId = body.subarray(0, KEY_ID_BYTES);
     if (!equalBytes(keyId, this.keyId)) throw new ProtocolError("UNKNOWN_KEY");
@@ -432,7 +441,7 @@ function parseSleep(value: unknown): WireSleepSession[] {
   });
 }
 
-function parseAnswer(text: string): AnalystAnswer {
+function parseAnswer(text: string): SealedAnswer {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -458,7 +467,12 @@ function parseAnswer(text: string): AnalystAnswer {
     }
     return { label: figure.label, value: figure.value, unit: figure.unit };
   });
-  return { answer: value.answer, usedMetrics: value.usedMetrics, figures };
+  const answer: SealedAnswer = { answer: value.answer, usedMetrics: value.usedMetrics, figures };
+  if (value.receipt !== undefined) {
+    if (!isRecord(value.receipt)) throw new ProtocolError("BAD_MESSAGE", "answer has the wrong shape");
+    answer.receipt = value.receipt;
+  }
+  return answer;
 }
 
 /**

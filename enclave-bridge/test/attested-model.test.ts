@@ -103,6 +103,7 @@ describe("AttestedOpenAiProvider", () => {
     const query: EnclaveQuery = {
       question: QUESTION,
       now: input.now,
+      attestationSha256: "ab".repeat(32),
       data: { metrics: { resting_heart_rate: { unit: "bpm", start: [0], end: [0], value: [57] } } },
     };
     const sealed = await sealQuery(app.keys.publicKey, query);
@@ -206,6 +207,7 @@ describe("AttestedOpenAiProvider", () => {
       const sealed = await sealQuery(app.keys.publicKey, {
         question: QUESTION,
         now: input.now,
+        attestationSha256: "ab".repeat(32),
         data: { metrics: { steps: { unit: "count", start: [0], end: [0], value: [8412] } } },
       });
       const reply = decodeMessage(await app.handle(sealed.message));

@@ -149,6 +149,7 @@ describe("cli enclave --model openai", () => {
       const sealed = await sealQuery(fields.get("public_key") as Uint8Array, {
         question: "What was my average resting heart rate?",
         now: "2026-11-23T12:00:00.000Z",
+        attestationSha256: "ab".repeat(32),
         data: { metrics: { resting_heart_rate: { unit: "bpm", start: [0], end: [0], value: [57] } } },
       });
       const answer = await exchange(sealed.message);

@@ -8,6 +8,9 @@
  *
  * Every call resolves with `{ data }` on success or `{ error }` (the problem document) otherwise;
  * `response` is always there for status and headers.
+ *
+ * Answers of `POST /v1/ai/query` are checked offline with `verifyAnswerReceipt` from
+ * `@pulse/client/receipt` (./receipt.ts), kept apart because it brings the attestation verifier along.
  */
 import createClient, { type Client } from "openapi-fetch";
 import type { paths } from "./schema";

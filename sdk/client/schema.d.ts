@@ -1320,6 +1320,8 @@ export interface components {
         until: string | null;
       } | null;
       reason: string | null;
+      /** @description On `ai.answer`: the SHA-256 of the answer's signed receipt (`receipt.sha256` of the answer), which the Worker verified. It follows the `ai.query` event of the same request id, which records what was read. */
+      receipt?: string;
       requestId: string | null;
       /** @enum {string} */
       result: "success" | "failure" | "denied";
@@ -1371,6 +1373,7 @@ export interface components {
         since: string;
         until: string;
       };
+      receipt: components["schemas"]["AiReceipt"];
       /** @description Metric codes (and `sleep`) the answer was computed from. */
       usedMetrics: string[];
     };
@@ -1436,6 +1439,39 @@ export interface components {
        * @example 2026-01-15T08:00:00Z
        */
       until?: string;
+    };
+    /** @description The enclave's signed receipt for this answer, verified by the Worker; check it offline with `npm run verify-receipt` or the SDK's verifyAnswerReceipt. */
+    AiReceipt: {
+      /** @description The attestation document (COSE_Sign1, base64) whose user_data names the receipt key; the Worker verified it. */
+      attestationDocument: string;
+      /** @description The signed claims; the signed bytes are their canonical JSON (keys sorted, no spaces), UTF-8. */
+      payload: {
+        /** @description SHA-256 of the canonical JSON of {answer, usedMetrics, figures}, hex. */
+        answerSha256: string;
+        /** @description SHA-256 of `attestationDocument`'s bytes, hex. */
+        attestationSha256: string;
+        /** @description SHA-256 of the canonical JSON of the data the enclave received, hex. */
+        dataSha256: string;
+        model: components["schemas"]["AiModel"];
+        pcrs: {
+          /** @description PCR0 */
+          0: string;
+          /** @description PCR1 */
+          1: string;
+          /** @description PCR2 */
+          2: string;
+        };
+        /** @description SHA-256 of the question's UTF-8 (after trimming), hex. */
+        questionSha256: string;
+        /** @description The enclave's clock when it signed (ISO 8601 UTC). */
+        time: string;
+        /** @enum {number} */
+        v: 1;
+      };
+      /** @description SHA-256 of the signed bytes followed by the 64 signature bytes: what the access log records. */
+      sha256: string;
+      /** @description ECDSA P-256/SHA-256 over the signed bytes, r‖s (64 bytes), base64url. */
+      signature: string;
     };
     AuditVerification: {
       /** @description `security`, or the user id */

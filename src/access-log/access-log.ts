@@ -65,5 +65,7 @@ function toItem(event: ChainedAuditEvent, me: string, names: ReadonlyMap<string,
     reason: event.reason,
     result: event.result,
     requestId: event.requestId,
+    // The answer's receipt hash (`ai.answer`): what `receipt.sha256` of that answer says.
+    ...(event.action === "ai.answer" && resource.kind === "receipt" && resource.id !== null ? { receipt: resource.id } : {}),
   };
 }

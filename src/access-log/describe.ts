@@ -36,8 +36,9 @@ const PROVIDER_ACTOR = /^system:provider\./;
 
 export function describeWho(event: ChainedAuditEvent, me: string, names: ReadonlyMap<string, ActorName>): Who {
   const { actor, role } = event;
-  // The question came from the person, but the data was read by the analyst in the enclave.
-  if (event.action === "ai.query") return { kind: "analyst", role, label: "analyst in the enclave" };
+  // The question came from the person, but the data was read, and answered, by the analyst in the enclave.
+  if (event.action === "ai.query" || event.action === "ai.answer")
+    return { kind: "analyst", role, label: "analyst in the enclave" };
   if (actor === me) return { kind: "you", id: actor, role, label: "you" };
   if (role === "system") {
     if (actor === INGESTION_ACTOR) return { kind: "ingestion", role, label: "Pulse (ingestion)" };
@@ -94,6 +95,15 @@ function sentence(action: string, resource: AuditResource): [Verb, string] {
       if (resource.date !== null)
         return [{ past: "Analysed", base: "analyse" }, `${narrativeText(resource)} to answer your question`];
       return [{ past: "Analysed", base: "analyse" }, `${things(resource)}${period} to answer your question`];
+    // Written after the `ai.query` read of the same request (same request id), once the Worker has
+    // verified the enclave's signed receipt: the hash lets the person match the answer they kept.
+    case "ai.answer":
+      return [
+        { past: "Answered", base: "answer" },
+        resource.id === null
+          ? "your question inside the attested enclave"
+          : `your question inside the attested enclave, with a signed receipt (SHA-256 ${resource.id.slice(0, 16)}…)`,
+      ];
     case "vault.read":
       return [READ, resource.id === null ? "your encrypted vault's list" : `encrypted vault item "${resource.id}"`];
     case "vault.write":

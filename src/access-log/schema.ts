@@ -54,6 +54,14 @@ export const AccessLogItemSchema = z
     reason: z.string().nullable(),
     result: z.enum(AUDIT_RESULTS),
     requestId: z.string().nullable(),
+    receipt: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          "On `ai.answer`: the SHA-256 of the answer's signed receipt (`receipt.sha256` of the answer), which the Worker verified. " +
+          "It follows the `ai.query` event of the same request id, which records what was read.",
+      }),
   })
   .openapi("AccessLogItem");
 

@@ -3,7 +3,8 @@
  * nonce, verify it against the pinned root and PCRs, and only then seal a query to the public key it
  * carries. Verified attestations are cached per bridge (AttestationCache) so most queries cost one
  * round trip; when the enclave answers UNKNOWN_KEY (it restarted with a new key) the cache entry is
- * dropped and the query is sealed again to a freshly attested key, once.
+ * dropped and the query is sealed again to a freshly attested key, once. Every answer's receipt is
+ * verified (./receipt.ts) before the answer is handed back.
  */
 import { decodeEnclaveIdentity, type EnclaveIdentity } from "../../enclave-bridge/src/identity.ts";
 import {
@@ -14,8 +15,11 @@ import {
   errorCodeOf,
   MessageKind,
   ProtocolError,
+  type SealedAnswer,
   sealQuery,
+  sha256Hex,
 } from "../../enclave-bridge/src/protocol.ts";
+import type { AnswerReceipt } from "../../enclave-bridge/src/receipt.ts";
 import { ConfigError } from "../config/config";
 import { DomainError } from "../errors/domain-error";
 import { readAtMost } from "../http/read-at-most";
@@ -28,6 +32,7 @@ import {
   verifyAttestation,
 } from "./attestation";
 import type { AiConfig } from "./config";
+import { checkAnswerReceipt } from "./receipt";
 
 const NONCE_BYTES = 32;
 const ATTEST_TIMEOUT_MS = 10_000;
@@ -54,6 +59,10 @@ export interface EnclaveAnswer {
   readonly document: Uint8Array;
   readonly identity: EnclaveIdentity;
   readonly verifiedAt: Date;
+  /** The enclave's signed receipt for this answer, verified. */
+  readonly receipt: AnswerReceipt;
+  /** SHA-256 (hex) of the receipt's signed bytes followed by its signature (enclave-bridge/src/receipt.ts). */
+  readonly receiptSha256: string;
 }
 
 // Per isolate: roots parsed once per pinned certificate, verifications kept per bridge.
@@ -153,8 +162,11 @@ export class EnclaveClient {
     }
   }
 
-  async #ask(session: CachedAttestation, query: EnclaveQuery): Promise<EnclaveAnswer> {
+  async #ask(session: CachedAttestation, asked: EnclaveQuery): Promise<EnclaveAnswer> {
     const publicKey = session.attestation.publicKey;
+    // The receipt must name the document verified for this very session (a retry after a restart
+    // seals to a new one), so the digest is taken here rather than by the caller.
+    const query: EnclaveQuery = { ...asked, attestationSha256: await sha256Hex(session.document) };
     let sealed: Awaited<ReturnType<typeof sealQuery>>;
     try {
       sealed = await sealQuery(publicKey ?? new Uint8Array(0), query);
@@ -174,18 +186,29 @@ export class EnclaveClient {
       throw enclaveFailure(code);
     }
     if (reply.kind !== MessageKind.ANSWER) throw enclaveFailure("BAD_MESSAGE");
+    let answer: SealedAnswer;
     try {
-      const answer = await sealed.openAnswer(reply.body);
-      return {
-        ...answer,
-        attestation: session.attestation,
-        document: session.document,
-        identity: session.identity,
-        verifiedAt: session.verifiedAt,
-      };
+      answer = await sealed.openAnswer(reply.body);
     } catch {
       throw enclaveFailure("DECRYPT_FAILED");
     }
+    const { receipt, sha256 } = await checkAnswerReceipt(answer, {
+      query,
+      identity: session.identity,
+      pcrs: { 0: this.#config.ENCLAVE_PCR0, 1: this.#config.ENCLAVE_PCR1, 2: this.#config.ENCLAVE_PCR2 },
+      now: new Date(),
+    });
+    return {
+      answer: answer.answer,
+      usedMetrics: answer.usedMetrics,
+      figures: answer.figures,
+      attestation: session.attestation,
+      document: session.document,
+      identity: session.identity,
+      verifiedAt: session.verifiedAt,
+      receipt,
+      receiptSha256: sha256,
+    };
   }
 
   #forget(): void {

@@ -1,8 +1,10 @@
 /**
  * One confidential-AI question (DESIGN §9): verify the enclave first, then read only the data the
  * question needs from the asker's own HealthStore (audited there as `ai.query` with the data
- * categories, never the question), seal it with the question to the attested key, and return the
- * enclave's answer. The Worker never sees the answer being computed and never logs either text.
+ * categories, never the question), seal it with the question to the attested key, verify the
+ * enclave's signed receipt for the answer, record the receipt's hash (`ai.answer`, same request id)
+ * and return the answer with its receipt. The Worker never sees the answer being computed and never
+ * logs either text.
  *
  * Calendar words are local to the request's `tz`: the same functions pick the window here and read
  * the question in the enclave. A summary ("summarize my week") reads the person's clinical
@@ -19,8 +21,8 @@ import {
   SLEEP,
   summaryTarget,
 } from "../../enclave-bridge/src/analyst/index.ts";
-import { sha256Hex } from "../../enclave-bridge/src/protocol.ts";
 import type { AuditContext } from "../audit/event";
+import { formatAuditResource } from "../audit/resource";
 import { DomainError } from "../errors/domain-error";
 import { resolveNarrativePeriod, resolveTimeZone } from "../narratives/period";
 import type { MetricCode } from "../observations/metrics";
@@ -84,15 +86,23 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
     },
     { ...ctx.audit, subject: ctx.userId },
   );
-  const answer = await ctx.enclave.ask(
-    {
-      question: body.question,
-      now,
-      timeZone,
-      attestationSha256: await sha256Hex(session.document),
-      data: dataset,
-    },
-    session,
+  const audit = { ...ctx.audit, subject: ctx.userId };
+  let answer: Awaited<ReturnType<EnclaveClient["ask"]>>;
+  try {
+    answer = await ctx.enclave.ask({ question: body.question, now, timeZone, data: dataset }, session);
+  } catch (error) {
+    // The read is in the log already; say that no verified answer came of it. The request's own
+    // error is what the caller gets, whether or not this second event could be written.
+    await store
+      .appendAuditEvent({ action: "ai.answer", resource: formatAuditResource({ kind: "receipt" }), result: "failure" }, audit)
+      .catch(() => {});
+    throw error;
+  }
+  // Appended, never a rewrite of the `ai.query` event: the chain is append-only. Shown beside it
+  // in the access log by the shared request id (src/access-log/describe.ts).
+  await store.appendAuditEvent(
+    { action: "ai.answer", resource: formatAuditResource({ kind: "receipt", id: answer.receiptSha256 }), result: "success" },
+    audit,
   );
   const model = answer.identity.model;
   return {
@@ -107,7 +117,19 @@ export async function askQuestion(ctx: QueryContext, body: QueryBody) {
     },
     model,
     ...(model.confidential ? {} : { notice: NON_CONFIDENTIAL_NOTICE }),
+    receipt: {
+      payload: answer.receipt.payload,
+      signature: answer.receipt.signature,
+      attestationDocument: base64(answer.document),
+      sha256: answer.receiptSha256,
+    },
   };
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }
 
 /** Said with every answer from a model that the enclave's attestation says runs outside attested hardware. */

@@ -45,6 +45,37 @@ export const ModelIdentitySchema = z
 
 const FigureSchema = z.object({ label: z.string(), value: z.number(), unit: z.string() });
 
+const hex = (bytes: number, description: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`))
+    .openapi({ description });
+
+export const ReceiptSchema = z
+  .object({
+    payload: z
+      .object({
+        v: z.literal(1),
+        questionSha256: hex(32, "SHA-256 of the question's UTF-8 (after trimming), hex."),
+        dataSha256: hex(32, "SHA-256 of the canonical JSON of the data the enclave received, hex."),
+        answerSha256: hex(32, "SHA-256 of the canonical JSON of {answer, usedMetrics, figures}, hex."),
+        model: ModelIdentitySchema,
+        pcrs: z.object({ 0: hex(48, "PCR0"), 1: hex(48, "PCR1"), 2: hex(48, "PCR2") }),
+        attestationSha256: hex(32, "SHA-256 of `attestationDocument`'s bytes, hex."),
+        time: z.string().openapi({ description: "The enclave's clock when it signed (ISO 8601 UTC)." }),
+      })
+      .openapi({ description: "The signed claims; the signed bytes are their canonical JSON (keys sorted, no spaces), UTF-8." }),
+    signature: z.string().openapi({ description: "ECDSA P-256/SHA-256 over the signed bytes, r‖s (64 bytes), base64url." }),
+    attestationDocument: z.string().openapi({
+      description: "The attestation document (COSE_Sign1, base64) whose user_data names the receipt key; the Worker verified it.",
+    }),
+    sha256: hex(32, "SHA-256 of the signed bytes followed by the 64 signature bytes: what the access log records."),
+  })
+  .openapi("AiReceipt", {
+    description:
+      "The enclave's signed receipt for this answer, verified by the Worker; check it offline with `npm run verify-receipt` or the SDK's verifyAnswerReceipt.",
+  });
+
 export const QueryAnswerSchema = z
   .object({
     answer: z.string(),
@@ -62,6 +93,7 @@ export const QueryAnswerSchema = z
     notice: z.string().optional().openapi({
       description: "Present when the model is not confidential: the question and data were seen outside attested hardware.",
     }),
+    receipt: ReceiptSchema,
   })
   .openapi("AiAnswer");
 

@@ -3,6 +3,13 @@ import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import type { SleepSessionInput } from "../../durable-objects/health-store/session-schema";
+import { decodeEnclaveIdentity } from "../../enclave-bridge/src/identity.ts";
+import { sha256Hex } from "../../enclave-bridge/src/protocol.ts";
+import { type AnswerReceipt, signReceipt } from "../../enclave-bridge/src/receipt.ts";
+import { verifyAnswerReceipt } from "../../sdk/client/receipt";
+import { loadPinnedRoot, verifyAttestation } from "../../src/ai/attestation";
+import { checkAnswerReceipt } from "../../src/ai/receipt";
+import { DomainError } from "../../src/errors/domain-error";
 import type { EnclaveBridgeFixture } from "../support/enclave-bridge-fixture";
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from "./helpers/nitro-fixtures";
 import { observationInput } from "./helpers/observations";
@@ -93,10 +100,12 @@ async function userWithData(): Promise<SessionUser> {
   return user;
 }
 
-async function aiEvents(userId: string) {
+async function aiEvents(userId: string, action = "ai.query") {
   const page = await healthStoreFor(env.HEALTH_STORE, userId).accessLog({ limit: 100 });
-  return page.items.filter((event) => event.action === "ai.query");
+  return page.items.filter((event) => event.action === action);
 }
+
+type Receipt = AnswerReceipt & { attestationDocument: string; sha256: string };
 
 describe("GET /v1/ai/attestation", () => {
   it("returns a fresh document from the enclave and what was verified in it", async () => {
@@ -214,6 +223,138 @@ describe("POST /v1/ai/query", () => {
     expect(JSON.stringify(events)).not.toMatch(/average|57\.7/);
   });
 
+  it("returns a receipt that verifies offline against the pinned root and PCRs, and logs its hash with the read", async () => {
+    const user = await userWithData();
+    const res = await ask(user, { question: `  ${QUESTION} ` });
+    expect(res.status).toBe(200);
+    const body = await res.json<{ answer: string; model: unknown; receipt: Receipt }>();
+    const pins = { root: atob(bridge.rootCertificate), rootSha256: bridge.rootSha256, pcrs: bridge.pcrs };
+    const rootDer = Uint8Array.from(pins.root, (c) => c.charCodeAt(0));
+    // The SDK's check, as a person would run it on the saved answer; the question as the API read it (trimmed).
+    const verified = await verifyAnswerReceipt(body, { ...pins, root: rootDer, question: QUESTION });
+    expect(verified).toMatchObject({ ok: true, model: body.model, receiptSha256: body.receipt.sha256, questionChecked: true });
+    expect(body.receipt.payload.pcrs).toEqual(bridge.pcrs);
+    expect(body.receipt.payload.model).toEqual(body.model);
+    expect(Math.abs(Date.parse(body.receipt.payload.time) - Date.now())).toBeLessThan(5 * 60_000);
+    // The document is the one the Worker verified: its hash is in the receipt, and it verifies.
+    const document = Uint8Array.from(atob(body.receipt.attestationDocument), (c) => c.charCodeAt(0));
+    expect(body.receipt.payload.attestationSha256).toBe(await sha256Hex(document));
+    const root = await loadPinnedRoot(rootDer, bridge.rootSha256);
+    const attested = await verifyAttestation(document, { root, expectedPcrs: bridge.pcrs, maxAgeMs: 3_600_000, now: new Date() });
+    expect(attested.ok).toBe(true);
+    // Another question, or a changed answer, does not verify.
+    expect(await verifyAnswerReceipt(body, { ...pins, root: rootDer, question: "What was my step count?" })).toMatchObject({
+      ok: false,
+      check: "question",
+    });
+    expect(
+      await verifyAnswerReceipt({ ...body, answer: body.answer.replace("57.7", "75.7") }, { ...pins, root: rootDer }),
+    ).toMatchObject({
+      ok: false,
+      check: "answer",
+    });
+
+    // The access log: the read (ai.query), then the answer with the receipt's hash, same request id.
+    const [read] = await aiEvents(user.user.id);
+    const [answered] = await aiEvents(user.user.id, "ai.answer");
+    expect(answered).toMatchObject({ result: "success", resource: `receipt;id=${body.receipt.sha256}`, actor: user.user.id });
+    expect(answered?.requestId).toBe(read?.requestId);
+    expect(answered?.seq).toBeGreaterThan(read?.seq ?? Number.POSITIVE_INFINITY);
+    const log = await call(app, "/v1/me/access-log", { headers: user.headers }, bindings());
+    const items = (
+      await log.json<{ items: { action: string; description: string; receipt?: string; who: { label: string } }[] }>()
+    ).items;
+    const item = items.find((entry) => entry.action === "ai.answer");
+    expect(item).toMatchObject({
+      receipt: body.receipt.sha256,
+      who: { label: "analyst in the enclave" },
+      description: `Answered your question inside the attested enclave, with a signed receipt (SHA-256 ${body.receipt.sha256.slice(0, 16)}…)`,
+    });
+    expect(items.find((entry) => entry.action === "ai.query")?.receipt).toBeUndefined();
+  });
+
+  it("refuses an answer whose receipt does not verify: 502 ENCLAVE_FAILED, reason BAD_RECEIPT", async () => {
+    // A sealed answer cannot be rewritten on the way (the HPKE context seals it), so the Worker's
+    // check is driven directly with the receipt of a real answer and one thing changed at a time.
+    const user = await userWithData();
+    const body = await (await ask(user, { question: QUESTION })).json<{
+      answer: string;
+      usedMetrics: string[];
+      figures: { label: string; value: number; unit: string }[];
+      receipt: Receipt;
+    }>();
+    const document = Uint8Array.from(atob(body.receipt.attestationDocument), (c) => c.charCodeAt(0));
+    const root = await loadPinnedRoot(
+      Uint8Array.from(atob(bridge.rootCertificate), (c) => c.charCodeAt(0)),
+      bridge.rootSha256,
+    );
+    const attested = await verifyAttestation(document, { root, maxAgeMs: 3_600_000, now: new Date() });
+    if (!attested.ok) throw new Error(attested.detail);
+    const identity = decodeEnclaveIdentity(attested.attestation.userData);
+    if (identity === null) throw new Error("no identity");
+    // The data as the Worker sent it is not in the answer: read back from the store what it read.
+    const since = Date.now() - 7 * DAY - 60_000;
+    const dataset = await healthStoreFor(env.HEALTH_STORE, user.user.id).analysisDataset(
+      { metrics: ["resting_heart_rate"], sleep: false, since, until: Date.now(), maxPointsPerMetric: 50_000 },
+      system(user.user.id),
+    );
+    const query = {
+      question: QUESTION,
+      now: new Date().toISOString(),
+      attestationSha256: await sha256Hex(document),
+      data: dataset,
+    };
+    const answer = { answer: body.answer, usedMetrics: body.usedMetrics, figures: body.figures };
+    const receipt = { payload: body.receipt.payload, signature: body.receipt.signature };
+    const context = { query, identity, pcrs: bridge.pcrs, now: new Date() };
+    const forger = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
+      "sign",
+      "verify",
+    ])) as CryptoKeyPair;
+    const cases: [string, Parameters<typeof checkAnswerReceipt>[0], Partial<typeof context>][] = [
+      ["no receipt", { ...answer }, {}],
+      ["another answer", { ...answer, answer: `${answer.answer}.`, receipt }, {}],
+      ["another question", { ...answer, receipt }, { query: { ...query, question: `${QUESTION}?` } }],
+      ["other pinned PCRs", { ...answer, receipt }, { pcrs: { ...bridge.pcrs, 0: "ab".repeat(48) } }],
+      ["another document", { ...answer, receipt }, { query: { ...query, attestationSha256: "cd".repeat(32) } }],
+      ["other data", { ...answer, receipt }, { query: { ...query, data: { metrics: {} } } }],
+      [
+        "another model",
+        { ...answer, receipt },
+        { identity: { ...identity, model: { ...identity.model, id: "pulse-analyst@1" } } },
+      ],
+      ["an old receipt", { ...answer, receipt }, { now: new Date(Date.now() + 10 * 60_000) }],
+      ["a forged signature", { ...answer, receipt: await signReceipt(receipt.payload, forger.privateKey) }, {}],
+      [
+        "a bent claim",
+        { ...answer, receipt: { ...receipt, payload: { ...receipt.payload, time: new Date().toISOString() } } },
+        {},
+      ],
+    ];
+    const failedCheck: Record<string, string> = {
+      "no receipt": "format",
+      "another answer": "answer",
+      "another question": "question",
+      "other pinned PCRs": "pcrs",
+      "another document": "attestation",
+      "other data": "data",
+      "another model": "model",
+      "an old receipt": "time",
+      "a forged signature": "signature",
+      "a bent claim": "signature",
+    };
+    for (const [what, sealed, override] of cases) {
+      const error = await checkAnswerReceipt(sealed, { ...context, ...override }).catch((caught: unknown) => caught);
+      expect(
+        error instanceof DomainError ? [error.code, error.extensions.reason, error.extensions.check] : "accepted",
+        what,
+      ).toEqual(["ENCLAVE_FAILED", "BAD_RECEIPT", failedCheck[what]]);
+    }
+    // The unchanged receipt, against everything as sent, passes the same check.
+    const passed = await checkAnswerReceipt({ ...answer, receipt }, context);
+    expect(passed.sha256).toBe(body.receipt.sha256);
+  });
+
   it("sends sleep when the question is about sleep", async () => {
     const user = await userWithData();
     const body = await (await ask(user, { question: "How much deep sleep did I get in the last 7 days?" })).json<{
@@ -285,6 +426,27 @@ describe("POST /v1/ai/query", () => {
     const res = await ask(user, { question: QUESTION }, { ENCLAVE_PCR2: "cd".repeat(48), ENCLAVE_ATTESTATION_TTL_SECONDS: "0" });
     await expectProblem(res, 502, "ATTESTATION_FAILED");
     expect(await aiEvents(user.user.id)).toHaveLength(0);
+    expect(await aiEvents(user.user.id, "ai.answer")).toHaveLength(0);
+  });
+
+  it("keeps the read in the access log, and records that no answer came, when the enclave fails after the read", async () => {
+    const user = await userWithData();
+    // Attested and cached through the real bridge, then the bridge disappears before the answer.
+    await ask(user, { question: QUESTION }, { ENCLAVE_BRIDGE_URL: bridge.restartableUrl });
+    const res = await ask(
+      user,
+      { question: QUESTION },
+      { ENCLAVE_BRIDGE_URL: bridge.restartableUrl, ENCLAVE_BRIDGE_TOKEN: "wrong-token-0123456789abcdef" },
+    );
+    await expectProblem(res, 503, "SERVICE_UNAVAILABLE");
+    const reads = await aiEvents(user.user.id);
+    const answers = await aiEvents(user.user.id, "ai.answer");
+    expect(reads).toHaveLength(2);
+    expect(answers.map((event) => [event.result, event.resource])).toEqual([
+      ["failure", "receipt"],
+      ["success", expect.stringMatching(/^receipt;id=[0-9a-f]{64}$/)],
+    ]);
+    expect(answers[0]?.requestId).toBe(reads[0]?.requestId);
   });
 
   it("refuses bad input with 4xx problems", async () => {

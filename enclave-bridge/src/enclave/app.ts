@@ -1,7 +1,8 @@
 /**
  * The enclave application (DESIGN §9): it holds an ephemeral HPKE key pair, answers ATTEST with a
  * Nitro attestation document carrying that public key and the caller's nonce, and answers QUERY by
- * opening the sealed question and data, asking the model, and sealing the answer back.
+ * opening the sealed question and data, asking the model, and sealing the answer back with a
+ * receipt signed by the key its attestation documents name (receipt.ts).
  *
  * What leaves this class is either a sealed answer, an attestation document or an error code.
  * Nothing of a question, its data or its answer is logged, written or put in an error: the log
@@ -10,7 +11,7 @@
 import type { AnalystAnswer } from "../analyst/types.ts";
 import { base64url, type EnclaveIdentity, encodeEnclaveIdentity } from "../identity.ts";
 import type { ModelProvider } from "../model/provider.ts";
-import { MAX_NONCE_BYTES, type Nsm } from "../nsm/nsm.ts";
+import { MAX_NONCE_BYTES, type Nsm, type PcrDescription } from "../nsm/nsm.ts";
 import {
   decodeMessage,
   type EnclaveErrorCode,
@@ -20,8 +21,10 @@ import {
   errorMessage,
   MessageKind,
   ProtocolError,
+  type SealedAnswer,
   toAnalystData,
 } from "../protocol.ts";
+import { answerDigest, dataDigest, questionDigest, signReceipt } from "../receipt.ts";
 
 export interface EnclaveLogEvent {
   readonly event: "enclave.request";
@@ -39,6 +42,8 @@ export interface EnclaveAppOptions {
   readonly maxConcurrentQueries?: number;
   readonly modelTimeoutMs?: number;
   readonly log?: (event: EnclaveLogEvent) => void;
+  /** The enclave's clock, which dates receipts; tests pass their own. */
+  readonly clock?: () => Date;
 }
 
 const DEFAULT_MAX_CONCURRENT_QUERIES = 8;
@@ -59,6 +64,8 @@ export class EnclaveApp {
   readonly identity: EnclaveIdentity;
   readonly #userData: Uint8Array;
   readonly #receiptKey: ReceiptKeyPair;
+  readonly #pcrs: PcrDescription;
+  readonly #clock: () => Date;
   readonly #nsm: Nsm;
   readonly #model: ModelProvider;
   readonly #maxConcurrent: number;
@@ -66,9 +73,11 @@ export class EnclaveApp {
   readonly #log: (event: EnclaveLogEvent) => void;
   #inFlight = 0;
 
-  private constructor(options: EnclaveAppOptions, keys: EnclaveKeys, receiptKey: ReceiptKeyPair) {
+  private constructor(options: EnclaveAppOptions, keys: EnclaveKeys, receiptKey: ReceiptKeyPair, pcrs: PcrDescription) {
     this.keys = keys;
     this.#receiptKey = receiptKey;
+    this.#pcrs = { 0: pcrs[0], 1: pcrs[1], 2: pcrs[2] };
+    this.#clock = options.clock ?? (() => new Date());
     this.identity = { v: 1, receiptKey: base64url(receiptKey.publicKey), model: options.model.identity };
     // Encoded once: a model identity that does not fit is a start-up error, not a per-request one.
     this.#userData = encodeEnclaveIdentity(this.identity);
@@ -80,7 +89,9 @@ export class EnclaveApp {
   }
 
   static async create(options: EnclaveAppOptions): Promise<EnclaveApp> {
-    return new EnclaveApp(options, options.keys ?? (await EnclaveKeys.generate()), await generateReceiptKey());
+    // PCRs do not change while an enclave runs: read once, named in every receipt.
+    const pcrs = await options.nsm.describePcrs();
+    return new EnclaveApp(options, options.keys ?? (await EnclaveKeys.generate()), await generateReceiptKey(), pcrs);
   }
 
   get modelName(): string {
@@ -131,9 +142,14 @@ export class EnclaveApp {
     }
   }
 
-  async #ask(query: EnclaveQuery): Promise<AnalystAnswer> {
+  async #ask(query: EnclaveQuery): Promise<SealedAnswer> {
+    // A receipt must name the document the Worker verified; a query that does not say is refused
+    // before the model sees it.
+    const attestationSha256 = query.attestationSha256;
+    if (attestationSha256 === undefined) throw new ProtocolError("BAD_QUERY");
+    let answer: AnalystAnswer;
     try {
-      return await this.#model.answer(
+      answer = await this.#model.answer(
         { question: query.question, now: query.now, timeZone: query.timeZone, data: toAnalystData(query.data) },
         { signal: AbortSignal.timeout(this.#modelTimeoutMs) },
       );
@@ -141,5 +157,27 @@ export class EnclaveApp {
       // A model's own error may quote what it was given; only the code crosses this line.
       throw new ProtocolError("MODEL_FAILED");
     }
+    // Exactly the fields that are sealed and signed: nothing the model added travels unsigned.
+    const sealed: AnalystAnswer = {
+      answer: answer.answer,
+      usedMetrics: answer.usedMetrics,
+      figures: answer.figures.map((figure) => ({ label: figure.label, value: figure.value, unit: figure.unit })),
+    };
+    const receipt = await signReceipt(
+      {
+        v: 1,
+        questionSha256: await questionDigest(query.question),
+        dataSha256: await dataDigest(query.data),
+        answerSha256: await answerDigest(sealed),
+        model: this.identity.model,
+        pcrs: this.#pcrs,
+        attestationSha256,
+        time: this.#clock().toISOString(),
+      },
+      this.#receiptKey.privateKey,
+    ).catch(() => {
+      throw new ProtocolError("INTERNAL");
+    });
+    return { ...sealed, receipt };
   }
 }

@@ -35,5 +35,6 @@ export function parseCoseSign1(bytes: Uint8Array): CoseSign1 {
 /** Verifies the signature over Sig_structure ["Signature1", protected, external_aad = h'', payload] (RFC 9052 §4.4). */
 export async function verifyCoseSign1(message: CoseSign1, key: CryptoKey): Promise<boolean> {
   const toBeSigned = encodeCbor(["Signature1", message.protectedHeader, new Uint8Array(0), message.payload]);
-  return crypto.subtle.verify({ name: "ECDSA", hash: "SHA-384" }, key, message.signature, toBeSigned);
+  // Copies on plain ArrayBuffers, as both workerd's and the DOM's WebCrypto declarations accept.
+  return crypto.subtle.verify({ name: "ECDSA", hash: "SHA-384" }, key, message.signature.slice(), toBeSigned.slice());
 }
