@@ -35,6 +35,8 @@ export interface AnalystInput {
   question: string;
   /** The instant relative periods ("last week", "yesterday") are measured from. */
   now: string;
+  /** The asker's time zone (IANA, ±HH:MM or UTC) for calendar words; UTC when absent. */
+  timeZone?: string | undefined;
   data: AnalystData;
 }
 

@@ -134,7 +134,7 @@ export class EnclaveApp {
   async #ask(query: EnclaveQuery): Promise<AnalystAnswer> {
     try {
       return await this.#model.answer(
-        { question: query.question, now: query.now, data: toAnalystData(query.data) },
+        { question: query.question, now: query.now, timeZone: query.timeZone, data: toAnalystData(query.data) },
         { signal: AbortSignal.timeout(this.#modelTimeoutMs) },
       );
     } catch {
