@@ -10,6 +10,7 @@ import { developmentEnclave } from "./dev.ts";
 import { EnclaveApp } from "./enclave/app.ts";
 import { serveEnclave } from "./enclave/server.ts";
 import { AnalystProvider } from "./model/analyst-provider.ts";
+import { LlamaProvider } from "./model/llama.ts";
 import { OpenAiCompatibleProvider } from "./model/openai.ts";
 import type { ModelProvider } from "./model/provider.ts";
 import { NitroNsm } from "./nsm/nitro-nsm.ts";
@@ -19,9 +20,18 @@ import { createProxy } from "./proxy/server.ts";
 
 const USAGE = `usage:
   cli enclave --listen HOST:PORT --nsm simulated|nitro [--nsm-helper PATH] [--state-dir DIR]
-              [--model analyst|openai] [--model-url URL] [--model-name NAME] [--model-timeout-ms N]
+              [--model analyst|openai|llama] [--model-url URL] [--model-name NAME] [--model-timeout-ms N]
+              [--model-path FILE.gguf] [--model-max-tokens N] [--model-threads N]       (llama)
   cli proxy --listen HOST:PORT --enclave tcp://HOST:PORT|vsock://CID:PORT   (env BRIDGE_TOKEN)
   cli dev-identity --state-dir DIR`;
+
+const LLAMA_MAX_WAITING = 4;
+
+function optionalInteger(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(text)) throw new Error(`${flag} must be a positive integer`);
+  return Number(text);
+}
 
 function log(line: object): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
@@ -45,6 +55,9 @@ async function enclaveCommand(args: string[]): Promise<void> {
       "model-url": { type: "string" },
       "model-name": { type: "string" },
       "model-timeout-ms": { type: "string" },
+      "model-path": { type: "string" },
+      "model-max-tokens": { type: "string" },
+      "model-threads": { type: "string" },
     },
   });
   const address = listenAddress(values.listen);
@@ -65,8 +78,18 @@ async function enclaveCommand(args: string[]): Promise<void> {
     if (baseUrl === undefined || name === undefined) throw new Error("--model openai needs --model-url and --model-name");
     const apiKey = process.env.MODEL_API_KEY;
     model = new OpenAiCompatibleProvider({ baseUrl, model: name, ...(apiKey === undefined ? {} : { apiKey }) });
+  } else if (values.model === "llama") {
+    const modelPath = values["model-path"];
+    if (modelPath === undefined) throw new Error("--model llama needs --model-path");
+    const maxAnswerTokens = optionalInteger("--model-max-tokens", values["model-max-tokens"]);
+    const threads = optionalInteger("--model-threads", values["model-threads"]);
+    model = await LlamaProvider.load({
+      modelPath,
+      ...(maxAnswerTokens === undefined ? {} : { maxAnswerTokens }),
+      ...(threads === undefined ? {} : { threads }),
+    });
   } else {
-    throw new Error("--model must be analyst or openai");
+    throw new Error("--model must be analyst, openai or llama");
   }
   const timeout = values["model-timeout-ms"];
   const app = await EnclaveApp.create({
@@ -74,6 +97,9 @@ async function enclaveCommand(args: string[]): Promise<void> {
     model,
     log,
     ...(timeout === undefined ? {} : { modelTimeoutMs: Number(timeout) }),
+    // The local model answers one question at a time: a few may wait their turn within the
+    // timeout; beyond that BUSY, which the Worker reports at once, beats a timeout after a long wait.
+    ...(values.model === "llama" ? { maxConcurrentQueries: LLAMA_MAX_WAITING } : {}),
   });
   await serveEnclave(app, address);
   log({ event: "enclave.listening", ...address, nsm: values.nsm, model: model.name });

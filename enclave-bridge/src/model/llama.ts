@@ -19,7 +19,10 @@ export interface LlamaProviderOptions {
   readonly maxPromptTokens?: number;
   /** Tokens generated at most per answer. */
   readonly maxAnswerTokens?: number;
-  /** The KV cache's size in tokens; must hold the system prompt, the message and the answer. */
+  /**
+   * The KV cache's size in tokens; must hold the system prompt, the message and the answer. By
+   * default just that, rounded up to 256: the cache is memory the enclave must be given.
+   */
   readonly contextSize?: number;
   /** CPU threads for evaluation; llama.cpp's default (the math cores) when absent. */
   readonly threads?: number;
@@ -34,7 +37,7 @@ export interface LlamaStats {
   generationMs: number;
 }
 
-export const LLAMA_DEFAULTS = { maxPromptTokens: 1024, maxAnswerTokens: 256, contextSize: 2048 } as const;
+export const LLAMA_DEFAULTS = { maxPromptTokens: 1024, maxAnswerTokens: 256 } as const;
 /** What a chat template wraps around the system prompt and the message (role markers, turn ends). */
 const TEMPLATE_TOKENS = 128;
 const GGUF_MAGIC = "GGUF";
@@ -269,7 +272,7 @@ export class LlamaProvider implements ModelProvider {
   static async load(options: LlamaProviderOptions): Promise<LlamaProvider> {
     const maxPromptTokens = positiveInteger("maxPromptTokens", options.maxPromptTokens ?? LLAMA_DEFAULTS.maxPromptTokens);
     const maxAnswerTokens = positiveInteger("maxAnswerTokens", options.maxAnswerTokens ?? LLAMA_DEFAULTS.maxAnswerTokens);
-    const contextSize = positiveInteger("contextSize", options.contextSize ?? LLAMA_DEFAULTS.contextSize);
+    if (options.contextSize !== undefined) positiveInteger("contextSize", options.contextSize);
     const threads = options.threads === undefined ? undefined : positiveInteger("threads", options.threads);
     await checkGgufHeader(options.modelPath);
     const sha256 = await sha256File(options.modelPath);
@@ -284,6 +287,7 @@ export class LlamaProvider implements ModelProvider {
     try {
       const system = model.tokenize(LLAMA_SYSTEM_PROMPT).length;
       const needed = system + maxPromptTokens + maxAnswerTokens + TEMPLATE_TOKENS;
+      const contextSize = options.contextSize ?? Math.ceil(needed / 256) * 256;
       if (contextSize < needed) {
         throw new RangeError(
           `contextSize ${contextSize} cannot hold the system prompt (${system}), maxPromptTokens, maxAnswerTokens and the template (${needed} tokens)`,
