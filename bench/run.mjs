@@ -17,7 +17,8 @@
 //         against a JSON round trip, and POST /v1/ai/query over HTTP, attestation cached and not,
 //         against a plain read of the same data (./ai.mjs); the analyst's question set: answered
 //         correctly, correctly declined, wrong, and latency per question p50/p99 in process and
-//         sealed, against a zero-time model's sealed round trip (./analyst.mjs).
+//         sealed, against a zero-time model's sealed round trip (./analyst.mjs); then generation time and tokens/s of the tiny
+//         in-enclave llama.cpp model beside the cached-attestation ask (./ai.mjs).
 //  sharing  a clinician's 30-day hourly read through a grant against the patient's own read of the
 //         same data, alternating in the same run (./sharing.mjs).
 //  fhir   a year of minute heart rate and 90 days of CGM in one store: GET /v1/me/export/fhir (the
@@ -157,7 +158,7 @@ const watchdogMs =
   (parts.has("providers") ? 5 * (rounds * (durationMs + warmupMs + 30_000) + 2000) + 30_000 + backfillRounds * 6 * 60_000 : 0) +
   (parts.has("export") ? 6 * 60_000 : 0) +
   (parts.has("fhir") || parts.has("narratives") ? 8 * 60_000 : 0) +
-  (parts.has("ai") ? 60_000 + aiRequests * 500 + aiRuns * 100 : 0) +
+  (parts.has("ai") ? 2 * 60_000 + aiRequests * 500 + aiRuns * 100 : 0) +
   (parts.has("audit") ? 5 * 60_000 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench did not finish within ${Math.round(watchdogMs / 1000)} s; stopping.`);

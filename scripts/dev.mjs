@@ -5,7 +5,9 @@
 //  3. The local enclave-bridge (DESIGN §9): the enclave application with a simulated Nitro Security
 //     Module and the built-in analyst, and the parent proxy in front of it, each its own process;
 //     the Worker is pointed at the proxy and pins the development root and PCRs. ENCLAVE_BRIDGE=off
-//     skips it (the AI routes then answer 503).
+//     skips it (the AI routes then answer 503); ENCLAVE_LLAMA_MODEL=FILE.gguf runs that open-weights
+//     model in the enclave instead of the analyst, on ENCLAVE_LLAMA_THREADS threads (default: the
+//     CPU's cores) (docs/confidential-ai.md "A model inside the enclave").
 //  4. The sandbox provider (tools/sandbox-provider; docs/providers.md "The sandbox provider"): a
 //     local fake wearable with OAuth, generated data and signed webhooks, on SANDBOX_PROVIDER_PORT
 //     (default: a free port), its credentials in .dev.vars PROVIDER_CREDENTIALS; it pushes new data
@@ -99,7 +101,12 @@ async function startEnclaveBridge() {
     });
     children.push(child);
   };
-  start(["enclave", "--listen", `127.0.0.1:${enclavePort}`, "--nsm", "simulated", "--state-dir", stateDir]);
+  const llama = process.env.ENCLAVE_LLAMA_MODEL;
+  const threads = process.env.ENCLAVE_LLAMA_THREADS;
+  const model = llama
+    ? ["--model", "llama", "--model-path", resolve(llama), ...(threads ? ["--model-threads", threads] : [])]
+    : [];
+  start(["enclave", "--listen", `127.0.0.1:${enclavePort}`, "--nsm", "simulated", "--state-dir", stateDir, ...model]);
   start(["proxy", "--listen", `127.0.0.1:${proxyPort}`, "--enclave", `tcp://127.0.0.1:${enclavePort}`], { BRIDGE_TOKEN: token });
   const rootDer = identity.rootPem.replace(/-----[A-Z ]+-----|\s/g, "");
   return {

@@ -125,7 +125,23 @@ case "$model" in
       set -- "$@" --model-timeout-ms "$MODEL_TIMEOUT_MS"
     fi
     ;;
-  *) fail "PULSE_MODEL must be analyst or openai" ;;
+  llama)
+    # The weights are part of the image (Dockerfile, enclave-llama), so PCR0 measures them; the
+    # app hashes them again at start and names that hash in every attestation document.
+    [ -n "${MODEL_PATH:-}" ] || fail "MODEL_PATH is not set"
+    [ -r "$MODEL_PATH" ] || fail "MODEL_PATH does not name a readable file in the image"
+    set -- "$@" --model-path "$MODEL_PATH"
+    if [ -n "${MODEL_MAX_TOKENS:-}" ]; then
+      set -- "$@" --model-max-tokens "$MODEL_MAX_TOKENS"
+    fi
+    if [ -n "${MODEL_THREADS:-}" ]; then
+      set -- "$@" --model-threads "$MODEL_THREADS"
+    fi
+    if [ -n "${MODEL_TIMEOUT_MS:-}" ]; then
+      set -- "$@" --model-timeout-ms "$MODEL_TIMEOUT_MS"
+    fi
+    ;;
+  *) fail "PULSE_MODEL must be analyst, openai or llama" ;;
 esac
 
 cd /app/enclave-bridge

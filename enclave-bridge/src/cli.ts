@@ -13,6 +13,7 @@ import { EnclaveApp } from "./enclave/app.ts";
 import { serveEnclave } from "./enclave/server.ts";
 import { AnalystProvider } from "./model/analyst-provider.ts";
 import { AttestedOpenAiProvider } from "./model/attested-openai.ts";
+import { LlamaProvider } from "./model/llama.ts";
 import { OpenAiCompatibleProvider } from "./model/openai.ts";
 import type { ModelProvider } from "./model/provider.ts";
 import { loadModelRoot, parseMeasurements } from "./model/remote-attestation.ts";
@@ -23,12 +24,21 @@ import { createProxy } from "./proxy/server.ts";
 
 const USAGE = `usage:
   cli enclave --listen HOST:PORT --nsm simulated|nitro [--nsm-helper PATH] [--state-dir DIR]
-              [--model analyst|openai] [--model-url URL] [--model-name NAME] [--model-timeout-ms N]
+              [--model analyst|openai|llama] [--model-url URL] [--model-name NAME] [--model-timeout-ms N]
               with --model openai, one of:
                 --model-attestation-root FILE --model-measurements FILE   (an attested endpoint)
                 --non-confidential-model     (the endpoint's operator sees questions and data)
+              with --model llama: --model-path FILE.gguf [--model-max-tokens N] [--model-threads N]
   cli proxy --listen HOST:PORT --enclave tcp://HOST:PORT|vsock://CID:PORT   (env BRIDGE_TOKEN)
   cli dev-identity --state-dir DIR`;
+
+const LLAMA_MAX_WAITING = 4;
+
+function optionalInteger(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(text)) throw new Error(`${flag} must be a positive integer`);
+  return Number(text);
+}
 
 function log(line: object): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
@@ -55,6 +65,9 @@ async function enclaveCommand(args: string[]): Promise<void> {
       "model-attestation-root": { type: "string" },
       "model-measurements": { type: "string" },
       "non-confidential-model": { type: "boolean", default: false },
+      "model-path": { type: "string" },
+      "model-max-tokens": { type: "string" },
+      "model-threads": { type: "string" },
     },
   });
   const address = listenAddress(values.listen);
@@ -74,6 +87,9 @@ async function enclaveCommand(args: string[]): Promise<void> {
     model,
     log,
     ...(timeout === undefined ? {} : { modelTimeoutMs: Number(timeout) }),
+    // The local model answers one question at a time: a few may wait their turn within the
+    // timeout; beyond that BUSY, which the Worker reports at once, beats a timeout after a long wait.
+    ...(values.model === "llama" ? { maxConcurrentQueries: LLAMA_MAX_WAITING } : {}),
   });
   const server = await serveEnclave(app, address);
   const { port } = server.address() as AddressInfo;
@@ -82,6 +98,9 @@ async function enclaveCommand(args: string[]): Promise<void> {
 
 interface ModelFlags {
   model?: string | undefined;
+  "model-path"?: string | undefined;
+  "model-max-tokens"?: string | undefined;
+  "model-threads"?: string | undefined;
   "model-url"?: string | undefined;
   "model-name"?: string | undefined;
   "model-attestation-root"?: string | undefined;
@@ -99,11 +118,23 @@ async function modelFrom(values: ModelFlags, timeoutMs: number | undefined): Pro
   const measurementsFile = values["model-measurements"];
   const nonConfidential = values["non-confidential-model"] === true;
   const attested = rootFile !== undefined || measurementsFile !== undefined;
-  if (values.model === "analyst") {
-    if (attested || nonConfidential) throw new Error("model attestation flags apply to --model openai only");
-    return new AnalystProvider();
+  if (values.model !== "openai" && (attested || nonConfidential)) {
+    throw new Error("model attestation flags apply to --model openai only");
   }
-  if (values.model !== "openai") throw new Error("--model must be analyst or openai");
+  if (values.model === "analyst") return new AnalystProvider();
+  if (values.model === "llama") {
+    // Weights baked into the image, run by the enclave itself: measured by PCR0, nothing leaves.
+    const modelPath = values["model-path"];
+    if (modelPath === undefined) throw new Error("--model llama needs --model-path");
+    const maxAnswerTokens = optionalInteger("--model-max-tokens", values["model-max-tokens"]);
+    const threads = optionalInteger("--model-threads", values["model-threads"]);
+    return LlamaProvider.load({
+      modelPath,
+      ...(maxAnswerTokens === undefined ? {} : { maxAnswerTokens }),
+      ...(threads === undefined ? {} : { threads }),
+    });
+  }
+  if (values.model !== "openai") throw new Error("--model must be analyst, openai or llama");
   const baseUrl = values["model-url"];
   const name = values["model-name"];
   if (baseUrl === undefined || name === undefined) throw new Error("--model openai needs --model-url and --model-name");
