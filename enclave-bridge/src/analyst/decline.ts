@@ -70,7 +70,7 @@ export const SUMMARY_PERIODS =
 /** The diagnosis decline alone: checked before a summary is given too. */
 export function declineDiagnosis(text: string): string | null {
   const entry = UNSUPPORTED[0];
-  return entry !== undefined && entry.pattern.test(text) ? entry.reply : null;
+  return entry?.pattern.test(text) ? entry.reply : null;
 }
 
 /**
