@@ -48,14 +48,15 @@ const POLL_MS = 3_000;
 /** …and for at most this long, so a page left open does not poll forever. */
 const POLL_FOR_MS = 5 * 60_000;
 
-/** The outcome the OAuth flow appended to this page's address, removed once read. */
-function takeOutcome(): { connected: string | null; error: string | null } {
+/** The outcome the OAuth flow appended to this page's address (`?connected=sandbox`). */
+function readOutcome(): { connected: string | null; error: string | null } {
   const params = new URLSearchParams(location.search);
-  const outcome = { connected: params.get("connected"), error: params.get("error") };
-  if (outcome.connected !== null || outcome.error !== null) {
-    history.replaceState(history.state, "", `${location.pathname}${location.hash}`);
-  }
-  return outcome;
+  return { connected: params.get("connected"), error: params.get("error") };
+}
+
+/** Once shown, the outcome leaves the address, so a later visit does not repeat it. */
+function forgetOutcome(): void {
+  if (location.search !== "") history.replaceState(history.state, "", `${location.pathname}${location.hash}`);
 }
 
 function outcomeText(outcome: { connected: string | null; error: string | null }, overview: Overview): string | null {
@@ -69,12 +70,29 @@ function outcomeText(outcome: { connected: string | null; error: string | null }
   return null;
 }
 
-const metricName = (code: string) => code.replace(/_/g, " ");
+/**
+ * The measures providers send, read back with GET /v1/observations/latest (which needs them named),
+ * with the names a person reads.
+ */
+const PROVIDER_METRICS: Record<string, string> = {
+  heart_rate: "Heart rate",
+  resting_heart_rate: "Resting heart rate",
+  hrv_rmssd: "HRV (RMSSD)",
+  steps: "Steps",
+  active_energy: "Active energy",
+  distance: "Distance",
+  blood_glucose: "Glucose",
+  oxygen_saturation: "Oxygen saturation",
+  respiratory_rate: "Respiratory rate",
+  weight: "Weight",
+};
+
+const metricName = (code: string) => PROVIDER_METRICS[code] ?? code.replace(/_/g, " ");
 
 const connections: View = {
   title: "Connections",
   async render(ctx) {
-    const outcome = takeOutcome();
+    const outcome = readOutcome();
     // The view's own polite region: the shell's status line is cleared when a task ends, and these
     // outcomes must stay readable.
     const notice = h("p", { class: "notice", role: "status" });
@@ -257,7 +275,8 @@ const connections: View = {
         latest.replaceChildren();
         return;
       }
-      const { items } = await ctx.api.request<{ items: Observation[] }>("GET", "/v1/observations/latest", {
+      const metrics = Object.keys(PROVIDER_METRICS).join(",");
+      const { items } = await ctx.api.request<{ items: Observation[] }>("GET", `/v1/observations/latest?metrics=${metrics}`, {
         signal: ctx.signal,
       });
       const fromProviders = items.filter((item) => item.sourceKind === "provider" && providers.has(item.sourceApp));
@@ -311,6 +330,10 @@ const connections: View = {
       pollUntil = Math.max(pollUntil, Date.now() + POLL_FOR_MS);
       schedule(firstImportPending);
     }
+
+    // Only a render that is shown consumes the outcome: one overtaken by another (a second sign-in,
+    // a quick navigation) leaves it for the one that is.
+    if (!ctx.signal.aborted) forgetOutcome();
 
     const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
     refresh.addEventListener("click", () => void ctx.run("Reading your connections…", reload));
