@@ -93,17 +93,31 @@ describe("connections, sharing, the access log and the enclave in the web app", 
       await latest.waitFor({ state: "visible" });
       const heartRate = latest.getByRole("row", { name: /^Heart rate / }).first();
       expect(await heartRate.getByRole("cell").last().textContent()).toBe("Pulse sandbox");
+      await checkPage(page);
 
-      // The same data through the API (the sign-up's session is still valid: leaving the page only
-      // forgot its tokens).
-      const { status, body } = await apiGet<{ items: { metric: string; sourceApp: string; value: number }[] }>(
-        app,
-        token,
-        "/v1/observations/latest?metrics=heart_rate",
-      );
-      expect(status).toBe(200);
-      expect(body.items).toEqual([expect.objectContaining({ metric: "heart_rate", sourceApp: "sandbox" })]);
-      expect(await heartRate.getByRole("cell").first().textContent()).toContain(String(body.items[0]?.value));
+      // The same value as the API's latest (the backfill may still be adding newer samples, so the
+      // page is refreshed until both agree).
+      const apiLatest = async () => {
+        const { status, body } = await apiGet<{ items: { metric: string; sourceApp: string; value: number; unit: string }[] }>(
+          app,
+          token,
+          "/v1/observations/latest?metrics=heart_rate",
+        );
+        expect(status).toBe(200);
+        expect(body.items).toEqual([expect.objectContaining({ metric: "heart_rate", sourceApp: "sandbox" })]);
+        return `${body.items[0]?.value} ${body.items[0]?.unit}`;
+      };
+      await expect
+        .poll(
+          async () => {
+            const expected = await apiLatest();
+            await page.getByRole("button", { name: "Refresh" }).click();
+            await page.locator("main[aria-busy=false]").waitFor();
+            return (await heartRate.getByRole("cell").first().textContent()) === expected;
+          },
+          { timeout: 30_000, interval: 500 },
+        )
+        .toBe(true);
 
       await page.getByRole("button", { name: "Sync now" }).click();
       await page.getByRole("status").filter({ hasText: "Sync queued" }).waitFor();
