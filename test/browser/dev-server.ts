@@ -16,6 +16,8 @@ const OUTPUT_LIMIT = 20_000;
 
 export interface DevServer {
   url: string;
+  /** The server's local state (D1, Durable Objects, R2): `npm run admin:grant` writes there with PERSIST_DIR. */
+  persistDir: string;
   /** Everything the dev server's processes (dev.mjs, wrangler, workerd, enclave-bridge) printed so far. */
   output(): string;
   stop(): Promise<void>;
@@ -83,7 +85,7 @@ export async function startDevServer({ startupMs = 150_000 } = {}): Promise<DevS
     if (spawnError || exited(child)) break;
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
-      if (res.status === 200) return { url, stop, output: () => full };
+      if (res.status === 200) return { url, persistDir, stop, output: () => full };
       lastAttempt = `GET /health answered ${res.status}: ${(await res.text()).slice(0, 500)}`;
     } catch (error) {
       lastAttempt = `GET /health failed: ${error instanceof Error ? error.message : String(error)}`;

@@ -13,6 +13,9 @@ export interface Route {
 export const ROUTES: readonly Route[] = [
   { path: "dashboard", label: "Dashboard", load: () => import("./views/dashboard.ts") },
   { path: "ask", label: "Ask", load: () => import("./views/ask.ts") },
+  { path: "connections", label: "Connections", load: () => import("./views/connections.ts") },
+  { path: "sharing", label: "Sharing", load: () => import("./views/sharing.ts") },
+  { path: "access-log", label: "Access log", load: () => import("./views/access-log.ts") },
 ];
 
 export const DEFAULT_ROUTE = "dashboard";

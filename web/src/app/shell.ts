@@ -123,6 +123,8 @@ export function startApp(root: HTMLElement, api: ApiClient): void {
     try {
       content = await view.render(ctx);
     } catch (error) {
+      // Left before it rendered (its requests were aborted): the next view is already on its way.
+      if (ctx.signal.aborted) return;
       if (error instanceof ProblemError && error.status === 401) return;
       content = h("section", {}, h("h1", {}, view.title));
       setProblem(explain(error));
