@@ -79,6 +79,7 @@ const dashboard: View = {
     const range = rangeFrom(ctx.query);
     const charts = h("div", { class: "charts", "aria-live": "off" });
     const side = h("div", { class: "dashboard-side" });
+    const words = h("div", { class: "dashboard-words" });
     const status = h(
       "p",
       { class: "lead", id: "range-text" },
@@ -111,10 +112,11 @@ const dashboard: View = {
         readNarrative(ctx.api, range, ctx.signal),
       ]);
       if (ctx.signal.aborted) return;
-      side.replaceChildren(summaryCards(summary), narrativeCard(narrative) ?? "");
+      side.replaceChildren(summaryCards(summary));
+      words.replaceChildren(narrativeCard(narrative) ?? "");
     });
 
-    return h("section", { class: "dashboard" }, h("h1", {}, "Dashboard"), status, picker(ctx, range), side, charts);
+    return h("section", { class: "dashboard" }, h("h1", {}, "Dashboard"), status, picker(ctx, range), side, charts, words);
   },
 };
 export default dashboard;

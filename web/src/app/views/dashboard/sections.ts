@@ -242,7 +242,12 @@ export function summaryCards(summary: DailySummary): HTMLElement {
 
 export function narrativeCard(narrative: Narrative): HTMLElement | null {
   if (narrative.sections.length === 0) return null;
-  const period = narrative.period === "day" ? "the day" : `the week of ${narrative.date} to ${narrative.endDate}`;
+  const day = (date: string, options: Intl.DateTimeFormatOptions) =>
+    new Date(`${date}T12:00:00Z`).toLocaleDateString(undefined, { ...options, timeZone: "UTC" });
+  const period =
+    narrative.period === "day"
+      ? day(narrative.date, { weekday: "long", day: "numeric", month: "long" })
+      : `the week of ${day(narrative.date, { day: "numeric", month: "short" })} to ${day(narrative.endDate, { day: "numeric", month: "short", year: "numeric" })}`;
   return h(
     "section",
     { class: "card narrative", "aria-labelledby": "narrative-heading" },
