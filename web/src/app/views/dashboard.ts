@@ -86,7 +86,7 @@ const dashboard: View = {
       `${describeRange(range)} · ${RESOLUTION_TEXT[range.resolution]} · ${range.tz}`,
     );
 
-    void ctx.run("Loading your charts…", async () => {
+    const charted = ctx.run("Loading your charts…", async () => {
       const [series, sleep] = await Promise.all([readSeries(ctx.api, range, ctx.signal), readSleep(ctx.api, range, ctx.signal)]);
       if (ctx.signal.aborted) return;
       const cards = metricCharts(series, range, ctx.signal);
@@ -106,14 +106,19 @@ const dashboard: View = {
       charts.replaceChildren(...cards);
       ctx.announce(`${cards.length} ${cards.length === 1 ? "chart" : "charts"} shown.`);
     });
-    void ctx.run("Loading the summary…", async () => {
-      const [summary, narrative] = await Promise.all([
-        readSummary(ctx.api, range, ctx.signal),
-        readNarrative(ctx.api, range, ctx.signal),
-      ]);
+    // One store answers all of a person's reads in turn: the summary and the narrative (which may
+    // compute over weeks of samples) are asked for once the charts' data has arrived, so they never
+    // hold up the first chart.
+    void charted.then(() => {
       if (ctx.signal.aborted) return;
-      side.replaceChildren(summaryCards(summary));
-      words.replaceChildren(narrativeCard(narrative) ?? "");
+      void ctx.run("Loading the summary…", async () => {
+        const summary = await readSummary(ctx.api, range, ctx.signal);
+        if (!ctx.signal.aborted) side.replaceChildren(summaryCards(summary));
+      });
+      void ctx.run("Loading the narrative…", async () => {
+        const narrative = await readNarrative(ctx.api, range, ctx.signal);
+        if (!ctx.signal.aborted) words.replaceChildren(narrativeCard(narrative) ?? "");
+      });
     });
 
     return h("section", { class: "dashboard" }, h("h1", {}, "Dashboard"), status, picker(ctx, range), side, charts, words);
