@@ -3,6 +3,7 @@
 // data table holds exactly the uploaded samples for a day, their hourly means for a week and their
 // daily mean for a month — recomputed here from the uploaded records — and the canvas shows the
 // series in its colour across the day. At phone width nothing scrolls sideways.
+import { AxeBuilder } from "@axe-core/playwright";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { exportFile, heartRateRecords } from "../../bench/export-files.mjs";
@@ -171,6 +172,12 @@ describe("the dashboard in Chromium", () => {
       expect(await page.locator('[data-chart="heart_rate"]').getAttribute("data-points")).toBe("24");
       expect(await tableValues(page)).toEqual([...hours.values()].map((values) => format(mean(values))));
       expect(await page.getByRole("button", { name: "Week" }).getAttribute("aria-pressed")).toBe("true");
+      // The charts, their keys, summaries and the opened data table pass axe's WCAG 2 A/AA rules.
+      await page.waitForFunction(() => document.querySelector("main")?.getAttribute("aria-busy") === "false");
+      const axe = await new AxeBuilder({ page }).include("main").withTags(["wcag2a", "wcag2aa", "wcag21aa"]).analyze();
+      expect(
+        axe.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target).join(" ")}`),
+      ).toEqual([]);
 
       // Month: one daily mean.
       await page.getByRole("button", { name: "Month" }).click();

@@ -115,7 +115,8 @@ function dataTable(spec: ChartSpec, xs: number[], ys: (number | null)[][]): HTML
       details.append(
         h(
           "div",
-          { class: "table-scroll" },
+          // A scrolling box keyboard users can reach and scroll (WCAG 2.1.1), named for screen readers.
+          { class: "table-scroll", tabindex: "0", role: "region", "aria-label": `${spec.title}: the plotted values` },
           h(
             "table",
             {},

@@ -196,7 +196,7 @@ function fact(label: string, value: string | null, detail?: string): HTMLElement
     "div",
     { class: "stat" },
     h("dt", {}, label),
-    h("dd", {}, value, detail ? h("span", { class: "hint" }, ` ${detail}`) : null),
+    h("dd", {}, value, detail ? h("span", { class: "hint" }, detail) : null),
   );
 }
 
