@@ -29,17 +29,21 @@
 //         while the route answers 404).
 //  audit  verifying a 100k-event sealed audit chain, per 10k events, against recomputing the live
 //         chain alone and against WebCrypto SHA-256 of the same inputs (./audit.mjs).
+//  web    the web app in headless Chromium: JS + CSS gzipped per page, and the time from navigation
+//         to the first heart-rate chart drawn over a month of minute heart rate, against the same
+//         API reads alone from the same page (./web.mjs; builds dist/web first).
 //
 // Options: --only <parts> (comma-separated, default all), --duration <s> per route per round
 // (default 5), --rounds <n> (3), --warmup <s> before each measurement (1; the first round also gets
 // a longer warm-up of every route), --concurrency <n> requests in flight (16), --ingest-rounds <n>
-// (3), --backfill-rounds <n> (1), --providers <halves> (webhooks,backfill: either or both),
+// (3), --backfill-rounds <n> (1), --web-runs <n> navigations per dashboard view (10), --providers <halves> (webhooks,backfill: either or both),
 // --paced-rate <n> requests a second of the paced webhook run, all senders together (200),
 // --query-requests <n> (300; also the sharing part's requests of each read), --ai-requests <n> questions per attestation mode over HTTP (200),
 // --ai-runs <n> in-process runs of each confidential-AI stage (300), --profile (after the measured
 // middleware, ingest and query runs, one more of the stack and authenticated routes and of each
 // ingest and query run under the V8 CPU profiler: where workerd's CPU goes, .cpuprofile files in
 // bench/results), --strict (exit 1 when a target is missed).
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -62,6 +66,7 @@ import { benchQuery, formatQuery, QUERY_TARGET_P99_MS } from "./query.mjs";
 import { formatBytes, formatRatio, formatResults, ratios, summarize, verdict } from "./report.mjs";
 import { checkRoutes, prepareRoutes, ROUTES } from "./routes.mjs";
 import { benchSharing, formatSharing, SHARING_TARGET_RATIO } from "./sharing.mjs";
+import { benchWeb, formatWeb, webMissed } from "./web.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BUNDLE_TARGET_BYTES = 1024 * 1024;
@@ -77,13 +82,14 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
-const PARTS = ["http", "avro", "ingest", "query", "providers", "export", "ai", "sharing", "audit", "fhir", "narratives"];
+const PARTS = ["http", "avro", "ingest", "query", "providers", "export", "ai", "sharing", "audit", "fhir", "narratives", "web"];
 
 const { values: options } = parseArgs({
   options: {
     only: { type: "string", default: PARTS.join(",") },
     "ingest-rounds": { type: "string", default: "3" },
     "backfill-rounds": { type: "string", default: "1" },
+    "web-runs": { type: "string", default: "10" },
     providers: { type: "string", default: "webhooks,backfill" },
     "paced-rate": { type: "string", default: "200" },
     "query-requests": { type: "string", default: "300" },
@@ -107,14 +113,15 @@ const providerHalves = new Set(options.providers.split(",").map((half) => half.t
 const queryRequests = Number(options["query-requests"]);
 const aiRequests = Number(options["ai-requests"]);
 const aiRuns = Number(options["ai-runs"]);
+const webRuns = Number(options["web-runs"]);
 if (
-  ![durationMs, warmupMs, rounds, concurrency, ingestRounds, queryRequests, aiRequests, aiRuns].every(
+  ![durationMs, warmupMs, rounds, concurrency, ingestRounds, queryRequests, aiRequests, aiRuns, webRuns].every(
     (n) => Number.isFinite(n) && n > 0,
   ) ||
   concurrency > 256
 ) {
   console.error(
-    "--duration, --warmup, --rounds, --concurrency, --ingest-rounds, --query-requests, --ai-requests and --ai-runs must be positive numbers (concurrency at most 256).",
+    "--duration, --warmup, --rounds, --concurrency, --ingest-rounds, --query-requests, --ai-requests, --ai-runs and --web-runs must be positive numbers (concurrency at most 256).",
   );
   process.exit(2);
 }
@@ -159,7 +166,8 @@ const watchdogMs =
   (parts.has("export") ? 6 * 60_000 : 0) +
   (parts.has("fhir") || parts.has("narratives") ? 8 * 60_000 : 0) +
   (parts.has("ai") ? 2 * 60_000 + aiRequests * 500 + aiRuns * 100 : 0) +
-  (parts.has("audit") ? 5 * 60_000 : 0);
+  (parts.has("audit") ? 5 * 60_000 : 0) +
+  (parts.has("web") ? 2 * 60_000 + webRuns * 3 * 5_000 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench did not finish within ${Math.round(watchdogMs / 1000)} s; stopping.`);
   process.exit(1);
@@ -295,7 +303,7 @@ async function main() {
   }
 
   let benchModule;
-  const needsWorker = ["http", "ingest", "query", "providers", "sharing", "audit"].some((part) => parts.has(part));
+  const needsWorker = ["http", "ingest", "query", "providers", "sharing", "audit", "web"].some((part) => parts.has(part));
   if (needsWorker) {
     const bundling = parts.has("http") ? "src/index.ts (deploy bundle) and bench/worker.ts" : "bench/worker.ts";
     step(`bundling ${bundling} with wrangler deploy --dry-run`);
@@ -305,6 +313,11 @@ async function main() {
     ]);
     benchModule = join(workDir, "bench", benchFiles[0]);
 
+    // The Worker serves the web app from dist/web (the ASSETS binding): built as a deploy builds it.
+    if (parts.has("web")) {
+      step("web: building the web app (npm run build:web)");
+      execFileSync(process.execPath, [join(root, "scripts/build-web.mjs")], { cwd: root, stdio: "inherit" });
+    }
     // The sandbox provider in this process, as `npm run dev` starts it, for the backfill half.
     if (parts.has("providers") && providerHalves.has("backfill")) sandbox = await startBenchSandbox();
     step("starting workerd (Miniflare) on 127.0.0.1 with local D1, R2, Queues and Durable Objects");
@@ -395,6 +408,13 @@ async function main() {
       report.push(formatAudit(audit));
       record.audit = audit;
       missed ||= audit.ratioToLive > AUDIT_TARGET_RATIO;
+    }
+    if (parts.has("web")) {
+      const web = await benchWeb({ baseUrl: server.url, runs: webRuns, step });
+      assertNoWorkerErrors();
+      report.push(formatWeb(web));
+      record.web = web;
+      missed ||= webMissed(web);
     }
   }
   if (parts.has("ai")) {

@@ -46,7 +46,13 @@ export async function watchProblems(page: Page): Promise<string[]> {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => problems.push(`failed: ${request.url()} ${request.failure()?.errorText ?? ""}`));
+  page.on("requestfailed", (request) => {
+    const error = request.failure()?.errorText ?? "";
+    // A view aborts its pending reads when the person leaves it (ViewContext.signal): the page
+    // cancelled them itself, nothing went wrong that anyone would see.
+    if (error === "net::ERR_ABORTED") return;
+    problems.push(`failed: ${request.url()} ${error}`);
+  });
   page.on("response", (response) => {
     if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
   });

@@ -75,7 +75,12 @@ export function startApp(root: HTMLElement, api: ApiClient): void {
 
   const renderNav = () => {
     const signOutButton = h("button", { type: "button", class: "secondary" }, "Sign out");
-    signOutButton.addEventListener("click", () => void run("Signing out…", () => signOut(api)));
+    signOutButton.addEventListener("click", () => {
+      // Leave the view first: a read it starts later (the dashboard's summary follows its charts)
+      // would otherwise reach the server after the session ended and answer 401.
+      leave.abort();
+      void run("Signing out…", () => signOut(api));
+    });
     nav.replaceChildren(
       h(
         "ul",
