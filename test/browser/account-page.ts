@@ -1,9 +1,26 @@
 // Helpers for the browser tests that drive the web app's account pages (/app#/account): reading
 // what a person sees, signing up while keeping the tokens the page received, and giving another
 // browser context the same passkey.
+import AxeBuilder from "@axe-core/playwright";
 import type { Locator, Page } from "playwright-core";
 import { expect } from "vitest";
-import { type AppPage, signUp, waitForHeading } from "./app-page";
+import { type AppPage, type OpenOptions, openApp, signUp, waitForHeading } from "./app-page";
+import type { Harness } from "./harness";
+
+/**
+ * /app with passkey autofill (conditional mediation) turned off. Chromium's virtual authenticator
+ * answers an autofill request by itself with the passkey it holds, where a person would have to
+ * pick it; left on, every sign-in page would sign straight back in, racing the test's clicks.
+ */
+export async function openAppWithoutAutofill(harness: Harness, options: OpenOptions = {}): Promise<AppPage> {
+  const app = await openApp(harness, options);
+  // The first load's autofill request fetches its options; let it finish rather than abort it.
+  await app.page.waitForLoadState("networkidle");
+  await app.page.addInitScript("PublicKeyCredential.isConditionalMediationAvailable = async () => false;");
+  const reloaded = await app.page.reload();
+  expect(reloaded?.status()).toBe(200);
+  return app;
+}
 
 /** The text as laid out on screen, which is what a person reads. */
 export function visibleText(locator: Locator): Promise<string> {
@@ -63,4 +80,12 @@ export function unexpectedProblems(problems: string[], expected: RegExp[]): stri
     if (echo >= 0) rest.splice(echo, 1);
   }
   return rest;
+}
+
+/** axe-core's serious and critical findings on the page as it is now, as "rule: target" lines. */
+export async function seriousAccessibilityProblems(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .flatMap((violation) => violation.nodes.map((node) => `${violation.id}: ${node.target.join(" ")}`));
 }

@@ -11,8 +11,8 @@ import { delimiter, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoRecords } from "../../scripts/demo-data.mjs";
-import { signUpKeepingTokens, visibleText } from "./account-page";
-import { closeApp, openApp, waitForHeading } from "./app-page";
+import { openAppWithoutAutofill, signUpKeepingTokens, visibleText } from "./account-page";
+import { closeApp, waitForHeading } from "./app-page";
 import { useDevServerAndBrowser } from "./harness";
 
 const run = promisify(execFile);
@@ -128,7 +128,7 @@ describe("confidential AI on npm run dev", () => {
   });
 
   it("answers on the web app's Ask page for a person signed in with a passkey in Chromium", async () => {
-    const app = await openApp(harness());
+    const app = await openAppWithoutAutofill(harness());
     const { page, problems } = app;
     try {
       const { accessToken } = await signUpKeepingTokens(app);

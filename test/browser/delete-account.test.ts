@@ -2,15 +2,15 @@
 // stack and a CDP virtual authenticator: the deletion asks for the passkey again, every session
 // ends at once, and the passkey left on the authenticator signs nobody in afterwards.
 import { describe, expect, it } from "vitest";
-import { openAccount, signUpKeepingTokens, unexpectedProblems, visibleText } from "./account-page";
-import { closeApp, openApp } from "./app-page";
+import { openAccount, openAppWithoutAutofill, signUpKeepingTokens, unexpectedProblems, visibleText } from "./account-page";
+import { closeApp } from "./app-page";
 import { useDevServerAndBrowser } from "./harness";
 
 const harness = useDevServerAndBrowser();
 
 describe("deleting an account in the web app", () => {
   it("asks to confirm, takes a fresh passkey assertion, deletes, and the passkey no longer signs in", async () => {
-    const app = await openApp(harness());
+    const app = await openAppWithoutAutofill(harness());
     const { page, cdp, authenticatorId, problems } = app;
     try {
       const { accessToken } = await signUpKeepingTokens(app, "Grace");

@@ -8,11 +8,13 @@ import {
   acceptNextDialog,
   copyPasskeys,
   openAccount,
+  openAppWithoutAutofill,
+  seriousAccessibilityProblems,
   signUpKeepingTokens,
   unexpectedProblems,
   visibleText,
 } from "./account-page";
-import { closeApp, openApp, signUp, waitForHeading } from "./app-page";
+import { closeApp, signUp, waitForHeading } from "./app-page";
 import { useDevServerAndBrowser } from "./harness";
 
 const harness = useDevServerAndBrowser();
@@ -37,7 +39,7 @@ async function apiStatus(path: string, init: { token?: string; body?: unknown } 
 
 describe("passkeys in Chromium through the web app", () => {
   it("registers with a passkey, signs out, and signs in again with it without a username", async () => {
-    const app = await openApp(harness());
+    const app = await openAppWithoutAutofill(harness());
     const { page, cdp, authenticatorId, problems } = app;
     try {
       const { username, codes } = await signUp(app);
@@ -91,7 +93,7 @@ describe("passkeys in Chromium through the web app", () => {
   });
 
   it("shows the server's problem detail when a username is refused or taken, and stays signed out", async () => {
-    const app = await openApp(harness());
+    const app = await openAppWithoutAutofill(harness());
     const { page, problems } = app;
     try {
       const register = page.getByRole("form", { name: "Create an account" });
@@ -134,7 +136,7 @@ describe("passkeys in Chromium through the web app", () => {
   });
 
   it("adds a second passkey from a security key, renames it, removes it, and the list follows", async () => {
-    const app = await openApp(harness());
+    const app = await openAppWithoutAutofill(harness());
     const { page, cdp, problems } = app;
     try {
       const { username } = await signUp(app, "Grace Hopper");
@@ -148,6 +150,7 @@ describe("passkeys in Chromium through the web app", () => {
       const passkeys = page.getByRole("region", { name: "Passkeys" });
       const rows = passkeys.getByRole("table", { name: "Your passkeys" }).locator("tbody tr");
       expect(await rows.count()).toBe(1);
+      expect(await seriousAccessibilityProblems(page)).toEqual([]);
 
       // A security key next to the laptop's authenticator; the laptop's one already holds a passkey
       // for this account (excluded), so only the key is touched.
@@ -207,8 +210,8 @@ describe("passkeys in Chromium through the web app", () => {
 
   it("signs out another browser's session, which is signed out at its next request", async () => {
     const harnessNow = harness();
-    const mine = await openApp(harnessNow);
-    const other = await openApp(harnessNow);
+    const mine = await openAppWithoutAutofill(harnessNow);
+    const other = await openAppWithoutAutofill(harnessNow);
     try {
       const { username } = await signUp(mine);
       // The same passkey in the other browser, as a synced passkey would be; it signs in there.
@@ -254,11 +257,13 @@ describe("passkeys in Chromium through the web app", () => {
   });
 
   it("replaces the recovery codes after a confirm, shows the new ones once, and the old ones stop working", async () => {
-    const app = await openApp(harness());
+    // On a phone: the page fits the width, its tables scrolling inside their own box.
+    const app = await openAppWithoutAutofill(harness(), { viewport: { width: 375, height: 740 } });
     const { page, problems } = app;
     try {
       const { username, codes: oldCodes } = await signUpKeepingTokens(app);
       await openAccount(page);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
       const recovery = page.getByRole("region", { name: "Recovery codes" });
 
       page.once("dialog", (dialog) => void dialog.dismiss());
@@ -277,6 +282,7 @@ describe("passkeys in Chromium through the web app", () => {
         await page.getByRole("heading", { name: "Save your new recovery codes" }).evaluate((e) => e === document.activeElement),
       ).toBe(true);
 
+      expect(await seriousAccessibilityProblems(page)).toEqual([]);
       await recovery.getByRole("button", { name: "I have saved them" }).click();
       expect(await recovery.getByRole("listitem").count()).toBe(0);
       expect(await page.getByText(recoveryCodes[0] ?? "no code").count()).toBe(0);
