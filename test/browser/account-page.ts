@@ -89,3 +89,8 @@ export async function seriousAccessibilityProblems(page: Page): Promise<string[]
     .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
     .flatMap((violation) => violation.nodes.map((node) => `${violation.id}: ${node.target.join(" ")}`));
 }
+
+/** Waits (as long as a ceremony may take on a busy machine) until the status line says `text`. */
+export async function waitForStatus(page: Page, text: string): Promise<void> {
+  await expect.poll(() => visibleText(page.getByRole("status")), { timeout: 30_000 }).toBe(text);
+}

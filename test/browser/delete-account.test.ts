@@ -2,7 +2,14 @@
 // stack and a CDP virtual authenticator: the deletion asks for the passkey again, every session
 // ends at once, and the passkey left on the authenticator signs nobody in afterwards.
 import { describe, expect, it } from "vitest";
-import { openAccount, openAppWithoutAutofill, signUpKeepingTokens, unexpectedProblems, visibleText } from "./account-page";
+import {
+  openAccount,
+  openAppWithoutAutofill,
+  signUpKeepingTokens,
+  unexpectedProblems,
+  visibleText,
+  waitForStatus,
+} from "./account-page";
 import { closeApp } from "./app-page";
 import { useDevServerAndBrowser } from "./harness";
 
@@ -44,8 +51,7 @@ describe("deleting an account in the web app", () => {
         (credentials[0]?.credentialId ?? "").replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
       ]);
       expect((await verify).status()).toBe(202);
-      const status = page.getByRole("status");
-      await expect.poll(() => visibleText(status)).toBe("Your account is deleted; your data is being erased.");
+      await waitForStatus(page, "Your account is deleted; your data is being erased.");
       const login = page.getByRole("form", { name: "Sign in" });
       await login.waitFor({ state: "visible" });
 

@@ -13,6 +13,7 @@ import {
   signUpKeepingTokens,
   unexpectedProblems,
   visibleText,
+  waitForStatus,
 } from "./account-page";
 import { closeApp, signUp, waitForHeading } from "./app-page";
 import { useDevServerAndBrowser } from "./harness";
@@ -169,8 +170,8 @@ describe("passkeys in Chromium through the web app", () => {
       const added = page.waitForResponse((r) => r.url().endsWith("/v1/me/passkeys/verify"));
       await passkeys.getByRole("button", { name: "Add a passkey" }).click();
       expect((await added).status()).toBe(201);
-      await expect.poll(() => rows.count()).toBe(2);
-      await expect.poll(() => visibleText(page.getByRole("status"))).toBe("Passkey added.");
+      await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+      await waitForStatus(page, "Passkey added.");
       expect(await visibleText(rows.nth(1))).toContain("Blue key");
       expect((await cdp.send("WebAuthn.getCredentials", { authenticatorId: securityKey })).credentials).toHaveLength(1);
 
@@ -186,7 +187,7 @@ describe("passkeys in Chromium through the web app", () => {
       expect(await visibleText(alert)).toContain("name: must not be empty");
       await renameForm.getByLabel("New name").fill("Work key");
       await renameForm.getByRole("button", { name: "Save" }).click();
-      await expect.poll(() => visibleText(page.getByRole("status"))).toBe("Passkey renamed to Work key.");
+      await waitForStatus(page, "Passkey renamed to Work key.");
       expect(await visibleText(rows.nth(1))).toContain("Work key");
       expect(await alert.isVisible()).toBe(false);
 
@@ -198,8 +199,8 @@ describe("passkeys in Chromium through the web app", () => {
       const removed = page.waitForResponse((r) => r.request().method() === "DELETE");
       await passkeys.getByRole("button", { name: "Remove Work key" }).click();
       expect((await removed).status()).toBe(204);
-      await expect.poll(() => rows.count()).toBe(1);
-      await expect.poll(() => visibleText(page.getByRole("status"))).toBe("Passkey Work key removed.");
+      await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(1);
+      await waitForStatus(page, "Passkey Work key removed.");
       expect(await visibleText(passkeys)).not.toContain("Work key");
 
       expect(unexpectedProblems(problems, [/^HTTP 400: .*\/v1\/me\/passkeys\/[A-Za-z0-9_-]+$/])).toEqual([]);
@@ -233,8 +234,8 @@ describe("passkeys in Chromium through the web app", () => {
       const theOther = rows.filter({ hasNotText: "this session" });
       acceptNextDialog(mine.page, /^Sign out the session of Chrome on Linux, started /);
       await theOther.getByRole("button", { name: /^Sign out the session started / }).click();
-      await expect.poll(() => rows.count()).toBe(1);
-      await expect.poll(() => visibleText(mine.page.getByRole("status"))).toBe("Session signed out.");
+      await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(1);
+      await waitForStatus(mine.page, "Session signed out.");
       expect(await visibleText(rows.first())).toContain("this session");
 
       // The other browser's next request is refused, its refresh too, and it shows the sign-in page.
@@ -275,7 +276,7 @@ describe("passkeys in Chromium through the web app", () => {
       await recovery.getByRole("button", { name: "Create new recovery codes" }).click();
       const { recoveryCodes } = (await (await created).json()) as { recoveryCodes: string[] };
       const shown = recovery.getByRole("list", { name: "New recovery codes" }).getByRole("listitem");
-      await expect.poll(() => shown.count()).toBe(10);
+      await expect.poll(() => shown.count(), { timeout: 30_000 }).toBe(10);
       expect((await shown.allTextContents()).map((code) => code.trim())).toEqual(recoveryCodes);
       for (const code of recoveryCodes) expect(oldCodes).not.toContain(code);
       expect(
