@@ -3,7 +3,7 @@
 import { probe } from "./load.mjs";
 
 // An allowed origin, so the CORS middleware does its full work (origin check, response headers)
-// as it would for the portal in a browser.
+// as it would for the web app in a browser.
 const ORIGIN = "http://localhost:8787";
 
 // The per-IP limit on /v1/* allows 600 requests a minute per address. The stack route gives every

@@ -2,7 +2,7 @@
 // `npm run -s dev:delete-account -- --key <file> [--url http://localhost:8787]`
 //
 // Deletes the account of a passkey saved by `npm run dev:signup -- --save <file>`, the way the
-// portal's "Delete my account" does: a fresh sign-in with that passkey (deletion wants the person,
+// web app's "Delete my account" (Account page) does: a fresh sign-in with that passkey (deletion wants the person,
 // not just any token they once held), then POST /v1/me/deletion/options → a new assertion →
 // POST /v1/me/deletion/verify (202; the deletion job runs on the queue). Prints the answer.
 // The key file is kept (it is what proves afterwards that signing in fails). Development only.

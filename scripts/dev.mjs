@@ -176,7 +176,7 @@ buildWebApp();
 const enclaveVars = process.env.ENCLAVE_BRIDGE === "off" ? {} : await startEnclaveBridge();
 const sandboxVars = process.env.SANDBOX_PROVIDER === "off" ? {} : await startSandboxProvider();
 // The API's own origin follows PORT: OAuth redirect URIs (/oauth/:provider/callback) and the
-// portal are built from it, so a dev server on another port must not name 8787.
+// web app's passkey origin are built from it, so a dev server on another port must not name 8787.
 const originVars = port === "8787" ? {} : { JWT_ISSUER: `http://localhost:${port}` };
 
 const args = [

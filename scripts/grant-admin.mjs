@@ -52,7 +52,7 @@ async function grant({ username, role, remote }) {
   for (let attempt = 1; ; attempt++) {
     const [users, tails] = executeD1(lookupStatements(username), remote);
     const user = users?.[0];
-    if (!user) throw new Error(`no user named "${username}": sign up first (npm run dev, then the portal)`);
+    if (!user) throw new Error(`no user named "${username}": sign up first (npm run dev, then the web app at /app)`);
     if (user.role === role) return `${username} (${user.id}) is already ${article(role)} ${role}`;
     const { statements, event } = await grantRoleSql({ user, tail: tails?.[0] ?? null, role });
     try {

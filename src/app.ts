@@ -27,7 +27,6 @@ import type { App, AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
 import { registerNarrativeRoutes } from "./narratives/routes";
 import { registerObservationRoutes } from "./observations/routes";
-import { registerPortalRoutes } from "./portal/routes";
 import { CONNECT_CONFIRM_BODY_RULE, registerConnectionRoutes } from "./providers/routes";
 import { registerWebhookRoutes, WEBHOOK_BODY_RULES, WEBHOOK_IP_LIMIT } from "./providers/webhooks/routes";
 import { ipAbuseLimit } from "./rate-limit/ip-limit";
@@ -62,7 +61,6 @@ export function createApp(): App {
   registerSecuritySchemes(app);
   registerHealthRoutes(app);
   registerDocsRoutes(app);
-  registerPortalRoutes(app);
   // The web app (web/, DESIGN §10): its pages and hashed files from the Workers static assets.
   registerWebRoutes(app);
   // Identity (DESIGN §4): passkey ceremonies and recovery, tokens, sessions, devices, roles.

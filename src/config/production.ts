@@ -53,7 +53,7 @@ export function productionProblems(env: Record<string, unknown>): ConfigProblem[
     problem("RP_ID", `must be a domain name in production, not ${rpId}`);
   } else if (rpId !== "" && URL.canParse(issuer) && !`${rpId}${issuer}`.includes(PLACEHOLDER_MARKER)) {
     // WebAuthn L3 §5.1.2: the RP ID is the page's host or a registrable suffix of it, and the
-    // portal runs its ceremonies on the origin of JWT_ISSUER.
+    // web app (/app) runs its ceremonies on the origin of JWT_ISSUER.
     const host = new URL(issuer).hostname;
     const domain = rpId.toLowerCase();
     if (host !== domain && !host.endsWith(`.${domain}`))

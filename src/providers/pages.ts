@@ -1,9 +1,9 @@
 /**
  * The pages people see while connecting a provider: the confirmation page (which Pulse account,
  * which provider) and the outcome pages of the callback. Static markup with every dynamic value
- * escaped; no script, the portal's stylesheet, and a CSP that lets the confirmation form go only to
- * Pulse and, through the 303 that follows it, to the provider (CSP3 `form-action` is enforced on
- * redirects). No health data and no token ever appear here.
+ * escaped; no script, their own stylesheet (./page-style.ts), and a CSP that lets the confirmation
+ * form go only to Pulse and, through the 303 that follows it, to the provider (CSP3 `form-action`
+ * is enforced on redirects). No health data and no token ever appear here.
  */
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -33,10 +33,10 @@ function layout(title: string, body: string): string {
 <meta name="referrer" content="no-referrer">
 <title>Pulse · ${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/portal/style.css">
+<link rel="stylesheet" href="/oauth/style.css">
 </head>
 <body>
-<main class="portal">
+<main class="page">
 <header class="brand"><h1>Pulse</h1></header>
 ${body}
 </main>

@@ -18,6 +18,7 @@ import { connectionOverview, disconnect, requestSync } from "./connect/manage";
 import { refusalReason, refusalReturnTo } from "./connect/refusal";
 import { withOutcome } from "./connect/return-to";
 import { connectableProvider, startConnection } from "./connect/start";
+import { PAGE_STYLE } from "./page-style";
 import { confirmPage, type MessagePageInput, messagePage, pageCsp } from "./pages";
 import { providerFacts } from "./registry";
 import {
@@ -36,7 +37,7 @@ import {
  * signed-in app calls; the /oauth pages are what the person's browser walks through: Pulse's
  * confirmation page, then the provider, then the callback. Those pages answer people, so their
  * failures are HTML pages saying what to do next rather than problem documents, and they are plain
- * Hono routes kept out of /openapi.json like the portal.
+ * Hono routes kept out of /openapi.json like the web app's pages.
  */
 const common = { tags: ["Connections"], security: [{ bearerAuth: [] }] };
 
@@ -163,6 +164,9 @@ export function registerConnectionRoutes(app: App): void {
     return c.json(await requestSync(await contextOf(c), authOf(c).userId, c.req.valid("param").provider, body), 202);
   });
 
+  app.get("/oauth/style.css", (c) =>
+    c.body(PAGE_STYLE, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }),
+  );
   app.get("/oauth/:provider/connect", (c) => browserStep(c, () => showConfirmation(c)));
   app.post("/oauth/:provider/connect", (c) => browserStep(c, () => confirm(c)));
   app.get("/oauth/:provider/callback", (c) => {

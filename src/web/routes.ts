@@ -28,6 +28,9 @@ async function fromAssets(c: Context<AppEnv>, path: string): Promise<Response | 
 
 export function registerWebRoutes(app: App): void {
   app.get("/", (c) => c.redirect("/app", 302));
+  // The web app replaced the sign-in portal: old bookmarks and links land on it.
+  app.get("/portal", (c) => c.redirect("/app", 301));
+  app.get("/portal/", (c) => c.redirect("/app", 301));
   for (const [path, file] of Object.entries(PAGES)) {
     app.get(`${path}/`, (c) => c.redirect(path, 301));
     app.get(path, async (c) => {

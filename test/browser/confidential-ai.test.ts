@@ -1,7 +1,7 @@
 // The issue's "done when", as a person does it: `npm run dev` (which starts the local enclave-bridge
-// beside the Worker), sign up (with `npm run dev:signup`, or with a passkey on /portal in Chromium),
-// upload two weeks of exports with `npm run upload`, and ask "what was my average resting heart rate
-// last week?" (over HTTP, or in the portal). The answer is computed inside the simulated enclave; the
+// beside the Worker), sign up (with `npm run dev:signup`, or with a passkey in the web app in
+// Chromium), upload two weeks of exports with `npm run upload`, and ask "what was my average resting
+// heart rate last week?" (over HTTP, or on the web app's Ask page). The answer is computed inside the simulated enclave; the
 // test recomputes it from the generated records and checks that no process of the dev server printed
 // the question or the answer.
 import { execFile } from "node:child_process";
@@ -11,8 +11,9 @@ import { delimiter, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoRecords } from "../../scripts/demo-data.mjs";
+import { openAppWithoutAutofill, signUpKeepingTokens, visibleText } from "./account-page";
+import { closeApp, waitForHeading } from "./app-page";
 import { useDevServerAndBrowser } from "./harness";
-import { closePortal, openPortal, signedInGreeting, visibleText } from "./portal-page";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -126,30 +127,26 @@ describe("confidential AI on npm run dev", () => {
     for (const text of [QUESTION, question, answer, "resting heart rate", "steps did I"]) expect(output).not.toContain(text);
   });
 
-  it("answers in the portal for a person signed in with a passkey in Chromium", async () => {
-    const portal = await openPortal(harness());
-    const { page, problems } = portal;
+  it("answers on the web app's Ask page for a person signed in with a passkey in Chromium", async () => {
+    const app = await openAppWithoutAutofill(harness());
+    const { page, problems } = app;
     try {
-      const register = page.getByRole("form", { name: "Create an account" });
-      await register.getByLabel("Username").fill(`grace-${Date.now().toString(36)}`);
-      const verified = page.waitForResponse((r) => r.url().endsWith("/v1/auth/register/verify"));
-      await register.getByRole("button", { name: "Sign up with a passkey" }).click();
-      await signedInGreeting(page);
-      const { accessToken } = (await (await verified).json()) as { accessToken: string };
+      const { accessToken } = await signUpKeepingTokens(app);
       await upload(accessToken);
 
-      const form = page.getByRole("form", { name: "Ask about your data" });
-      await form.getByLabel("Question").fill(QUESTION);
+      await page.getByRole("link", { name: "Ask" }).click();
+      await waitForHeading(page, "Ask about your data");
+      await page.getByLabel("Question").fill(QUESTION);
       const asked = page.waitForResponse((r) => r.url().endsWith("/v1/ai/query"));
-      await form.getByRole("button", { name: "Ask" }).click();
+      await page.getByRole("button", { name: "Ask", exact: true }).click();
       const body = (await (await asked).json()) as Answer;
-      const answer = page.getByRole("region", { name: "Answer" });
+      const answer = page.locator("section.answer");
       await answer.waitFor({ state: "visible" });
       const expected = expectedAverage(end, Date.parse(body.period.since), Date.parse(body.period.until));
       const shown = await visibleText(answer);
       expect(shown).toContain(`${expected.toFixed(1)} bpm`);
-      expect(shown).toContain(`PCR0 ${body.attestation.pcr0.slice(0, 16)}`);
-      expect(shown).toContain("Data used: resting heart rate.");
+      expect(shown).toContain(body.attestation.pcr0);
+      expect(shown).toMatch(/Data used\s+resting heart rate/);
 
       // Signing out clears the answer from the page.
       await page.getByRole("button", { name: "Sign out" }).click();
@@ -157,7 +154,7 @@ describe("confidential AI on npm run dev", () => {
       expect(await page.getByText(`${expected.toFixed(1)} bpm`).count()).toBe(0);
       expect(problems).toEqual([]);
     } finally {
-      await closePortal(portal);
+      await closeApp(app);
     }
   });
 });

@@ -185,6 +185,12 @@ describe("connecting a provider", () => {
     expect(html).toContain("Continue to Pulse sandbox");
     expect(html).toContain('action="/oauth/sandbox/connect"');
     expect(html).toContain("Cancel");
+    // Its one stylesheet is served from this origin, as the CSP's style-src 'self' allows.
+    expect(html).toContain('<link rel="stylesheet" href="/oauth/style.css">');
+    const style = await request("/oauth/style.css");
+    expect(style.status).toBe(200);
+    expect(style.headers.get("Content-Type")).toBe("text/css; charset=utf-8");
+    expect(await style.text()).toContain(".facts");
 
     const confirmedRes = await confirm(flow);
     expect(confirmedRes.status).toBe(303);
@@ -276,7 +282,7 @@ describe("connecting a provider", () => {
       "http://app.pulse.example/",
       "https://app.pulse.example.evil.example/",
       "https:\\\\evil.example",
-      "/portal",
+      "/app",
       "data:text/html,hi",
     ]) {
       const res = await json(user, "POST", "/v1/connections/sandbox", { returnTo });
@@ -285,7 +291,7 @@ describe("connecting a provider", () => {
       expect(problem.code).toBe("VALIDATION_FAILED");
       expect(problem.errors.map((e) => e.path)).toEqual(["returnTo"]);
     }
-    const allowed = await json(user, "POST", "/v1/connections/sandbox", { returnTo: "http://localhost:8787/portal" });
+    const allowed = await json(user, "POST", "/v1/connections/sandbox", { returnTo: "http://localhost:8787/app" });
     expect(allowed.status).toBe(201);
   });
 

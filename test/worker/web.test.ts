@@ -62,4 +62,17 @@ describe("the web app", () => {
     expect(slash.status).toBe(301);
     expect(slash.headers.get("Location")).toBe("/app");
   });
+
+  it("sends the retired portal's address to the app, and serves none of its files", async () => {
+    for (const path of ["/portal", "/portal/"]) {
+      const res = await call(app, path);
+      expect(res.status, path).toBe(301);
+      expect(res.headers.get("Location")).toBe("/app");
+    }
+    for (const path of ["/portal/app.js", "/portal/style.css"]) {
+      const res = await call(app, path);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+    }
+  });
 });

@@ -2,7 +2,7 @@
  * Which page origins a WebAuthn response may come from (WebAuthn L3 §7.1 step 9, §7.2 step 13).
  *
  * Production: the origins in CORS_ORIGINS (the web apps that call the API) plus the origin of
- * JWT_ISSUER (the API's own origin, which serves the /portal page). Nothing else: a response made
+ * JWT_ISSUER (the API's own origin, which serves the web app at /app). Nothing else: a response made
  * on any other page is refused.
  *
  * Development and test (DESIGN §4): additionally any `http://localhost:<port>` and

@@ -155,5 +155,21 @@ export async function readResponse<T>(response: Response): Promise<T> {
 export function problemOf(status: number, data: unknown): ProblemError {
   const problem = typeof data === "object" && data !== null ? (data as Record<string, unknown>) : null;
   const detail = problem?.detail ?? problem?.title;
-  return new ProblemError(typeof detail === "string" ? detail : `The server answered ${status}.`, status, problem);
+  const text = typeof detail === "string" ? detail : `The server answered ${status}.`;
+  return new ProblemError(`${text}${fieldIssues(problem?.errors)}`, status, problem);
+}
+
+/**
+ * A refused form field is named in the problem's `errors` ([{path, message}]), not in its generic
+ * detail; a person needs both to fix the input: " (username: must not be empty)".
+ */
+function fieldIssues(errors: unknown): string {
+  if (!Array.isArray(errors)) return "";
+  const issues = errors
+    .filter(
+      (issue): issue is { path: string; message: string } =>
+        typeof issue?.path === "string" && typeof issue?.message === "string",
+    )
+    .map((issue) => (issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`));
+  return issues.length === 0 ? "" : ` (${issues.join("; ")})`;
 }

@@ -16,6 +16,7 @@ export const ROUTES: readonly Route[] = [
   { path: "connections", label: "Connections", load: () => import("./views/connections.ts") },
   { path: "sharing", label: "Sharing", load: () => import("./views/sharing.ts") },
   { path: "access-log", label: "Access log", load: () => import("./views/access-log.ts") },
+  { path: "account", label: "Account", load: () => import("./views/account.ts") },
 ];
 
 export const DEFAULT_ROUTE = "dashboard";
