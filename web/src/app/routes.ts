@@ -13,6 +13,7 @@ export interface Route {
 export const ROUTES: readonly Route[] = [
   { path: "dashboard", label: "Dashboard", load: () => import("./views/dashboard.ts") },
   { path: "ask", label: "Ask", load: () => import("./views/ask.ts") },
+  { path: "upload", label: "Upload", load: () => import("./views/upload.ts") },
 ];
 
 export const DEFAULT_ROUTE = "dashboard";
