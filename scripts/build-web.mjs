@@ -50,7 +50,9 @@ const writePages = {
   },
 };
 
-rmSync(outDir, { recursive: true, force: true });
+// Never emptied first: another dev server or test run on this checkout may be serving these files
+// right now. Names are content hashes, so a build only adds files, and each build's end removes
+// the ones no page names any more.
 mkdirSync(assetsDir, { recursive: true });
 // Nothing in dist/web but what the Worker serves: keep wrangler from uploading anything else.
 writeFileSync(join(outDir, ".assetsignore"), ".assetsignore\n");

@@ -9,7 +9,6 @@ import { registerSessionRoutes } from "./auth/routes/session-routes";
 import { registerTokenRoutes } from "./auth/routes/token-routes";
 import { registerConsentRoutes } from "./consent/routes";
 import { registerDeletionRoutes } from "./deletion/routes";
-import { registerDocsRoutes } from "./docs/routes";
 import { registerExportRoutes } from "./exports/routes";
 import { registerFhirExportRoutes } from "./fhir/export-routes";
 import { registerFhirRoutes } from "./fhir/routes";
@@ -60,8 +59,8 @@ export function createApp(): App {
 
   registerSecuritySchemes(app);
   registerHealthRoutes(app);
-  registerDocsRoutes(app);
-  // The web app (web/, DESIGN §10): its pages and hashed files from the Workers static assets.
+  // The web app and the API reference at /docs (web/, DESIGN §10): pages and hashed files from the
+  // Workers static assets.
   registerWebRoutes(app);
   // Identity (DESIGN §4): passkey ceremonies and recovery, tokens, sessions, devices, roles.
   registerPasskeyRoutes(app);

@@ -58,7 +58,14 @@ export async function startDevServer({ startupMs = 150_000 } = {}): Promise<DevS
   let full = "";
   const child = spawn(NODE, ["scripts/dev.mjs"], {
     cwd: ROOT,
-    env: { ...process.env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`, PORT: String(port), PERSIST_DIR: persistDir },
+    // The tests change no web source: build the app once, without a watcher spending CPU.
+    env: {
+      ...process.env,
+      PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`,
+      PORT: String(port),
+      PERSIST_DIR: persistDir,
+      WEB_WATCH: "off",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -1,64 +1,125 @@
-import type { Locator, Page } from "playwright-core";
+// The API reference at /docs (Scalar, bundled into Pulse's own assets) in Chromium: it renders the
+// operations of /openapi.json, its search finds the upload routes, try-it-out with a bearer token
+// calls the API on the same origin and shows the answer — with no request to any other origin, no
+// console error or CSP violation, and no serious or critical axe finding.
+import { execFile } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { expectAccessible } from "./axe";
 import { useDevServerAndBrowser, watchProblems } from "./harness";
 
 const harness = useDevServerAndBrowser();
 
-/** The text as laid out on screen, which is what a person reads. */
-function visibleText(locator: Locator): Promise<string> {
-  // biome-ignore lint/performance/useDomNodeTextContent: rendered text (hidden parts excluded, blocks separated) is the point.
-  return locator.innerText();
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const NODE = join(ROOT, "node_modules/.bin/node");
+
+interface DocsPage {
+  page: Page;
+  problems: string[];
+  /** Every URL the page asked for. */
+  requests: string[];
 }
 
-/** Opens /docs and records everything a person would see go wrong: errors, CSP violations, failed loads. */
-async function openDocs(): Promise<{ page: Page; problems: string[] }> {
-  const { server, browser } = harness();
-  const page = await browser.newPage();
+/** Opens /docs and records what a person would see go wrong, and every request it makes. */
+async function openDocs(origin: string): Promise<DocsPage> {
+  const { browser } = harness();
+  // A context of its own: axe opens a second page in it to assemble its results.
+  const context = await browser.newContext();
+  const page = await context.newPage();
   const problems = await watchProblems(page);
-  const response = await page.goto(`${server.url}/docs`);
+  const requests: string[] = [];
+  page.on("request", (request) => requests.push(request.url()));
+  const response = await page.goto(`${origin}/docs`);
   expect(response?.status()).toBe(200);
-  return { page, problems };
+  await page.getByRole("heading", { level: 1, name: "Pulse API" }).waitFor();
+  return { page, problems, requests };
+}
+
+function otherOrigins(requests: string[], origin: string): string[] {
+  return requests.filter((url) => new URL(url).origin !== origin && !url.startsWith("data:"));
+}
+
+/** Signs up through scripts/dev-signup.mjs (a software passkey) and returns its access token. */
+async function accessToken(origin: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(NODE, ["scripts/dev-signup.mjs", "--url", origin], { cwd: ROOT });
+  const token = /^export PULSE_TOKEN=(".*")$/m.exec(stdout)?.[1];
+  if (!token) throw new Error(`dev-signup printed no token:\n${stdout}`);
+  return JSON.parse(token) as string;
 }
 
 describe("/docs in Chromium", () => {
-  it("shows the API reference with the /health operation, without errors or CSP violations", async () => {
-    const { page, problems } = await openDocs();
-    const health = page.getByRole("article", { name: "GET /health" });
-    await health.waitFor({ state: "visible" });
-
-    expect(await page.title()).toBe("Pulse API reference");
-    expect(await visibleText(page.getByRole("heading", { level: 1 }))).toContain("Pulse API");
-    expect(await page.getByRole("heading", { level: 2, name: "Operations" }).isVisible()).toBe(true);
-
-    const card = await visibleText(health);
-    expect(card).toContain("Liveness and dependency checks (D1, R2)");
-    expect(card).toMatch(/200\s+All dependencies answer/);
-    expect(card).toMatch(/503\s+Problem details \(RFC 9457\)/);
-    expect(card).toContain("application/problem+json");
-    expect(card).toContain("checks");
-
-    const indexLink = page.getByRole("navigation").getByRole("link", { name: "GET /health" });
-    expect(await indexLink.getAttribute("href")).toBe(`#${await health.getAttribute("id")}`);
-    expect(await visibleText(page.getByRole("article", { name: "Problem" }))).toContain("requestId");
-
-    expect(problems).toEqual([]);
-    await page.close();
+  it("renders the operations of /openapi.json from this origin only, accessibly", async () => {
+    const origin = harness().server.url;
+    const { page, problems, requests } = await openDocs(origin);
+    try {
+      expect(await page.title()).toBe("Pulse API reference");
+      // The sidebar lists the operations by tag.
+      for (const tag of ["Operations", "Uploads", "Health data", "Sharing", "FHIR"]) {
+        expect(await page.getByText(tag, { exact: true }).count(), tag).toBeGreaterThan(0);
+      }
+      await page.getByRole("heading", { name: "Liveness and dependency checks (D1, R2)" }).first().waitFor();
+      expect(requests).toContain(`${origin}/openapi.json`);
+      await expectAccessible(page, "/docs");
+      expect(otherOrigins(requests, origin)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
   });
 
-  it("filters the operations by what a person types", async () => {
-    const { page, problems } = await openDocs();
-    const health = page.getByRole("article", { name: "GET /health" });
-    await health.waitFor({ state: "visible" });
+  it("finds the upload routes when a person searches for uploads", async () => {
+    const origin = harness().server.url;
+    const { page, problems, requests } = await openDocs(origin);
+    try {
+      await page
+        .getByRole("button", { name: /Search/ })
+        .first()
+        .click();
+      await page.keyboard.type("uploads");
+      const search = page.getByRole("dialog", { name: "Search" });
+      const results = search.getByRole("option");
+      await results.filter({ hasText: "Upload a Health Connect export" }).first().waitFor();
+      // Each result names the operation, its method and its path.
+      const create = (await results.filter({ hasText: "Upload a Health Connect export" }).first().textContent()) ?? "";
+      expect(create).toMatch(/HTTP Method: post\s*Path:\s*\/v1\/uploads$/);
+      const status = (await results.filter({ hasText: "An upload's status and counts" }).first().textContent()) ?? "";
+      expect(status).toMatch(/HTTP Method: get\s*Path:\s*\/v1\/uploads\/\{id\}$/);
+      expect(otherOrigins(requests, origin)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
 
-    const filter = page.getByRole("searchbox", { name: "Filter operations" });
-    await filter.fill("no-such-operation");
-    await health.waitFor({ state: "hidden" });
-    expect(await page.getByRole("navigation").getByRole("link", { name: "GET /health" }).isVisible()).toBe(false);
-
-    await filter.fill("health");
-    await health.waitFor({ state: "visible" });
-
-    expect(problems).toEqual([]);
-    await page.close();
+  it("tries GET /v1/me with a bearer token against this origin and shows the 200 answer", async () => {
+    // WebAuthn's RP ID is `localhost` in development: sign up and browse on that host name.
+    const origin = harness().server.url.replace("127.0.0.1", "localhost");
+    const token = await accessToken(origin);
+    const { page, problems, requests } = await openDocs(origin);
+    try {
+      await page
+        .getByLabel(/Bearer Token/i)
+        .first()
+        .fill(token);
+      // Scalar renders operations as they come into view: go to GET /v1/me by its address.
+      await page.goto(`${origin}/docs#tag/account/GET/v1/me`);
+      const operation = page.locator("section", { has: page.getByRole("heading", { name: "The signed-in user" }) }).first();
+      await operation.getByRole("button", { name: /Test Request/ }).click();
+      const answered = page.waitForResponse((response) => response.url() === `${origin}/v1/me`);
+      await page.getByRole("button", { name: /^Send get request/ }).click();
+      const response = await answered;
+      expect(response.status()).toBe(200);
+      expect(response.request().headers().authorization).toBe(`Bearer ${token}`);
+      const client = page.getByRole("dialog").last();
+      await client.getByText("200 OK").waitFor();
+      expect(await client.getByText('"username"').count()).toBeGreaterThan(0);
+      expect(otherOrigins(requests, origin)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
   });
 });

@@ -1,17 +1,26 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../types";
 
-// The API serves JSON; the only HTML is /docs, which loads its script and styles from this origin.
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+// The API serves JSON; its pages (the web app, /docs) load scripts and styles from this origin only.
+const DIRECTIVES: Record<string, string> = {
+  "default-src": "'none'",
+  "script-src": "'self'",
+  "style-src": "'self'",
+  "img-src": "'self' data:",
+  "connect-src": "'self'",
+  "base-uri": "'none'",
+  "form-action": "'self'",
+  "frame-ancestors": "'none'",
+};
+
+/** The policy, with some directives replaced for a page that sets its own (and says why). */
+export function contentSecurityPolicy(overrides: Record<string, string> = {}): string {
+  return Object.entries({ ...DIRECTIVES, ...overrides })
+    .map(([name, value]) => `${name} ${value}`)
+    .join("; ");
+}
+
+const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 const HEADERS: [string, string][] = Object.entries({
   "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",

@@ -12,10 +12,11 @@ export interface Route {
 
 export const ROUTES: readonly Route[] = [
   { path: "dashboard", label: "Dashboard", load: () => import("./views/dashboard.ts") },
-  { path: "ask", label: "Ask", load: () => import("./views/ask.ts") },
+  { path: "upload", label: "Upload", load: () => import("./views/upload.ts") },
   { path: "connections", label: "Connections", load: () => import("./views/connections.ts") },
   { path: "sharing", label: "Sharing", load: () => import("./views/sharing.ts") },
   { path: "access-log", label: "Access log", load: () => import("./views/access-log.ts") },
+  { path: "ask", label: "Ask", load: () => import("./views/ask.ts") },
   { path: "account", label: "Account", load: () => import("./views/account.ts") },
 ];
 
