@@ -90,8 +90,9 @@ export function questionDigest(question: string): Promise<string> {
 
 /**
  * Digest of the data exactly as the enclave reads it: only the wire fields (a series' unit and its
- * three columns, sleep sessions and their stages), so a field the enclave ignores (the Worker's
- * `resolution`, say) cannot make the two ends disagree.
+ * three columns, sleep sessions and their stages, and a summary's narrative — the only data a
+ * summary answer rests on, so a receipt without it would fix nothing of what was summarized), so a
+ * field the enclave ignores (the Worker's `resolution`, say) cannot make the two ends disagree.
  */
 export function dataDigest(data: WireDataset): Promise<string> {
   const metrics = Object.fromEntries(
@@ -105,7 +106,34 @@ export function dataDigest(data: WireDataset): Promise<string> {
     end: session.end,
     stages: session.stages.map((stage) => ({ stage: stage.stage, start: stage.start, end: stage.end })),
   }));
-  return sha256Hex(canonicalJson(sleep === undefined ? { metrics } : { metrics, sleep }));
+  const narrative =
+    data.narrative === undefined
+      ? undefined
+      : {
+          period: data.narrative.period,
+          date: data.narrative.date,
+          endDate: data.narrative.endDate,
+          timeZone: data.narrative.timeZone,
+          sections: data.narrative.sections.map((section) => ({
+            domain: section.domain,
+            title: section.title,
+            sentences: section.sentences,
+            figures: section.figures.map((figure) => ({
+              code: figure.code,
+              label: figure.label,
+              value: figure.value,
+              unit: figure.unit,
+            })),
+          })),
+          noData: data.narrative.noData,
+        };
+  return sha256Hex(
+    canonicalJson({
+      metrics,
+      ...(sleep === undefined ? {} : { sleep }),
+      ...(narrative === undefined ? {} : { narrative }),
+    }),
+  );
 }
 
 /** Digest of what a person is shown: the answer's text, the metrics used and the figures stated. */

@@ -80,6 +80,44 @@ function manyDays(days: number): AnalystInput {
   return { question: QUESTION, now: NOW, data: { metrics, sleep } };
 }
 
+/** "Summarize my week": the Worker sends the week's clinical narrative and no series. */
+const WEEK: AnalystInput = {
+  question: "Summarize my week",
+  now: NOW,
+  timeZone: "Europe/Paris",
+  data: {
+    metrics: {},
+    narrative: {
+      period: "week",
+      date: "2026-11-16",
+      endDate: "2026-11-22",
+      timeZone: "Europe/Paris",
+      sections: [
+        {
+          domain: "glucose",
+          title: "Glucose",
+          sentences: [
+            "Mean glucose 102 mg/dL (GMI 5.7 %) from 2,016 CGM readings.",
+            "No hypoglycaemic events (≥ 15 min below 70 mg/dL).",
+          ],
+          figures: [
+            { code: "mean_glucose", label: "Mean glucose", value: 102, unit: "mg/dL" },
+            { code: "gmi", label: "GMI", value: 5.7, unit: "%" },
+            { code: "cv", label: "Coefficient of variation", value: null, unit: "%" },
+          ],
+        },
+        {
+          domain: "sleep",
+          title: "Sleep",
+          sentences: ["Slept 7 h 12 min a night on average over 7 nights."],
+          figures: [{ code: "mean_asleep_minutes", label: "Mean time asleep", value: 432, unit: "min" }],
+        },
+      ],
+      noData: ["blood_pressure", "body"],
+    },
+  },
+};
+
 describe("llama prompt", () => {
   it("summarises each metric and sleep session with the question, now and time zone", () => {
     const prompt = buildLlamaPrompt(INPUT, { maxTokens: 10_000, countTokens: byCharacters });
@@ -134,6 +172,43 @@ describe("llama prompt", () => {
     const headOnly = buildLlamaPrompt(input, { maxTokens: 300, countTokens: byCharacters });
     assert.deepEqual(headOnly.usedMetrics, []);
     assert.equal(headOnly.omittedLines, total + 5);
+  });
+
+  it("gives a summary question the narrative's sentences and figures, cut from its last section", () => {
+    const full = buildLlamaPrompt(WEEK, { maxTokens: 10_000, countTokens: byCharacters });
+    const data = full.user.split("\n").slice(3, -1);
+    assert.deepEqual(data, [
+      "- clinical narrative of the week 2026-11-16 to 2026-11-22 (local days in Europe/Paris):",
+      "  - Glucose: Mean glucose 102 mg/dL (GMI 5.7 %) from 2,016 CGM readings. No hypoglycaemic events (≥ 15 min below 70 mg/dL).",
+      "    figures: Mean glucose 102 mg/dL; GMI 5.7 %; Coefficient of variation no value",
+      "  - Sleep: Slept 7 h 12 min a night on average over 7 nights.",
+      "    figures: Mean time asleep 432 min",
+      "  - no data in this week for: blood_pressure, body",
+    ]);
+    assert.match(full.user, /Question: Summarize my week$/);
+    assert.deepEqual(full.usedMetrics, ["blood_glucose", "sleep"]);
+    assert.equal(full.omittedLines, 0);
+
+    // Without room for the sleep section, the glucose section stays whole and the cut is stated.
+    const note = "[3 of 6 data lines left out to fit the model's context]";
+    const cut = full.tokens - data.slice(3).reduce((total, line) => total + line.length + 1, 0) + note.length + 1;
+    const trimmed = buildLlamaPrompt(WEEK, { maxTokens: cut, countTokens: byCharacters });
+    assert.equal(trimmed.omittedLines, 3);
+    assert.ok(trimmed.user.includes("figures: Mean glucose 102 mg/dL; GMI 5.7 %"));
+    assert.ok(!trimmed.user.includes("Slept 7 h 12 min"));
+    assert.match(trimmed.user, /^\[3 of 6 data lines left out to fit the model's context\]$/m);
+    assert.deepEqual(trimmed.usedMetrics, ["blood_glucose"]);
+
+    // A narrative sent beside series (any question may carry both) comes first, so it is cut last.
+    const both = buildLlamaPrompt(
+      { ...WEEK, data: { ...INPUT.data, narrative: WEEK.data.narrative } },
+      {
+        maxTokens: 10_000,
+        countTokens: byCharacters,
+      },
+    );
+    assert.ok(both.user.indexOf("clinical narrative") < both.user.indexOf("- resting_heart_rate"));
+    assert.deepEqual(both.usedMetrics, ["blood_glucose", "sleep", "resting_heart_rate", "steps"]);
   });
 
   it("refuses a question that alone exceeds the budget", () => {
@@ -194,6 +269,17 @@ describe("llama provider on a tiny generated model", () => {
     assert.equal(provider.stats.promptTokens - before.promptTokens, prompt.tokens);
     assert.ok(prompt.tokens <= 768);
     assert.deepEqual(answer.usedMetrics, prompt.usedMetrics);
+  });
+
+  it("answers a summary question from the narrative with the real tokenizer", async () => {
+    const prompt = buildLlamaPrompt(WEEK, { maxTokens: 768, countTokens: (text) => provider.countTokens(text) });
+    assert.equal(prompt.omittedLines, 0);
+    const before = provider.stats;
+    const answer = await provider.answer(WEEK);
+    assert.equal(provider.stats.promptTokens - before.promptTokens, prompt.tokens);
+    assert.deepEqual(answer.usedMetrics, ["blood_glucose", "sleep"]);
+    assert.deepEqual(answer.figures, []);
+    assert.ok(answer.answer.length > 0);
   });
 
   it("runs one generation at a time: a concurrent question waits, and one aborted while waiting leaves", async () => {

@@ -206,6 +206,39 @@ describe("the enclave's receipt", () => {
     assert.equal(await answerDigest(reordered), receipt.payload.answerSha256);
     assert.deepEqual(parseReceipt(JSON.parse(JSON.stringify(receipt))), receipt);
   });
+
+  it("digests a summary's narrative: a changed sentence, figure or date is other data", async () => {
+    const narrative = {
+      period: "week" as const,
+      date: "2026-11-30",
+      endDate: "2026-12-06",
+      timeZone: "Europe/Paris",
+      sections: [
+        {
+          domain: "glucose",
+          title: "Glucose",
+          sentences: ["Mean glucose 102 mg/dL from 2,016 CGM readings."],
+          figures: [{ code: "mean_glucose", label: "Mean glucose", value: 102, unit: "mg/dL" }],
+        },
+      ],
+      noData: ["body"],
+    };
+    const summary = { metrics: {}, narrative };
+    const digest = await dataDigest(summary);
+    assert.notEqual(digest, await dataDigest({ metrics: {} }));
+    // Fields the enclave does not read leave it unchanged, as for series.
+    const extra = { ...narrative, id: "nar_1", sections: narrative.sections.map((section) => ({ ...section, extra: 1 })) };
+    assert.equal(await dataDigest({ metrics: {}, narrative: extra }), digest);
+    const [section] = narrative.sections;
+    if (section === undefined) throw new Error("no section");
+    const changed = [
+      { ...narrative, sections: [{ ...section, sentences: ["Mean glucose 103 mg/dL from 2,016 CGM readings."] }] },
+      { ...narrative, sections: [{ ...section, figures: [{ ...section.figures[0], value: 103 }] }] },
+      { ...narrative, date: "2026-11-23" },
+      { ...narrative, noData: [] },
+    ];
+    for (const other of changed) assert.notEqual(await dataDigest({ metrics: {}, narrative: other as typeof narrative }), digest);
+  });
 });
 
 describe("the enclave refuses to answer without the document to name", () => {

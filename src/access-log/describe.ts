@@ -94,6 +94,10 @@ function sentence(action: string, resource: AuditResource): [Verb, string] {
       // A summary question reads the narrative of a day or week (the event names its first date).
       if (resource.date !== null)
         return [{ past: "Analysed", base: "analyse" }, `${narrativeText(resource)} to answer your question`];
+      // A question naming no measure ("do I have diabetes?") reads nothing: "all your health data"
+      // would tell the person the opposite of what happened.
+      if (resource.metrics.length === 0 && resource.categories.length === 0)
+        return [{ past: "Sent", base: "send" }, "the enclave none of your data for your question: it named no measure"];
       return [{ past: "Analysed", base: "analyse" }, `${things(resource)}${period} to answer your question`];
     // Written after the `ai.query` read of the same request (same request id), once the Worker has
     // verified the enclave's signed receipt: the hash lets the person match the answer they kept.

@@ -78,6 +78,11 @@ describe("access log words for a summary the analyst gave", () => {
     expect(describeEvent(auditEvent("ai.query", series))).toBe(
       "Analysed steps for 1 Dec 2026 – 2 Dec 2026 to answer your question",
     );
+    // A question naming no measure reads nothing, and the log must not say "all your health data".
+    const nothing = formatAuditResource({ kind: "ai", since: at("2026-09-08T00:00:00Z"), until: at("2026-12-07T00:00:00Z") });
+    expect(describeEvent(auditEvent("ai.query", nothing))).toBe(
+      "Sent the enclave none of your data for your question: it named no measure",
+    );
   });
 });
 

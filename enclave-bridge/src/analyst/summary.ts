@@ -91,7 +91,8 @@ export function answerSummary(
   };
 }
 
-function metricsBehind(sections: readonly SummarySection[]): string[] {
+/** The stored metrics (and "sleep") the sections' figures rest on, in first-seen order. */
+export function metricsBehind(sections: readonly SummarySection[]): string[] {
   const used: string[] = [];
   for (const section of sections) {
     for (const figure of section.figures) {

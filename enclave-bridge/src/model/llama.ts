@@ -8,7 +8,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
-import type { AnalystAnswer, AnalystInput, MetricSeries, SleepSessionData } from "../analyst/types.ts";
+import { metricsBehind } from "../analyst/summary.ts";
+import type { AnalystAnswer, AnalystInput, MetricSeries, SleepSessionData, SummaryData } from "../analyst/types.ts";
 import type { ModelIdentity } from "../identity.ts";
 import { ModelError, type ModelProvider } from "./provider.ts";
 
@@ -67,8 +68,9 @@ export interface LlamaPrompt {
  * The prompt for one question: pure and deterministic, so tests can read exactly what the model
  * sees. Each metric is summarised (unit, count, period, mean, min, max, latest) rather than listed
  * point by point — a week of minute heart rate would not fit any small model's context — and each
- * sleep session is one line, most recent first. When the message exceeds `maxTokens`, whole data
- * lines are dropped from the end (oldest sleep sessions, then metrics in reverse name order) and a
+ * sleep session is one line, most recent first; a summary question's narrative comes before them.
+ * When the message exceeds `maxTokens`, whole data lines are dropped from the end (oldest sleep
+ * sessions, then metrics in reverse name order, then the narrative's last sections) and a
  * line says how many; the question is never cut, and a question that alone does not fit is refused.
  */
 export function buildLlamaPrompt(
@@ -78,17 +80,21 @@ export function buildLlamaPrompt(
   const timeZone = input.timeZone ?? "UTC";
   const local = localFormatter(timeZone);
   const nowMs = Date.parse(input.now);
-  const lines: { text: string; metric: string | null }[] = [];
+  const lines: { text: string; metrics: readonly string[] }[] = [];
+  // A summary question's data is the person's clinical narrative of that day or week: it comes
+  // first, so it is the last thing cut to fit, and its sentences and figures are given as written
+  // (the same text GET /v1/narratives serves), with the measures behind them as used metrics.
+  if (input.data.narrative !== undefined) lines.push(...narrativeLines(input.data.narrative));
   for (const code of Object.keys(input.data.metrics).sort()) {
     const series = input.data.metrics[code] as MetricSeries;
-    lines.push({ text: metricLine(code, series, local), metric: series.points.length > 0 ? code : null });
+    lines.push({ text: metricLine(code, series, local), metrics: series.points.length > 0 ? [code] : [] });
   }
   const sessions = [...(input.data.sleep ?? [])].sort((a, b) => Date.parse(b.end) - Date.parse(a.end));
   if (sessions.length > 0) {
     const count = `${sessions.length} session${sessions.length === 1 ? "" : "s"}`;
-    lines.push({ text: `- sleep: ${count}, most recent first`, metric: null });
+    lines.push({ text: `- sleep: ${count}, most recent first`, metrics: [] });
   }
-  for (const session of sessions) lines.push({ text: sleepLine(session, local), metric: "sleep" });
+  for (const session of sessions) lines.push({ text: sleepLine(session, local), metrics: ["sleep"] });
 
   const head = [
     `Now: ${Number.isNaN(nowMs) ? input.now : `${local(nowMs)} (${input.now})`}`,
@@ -123,8 +129,35 @@ export function buildLlamaPrompt(
     }
     if (kept < 0) throw new ModelError("question does not fit the model's prompt budget");
   }
-  const usedMetrics = [...new Set(lines.slice(0, kept).flatMap((line) => (line.metric === null ? [] : [line.metric])))];
+  const usedMetrics = [...new Set(lines.slice(0, kept).flatMap((line) => line.metrics))];
   return { system: LLAMA_SYSTEM_PROMPT, user, tokens, omittedLines: lines.length - kept, usedMetrics };
+}
+
+/**
+ * The narrative as data lines: a heading naming the period, then per section one line of its
+ * sentences and one of its figures (a section's figures rest on its measures, so that line names
+ * them too), then the domains without data. Cut from the end like the rest: the last section's
+ * figures go first, the heading last.
+ */
+function narrativeLines(narrative: SummaryData): { text: string; metrics: readonly string[] }[] {
+  const span = narrative.period === "day" ? narrative.date : `${narrative.date} to ${narrative.endDate}`;
+  const lines: { text: string; metrics: readonly string[] }[] = [
+    { text: `- clinical narrative of the ${narrative.period} ${span} (local days in ${narrative.timeZone}):`, metrics: [] },
+  ];
+  for (const section of narrative.sections) {
+    // The sentences state the same numbers as the figures: either line alone uses the measures.
+    const metrics = metricsBehind([section]);
+    lines.push({ text: `  - ${section.title}: ${section.sentences.join(" ")}`, metrics });
+    if (section.figures.length === 0) continue;
+    const figures = section.figures.map(
+      (figure) => `${figure.label} ${figure.value === null ? "no value" : `${number(figure.value)} ${figure.unit}`.trimEnd()}`,
+    );
+    lines.push({ text: `    figures: ${figures.join("; ")}`, metrics });
+  }
+  if (narrative.noData.length > 0) {
+    lines.push({ text: `  - no data in this ${narrative.period} for: ${narrative.noData.join(", ")}`, metrics: [] });
+  }
+  return lines;
 }
 
 function metricLine(code: string, series: MetricSeries, local: (ms: number) => string): string {
