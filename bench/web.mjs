@@ -14,6 +14,7 @@
 //          same API reads alone — the very /v1/observations and /v1/sleep requests the dashboard
 //          made, fetched again in parallel from the same page, bodies parsed. Runs alternate.
 import { gzipSync } from "node:zlib";
+import { pageWithAuthenticator, signUpInApp } from "../scripts/app-browser.mjs";
 import { launchChromium } from "../test/browser/chromium.ts";
 import { BenchApiError, check } from "./api.mjs";
 import { formatBytes, latencySummary } from "./report.mjs";
@@ -43,23 +44,6 @@ function weigh(page) {
 }
 
 const total = (files, urls) => urls.reduce((sum, url) => sum + (files.get(url) ?? 0), 0);
-
-async function signUp(page) {
-  let token = "";
-  page.on("request", (request) => {
-    const authorization = request.headers().authorization;
-    if (authorization?.startsWith("Bearer ")) token = authorization.slice(7);
-  });
-  const form = page.getByRole("form", { name: "Create an account" });
-  await form.getByLabel("Username").fill(`bench-${Date.now().toString(36)}`);
-  await form.getByLabel("Display name").fill("Bench");
-  await form.getByRole("button", { name: "Sign up with a passkey" }).click();
-  await page.getByRole("button", { name: "I have saved them" }).click();
-  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor({ state: "visible" });
-  await settled(page);
-  check(token !== "", "the app sent no authenticated request after sign-up");
-  return token;
-}
 
 /** Hash navigation to `hash`; milliseconds until the heart-rate chart has been drawn. */
 function timeFirstChart(page, hash) {
@@ -116,20 +100,8 @@ export async function benchWeb({ baseUrl, runs = 10, step = () => {} }) {
   const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
+    const { page, cdp } = await pageWithAuthenticator(context);
     const files = weigh(page);
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("WebAuthn.enable");
-    await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: {
-        protocol: "ctap2",
-        transport: "internal",
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
     const timezoneId = "Europe/Paris";
     await cdp.send("Emulation.setTimezoneOverride", { timezoneId });
 
@@ -138,7 +110,7 @@ export async function benchWeb({ baseUrl, runs = 10, step = () => {} }) {
     check(loaded?.status() === 200, `GET /app answered ${loaded?.status()}: is the web app built (npm run build:web)?`);
     await page.getByRole("form", { name: "Create an account" }).waitFor({ state: "visible" });
     const initial = [...files.keys()];
-    const token = await signUp(page);
+    const token = await signUpInApp(page, { username: `bench-${Date.now().toString(36)}`, displayName: "Bench" });
     await page.waitForLoadState("networkidle");
     const dashboard = [...files.keys()].filter((url) => !initial.includes(url));
 

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { launchChromium } from "../test/browser/chromium.ts";
 import { startDevServer } from "../test/browser/dev-server.ts";
+import { pageWithAuthenticator, signUpInApp } from "./app-browser.mjs";
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -24,24 +25,6 @@ const TYPES =
   "HeartRate,RestingHeartRate,Steps,SleepSession,BloodGlucose,HeartRateVariabilityRmssd,OxygenSaturation,BloodPressure,Weight,ActiveCaloriesBurned";
 
 const step = (text) => console.log(`· ${text}`);
-
-/** Signs up with a passkey in the page; resolves with the access token the app then sends. */
-async function signUp(page) {
-  let token = "";
-  page.on("request", (request) => {
-    const authorization = request.headers().authorization;
-    if (authorization?.startsWith("Bearer ")) token = authorization.slice(7);
-  });
-  const form = page.getByRole("form", { name: "Create an account" });
-  await form.getByLabel("Username").fill(`demo-${Date.now().toString(36)}`);
-  await form.getByLabel("Display name").fill("Ada Lovelace");
-  await form.getByRole("button", { name: "Sign up with a passkey" }).click();
-  await page.getByRole("button", { name: "I have saved them" }).click();
-  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor({ state: "visible" });
-  await page.waitForFunction(() => document.querySelector("main")?.getAttribute("aria-busy") === "false");
-  if (token === "") throw new Error("the app sent no authenticated request after sign-up");
-  return token;
-}
 
 async function showWeek(page, end) {
   await page.evaluate((hash) => {
@@ -62,23 +45,11 @@ async function main() {
     const origin = server.url.replace("127.0.0.1", "localhost");
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", locale: "en-GB" });
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
+    const { page, cdp } = await pageWithAuthenticator(context);
     await cdp.send("Emulation.setTimezoneOverride", { timezoneId: ZONE });
-    await cdp.send("WebAuthn.enable");
-    await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: {
-        protocol: "ctap2",
-        transport: "internal",
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
     await page.goto(`${origin}/app`);
     step("signing up with a passkey");
-    const token = await signUp(page);
+    const token = await signUpInApp(page, { username: `demo-${Date.now().toString(36)}`, displayName: "Ada Lovelace" });
 
     step("writing and uploading 14 days of demo data");
     const end = Date.now();
