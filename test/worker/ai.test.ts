@@ -4,7 +4,7 @@ import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import type { SleepSessionInput } from "../../durable-objects/health-store/session-schema";
 import { decodeEnclaveIdentity } from "../../enclave-bridge/src/identity.ts";
-import { sha256Hex } from "../../enclave-bridge/src/protocol.ts";
+import { type EnclaveQuery, sha256Hex } from "../../enclave-bridge/src/protocol.ts";
 import { type AnswerReceipt, signReceipt } from "../../enclave-bridge/src/receipt.ts";
 import { verifyAnswerReceipt } from "../../sdk/client/receipt";
 import { loadPinnedRoot, verifyAttestation } from "../../src/ai/attestation";
@@ -298,9 +298,10 @@ describe("POST /v1/ai/query", () => {
       { metrics: ["resting_heart_rate"], sleep: false, since, until: Date.now(), maxPointsPerMetric: 50_000 },
       system(user.user.id),
     );
-    const query = {
+    const query: EnclaveQuery = {
       question: QUESTION,
-      now: new Date().toISOString(),
+      // The instant the Worker read "last week" from, as it sent it (the receipt signs it).
+      now: body.receipt.payload.asOf,
       attestationSha256: await sha256Hex(document),
       data: dataset,
     };
@@ -318,6 +319,8 @@ describe("POST /v1/ai/query", () => {
       ["other pinned PCRs", { ...answer, receipt }, { pcrs: { ...bridge.pcrs, 0: "ab".repeat(48) } }],
       ["another document", { ...answer, receipt }, { query: { ...query, attestationSha256: "cd".repeat(32) } }],
       ["other data", { ...answer, receipt }, { query: { ...query, data: { metrics: {} } } }],
+      ["another instant", { ...answer, receipt }, { query: { ...query, now: new Date(Date.now() - DAY).toISOString() } }],
+      ["another zone", { ...answer, receipt }, { query: { ...query, timeZone: "Europe/Paris" } }],
       [
         "another model",
         { ...answer, receipt },
@@ -338,6 +341,8 @@ describe("POST /v1/ai/query", () => {
       "other pinned PCRs": "pcrs",
       "another document": "attestation",
       "other data": "data",
+      "another instant": "context",
+      "another zone": "context",
       "another model": "model",
       "an old receipt": "time",
       "a forged signature": "signature",
