@@ -347,6 +347,20 @@ export const CASES: QuestionCase[] = [
     question: "how many days over 10k steps this week",
     expect: [`${count(stepsWeek, (v) => v > 10000)} of your ${stepsWeek.length} days`, "above 10,000 steps"],
   },
+  // Signs and words run together, as typed on a phone.
+  {
+    question: "Was my glucose < 70 this month?",
+    expect: [`${count(glucoseMonth, (v) => v < 70)} of your ${glucoseMonth.length}`, "below 70 mg/dL"],
+  },
+  {
+    question: "glucose >180 in the past 7 days",
+    expect: [`${count(glucoseWeek, (v) => v > 180)} of your ${glucoseWeek.length}`, "above 180 mg/dL"],
+  },
+  {
+    // "more than" is a threshold here, not a comparison with last week.
+    question: "How many days did I walk more than 10000 steps last week?",
+    expect: [`${count(stepsWeek, (v) => v > 10000)} of your ${stepsWeek.length} days`],
+  },
   {
     question: "did I ever do fewer than 5k steps this month",
     expect: [`${count(within(STEPS, month), (v) => v < 5000)} of your ${within(STEPS, month).length} days`],
@@ -354,6 +368,8 @@ export const CASES: QuestionCase[] = [
   // Sleep.
   { question: "How did I sleep last night?", expect: [hm(lastNight.light + lastNight.deep + lastNight.rem)] },
   { question: "how long did i sleep last night", expect: [hm(lastNight.light + lastNight.deep + lastNight.rem)] },
+  { question: "how did i sleep lastnight", expect: [hm(lastNight.light + lastNight.deep + lastNight.rem)] },
+  { question: "how long did I sleep last nite", expect: [hm(lastNight.light + lastNight.deep + lastNight.rem)] },
   { question: "How much deep sleep did I get last night?", expect: [`${hm(lastNight.deep)} of deep sleep`] },
   { question: "how much rem sleep last night", expect: [`${hm(lastNight.rem)} of REM sleep`] },
   {
@@ -467,6 +483,12 @@ export const CASES: QuestionCase[] = [
   { question: "average glucose in the last 48 hours", decline: /today, yesterday or the last N days/ },
   { question: "Did I sleep less than 6 hours this week?", decline: /length of sleep/ },
   { question: "was my heart rate above 100 or my glucose above 180", decline: /one measure at a time/ },
+  // Inclusive or negated thresholds are not the strict counts the analyst gives.
+  { question: "Was my glucose ≤ 70 this month?", decline: /strictly below or above/ },
+  { question: "glucose >= 180 last week", decline: /strictly below or above/ },
+  { question: "Was my glucose never below 70 this month?", decline: /strictly below or above/ },
+  { question: "Did I walk at least 10000 steps yesterday?", decline: /strictly below or above/ },
+  { question: "steps in the last 0 days", decline: /today, yesterday or the last N days/ },
   { question: "What's the weather tomorrow?", decline: /^I can answer questions/ },
   { question: "how tall am I", decline: /^I can answer questions/ },
 ];

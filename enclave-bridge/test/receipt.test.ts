@@ -119,7 +119,7 @@ describe("the enclave's receipt", () => {
     assert.equal(receipt.payload.time, new Date(nowMs + 1_000).toISOString());
     assert.equal(receipt.payload.asOf, NOW);
     assert.equal(receipt.payload.timeZone, "UTC");
-    assert.deepEqual(receipt.payload.model, { id: "pulse-analyst@3", kind: "analyst", confidential: true });
+    assert.deepEqual(receipt.payload.model, { id: "pulse-analyst@4", kind: "analyst", confidential: true });
     assert.equal(receipt.payload.attestationSha256, expected.attestationSha256);
     assert.equal(receipt.payload.dataSha256, await dataDigest(expected.data ?? { metrics: {} }));
     assert.equal(fromBase64url(receipt.signature).byteLength, 64);
@@ -191,7 +191,7 @@ describe("the enclave's receipt", () => {
     const cases: [Partial<ReceiptExpectations>, string][] = [
       [{ attestationSha256: "cd".repeat(32) }, "attestation"],
       [{ pcrs: { ...(expected.pcrs ?? { 0: "", 1: "", 2: "" }), 1: "ef".repeat(48) } }, "pcrs"],
-      [{ model: { id: "pulse-analyst@3", kind: "remote", confidential: false } }, "model"],
+      [{ model: { id: "pulse-analyst@4", kind: "remote", confidential: false } }, "model"],
       [{ question: `${QUESTION}?` }, "question"],
       [{ context: { asOf: new Date(nowMs - 86_400_000).toISOString(), timeZone: "UTC" } }, "context"],
       [{ context: { asOf: NOW, timeZone: "America/Los_Angeles" } }, "context"],

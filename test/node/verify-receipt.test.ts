@@ -109,7 +109,7 @@ describe("npm run verify-receipt", () => {
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("receipt verified");
-    expect(run.stdout).toContain("pulse-analyst@3 (analyst, inside attested hardware)");
+    expect(run.stdout).toContain("pulse-analyst@4 (analyst, inside attested hardware)");
     expect(run.stdout).toContain(`PCR0        ${pcrs[0]}`);
     expect(run.stdout).toContain(answer.receipt.sha256);
     expect(run.stdout).toContain("the question's hash");

@@ -129,7 +129,7 @@ describe("GET /v1/ai/attestation", () => {
       hpke: { kem: string };
     }>();
     // From the document's user_data: the model that answers and the key that signs its receipts.
-    expect(body.verified.model).toEqual({ id: "pulse-analyst@3", kind: "analyst", confidential: true });
+    expect(body.verified.model).toEqual({ id: "pulse-analyst@4", kind: "analyst", confidential: true });
     expect(body.verified.receiptKey).toMatch(/^[A-Za-z0-9_-]{87}$/);
     expect(body.verified.pcrs).toEqual({ 0: bridge.pcrs[0], 1: bridge.pcrs[1], 2: bridge.pcrs[2] });
     expect(atob(body.verified.nonce)).toHaveLength(32);
@@ -206,7 +206,7 @@ describe("POST /v1/ai/query", () => {
       notice?: string;
     }>();
     expect(body.answer).toContain("57.7 bpm");
-    expect(body.model).toEqual({ id: "pulse-analyst@3", kind: "analyst", confidential: true });
+    expect(body.model).toEqual({ id: "pulse-analyst@4", kind: "analyst", confidential: true });
     expect(body.notice).toBeUndefined();
     expect(body.usedMetrics).toEqual(["resting_heart_rate"]);
     expect(body.figures).toContainEqual(expect.objectContaining({ value: 57.7, unit: "bpm" }));

@@ -16,7 +16,7 @@ import { type LocalZone, zoneOf } from "./zone.ts";
  * rather than the answer to another question (decline.ts).
  */
 /** Named in every answer's model identity and receipt; raise it whenever an answer could change. */
-export const ANALYST_VERSION = "3";
+export const ANALYST_VERSION = "4";
 
 export const CAPABILITIES =
   "I can answer questions about averages, ranges, highest and lowest values, trends, time in range, totals and " +

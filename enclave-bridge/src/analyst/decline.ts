@@ -32,6 +32,15 @@ const UNSUPPORTED: readonly Unsupported[] = [
     comparison: true,
   },
   {
+    // Counts are of readings strictly below or above; "at least 70" or "never below 70" answered
+    // with that count would answer another question (or say "No" to a "never" that held).
+    pattern:
+      /\b(?:at most|at least|or (?:more|less|fewer|above|below|over|under|higher|lower)|never|not (?:below|under|above|over|more|less|fewer|lower|higher))\b/,
+    reply:
+      'I can count readings strictly below or above a value you give, e.g. "was my blood glucose ever below 70 in the last 30 days"; ' +
+      'not "at least", "at most" or "never" yet.',
+  },
+  {
     // Without a value to cross ("ever below 70"), a count has nothing to count.
     pattern:
       /^(?!.*\b(?:below|under|less than|lower than|beneath|fewer than|above|over|more than|higher than|greater than|exceed\w*) \d).*\b(?:ever|any ?time|at any point|how many times|how often|times|often)\b/,
@@ -53,7 +62,7 @@ const UNSUPPORTED: readonly Unsupported[] = [
   },
   {
     pattern:
-      /\b(?:january|february|march|april|june|july|august|september|october|november|december|ago|since|tomorrow|next)\b|\b20\d\d\b|\b(?:last|past|previous) \d+ (?:hours?|minutes?)\b/,
+      /\b(?:january|february|march|april|june|july|august|september|october|november|december|ago|since|tomorrow|next)\b|\b20\d\d\b|\b(?:last|past|previous) \d+ (?:hours?|minutes?)\b|\b(?:last|past|previous) 0+ (?:days?|weeks?|months?|years?)\b/,
     reply: `I can only answer for today, yesterday or the last N days, weeks or months, ${EXAMPLE}.`,
   },
   {
