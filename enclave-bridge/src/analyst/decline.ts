@@ -47,8 +47,10 @@ const UNSUPPORTED: readonly Unsupported[] = [
     reply: 'Tell me the value to count against, e.g. "how many times was my blood glucose below 70 in the last 30 days".',
   },
   {
-    pattern: /\b(?:tonight|this morning|this evening|this afternoon|overnight)\b/,
-    reply: `I can't answer about a single night or part of a day yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
+    // "at 3pm", "the night before last": a time of day or a night other than last night.
+    pattern:
+      /\b(?:tonight|this morning|this evening|this afternoon|overnight|noon|midnight|o clock|(?:day|night) before last)\b|\b\d{1,2} ?(?:am|pm)\b/,
+    reply: `I can't answer about a time or part of a day, or a night other than last night, yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
   },
   {
     // One named day ("on Monday") is a period the analyst answers; every Monday or weekends are not.

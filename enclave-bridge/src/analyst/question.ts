@@ -55,8 +55,12 @@ export function normalize(question: string): string {
     .replace(/>/g, " above ")
     .replace(/[^a-z0-9.%\s-]/g, " ")
     .replace(/\s+/g, " ")
-    // Run together or shortened, "last night" is still last night, not every night.
-    .replace(/\blast ?(?:night|nite)\b/g, "last night");
+    // Run together or shortened, "last night" is still last night, not every night; "last wk" is
+    // last week and a fortnight two weeks, not "all the data".
+    .replace(/\blast ?(?:night|nite)\b/g, "last night")
+    .replace(/\bwks\b/g, "weeks")
+    .replace(/\bwk\b/g, "week")
+    .replace(/\bfortnight\b/g, "2 weeks");
   return ` ${text.split(" ").map(corrected).join(" ")} `;
 }
 
