@@ -412,6 +412,12 @@ describe("POST /v1/ai/query", () => {
       attestation: { verifiedAt: string };
     }>();
     expect(uncached.attestation.verifiedAt).not.toBe(first.attestation.verifiedAt);
+    // Bounds wider than the question's own period, or "until now" by the client's clock, are kept.
+    const wider = await ask(user, { question: QUESTION, ...window });
+    expect(wider.status).toBe(200);
+    expect((await wider.json<{ period: typeof window }>()).period).toEqual(window);
+    const untilNow = await ask(user, { question: QUESTION, until: new Date(Date.now() - 1_000).toISOString() });
+    expect(untilNow.status).toBe(200);
   });
 
   it("re-attests once and answers when the enclave restarted with a new key since it was cached", async () => {
@@ -468,6 +474,16 @@ describe("POST /v1/ai/query", () => {
       ['{"question": "truncated', 400, "MALFORMED_JSON"],
     ];
     for (const [body, status, code] of cases) await expectProblem(await ask(user, body), status, code);
+    // Bounds that cut into the period the question names would make "in the last 7 days" a lie.
+    const now = Date.now();
+    for (const bounds of [
+      { since: new Date(now - 3 * DAY).toISOString() },
+      { until: new Date(now - 3 * DAY).toISOString() },
+      { since: new Date(now - 30 * DAY).toISOString(), until: new Date(now - DAY).toISOString() },
+    ]) {
+      const res = await ask(user, { question: QUESTION, ...bounds });
+      await expectProblem(res, 400, "VALIDATION_FAILED");
+    }
     const form = await call(app, "/v1/ai/query", { method: "POST", headers: user.headers, body: "question=hi" }, bindings());
     await expectProblem(form, 415, "UNSUPPORTED_MEDIA_TYPE");
     expect(await aiEvents(user.user.id)).toHaveLength(0);
