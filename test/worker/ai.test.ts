@@ -460,6 +460,17 @@ describe("POST /v1/ai/query", () => {
     expect(answers[0]?.requestId).toBe(reads[0]?.requestId);
   });
 
+  it("answers 503 with Retry-After when the enclave is busy, and logs that no answer came of the read", async () => {
+    const user = await userWithData();
+    const res = await ask(user, { question: QUESTION }, { ENCLAVE_BRIDGE_URL: bridge.busyUrl });
+    await expectProblem(res, 503, "SERVICE_UNAVAILABLE");
+    expect(res.headers.get("Retry-After")).toBe("5");
+    expect(await aiEvents(user.user.id)).toHaveLength(1);
+    expect((await aiEvents(user.user.id, "ai.answer")).map((event) => [event.result, event.resource])).toEqual([
+      ["failure", "receipt"],
+    ]);
+  });
+
   it("refuses bad input with 4xx problems", async () => {
     const user = await createSessionUser();
     const cases: [unknown, number, string][] = [
