@@ -29,7 +29,8 @@ const CHECK_NAMES = {
   question: "the question's hash",
   data: "the data's hash",
   answer: "the answer's hash (answer, usedMetrics, figures)",
-  time: "the receipt's time against the document's",
+  context: "the instant and time zone the question was read in",
+  time: "the receipt's time against the document's, and the question's instant against the receipt's time",
   sha256: "receipt.sha256",
 };
 
@@ -130,6 +131,7 @@ const model = result.model;
 console.log(`receipt verified
   model       ${model.id} (${model.kind}${model.confidential ? ", inside attested hardware" : ", NOT confidential: outside attested hardware"})
   signed at   ${result.time} (enclave clock); attestation document of ${result.attestedAt}, module ${result.moduleId}
+  read as of  ${result.asOf} in ${result.timeZone} ("last week", "yesterday" and "on Monday" are relative to this)
   PCR0        ${result.pcrs[0]}
   root        ${pinned.rootName} (SHA-256 ${result.rootSha256})
   receipt     SHA-256 ${result.receiptSha256} (the access log's ai.answer entry shows it)

@@ -20,7 +20,7 @@ export const MODEL_KINDS = ["analyst", "llama", "remote-attested", "remote"] as 
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 export interface ModelIdentity {
-  /** e.g. `pulse-analyst@3`, `gguf-sha256:<64 hex>`, `openai:<model>@<measurement digest>`. */
+  /** e.g. `pulse-analyst@4`, `gguf-sha256:<64 hex>`, `openai:<model>@<measurement digest>`. */
   readonly id: string;
   readonly kind: ModelKind;
   /** False only for `remote`: the question and data leave attested hardware. */

@@ -12,12 +12,12 @@
  * Signature: ECDSA P-256 with SHA-256, IEEE P1363 (r ‖ s, 64 bytes), base64url.
  * Receipt hash (`receiptSha256`): SHA-256 of the signed bytes followed by the 64 signature bytes.
  */
-import type { AnalystAnswer } from "./analyst/types.ts";
+import type { AnalystAnswer, SummaryData } from "./analyst/types.ts";
 import { base64url, fromBase64url, MODEL_KINDS, type ModelIdentity } from "./identity.ts";
-import { canonicalJson, sha256Hex, type WireDataset } from "./protocol.ts";
+import { canonicalJson, isTimeZone, sha256Hex, type WireDataset } from "./protocol.ts";
 
 export interface ReceiptClaims {
-  readonly v: 1;
+  readonly v: 2;
   /** SHA-256 (hex) of the question's UTF-8, as the enclave received it (the API trims it first). */
   readonly questionSha256: string;
   /** SHA-256 (hex) of `canonicalJson` of the data the enclave received (`dataDigest`). */
@@ -29,6 +29,14 @@ export interface ReceiptClaims {
   readonly pcrs: { readonly 0: string; readonly 1: string; readonly 2: string };
   /** SHA-256 (hex) of the attestation document the Worker verified before sealing the question. */
   readonly attestationSha256: string;
+  /**
+   * The query's `now`, ISO 8601 UTC with milliseconds: the instant "last week" or "yesterday" was
+   * measured from. Verifiers require it within the allowed skew of `time`, so a query cannot be
+   * answered as of another day.
+   */
+  readonly asOf: string;
+  /** The time zone calendar words were read in, as the enclave received it ("UTC" when none was sent). */
+  readonly timeZone: string;
   /** The enclave's clock when it signed, ISO 8601 UTC with milliseconds. */
   readonly time: string;
 }
@@ -47,6 +55,7 @@ export const RECEIPT_CHECKS = [
   "pcrs",
   "model",
   "question",
+  "context",
   "data",
   "answer",
   "time",
@@ -65,9 +74,14 @@ export interface ReceiptExpectations {
   readonly pcrs?: { readonly 0: string; readonly 1: string; readonly 2: string };
   readonly model?: ModelIdentity;
   readonly question?: string;
+  /** The query's `now` and time zone ("UTC" when none was sent), checked together as "context". */
+  readonly context?: { readonly asOf: string; readonly timeZone: string };
   readonly data?: WireDataset;
   readonly answer?: AnalystAnswer;
-  /** With `now`: the receipt's time must be within `maxSkewMs` (default 5 minutes) of it. */
+  /**
+   * With `now`: the receipt's time must be within `maxSkewMs` (default 5 minutes) of it. With `now`
+   * or `notBefore`, `asOf` must also be within `maxSkewMs` of the receipt's time.
+   */
   readonly now?: Date;
   readonly maxSkewMs?: number;
   /** The receipt may not be older than this instant minus the skew (e.g. the document's timestamp). */
@@ -90,9 +104,9 @@ export function questionDigest(question: string): Promise<string> {
 
 /**
  * Digest of the data exactly as the enclave reads it: only the wire fields (a series' unit and its
- * three columns, sleep sessions and their stages, and a summary's narrative — the only data a
- * summary answer rests on, so a receipt without it would fix nothing of what was summarized), so a
- * field the enclave ignores (the Worker's `resolution`, say) cannot make the two ends disagree.
+ * three columns, sleep sessions and their stages, the narrative a summary reads with its sections'
+ * sentences and figures), so a field the enclave ignores (the Worker's `resolution`, say) cannot
+ * make the two ends disagree, and nothing the enclave answers from is left out.
  */
 export function dataDigest(data: WireDataset): Promise<string> {
   const metrics = Object.fromEntries(
@@ -106,34 +120,30 @@ export function dataDigest(data: WireDataset): Promise<string> {
     end: session.end,
     stages: session.stages.map((stage) => ({ stage: stage.stage, start: stage.start, end: stage.end })),
   }));
-  const narrative =
-    data.narrative === undefined
-      ? undefined
-      : {
-          period: data.narrative.period,
-          date: data.narrative.date,
-          endDate: data.narrative.endDate,
-          timeZone: data.narrative.timeZone,
-          sections: data.narrative.sections.map((section) => ({
-            domain: section.domain,
-            title: section.title,
-            sentences: section.sentences,
-            figures: section.figures.map((figure) => ({
-              code: figure.code,
-              label: figure.label,
-              value: figure.value,
-              unit: figure.unit,
-            })),
-          })),
-          noData: data.narrative.noData,
-        };
-  return sha256Hex(
-    canonicalJson({
-      metrics,
-      ...(sleep === undefined ? {} : { sleep }),
-      ...(narrative === undefined ? {} : { narrative }),
-    }),
-  );
+  const narrative = data.narrative === undefined ? undefined : narrativeFields(data.narrative);
+  return sha256Hex(canonicalJson({ metrics, sleep, narrative }));
+}
+
+/** The fields of a narrative protocol.ts passes to the analyst, and nothing else. */
+function narrativeFields(narrative: SummaryData): SummaryData {
+  return {
+    period: narrative.period,
+    date: narrative.date,
+    endDate: narrative.endDate,
+    timeZone: narrative.timeZone,
+    sections: narrative.sections.map((section) => ({
+      domain: section.domain,
+      title: section.title,
+      sentences: [...section.sentences],
+      figures: section.figures.map((figure) => ({
+        code: figure.code,
+        label: figure.label,
+        value: figure.value,
+        unit: figure.unit,
+      })),
+    })),
+    noData: [...narrative.noData],
+  };
 }
 
 /** Digest of what a person is shown: the answer's text, the metrics used and the figures stated. */
@@ -180,13 +190,15 @@ export function parseReceipt(value: unknown): AnswerReceipt | null {
   const { model, pcrs } = claims;
   return {
     payload: {
-      v: 1,
+      v: 2,
       questionSha256: claims.questionSha256,
       dataSha256: claims.dataSha256,
       answerSha256: claims.answerSha256,
       model: { id: model.id, kind: model.kind, confidential: model.confidential },
       pcrs: { 0: pcrs[0], 1: pcrs[1], 2: pcrs[2] },
       attestationSha256: claims.attestationSha256,
+      asOf: claims.asOf,
+      timeZone: claims.timeZone,
       time: claims.time,
     },
     signature,
@@ -200,7 +212,7 @@ export function parseReceipt(value: unknown): AnswerReceipt | null {
 export async function verifyReceipt(value: unknown, expected: ReceiptExpectations): Promise<ReceiptVerification> {
   const checked: ReceiptCheck[] = [];
   const receipt = parseReceipt(value);
-  if (receipt === null) return fail("format", "the receipt is not a v1 receipt of the expected shape");
+  if (receipt === null) return fail("format", "the receipt is not a v2 receipt of the expected shape");
   checked.push("format");
 
   const key = await importReceiptKey(expected.receiptKey);
@@ -238,6 +250,12 @@ export async function verifyReceipt(value: unknown, expected: ReceiptExpectation
     }
     checked.push("question");
   }
+  if (expected.context !== undefined) {
+    if (claims.asOf !== expected.context.asOf || claims.timeZone !== expected.context.timeZone) {
+      return fail("context", "the receipt reads the question as of another instant or in another time zone");
+    }
+    checked.push("context");
+  }
   if (expected.data !== undefined) {
     if (claims.dataSha256 !== (await dataDigest(expected.data))) return fail("data", "the receipt is over other data");
     checked.push("data");
@@ -257,6 +275,10 @@ export async function verifyReceipt(value: unknown, expected: ReceiptExpectation
     if (expected.notBefore !== undefined && time < expected.notBefore.getTime() - skew) {
       return fail("time", "the receipt is dated before its attestation document");
     }
+    // "Last night" means the night before `asOf`: an answer as of another day is another answer.
+    if (Math.abs(Date.parse(claims.asOf) - time) > skew) {
+      return fail("time", "the question was read as of an instant far from when the enclave answered it");
+    }
     checked.push("time");
   }
   return { ok: true, receipt, sha256: await receiptSha256(receipt), checked };
@@ -274,9 +296,20 @@ function fail(check: ReceiptCheck, detail: string): ReceiptVerification {
 
 function claimsProblem(claims: ReceiptClaims): string | null {
   const record = claims as unknown as Record<string, unknown>;
-  const keys = ["v", "questionSha256", "dataSha256", "answerSha256", "model", "pcrs", "attestationSha256", "time"];
+  const keys = [
+    "v",
+    "questionSha256",
+    "dataSha256",
+    "answerSha256",
+    "model",
+    "pcrs",
+    "attestationSha256",
+    "asOf",
+    "timeZone",
+    "time",
+  ];
   if (!hasExactly(record, keys)) return "unexpected or missing fields";
-  if (claims.v !== 1) return "unknown version";
+  if (claims.v !== 2) return "unknown version";
   for (const name of ["questionSha256", "dataSha256", "answerSha256", "attestationSha256"] as const) {
     if (typeof claims[name] !== "string" || !HEX64.test(claims[name])) return `${name} must be 64 lower-case hex digits`;
   }
@@ -292,8 +325,15 @@ function claimsProblem(claims: ReceiptClaims): string | null {
     return "each PCR must be 96 lower-case hex digits";
   }
   // One spelling of each instant, so the signed bytes are the ones any verifier rebuilds.
-  if (typeof claims.time !== "string" || Number.isNaN(Date.parse(claims.time))) return "time must be an ISO 8601 instant";
-  if (new Date(claims.time).toISOString() !== claims.time) return "time must be ISO 8601 UTC with milliseconds";
+  for (const name of ["asOf", "time"] as const) {
+    const value = claims[name] as unknown;
+    if (typeof value !== "string" || Number.isNaN(Date.parse(value)) || new Date(value).toISOString() !== value) {
+      return `${name} must be an instant in ISO 8601 UTC with milliseconds`;
+    }
+  }
+  if (typeof claims.timeZone !== "string" || !isTimeZone(claims.timeZone)) {
+    return "timeZone must be an IANA name, a ±HH:MM offset or UTC";
+  }
   return null;
 }
 

@@ -120,6 +120,15 @@ describe("AttestedOpenAiProvider", () => {
     endpoint.requests.length = 0;
     endpoint.tamper = (report) => ({ ...report, measurements: { ...report.measurements, rtmr3: "e5".repeat(48) } });
     await refusedAtStart("WRONG_MEASUREMENTS");
+    // Names every object inherits are not pinned either.
+    for (const name of ["constructor", "toString", "hasOwnProperty", "__proto__"]) {
+      endpoint.requests.length = 0;
+      endpoint.tamper = (report) => ({
+        ...report,
+        measurements: JSON.parse(`{${JSON.stringify(name)}:"${"e5".repeat(48)}",${JSON.stringify(report.measurements).slice(1)}`),
+      });
+      await refusedAtStart("WRONG_MEASUREMENTS");
+    }
   });
 
   it("refuses to start when the chain ends at another root, even one with the same name", async () => {

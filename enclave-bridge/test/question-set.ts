@@ -268,6 +268,11 @@ export const CASES: QuestionCase[] = [
   { question: "how many stpes yesterday", expect: [`${grouped(total(values(within(STEPS, YESTERDAY))))} steps`] },
   { question: "my stepps yesterday", expect: [`${grouped(total(values(within(STEPS, YESTERDAY))))} steps`] },
   { question: "steps in the last 14 days", expect: [`${grouped(total(values(within(STEPS, lastDays(14)))))} steps`] },
+  {
+    question: "What is my step count for the past fortnight?",
+    expect: [`${grouped(total(values(within(STEPS, lastDays(14)))))} steps`, "in the last 14 days"],
+  },
+  { question: "avg heart rate last wk", expect: [`${oneDecimal(avg(values(within(HEART, week))))} bpm`, "in the last 7 days"] },
   { question: "average daily steps last week", expect: [`${grouped(avg(values(stepsWeek)))} steps`] },
   { question: "Most steps in a day this month", expect: [`${grouped(Math.max(...values(within(STEPS, month))))} steps`] },
   { question: "average blood sugar yesterday", expect: [`${grouped(avg(values(within(GLUCOSE, YESTERDAY))))} mg/dL`] },
@@ -347,6 +352,20 @@ export const CASES: QuestionCase[] = [
     question: "how many days over 10k steps this week",
     expect: [`${count(stepsWeek, (v) => v > 10000)} of your ${stepsWeek.length} days`, "above 10,000 steps"],
   },
+  // Signs and words run together, as typed on a phone.
+  {
+    question: "Was my glucose < 70 this month?",
+    expect: [`${count(glucoseMonth, (v) => v < 70)} of your ${glucoseMonth.length}`, "below 70 mg/dL"],
+  },
+  {
+    question: "glucose >180 in the past 7 days",
+    expect: [`${count(glucoseWeek, (v) => v > 180)} of your ${glucoseWeek.length}`, "above 180 mg/dL"],
+  },
+  {
+    // "more than" is a threshold here, not a comparison with last week.
+    question: "How many days did I walk more than 10000 steps last week?",
+    expect: [`${count(stepsWeek, (v) => v > 10000)} of your ${stepsWeek.length} days`],
+  },
   {
     question: "did I ever do fewer than 5k steps this month",
     expect: [`${count(within(STEPS, month), (v) => v < 5000)} of your ${within(STEPS, month).length} days`],
@@ -354,6 +373,9 @@ export const CASES: QuestionCase[] = [
   // Sleep.
   { question: "How did I sleep last night?", expect: [hm(lastNight.light + lastNight.deep + lastNight.rem)] },
   { question: "how long did i sleep last night", expect: [hm(lastNight.light + lastNight.deep + lastNight.rem)] },
+  { question: "how did i sleep lastnight", expect: [hm(lastNight.light + lastNight.deep + lastNight.rem)] },
+  { question: "how much deep sleep last nite", expect: [`${hm(lastNight.deep)} of deep sleep`] },
+  { question: "how long did I sleep last nite", expect: [hm(lastNight.light + lastNight.deep + lastNight.rem)] },
   { question: "How much deep sleep did I get last night?", expect: [`${hm(lastNight.deep)} of deep sleep`] },
   { question: "how much rem sleep last night", expect: [`${hm(lastNight.rem)} of REM sleep`] },
   {
@@ -467,6 +489,17 @@ export const CASES: QuestionCase[] = [
   { question: "average glucose in the last 48 hours", decline: /today, yesterday or the last N days/ },
   { question: "Did I sleep less than 6 hours this week?", decline: /length of sleep/ },
   { question: "was my heart rate above 100 or my glucose above 180", decline: /one measure at a time/ },
+  // A time of day, another night, or a period it does not read: never "all the data" instead.
+  { question: "What was my heart rate at 3pm yesterday?", decline: /time or part of a day/ },
+  { question: "how much REM did I get the night before last?", decline: /time or part of a day/ },
+  { question: "steps in 2 weeks", decline: /today, yesterday, a day such as Monday or the last N days/ },
+  { question: "average glucose this quarter", decline: /today, yesterday, a day such as Monday or the last N days/ },
+  // Inclusive or negated thresholds are not the strict counts the analyst gives.
+  { question: "Was my glucose ≤ 70 this month?", decline: /strictly below or above/ },
+  { question: "glucose >= 180 last week", decline: /strictly below or above/ },
+  { question: "Was my glucose never below 70 this month?", decline: /strictly below or above/ },
+  { question: "Did I walk at least 10000 steps yesterday?", decline: /strictly below or above/ },
+  { question: "steps in the last 0 days", decline: /today, yesterday or the last N days/ },
   { question: "What's the weather tomorrow?", decline: /^I can answer questions/ },
   { question: "how tall am I", decline: /^I can answer questions/ },
 ];

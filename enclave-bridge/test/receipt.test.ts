@@ -62,7 +62,7 @@ interface Answered {
 }
 
 /** Attests the real enclave application, seals a question to it, opens its answer. */
-async function answered(): Promise<Answered> {
+async function answered(change: (query: EnclaveQuery) => EnclaveQuery = (query) => query): Promise<Answered> {
   const nsm = await SimulatedNsm.create({ imageIdentity: "receipt-test" });
   const app = await EnclaveApp.create({ nsm, model: new AnalystProvider(), clock: () => new Date(nowMs + 1_000) });
   const attestation = decodeMessage(await app.handle(attestRequest(crypto.getRandomValues(new Uint8Array(32)))));
@@ -72,7 +72,7 @@ async function answered(): Promise<Answered> {
   const fields = decodeCbor(payload) as Map<string, unknown>;
   const identity = decodeEnclaveIdentity(fields.get("user_data") as Uint8Array);
   assert.ok(identity !== null);
-  const query = queryFor(await sha256Hex(document));
+  const query = change(queryFor(await sha256Hex(document)));
   const sealed = await sealQuery(fields.get("public_key") as Uint8Array, query);
   const reply = decodeMessage(await app.handle(sealed.message));
   assert.equal(reply.kind, MessageKind.ANSWER, `enclave answered ${errorCodeOf(reply.body)}`);
@@ -86,7 +86,8 @@ async function answered(): Promise<Answered> {
       attestationSha256: query.attestationSha256 ?? "",
       pcrs: await nsm.describePcrs(),
       model: identity.model,
-      question: QUESTION,
+      question: query.question,
+      context: { asOf: new Date(query.now).toISOString(), timeZone: query.timeZone ?? "UTC" },
       data: query.data,
       answer: { answer: answer.answer, usedMetrics: answer.usedMetrics, figures: answer.figures },
       now: new Date(nowMs),
@@ -109,13 +110,16 @@ describe("the enclave's receipt", () => {
       "pcrs",
       "model",
       "question",
+      "context",
       "data",
       "answer",
       "time",
     ]);
     assert.equal(result.sha256, await receiptSha256(receipt));
     assert.equal(receipt.payload.time, new Date(nowMs + 1_000).toISOString());
-    assert.deepEqual(receipt.payload.model, { id: "pulse-analyst@3", kind: "analyst", confidential: true });
+    assert.equal(receipt.payload.asOf, NOW);
+    assert.equal(receipt.payload.timeZone, "UTC");
+    assert.deepEqual(receipt.payload.model, { id: "pulse-analyst@4", kind: "analyst", confidential: true });
     assert.equal(receipt.payload.attestationSha256, expected.attestationSha256);
     assert.equal(receipt.payload.dataSha256, await dataDigest(expected.data ?? { metrics: {} }));
     assert.equal(fromBase64url(receipt.signature).byteLength, 64);
@@ -138,6 +142,9 @@ describe("the enclave's receipt", () => {
       { ...claims, pcrs: { ...claims.pcrs, 2: flip(claims.pcrs[2]) } },
       { ...claims, model: { ...claims.model, id: "pulse-analyst@1" } },
       { ...claims, time: new Date(nowMs + 2_000).toISOString() },
+      // What "last week" meant: another instant or zone is another question.
+      { ...claims, asOf: new Date(nowMs - 86_400_000).toISOString() },
+      { ...claims, timeZone: "Pacific/Kiritimati" },
     ];
     for (const payload of tampered) {
       const result = await verifyReceipt({ payload, signature: receipt.signature }, expected);
@@ -158,7 +165,10 @@ describe("the enclave's receipt", () => {
       [undefined, expected, "format"],
       [{ payload: receipt.payload }, expected, "format"],
       [{ ...receipt, extra: 1 }, expected, "format"],
-      [{ ...receipt, payload: { ...receipt.payload, v: 2 } }, expected, "format"],
+      [{ ...receipt, payload: { ...receipt.payload, v: 1 } }, expected, "format"],
+      [{ ...receipt, payload: { ...receipt.payload, v: 3 } }, expected, "format"],
+      [{ ...receipt, payload: { ...receipt.payload, timeZone: "Mars/Olympus" } }, expected, "format"],
+      [{ ...receipt, payload: { ...receipt.payload, asOf: "2026-11-23T12:00:00Z" } }, expected, "format"],
       [{ ...receipt, payload: { ...receipt.payload, note: "x" } }, expected, "format"],
       [{ ...receipt, payload: { ...receipt.payload, time: "2026-11-23T12:00:01Z" } }, expected, "format"],
       [{ ...receipt, payload: { ...receipt.payload, questionSha256: "AB".repeat(32) } }, expected, "format"],
@@ -181,8 +191,10 @@ describe("the enclave's receipt", () => {
     const cases: [Partial<ReceiptExpectations>, string][] = [
       [{ attestationSha256: "cd".repeat(32) }, "attestation"],
       [{ pcrs: { ...(expected.pcrs ?? { 0: "", 1: "", 2: "" }), 1: "ef".repeat(48) } }, "pcrs"],
-      [{ model: { id: "pulse-analyst@3", kind: "remote", confidential: false } }, "model"],
+      [{ model: { id: "pulse-analyst@4", kind: "remote", confidential: false } }, "model"],
       [{ question: `${QUESTION}?` }, "question"],
+      [{ context: { asOf: new Date(nowMs - 86_400_000).toISOString(), timeZone: "UTC" } }, "context"],
+      [{ context: { asOf: NOW, timeZone: "America/Los_Angeles" } }, "context"],
       [{ data }, "data"],
       [{ answer: answerText }, "answer"],
       [{ answer: { ...answerText, answer: answer.answer, figures } }, "answer"],
@@ -249,5 +261,84 @@ describe("the enclave refuses to answer without the document to name", () => {
     const reply = decodeMessage(await app.handle(sealed.message));
     assert.equal(reply.kind, MessageKind.ERROR);
     assert.equal(errorCodeOf(reply.body), "BAD_QUERY");
+  });
+});
+
+describe("what the question meant and what the answer was read from are signed too", () => {
+  const narrative = {
+    period: "day" as const,
+    date: "2026-11-23",
+    endDate: "2026-11-23",
+    timeZone: "+13:00",
+    sections: [
+      {
+        domain: "activity",
+        title: "Activity",
+        sentences: ["8,120 steps in the day."],
+        figures: [{ code: "steps", label: "Steps", value: 8120, unit: "steps" }],
+      },
+    ],
+    noData: ["glucose", "heart", "blood_pressure", "sleep", "body"],
+  };
+  const summary = (query: EnclaveQuery): EnclaveQuery => ({
+    ...query,
+    question: "summarize yesterday",
+    timeZone: "+13:00",
+    data: { metrics: {}, narrative },
+  });
+
+  it("covers the narrative a summary is answered from: another sentence or figure is other data", async () => {
+    const { answer: summarized, expected: known } = await answered(summary);
+    assert.match(summarized.answer, /8,120 steps/);
+    const signed = parseReceipt(summarized.receipt);
+    assert.ok(signed !== null);
+    assert.equal(signed.payload.timeZone, "+13:00");
+    assert.equal(signed.payload.dataSha256, await dataDigest({ metrics: {}, narrative }));
+    assert.notEqual(signed.payload.dataSha256, await dataDigest({ metrics: {} }));
+    const ok = await verifyReceipt(summarized.receipt, known);
+    assert.ok(ok.ok, ok.ok ? "" : `${ok.check}: ${ok.detail}`);
+    const section = narrative.sections[0];
+    const figure = section?.figures[0];
+    assert.ok(section !== undefined && figure !== undefined);
+    const others = [
+      { ...narrative, sections: [{ ...section, sentences: ["9,120 steps in the day."] }] },
+      { ...narrative, sections: [{ ...section, figures: [{ ...figure, value: 9120 }] }] },
+      { ...narrative, date: "2026-11-22", endDate: "2026-11-22" },
+      { ...narrative, noData: [] },
+    ];
+    for (const other of others) {
+      const result = await verifyReceipt(summarized.receipt, { ...known, data: { metrics: {}, narrative: other } });
+      assert.equal(result.ok ? "accepted" : result.check, "data", JSON.stringify(other).slice(0, 120));
+    }
+    // Fields the enclave does not read do not count, as for series.
+    const extra = { ...narrative, sections: [{ ...section, figures: [{ ...figure, note: "x" }] }] };
+    assert.equal(await dataDigest({ metrics: {}, narrative: extra }), signed.payload.dataSha256);
+  });
+
+  it("names the zone and instant it read the question in, so the same words about another day cannot pass", async () => {
+    // Same question, same data: in UTC "yesterday" is Sunday 22 November, at +13:00 it is Monday the 23rd.
+    const { answer: inUtc, expected: utc } = await answered((query) => ({ ...summary(query), timeZone: "UTC" }));
+    assert.match(inUtc.answer, /Sunday 22 November/);
+    const signed = parseReceipt(inUtc.receipt);
+    assert.ok(signed !== null);
+    assert.equal(signed.payload.timeZone, "UTC");
+    const asked = await verifyReceipt(inUtc.receipt, { ...utc, context: { asOf: NOW, timeZone: "+13:00" } });
+    assert.equal(asked.ok ? "accepted" : asked.check, "context");
+  });
+
+  it("fails a receipt for a question read as of another day than the enclave's clock", async () => {
+    // The enclave answers at NOW + 1 s; a query claiming to be asked a day earlier reads "last week"
+    // a day earlier. The receipt says so, and no verifier that checks the time accepts it.
+    const backdated = await answered((query) => ({ ...query, now: new Date(nowMs - 86_400_000).toISOString() }));
+    const signed = parseReceipt(backdated.answer.receipt);
+    assert.equal(signed?.payload.asOf, new Date(nowMs - 86_400_000).toISOString());
+    const byWorker = await verifyReceipt(backdated.answer.receipt, backdated.expected);
+    assert.equal(byWorker.ok ? "accepted" : byWorker.check, "time");
+    const offline = await verifyReceipt(backdated.answer.receipt, {
+      ...backdated.expected,
+      now: undefined,
+      notBefore: new Date(nowMs - 60_000),
+    });
+    assert.equal(offline.ok ? "accepted" : offline.check, "time");
   });
 });

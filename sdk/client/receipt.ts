@@ -40,6 +40,9 @@ export type AnswerReceiptVerification =
       model: ModelIdentity;
       /** When the enclave signed (its clock), ISO 8601. */
       time: string;
+      /** The instant and time zone the question's "last week", "yesterday" or "on Monday" were read in (signed). */
+      asOf: string;
+      timeZone: string;
       pcrs: { 0: string; 1: string; 2: string };
       /** The attestation document's own timestamp and the Nitro module that signed it. */
       attestedAt: string;
@@ -119,6 +122,8 @@ export async function verifyAnswerReceipt(
     ok: true,
     model: claims.model,
     time: claims.time,
+    asOf: claims.asOf,
+    timeZone: claims.timeZone,
     pcrs: claims.pcrs,
     attestedAt: attested.attestation.timestamp.toISOString(),
     moduleId: attested.attestation.moduleId,

@@ -1448,6 +1448,8 @@ export interface components {
       payload: {
         /** @description SHA-256 of the canonical JSON of {answer, usedMetrics, figures}, hex. */
         answerSha256: string;
+        /** @description The instant the question's relative words ("last week", "yesterday") were read from (ISO 8601 UTC); within 5 minutes of `time`. */
+        asOf: string;
         /** @description SHA-256 of `attestationDocument`'s bytes, hex. */
         attestationSha256: string;
         /** @description SHA-256 of the canonical JSON of the data the enclave received, hex. */
@@ -1465,8 +1467,10 @@ export interface components {
         questionSha256: string;
         /** @description The enclave's clock when it signed (ISO 8601 UTC). */
         time: string;
+        /** @description The time zone calendar words were read in (the request's `tz`, canonical; UTC by default). */
+        timeZone: string;
         /** @enum {number} */
-        v: 1;
+        v: 2;
       };
       /** @description SHA-256 of the signed bytes followed by the 64 signature bytes: what the access log records. */
       sha256: string;

@@ -37,6 +37,8 @@ const DAY_MS = 86_400_000;
 /** Without a period in the question or the request, the enclave sees the last 90 days. */
 const DEFAULT_WINDOW_MS = 90 * DAY_MS;
 const MAX_WINDOW_MS = 732 * DAY_MS;
+/** A client's "until now" a little before the Worker's clock is not a cut. */
+const CUT_TOLERANCE_MS = 5 * 60_000;
 /**
  * Samples sent per query, shared among the metrics asked about (one metric gets up to 50,000):
  * keeps the sealed request (~45 bytes a sample) well under the bridge's 16 MiB frame.
@@ -143,6 +145,25 @@ function pointsPerMetric(count: number): number {
 /** The request's bounds where given, else the question's own period, else the last 90 days. */
 function windowOf(body: QueryBody, now: string, nowMs: number, timeZone: string): { since: number; until: number } {
   const asked = periodOf(body.question, now, timeZone);
+  // The answer names the question's period ("in the last 30 days"): bounds that cut into it would
+  // make that sentence false (a 3-day total called a 30-day one). Wider bounds are harmless.
+  const cut =
+    body.since !== undefined && asked.since !== null && Date.parse(body.since) > Date.parse(asked.since) + CUT_TOLERANCE_MS
+      ? "since"
+      : body.until !== undefined && asked.until !== null && Date.parse(body.until) < Date.parse(asked.until) - CUT_TOLERANCE_MS
+        ? "until"
+        : null;
+  if (cut !== null) {
+    throw new DomainError(
+      "VALIDATION_FAILED",
+      `The question asks about ${asked.since} to ${asked.until}; since and until may widen that window but not cut into it.`,
+      {
+        errors: [
+          { path: cut, message: `${cut} cuts into the period the question names; leave it out or ask about the period you mean` },
+        ],
+      },
+    );
+  }
   const until = body.until !== undefined ? Date.parse(body.until) : asked.until !== null ? Date.parse(asked.until) : nowMs;
   const since =
     body.since !== undefined

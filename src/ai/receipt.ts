@@ -1,8 +1,9 @@
 /**
  * The Worker's check of an answer's receipt (DESIGN §9, enclave-bridge/src/receipt.ts), before the
  * answer is returned: the signature under the receipt key of the attestation document the Worker
- * verified, every digest recomputed from what the Worker sent and received, the pinned PCRs, that
- * document's SHA-256, its model, and a time near the Worker's clock. Anything else is refused as
+ * verified, every digest recomputed from what the Worker sent and received (the narrative too), the
+ * instant and time zone the question was read in, the pinned PCRs, that document's SHA-256, its
+ * model, and a time near the Worker's clock. Anything else is refused as
  * 502 ENCLAVE_FAILED with reason BAD_RECEIPT, and no answer leaves the Worker.
  */
 import type { EnclaveIdentity } from "../../enclave-bridge/src/identity.ts";
@@ -37,6 +38,7 @@ export async function checkAnswerReceipt(answer: SealedAnswer, context: ReceiptC
     pcrs: context.pcrs,
     model: identity.model,
     question: query.question,
+    context: { asOf: new Date(query.now).toISOString(), timeZone: query.timeZone ?? "UTC" },
     data: query.data,
     answer: { answer: answer.answer, usedMetrics: answer.usedMetrics, figures: answer.figures },
     now: context.now,

@@ -55,13 +55,20 @@ export const ReceiptSchema = z
   .object({
     payload: z
       .object({
-        v: z.literal(1),
+        v: z.literal(2),
         questionSha256: hex(32, "SHA-256 of the question's UTF-8 (after trimming), hex."),
         dataSha256: hex(32, "SHA-256 of the canonical JSON of the data the enclave received, hex."),
         answerSha256: hex(32, "SHA-256 of the canonical JSON of {answer, usedMetrics, figures}, hex."),
         model: ModelIdentitySchema,
         pcrs: z.object({ 0: hex(48, "PCR0"), 1: hex(48, "PCR1"), 2: hex(48, "PCR2") }),
         attestationSha256: hex(32, "SHA-256 of `attestationDocument`'s bytes, hex."),
+        asOf: z.string().openapi({
+          description:
+            'The instant the question\'s relative words ("last week", "yesterday") were read from (ISO 8601 UTC); within 5 minutes of `time`.',
+        }),
+        timeZone: z
+          .string()
+          .openapi({ description: "The time zone calendar words were read in (the request's `tz`, canonical; UTC by default)." }),
         time: z.string().openapi({ description: "The enclave's clock when it signed (ISO 8601 UTC)." }),
       })
       .openapi({ description: "The signed claims; the signed bytes are their canonical JSON (keys sorted, no spaces), UTF-8." }),

@@ -109,10 +109,12 @@ describe("npm run verify-receipt", () => {
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("receipt verified");
-    expect(run.stdout).toContain("pulse-analyst@3 (analyst, inside attested hardware)");
+    expect(run.stdout).toContain("pulse-analyst@4 (analyst, inside attested hardware)");
     expect(run.stdout).toContain(`PCR0        ${pcrs[0]}`);
     expect(run.stdout).toContain(answer.receipt.sha256);
     expect(run.stdout).toContain("the question's hash");
+    // What "last week" was measured from, signed, so the person sees which week was meant.
+    expect(run.stdout).toContain(`read as of  ${answer.receipt.payload.asOf} in UTC`);
     // Without --question it says the question was not checked.
     const without = verifyCli(answer);
     expect(without.status).toBe(0);
@@ -136,6 +138,9 @@ describe("npm run verify-receipt", () => {
       pcrs: { ...pcr.receipt.payload.pcrs, 1: flipHex(pcr.receipt.payload.pcrs[1]) },
     };
     cases.push(["a signed PCR", pcr, ["--dev"], "signature"]);
+    const asOf = copy();
+    asOf.receipt.payload = { ...asOf.receipt.payload, asOf: new Date(Date.parse(asOf.receipt.payload.asOf) - DAY).toISOString() };
+    cases.push(["the instant the question was read as of", asOf, ["--dev"], "signature"]);
     cases.push(["another question", answer, ["--dev", "--question", `${QUESTION}!`], "question"]);
     cases.push(["another pinned PCR0", answer, ["--dev", "--pcr0", flipHex(pcrs[0])], "pcrs"]);
     cases.push(["the production root", answer, ["--pcr0", pcrs[0], "--pcr1", pcrs[1], "--pcr2", pcrs[2]], "document"]);

@@ -13,6 +13,8 @@ export interface EnclaveBridgeFixture {
   nonConfidentialUrl: string;
   /** What that model answers to every question. */
   nonConfidentialAnswer: string;
+  /** A bridge whose enclave attests but answers every query BUSY. */
+  busyUrl: string;
   token: string;
   pcrs: { 0: string; 1: string; 2: string };
   rootSha256: string;

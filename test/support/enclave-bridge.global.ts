@@ -39,8 +39,13 @@ function close(server: Server | HttpServer): Promise<unknown> {
   return new Promise((resolve) => server.close(resolve));
 }
 
-async function startEnclave(nsm: Nsm, model: ModelProvider = new AnalystProvider()): Promise<Server> {
-  return serveEnclave(await EnclaveApp.create({ nsm, model }), { host: "127.0.0.1", port: 0 });
+async function startEnclave(
+  nsm: Nsm,
+  model: ModelProvider = new AnalystProvider(),
+  maxConcurrentQueries?: number,
+): Promise<Server> {
+  const app = await EnclaveApp.create({ nsm, model, ...(maxConcurrentQueries === undefined ? {} : { maxConcurrentQueries }) });
+  return serveEnclave(app, { host: "127.0.0.1", port: 0 });
 }
 
 /** Answers every Chat Completions request with one fixed answer, in OpenAI's response shape. */
@@ -118,7 +123,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const nonConfidentialProxy = await listen(
     createProxy({ enclave: parseEndpoint(`tcp://127.0.0.1:${portOf(nonConfidential)}`), token }),
   );
-  servers.push(enclave, proxy, current, relay, restartableProxy, control, hostile, chat, nonConfidential, nonConfidentialProxy);
+  // An enclave with no room for another query: it attests, then answers every query BUSY, as one
+  // whose model is occupied does (the llama path allows one generation and a short queue).
+  const busy = await startEnclave(identity.nsm, new AnalystProvider(), 0);
+  const busyProxy = await listen(createProxy({ enclave: parseEndpoint(`tcp://127.0.0.1:${portOf(busy)}`), token }));
+  servers.push(
+    enclave,
+    proxy,
+    current,
+    relay,
+    restartableProxy,
+    control,
+    hostile,
+    chat,
+    nonConfidential,
+    nonConfidentialProxy,
+    busy,
+    busyProxy,
+  );
 
   const fixture: EnclaveBridgeFixture = {
     url: `http://127.0.0.1:${portOf(proxy)}`,
@@ -127,6 +149,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     hostileUrl: `http://127.0.0.1:${portOf(hostile)}`,
     nonConfidentialUrl: `http://127.0.0.1:${portOf(nonConfidentialProxy)}`,
     nonConfidentialAnswer: NON_CONFIDENTIAL_ANSWER,
+    busyUrl: `http://127.0.0.1:${portOf(busyProxy)}`,
     token,
     pcrs: { 0: identity.pcrs[0], 1: identity.pcrs[1], 2: identity.pcrs[2] },
     rootSha256: identity.rootSha256,

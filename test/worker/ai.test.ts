@@ -4,7 +4,7 @@ import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { ObservationInput, StoreAuditContext } from "../../durable-objects/health-store/schema";
 import type { SleepSessionInput } from "../../durable-objects/health-store/session-schema";
 import { decodeEnclaveIdentity } from "../../enclave-bridge/src/identity.ts";
-import { sha256Hex } from "../../enclave-bridge/src/protocol.ts";
+import { type EnclaveQuery, sha256Hex } from "../../enclave-bridge/src/protocol.ts";
 import { type AnswerReceipt, signReceipt } from "../../enclave-bridge/src/receipt.ts";
 import { verifyAnswerReceipt } from "../../sdk/client/receipt";
 import { loadPinnedRoot, verifyAttestation } from "../../src/ai/attestation";
@@ -129,7 +129,7 @@ describe("GET /v1/ai/attestation", () => {
       hpke: { kem: string };
     }>();
     // From the document's user_data: the model that answers and the key that signs its receipts.
-    expect(body.verified.model).toEqual({ id: "pulse-analyst@3", kind: "analyst", confidential: true });
+    expect(body.verified.model).toEqual({ id: "pulse-analyst@4", kind: "analyst", confidential: true });
     expect(body.verified.receiptKey).toMatch(/^[A-Za-z0-9_-]{87}$/);
     expect(body.verified.pcrs).toEqual({ 0: bridge.pcrs[0], 1: bridge.pcrs[1], 2: bridge.pcrs[2] });
     expect(atob(body.verified.nonce)).toHaveLength(32);
@@ -206,7 +206,7 @@ describe("POST /v1/ai/query", () => {
       notice?: string;
     }>();
     expect(body.answer).toContain("57.7 bpm");
-    expect(body.model).toEqual({ id: "pulse-analyst@3", kind: "analyst", confidential: true });
+    expect(body.model).toEqual({ id: "pulse-analyst@4", kind: "analyst", confidential: true });
     expect(body.notice).toBeUndefined();
     expect(body.usedMetrics).toEqual(["resting_heart_rate"]);
     expect(body.figures).toContainEqual(expect.objectContaining({ value: 57.7, unit: "bpm" }));
@@ -298,9 +298,10 @@ describe("POST /v1/ai/query", () => {
       { metrics: ["resting_heart_rate"], sleep: false, since, until: Date.now(), maxPointsPerMetric: 50_000 },
       system(user.user.id),
     );
-    const query = {
+    const query: EnclaveQuery = {
       question: QUESTION,
-      now: new Date().toISOString(),
+      // The instant the Worker read "last week" from, as it sent it (the receipt signs it).
+      now: body.receipt.payload.asOf,
       attestationSha256: await sha256Hex(document),
       data: dataset,
     };
@@ -318,6 +319,8 @@ describe("POST /v1/ai/query", () => {
       ["other pinned PCRs", { ...answer, receipt }, { pcrs: { ...bridge.pcrs, 0: "ab".repeat(48) } }],
       ["another document", { ...answer, receipt }, { query: { ...query, attestationSha256: "cd".repeat(32) } }],
       ["other data", { ...answer, receipt }, { query: { ...query, data: { metrics: {} } } }],
+      ["another instant", { ...answer, receipt }, { query: { ...query, now: new Date(Date.now() - DAY).toISOString() } }],
+      ["another zone", { ...answer, receipt }, { query: { ...query, timeZone: "Europe/Paris" } }],
       [
         "another model",
         { ...answer, receipt },
@@ -338,6 +341,8 @@ describe("POST /v1/ai/query", () => {
       "other pinned PCRs": "pcrs",
       "another document": "attestation",
       "other data": "data",
+      "another instant": "context",
+      "another zone": "context",
       "another model": "model",
       "an old receipt": "time",
       "a forged signature": "signature",
@@ -407,6 +412,12 @@ describe("POST /v1/ai/query", () => {
       attestation: { verifiedAt: string };
     }>();
     expect(uncached.attestation.verifiedAt).not.toBe(first.attestation.verifiedAt);
+    // Bounds wider than the question's own period, or "until now" by the client's clock, are kept.
+    const wider = await ask(user, { question: QUESTION, ...window });
+    expect(wider.status).toBe(200);
+    expect((await wider.json<{ period: typeof window }>()).period).toEqual(window);
+    const untilNow = await ask(user, { question: QUESTION, until: new Date(Date.now() - 1_000).toISOString() });
+    expect(untilNow.status).toBe(200);
   });
 
   it("re-attests once and answers when the enclave restarted with a new key since it was cached", async () => {
@@ -449,6 +460,17 @@ describe("POST /v1/ai/query", () => {
     expect(answers[0]?.requestId).toBe(reads[0]?.requestId);
   });
 
+  it("answers 503 with Retry-After when the enclave is busy, and logs that no answer came of the read", async () => {
+    const user = await userWithData();
+    const res = await ask(user, { question: QUESTION }, { ENCLAVE_BRIDGE_URL: bridge.busyUrl });
+    await expectProblem(res, 503, "SERVICE_UNAVAILABLE");
+    expect(res.headers.get("Retry-After")).toBe("5");
+    expect(await aiEvents(user.user.id)).toHaveLength(1);
+    expect((await aiEvents(user.user.id, "ai.answer")).map((event) => [event.result, event.resource])).toEqual([
+      ["failure", "receipt"],
+    ]);
+  });
+
   it("refuses bad input with 4xx problems", async () => {
     const user = await createSessionUser();
     const cases: [unknown, number, string][] = [
@@ -463,6 +485,16 @@ describe("POST /v1/ai/query", () => {
       ['{"question": "truncated', 400, "MALFORMED_JSON"],
     ];
     for (const [body, status, code] of cases) await expectProblem(await ask(user, body), status, code);
+    // Bounds that cut into the period the question names would make "in the last 7 days" a lie.
+    const now = Date.now();
+    for (const bounds of [
+      { since: new Date(now - 3 * DAY).toISOString() },
+      { until: new Date(now - 3 * DAY).toISOString() },
+      { since: new Date(now - 30 * DAY).toISOString(), until: new Date(now - DAY).toISOString() },
+    ]) {
+      const res = await ask(user, { question: QUESTION, ...bounds });
+      await expectProblem(res, 400, "VALIDATION_FAILED");
+    }
     const form = await call(app, "/v1/ai/query", { method: "POST", headers: user.headers, body: "question=hi" }, bindings());
     await expectProblem(form, 415, "UNSUPPORTED_MEDIA_TYPE");
     expect(await aiEvents(user.user.id)).toHaveLength(0);

@@ -16,7 +16,7 @@ import { type LocalZone, zoneOf } from "./zone.ts";
  * rather than the answer to another question (decline.ts).
  */
 /** Named in every answer's model identity and receipt; raise it whenever an answer could change. */
-export const ANALYST_VERSION = "3";
+export const ANALYST_VERSION = "4";
 
 export const CAPABILITIES =
   "I can answer questions about averages, ranges, highest and lowest values, trends, time in range, totals and " +
@@ -25,6 +25,10 @@ export const CAPABILITIES =
   "(also last night's), " +
   "over today, yesterday, a day such as Monday, the last week, the last month or the last N days — for example " +
   '"what was my average resting heart rate last week?"; and I can summarize your day or week ("summarize my week").';
+
+const UNREAD_PERIOD = /\b(?:\d+ (?:days?|weeks?|months?|years?)|quarters?|semesters?|seasons?|decades?)\b/;
+const PERIODS_DECLINE =
+  'I can only answer for today, yesterday, a day such as Monday or the last N days, weeks or months, e.g. "my average steps in the last 7 days".';
 
 // Glucose time in range: the international consensus target of 70–180 mg/dL (Battelino et al.,
 // Diabetes Care 2019;42:1593).
@@ -47,6 +51,10 @@ export function analyze(input: AnalystInput): AnalystAnswer {
   const decline = declineFor(text, namesData, parsed.comparison !== null);
   if (decline !== null) return { answer: decline, usedMetrics: [], figures: [] };
   if (!namesData) return { answer: CAPABILITIES, usedMetrics: [], figures: [] };
+  // A period the parser did not recognise ("in 2 weeks", "this quarter") must not become "all the data".
+  if (parsed.period.since === null && parsed.comparison === null && UNREAD_PERIOD.test(text)) {
+    return { answer: PERIODS_DECLINE, usedMetrics: [], figures: [] };
+  }
   const limit = limitation(parsed);
   if (limit !== null) return { answer: limit, usedMetrics: [], figures: [] };
   if (parsed.comparison !== null) return compare(input, parsed, parsed.comparison, zone);

@@ -32,14 +32,25 @@ const UNSUPPORTED: readonly Unsupported[] = [
     comparison: true,
   },
   {
+    // Counts are of readings strictly below or above; "at least 70" or "never below 70" answered
+    // with that count would answer another question (or say "No" to a "never" that held).
+    pattern:
+      /\b(?:at most|at least|or (?:more|less|fewer|above|below|over|under|higher|lower)|never|not (?:below|under|above|over|more|less|fewer|lower|higher))\b/,
+    reply:
+      'I can count readings strictly below or above a value you give, e.g. "was my blood glucose ever below 70 in the last 30 days"; ' +
+      'not "at least", "at most" or "never" yet.',
+  },
+  {
     // Without a value to cross ("ever below 70"), a count has nothing to count.
     pattern:
       /^(?!.*\b(?:below|under|less than|lower than|beneath|fewer than|above|over|more than|higher than|greater than|exceed\w*) \d).*\b(?:ever|any ?time|at any point|how many times|how often|times|often)\b/,
     reply: 'Tell me the value to count against, e.g. "how many times was my blood glucose below 70 in the last 30 days".',
   },
   {
-    pattern: /\b(?:tonight|this morning|this evening|this afternoon|overnight)\b/,
-    reply: `I can't answer about a single night or part of a day yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
+    // "at 3pm", "the night before last": a time of day or a night other than last night.
+    pattern:
+      /\b(?:tonight|this morning|this evening|this afternoon|overnight|noon|midnight|o clock|(?:day|night) before last)\b|\b\d{1,2} ?(?:am|pm)\b/,
+    reply: `I can't answer about a time or part of a day, or a night other than last night, yet; ask about today, yesterday or the last N days, ${EXAMPLE}.`,
   },
   {
     // One named day ("on Monday") is a period the analyst answers; every Monday or weekends are not.
@@ -53,7 +64,7 @@ const UNSUPPORTED: readonly Unsupported[] = [
   },
   {
     pattern:
-      /\b(?:january|february|march|april|june|july|august|september|october|november|december|ago|since|tomorrow|next)\b|\b20\d\d\b|\b(?:last|past|previous) \d+ (?:hours?|minutes?)\b/,
+      /\b(?:january|february|march|april|june|july|august|september|october|november|december|ago|since|tomorrow|next)\b|\b20\d\d\b|\b(?:last|past|previous) \d+ (?:hours?|minutes?)\b|\b(?:last|past|previous) 0+ (?:days?|weeks?|months?|years?)\b/,
     reply: `I can only answer for today, yesterday or the last N days, weeks or months, ${EXAMPLE}.`,
   },
   {

@@ -46,8 +46,21 @@ const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, month: 30, year: 36
 export function normalize(question: string): string {
   const text = question
     .toLowerCase()
+    // Comparison signs carry the question: dropped with the other symbols, "glucose < 70" would
+    // read as "glucose 70" and get an average. Inclusive ones are named so decline.ts declines
+    // them (a count "below 70" is not a count "at most 70").
+    .replace(/<=|=<|≤|⩽/g, " at most ")
+    .replace(/>=|=>|≥|⩾/g, " at least ")
+    .replace(/</g, " below ")
+    .replace(/>/g, " above ")
     .replace(/[^a-z0-9.%\s-]/g, " ")
-    .replace(/\s+/g, " ");
+    .replace(/\s+/g, " ")
+    // Run together or shortened, "last night" is still last night, not every night; "last wk" is
+    // last week and a fortnight two weeks, not "all the data".
+    .replace(/\blast ?(?:night|nite)\b/g, "last night")
+    .replace(/\bwks\b/g, "weeks")
+    .replace(/\bwk\b/g, "week")
+    .replace(/\bfortnight\b/g, "2 weeks");
   return ` ${text.split(" ").map(corrected).join(" ")} `;
 }
 
@@ -276,6 +289,7 @@ export function parseThreshold(text: string): Threshold | null {
   return { direction: BELOW.includes(match[1]) ? "below" : "above", value };
 }
 
+const THRESHOLD_THAN = /\b(?:more|less|fewer|higher|lower|greater) than (?=\d)/g;
 const COMPARING = /\b(?:vs|versus|compare|compared|comparing|comparison|than|against)\b/;
 
 /**
@@ -285,7 +299,8 @@ const COMPARING = /\b(?:vs|versus|compare|compared|comparing|comparison|than|aga
  */
 export function parseComparison(text: string, now: string): Comparison | null {
   const nowMs = Date.parse(now);
-  if (Number.isNaN(nowMs) || !COMPARING.test(text)) return null;
+  // "more than 10000 steps last week" sets a threshold; it compares nothing with last week.
+  if (Number.isNaN(nowMs) || !COMPARING.test(text.replace(THRESHOLD_THAN, " "))) return null;
   const previous = /\b(?:last|previous|prior|the week before|the month before) ?(week|month)?\b/.exec(text);
   const units = [...text.matchAll(/\b(?:this|last|previous|prior|past) (week|month)\b/g)].map((match) => match[1]);
   const unit = units[0];

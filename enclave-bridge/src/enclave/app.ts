@@ -165,13 +165,16 @@ export class EnclaveApp {
     };
     const receipt = await signReceipt(
       {
-        v: 1,
+        v: 2,
         questionSha256: await questionDigest(query.question),
         dataSha256: await dataDigest(query.data),
         answerSha256: await answerDigest(sealed),
         model: this.identity.model,
         pcrs: this.#pcrs,
         attestationSha256,
+        // What the question's relative words were read against: signed, so they cannot be changed unseen.
+        asOf: new Date(query.now).toISOString(),
+        timeZone: query.timeZone ?? "UTC",
         time: this.#clock().toISOString(),
       },
       this.#receiptKey.privateKey,

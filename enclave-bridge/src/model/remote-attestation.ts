@@ -290,12 +290,12 @@ function normalise(measurements: Readonly<Record<string, string>>): Measurements
 
 /** Every pinned measurement present and equal, and none unpinned: a measurement nobody pinned is one nobody checked. */
 function measurementMismatch(reported: Measurements, pinned: Measurements): string | null {
+  // Own properties only: `in` or a plain lookup would find "constructor" or "toString" on every object.
   for (const [name, digest] of Object.entries(pinned)) {
-    const value = reported[name];
-    if (value === undefined) return `measurement ${name} is missing`;
-    if (value !== digest) return `measurement ${name} differs from the pinned value`;
+    if (!Object.hasOwn(reported, name)) return `measurement ${name} is missing`;
+    if (reported[name] !== digest) return `measurement ${name} differs from the pinned value`;
   }
-  const extra = Object.keys(reported).find((name) => !(name in pinned));
+  const extra = Object.keys(reported).find((name) => !Object.hasOwn(pinned, name));
   return extra === undefined ? null : `measurement ${extra} is not pinned`;
 }
 
