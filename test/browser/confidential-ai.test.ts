@@ -140,7 +140,9 @@ describe("confidential AI on npm run dev", () => {
       const asked = page.waitForResponse((r) => r.url().endsWith("/v1/ai/query"));
       await page.getByRole("button", { name: "Ask", exact: true }).click();
       const body = (await (await asked).json()) as Answer;
-      const answer = page.locator("section.answer");
+      // The Ask page also holds the enclave check's section, hidden until asked for: the answer is the
+      // region a person finds by its heading.
+      const answer = page.getByRole("region", { name: "Answer" });
       await answer.waitFor({ state: "visible" });
       const expected = expectedAverage(end, Date.parse(body.period.since), Date.parse(body.period.until));
       const shown = await visibleText(answer);

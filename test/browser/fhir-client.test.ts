@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, openAsBlob, rmSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +9,7 @@ import type { Bundle, CapabilityStatement, Device, Observation, Patient, Resourc
 import { Client } from "fhir-kit-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoRecords } from "../../scripts/demo-data.mjs";
+import { createPulseClient, type PulseClient, uploadBody } from "../../sdk/client/index.ts";
 // Loads the R4 definitions and the vital-signs profiles, corrected as the HL7 validator corrects them.
 import { errors } from "../node/fhir-validator";
 import { type DevServer, startDevServer } from "./dev-server";
@@ -20,6 +22,12 @@ import { type DevServer, startDevServer } from "./dev-server";
  * one Observation, the Patient and the Devices. Every resource received, and every entry of the
  * bulk export, is validated with @medplum/core against the R4 definitions and the profile it
  * claims. The week's narrative is read too, and its figures checked against the same demo records.
+ *
+ * Then the generated client (sdk/client) against `npm run dev`, as a developer meets Pulse on a fresh
+ * machine (DESIGN §10): sign up with scripts/dev-signup.mjs, upload the Health Connect samples
+ * through the client, and read each upload back through it until the ingest job has completed.
+ * No browser needed; it lives with the browser tests because they share the dev server harness
+ * (and with the FHIR client, to share one dev server start).
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const NODE = join(ROOT, "node_modules/.bin/node");
@@ -42,6 +50,17 @@ const TYPES = [
   "Height",
   "HeartRateVariabilityRmssd",
 ] as const;
+const SAMPLES = resolve(ROOT, "../shared/data/health-connect/samples");
+/** Observations and sessions each sample yields, all in range (test/worker/ingest.test.ts reads the same files). */
+const EXPECTED: Record<string, number> = {
+  ActiveCaloriesBurned: 1,
+  BloodGlucose: 12,
+  HeartRate: 15,
+  HeartRateVariabilityRmssd: 6,
+  SleepSession: 1,
+  Steps: 1,
+};
+
 const records = demoRecords({ days: DAYS, end: END });
 
 /** Everything the server sent, validated once the last request is answered. */
@@ -124,6 +143,24 @@ async function searchAll(client: Client, resourceType: string, searchParams: Rec
     bundle = (await client.nextPage({ bundle })) as Page | undefined;
   }
   return { resources, pageSizes };
+}
+
+/** Signs up through scripts/dev-signup.mjs and returns the access token it exports. */
+async function signUpToken(url: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(NODE, ["scripts/dev-signup.mjs", "--url", url], { cwd: ROOT });
+  const token = /^export PULSE_TOKEN=(".*")$/m.exec(stdout)?.[1];
+  if (!token) throw new Error(`dev-signup printed no token:\n${stdout}`);
+  return JSON.parse(token) as string;
+}
+
+async function waitUntilDone(pulse: PulseClient, id: string) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { data, error } = await pulse.GET("/v1/uploads/{id}", { params: { path: { id } } });
+    if (!data) throw new Error(`GET /v1/uploads/${id} refused: ${JSON.stringify(error)}`);
+    if (data.status === "completed" || data.status === "failed" || Date.now() > deadline) return data;
+    await new Promise((done) => setTimeout(done, 250));
+  }
 }
 
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
@@ -320,5 +357,44 @@ describe("a FHIR client and a new user against npm run dev", () => {
     expect(figure("body", "weight")).toBe(weights.at(-1));
     expect(figure("body", "weight_change")).toBe(round((weights.at(-1) ?? 0) - (weights[0] ?? 0), 1));
     expect(figure("body", "bmi")).toBe(round((weights.at(-1) ?? 0) / 1.78 ** 2, 1));
+    // A week of every record type goes through the real ingest queue, then each resource is validated
+    // against its profiles: about 40 s on an idle machine, so the default minute is too tight on a busy one.
+  }, 180_000);
+});
+
+describe("the generated client against npm run dev", () => {
+  it("uploads the Health Connect samples and reads each one back completed, with its counts", async () => {
+    if (!server) throw new Error("the dev server did not start");
+    // WebAuthn's RP ID is `localhost` in development: sign up on that host name.
+    const token = await signUpToken(server.url.replace("127.0.0.1", "localhost"));
+    const pulse = createPulseClient({ baseUrl: server.url, token });
+
+    const files = (await readdir(SAMPLES)).filter((name) => name.endsWith(".avro")).sort();
+    expect(files).toHaveLength(Object.keys(EXPECTED).length);
+    const ids: string[] = [];
+    for (const name of files) {
+      const { data, error, response } = await pulse.POST("/v1/uploads", uploadBody(await openAsBlob(join(SAMPLES, name)), name));
+      expect(error).toBeUndefined();
+      expect(response.status).toBe(202);
+      expect(data).toMatchObject({ status: "queued", statusUrl: `/v1/uploads/${data?.uploadId}` });
+      ids.push(data?.uploadId ?? "");
+    }
+
+    for (const id of ids) {
+      const upload = await waitUntilDone(pulse, id);
+      expect(upload).toMatchObject({
+        status: "completed",
+        error: null,
+        counts: { accepted: EXPECTED[upload.recordType], duplicate: 0, flagged: 0, rejected: 0 },
+      });
+      expect(upload.completedAt).not.toBeNull();
+    }
+
+    const { data: page } = await pulse.GET("/v1/uploads", { params: { query: { limit: 50 } } });
+    expect(page?.items.map((upload) => upload.id).sort()).toEqual([...ids].sort());
+
+    const again = await pulse.POST("/v1/uploads", uploadBody(await openAsBlob(join(SAMPLES, files[0] ?? "")), "again.avro"));
+    expect(again.response.status).toBe(200);
+    expect(again.data?.uploadId).toBe(ids[0]);
   });
 });

@@ -1,8 +1,11 @@
-// Passkeys, sessions and recovery codes end to end in the web app (/app) served by `npm run dev`,
+// The web app (/app) served by `npm run dev`: signing up, navigating and signing out with no
+// console error, CSP violation or failed request; passkeys (button and autofill), sessions and
+// recovery codes end to end, and deleting the account (the passkey then signs nobody in),
 // with Chromium's WebAuthn stack and CDP virtual authenticators standing in for the platform
 // authenticator (Touch ID, Windows Hello) and a security key. The page is opened on `localhost`: that
 // is the RP ID in development, and WebAuthn refuses an RP ID that is not the page's host or a
 // registrable suffix of it.
+import type { Route } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import {
   acceptNextDialog,
@@ -15,7 +18,7 @@ import {
   visibleText,
   waitForStatus,
 } from "./account-page";
-import { closeApp, signUp, waitForHeading } from "./app-page";
+import { closeApp, openApp, signUp, waitForHeading } from "./app-page";
 import { useDevServerAndBrowser } from "./harness";
 
 const harness = useDevServerAndBrowser();
@@ -39,6 +42,80 @@ async function apiStatus(path: string, init: { token?: string; body?: unknown } 
 }
 
 describe("passkeys in Chromium through the web app", () => {
+  it("signs up with a passkey, shows the recovery codes once, navigates, and signs out", async () => {
+    const app = await openAppWithoutAutofill(harness());
+    const { page } = app;
+    try {
+      const { codes } = await signUp(app);
+      expect(codes).toHaveLength(10);
+      expect(new Set(codes).size).toBe(10);
+      expect(await page.getByText(codes[0] ?? "no code").count()).toBe(0);
+      expect(await page.title()).toBe("Dashboard — Pulse");
+
+      // The navigation is links to hash routes; the current one is marked for assistive technology.
+      await page.getByRole("link", { name: "Ask" }).click();
+      await waitForHeading(page, "Ask about your data");
+      expect(page.url()).toMatch(/#\/ask$/);
+      expect(await page.getByRole("link", { name: "Ask" }).getAttribute("aria-current")).toBe("page");
+      await page.goBack();
+      await waitForHeading(page, "Dashboard");
+
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.getByRole("form", { name: "Sign in" }).waitFor({ state: "visible" });
+      expect(app.problems).toEqual([]);
+    } finally {
+      await closeApp(app);
+    }
+  });
+
+  it("offers the saved passkey in the username field's autofill, and again after a failed button sign-in", async () => {
+    // Autofill on: Chromium's virtual authenticator picks the offered passkey by itself, as a person
+    // would from the suggestions. The offers' requests (no username) are held until the test lets
+    // them go, so the order of events is the test's, not the machine's.
+    const app = await openApp(harness());
+    const { page } = app;
+    try {
+      const { username } = await signUp(app);
+      const held: Route[] = [];
+      await page.route("**/v1/auth/login/options", async (route) => {
+        if (route.request().postData() === "{}") held.push(route);
+        else
+          await route.fulfill({
+            status: 503,
+            contentType: "application/problem+json",
+            body: JSON.stringify({ title: "Service Unavailable", status: 503, detail: "Pulse is busy. Try again in a minute." }),
+          });
+      });
+      await page.getByRole("button", { name: "Sign out" }).click();
+      const login = page.getByRole("form", { name: "Sign in" });
+      await login.waitFor({ state: "visible" });
+      await expect.poll(() => held.length).toBe(1);
+
+      // The button's sign-in ends the pending offer; refused, it says why and offers autofill again.
+      await login.getByLabel("Username (optional)").fill(username);
+      await login.getByRole("button", { name: "Sign in with a passkey" }).click();
+      await expect.poll(() => visibleText(page.getByRole("alert"))).toBe("Pulse is busy. Try again in a minute.");
+      await expect.poll(() => held.length).toBe(2);
+      // The cancelled offer's options arrive late: nothing starts from them, the page stays as it is.
+      const late = page.waitForResponse((r) => r.request() === held[0]?.request());
+      await held[0]?.continue();
+      await late;
+      expect(await login.isVisible()).toBe(true);
+
+      // The new offer is taken: signed in without a click, and the header names the person.
+      const verified = page.waitForResponse((r) => r.url().endsWith("/v1/auth/login/verify"));
+      await held[1]?.continue();
+      expect((await verified).status()).toBe(200);
+      // (waitForHeading would stop at the refusal still shown until the dashboard replaces it.)
+      await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+      expect(await visibleText(page.getByRole("banner"))).toContain("Ada Lovelace");
+      expect(await page.getByRole("alert").isVisible()).toBe(false);
+      expect(unexpectedProblems(app.problems, [/^HTTP 503: .*\/v1\/auth\/login\/options$/])).toEqual([]);
+    } finally {
+      await closeApp(app);
+    }
+  });
+
   it("registers with a passkey, signs out, and signs in again with it without a username", async () => {
     const app = await openAppWithoutAutofill(harness());
     const { page, cdp, authenticatorId, problems } = app;
@@ -72,8 +149,13 @@ describe("passkeys in Chromium through the web app", () => {
       const { accessToken } = await (await verifyResponse).json();
       const me = await (await meResponse).json();
       expect(me).toMatchObject({ username, displayName: "Ada Lovelace", role: "patient" });
-      expect(await visibleText(page.locator("main"))).toContain(`Signed in as Ada Lovelace (@${username})`);
       expect(await page.getByRole("heading", { name: "Save your recovery codes" }).count()).toBe(0);
+      // Who is signed in: the header names the person, the Account page their username.
+      expect(await visibleText(page.getByRole("banner"))).toContain("Ada Lovelace");
+      await openAccount(page);
+      const profile = await visibleText(page.getByRole("region", { name: "Profile" }));
+      expect(profile).toContain("Ada Lovelace");
+      expect(profile).toContain(username);
 
       // The one passkey on the authenticator is resident, scoped to localhost, and is the one just used.
       const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
@@ -82,8 +164,8 @@ describe("passkeys in Chromium through the web app", () => {
       const used = (await verifyRequest).postDataJSON();
       expect(used.response.id).toBe(base64ToBase64url(credentials[0]?.credentialId ?? ""));
 
-      // Signing out ends the session on the server, not only in the page.
-      await page.getByRole("button", { name: "Sign out" }).click();
+      // Signing out (the header's button) ends the session on the server, not only in the page.
+      await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
       await login.waitFor({ state: "visible" });
       expect(await apiStatus("/v1/me", { token: accessToken })).toBe(401);
 
@@ -292,6 +374,67 @@ describe("passkeys in Chromium through the web app", () => {
       expect(await apiStatus("/v1/auth/recover", { body: { username, code: oldCodes[0] } })).toBe(401);
       expect(await apiStatus("/v1/auth/recover", { body: { username, code: recoveryCodes[0] } })).toBe(200);
       expect(problems).toEqual([]);
+    } finally {
+      await closeApp(app);
+    }
+  });
+
+  it("asks to confirm, takes a fresh passkey assertion, deletes, and the passkey no longer signs in", async () => {
+    const app = await openAppWithoutAutofill(harness());
+    const { page, cdp, authenticatorId, problems } = app;
+    try {
+      const { accessToken } = await signUpKeepingTokens(app, "Grace");
+      await openAccount(page);
+      const deleteButton = page.getByRole("button", { name: "Delete my account" });
+
+      // Cancelling the confirmation deletes nothing and asks no passkey.
+      let confirmations = 0;
+      page.once("dialog", (dialog) => {
+        confirmations++;
+        void dialog.dismiss();
+      });
+      await deleteButton.click();
+      await expect.poll(() => confirmations).toBe(1);
+      expect(await page.getByRole("heading", { level: 1, name: "Account" }).isVisible()).toBe(true);
+      const stillThere = await fetch(`${harness().server.url}/v1/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+      expect(stillThere.status).toBe(200);
+
+      // Confirmed: options for this account's passkey only, a new assertion, 202, signed out.
+      page.once("dialog", (dialog) => {
+        expect(dialog.message()).toMatch(/cannot be undone/);
+        void dialog.accept();
+      });
+      const options = page.waitForResponse((r) => r.url().endsWith("/v1/me/deletion/options"));
+      const verify = page.waitForResponse((r) => r.url().endsWith("/v1/me/deletion/verify"));
+      await deleteButton.click();
+      const ceremony = await (await options).json();
+      const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+      expect(ceremony.options.userVerification).toBe("required");
+      expect(ceremony.options.allowCredentials.map((c: { id: string }) => c.id)).toEqual([
+        (credentials[0]?.credentialId ?? "").replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
+      ]);
+      expect((await verify).status()).toBe(202);
+      await waitForStatus(page, "Your account is deleted; your data is being erased.");
+      const login = page.getByRole("form", { name: "Sign in" });
+      await login.waitFor({ state: "visible" });
+
+      // The token from sign-up is refused at once.
+      const after = await fetch(`${harness().server.url}/v1/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+      expect(after.status).toBe(401);
+
+      // The passkey is still on the authenticator, and Chromium offers it; Pulse refuses it.
+      expect((await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials).toHaveLength(1);
+      const refused = page.waitForResponse((r) => r.url().endsWith("/v1/auth/login/verify"));
+      await login.getByRole("button", { name: "Sign in with a passkey" }).click();
+      expect((await refused).status()).toBe(401);
+      const alert = page.getByRole("alert");
+      await alert.waitFor({ state: "visible" });
+      expect(await visibleText(alert)).not.toBe("");
+      expect(await page.getByRole("heading", { level: 1, name: "Dashboard" }).count()).toBe(0);
+
+      // The refused sign-in (its HTTP 401 and Chromium's console line for it) is the only problem met.
+      expect(unexpectedProblems(problems, [/^HTTP 401: .*\/v1\/auth\/login\/verify$/])).toEqual([]);
+      expect(problems.filter((p) => p.startsWith("HTTP "))).toHaveLength(1);
     } finally {
       await closeApp(app);
     }

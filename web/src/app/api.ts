@@ -147,7 +147,18 @@ async function send<T>(method: string, path: string, options: RequestOptions, ac
 export async function readResponse<T>(response: Response): Promise<T> {
   if (response.status === 204) return undefined as T;
   const json = /json/.test(response.headers.get("Content-Type") ?? "");
-  const data: unknown = json ? await response.json().catch(() => null) : null;
+  let data: unknown = null;
+  if (json) {
+    try {
+      data = await response.json();
+    } catch (error) {
+      // Leaving a view aborts its reads, also while an answer's body is still arriving: that is an
+      // abort (which views ignore), not an empty answer whose fields they would then read.
+      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      // An error's unreadable body still has its status; a success's unreadable body has nothing.
+      if (response.ok) throw new ProblemError("The server's answer could not be read. Try again.", response.status);
+    }
+  }
   if (!response.ok) throw problemOf(response.status, data);
   return data as T;
 }

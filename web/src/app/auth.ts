@@ -41,31 +41,54 @@ export async function register(api: ApiClient, username: string, displayName: st
 }
 
 /**
- * Signs in. Without a username the options name no credentials and the authenticator offers its
- * own discoverable passkeys for this site (WebAuthn L3 §6.4.3); `autofill` waits for the person to
- * pick one from the username field's suggestions instead of opening a dialog.
+ * Signs in from the button. Without a username the options name no credentials and the
+ * authenticator offers its own discoverable passkeys for this site (WebAuthn L3 §6.4.3).
  */
-export async function signIn(api: ApiClient, username: string, autofill = false): Promise<void> {
+export async function signIn(api: ApiClient, username: string): Promise<void> {
   const ceremony = await api.anonymous<Ceremony<PublicKeyCredentialRequestOptionsJSON>>("POST", "/v1/auth/login/options", {
     body: username === "" ? {} : { username },
   });
-  const response = await startAuthentication({ optionsJSON: ceremony.options, useBrowserAutofill: autofill });
+  const response = await startAuthentication({ optionsJSON: ceremony.options });
   api.setTokens(await api.anonymous<Tokens>("POST", "/v1/auth/login/verify", { body: { flowId: ceremony.flowId, response } }));
 }
 
-/** Starts conditional UI when the browser has it; resolves once signed in through autofill, never otherwise. */
+/** The pending autofill offer, if any; a button's ceremony cancels it (`cancelAutofill`). */
+let offered: { cancelled: boolean } | null = null;
+
+/**
+ * Starts conditional UI when the browser has it: the username field's suggestions list this site's
+ * passkeys, and picking one signs in. Resolves once signed in through autofill, never otherwise. A
+ * new offer replaces a pending one.
+ */
 export async function offerAutofillSignIn(api: ApiClient, onSignedIn: () => void): Promise<void> {
-  if (!(await browserSupportsWebAuthnAutofill())) return;
+  cancelAutofill();
+  const offer = { cancelled: false };
+  offered = offer;
   try {
-    await signIn(api, "", true);
+    if (!(await browserSupportsWebAuthnAutofill()) || offer.cancelled) return;
+    const ceremony = await api.anonymous<Ceremony<PublicKeyCredentialRequestOptionsJSON>>("POST", "/v1/auth/login/options", {
+      body: {},
+    });
+    // Cancelled while its options were on their way: starting now would abort the button's
+    // ceremony that cancelled it (a new WebAuthn request ends the pending one).
+    if (offer.cancelled) return;
+    const response = await startAuthentication({ optionsJSON: ceremony.options, useBrowserAutofill: true });
+    const tokens = await api.anonymous<Tokens>("POST", "/v1/auth/login/verify", { body: { flowId: ceremony.flowId, response } });
+    if (offer.cancelled) return;
+    api.setTokens(tokens);
     onSignedIn();
   } catch {
-    // Cancelled by a modal ceremony or by leaving the page: the forms remain.
+    // Cancelled by a button's ceremony or by leaving the page: the forms remain.
+  } finally {
+    if (offered === offer) offered = null;
   }
 }
 
-/** Ends a pending autofill request, so a button's ceremony can start. */
+/** Ends a pending autofill offer, so a button's ceremony can start; none pending, nothing happens. */
 export function cancelAutofill(): void {
+  if (offered === null) return;
+  offered.cancelled = true;
+  offered = null;
   WebAuthnAbortService.cancelCeremony();
 }
 

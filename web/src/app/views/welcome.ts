@@ -75,6 +75,10 @@ export function renderWelcome(ctx: WelcomeContext): HTMLElement {
     heading.focus();
   };
 
+  // A button's ceremony ends the autofill offer (one WebAuthn request at a time); when it fails, the
+  // passkeys are offered in the username field again.
+  const offerAutofill = () => void offerAutofillSignIn(ctx.api, ctx.onSignedIn);
+
   registerForm.addEventListener("submit", (event) => {
     event.preventDefault();
     cancelAutofill();
@@ -84,8 +88,8 @@ export function renderWelcome(ctx: WelcomeContext): HTMLElement {
         codes = await register(ctx.api, registerUsername.value.trim(), registerDisplayName.value.trim());
       })
       .then((ok) => {
-        if (!ok) return;
-        if (codes.length > 0) showRecoveryCodes(codes);
+        if (!ok) offerAutofill();
+        else if (codes.length > 0) showRecoveryCodes(codes);
         else ctx.onSignedIn();
       });
   });
@@ -96,6 +100,7 @@ export function renderWelcome(ctx: WelcomeContext): HTMLElement {
       .run("Waiting for your passkey…", () => signIn(ctx.api, loginUsername.value.trim()))
       .then((ok) => {
         if (ok) ctx.onSignedIn();
+        else offerAutofill();
       });
   });
 
@@ -103,7 +108,7 @@ export function renderWelcome(ctx: WelcomeContext): HTMLElement {
     section.append(h("p", { class: "problem", role: "alert" }, "This browser does not support passkeys."));
     for (const button of section.querySelectorAll("button")) button.disabled = true;
   } else {
-    void offerAutofillSignIn(ctx.api, ctx.onSignedIn);
+    offerAutofill();
   }
   return section;
 }
