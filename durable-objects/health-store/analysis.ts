@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { summaryFields } from "../../enclave-bridge/src/protocol.ts";
 import { formatAuditResource } from "../../src/audit/resource";
 import { PERIOD_DAYS } from "../../src/narratives/period";
 import { DOMAIN_CATEGORY, NARRATIVE_DOMAINS } from "../../src/narratives/types";
@@ -121,24 +122,7 @@ export function readAnalysisDataset(sql: SqlStorage, query: ParsedAnalysisQuery,
   if (query.narrative !== undefined) {
     // The same narrative GET /v1/narratives serves for this period and zone (stored, or computed and stored).
     const { narrative } = readNarrative(sql, query.narrative, now);
-    dataset.narrative = {
-      period: narrative.period,
-      date: narrative.date,
-      endDate: narrative.endDate,
-      timeZone: narrative.timeZone,
-      sections: narrative.sections.map((section) => ({
-        domain: section.domain,
-        title: section.title,
-        sentences: section.sentences,
-        figures: section.figures.map((figure) => ({
-          code: figure.code,
-          label: figure.label,
-          value: figure.value,
-          unit: figure.unit,
-        })),
-      })),
-      noData: narrative.noData,
-    };
+    dataset.narrative = summaryFields(narrative);
   }
   return dataset;
 }

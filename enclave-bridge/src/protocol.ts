@@ -370,6 +370,31 @@ function isText(value: unknown): value is string {
   return typeof value === "string" && value.length <= NARRATIVE_LIMITS.text;
 }
 
+/**
+ * The fields of a narrative that travel to the enclave and that the receipt's data digest covers,
+ * and nothing else (a stored narrative's id or generation time are not part of what was summarized).
+ */
+export function summaryFields(narrative: SummaryData): SummaryData {
+  return {
+    period: narrative.period,
+    date: narrative.date,
+    endDate: narrative.endDate,
+    timeZone: narrative.timeZone,
+    sections: narrative.sections.map((section) => ({
+      domain: section.domain,
+      title: section.title,
+      sentences: [...section.sentences],
+      figures: section.figures.map((figure) => ({
+        code: figure.code,
+        label: figure.label,
+        value: figure.value,
+        unit: figure.unit,
+      })),
+    })),
+    noData: [...narrative.noData],
+  };
+}
+
 function parseNarrative(value: unknown): SummaryData {
   if (
     !isRecord(value) ||

@@ -12,9 +12,9 @@
  * Signature: ECDSA P-256 with SHA-256, IEEE P1363 (r ‖ s, 64 bytes), base64url.
  * Receipt hash (`receiptSha256`): SHA-256 of the signed bytes followed by the 64 signature bytes.
  */
-import type { AnalystAnswer, SummaryData } from "./analyst/types.ts";
+import type { AnalystAnswer } from "./analyst/types.ts";
 import { base64url, fromBase64url, MODEL_KINDS, type ModelIdentity } from "./identity.ts";
-import { canonicalJson, isTimeZone, sha256Hex, type WireDataset } from "./protocol.ts";
+import { canonicalJson, isTimeZone, sha256Hex, summaryFields, type WireDataset } from "./protocol.ts";
 
 export interface ReceiptClaims {
   readonly v: 2;
@@ -120,30 +120,8 @@ export function dataDigest(data: WireDataset): Promise<string> {
     end: session.end,
     stages: session.stages.map((stage) => ({ stage: stage.stage, start: stage.start, end: stage.end })),
   }));
-  const narrative = data.narrative === undefined ? undefined : narrativeFields(data.narrative);
+  const narrative = data.narrative === undefined ? undefined : summaryFields(data.narrative);
   return sha256Hex(canonicalJson({ metrics, sleep, narrative }));
-}
-
-/** The fields of a narrative protocol.ts passes to the analyst, and nothing else. */
-function narrativeFields(narrative: SummaryData): SummaryData {
-  return {
-    period: narrative.period,
-    date: narrative.date,
-    endDate: narrative.endDate,
-    timeZone: narrative.timeZone,
-    sections: narrative.sections.map((section) => ({
-      domain: section.domain,
-      title: section.title,
-      sentences: [...section.sentences],
-      figures: section.figures.map((figure) => ({
-        code: figure.code,
-        label: figure.label,
-        value: figure.value,
-        unit: figure.unit,
-      })),
-    })),
-    noData: [...narrative.noData],
-  };
 }
 
 /** Digest of what a person is shown: the answer's text, the metrics used and the figures stated. */
