@@ -67,6 +67,8 @@ const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0)
 async function tableValues(page: Page): Promise<string[]> {
   const figure = page.locator('[data-chart="heart_rate"]');
   await figure.locator("summary").click();
+  // The table is built when the details element opens, on its toggle event, a task after the click.
+  await figure.locator("tbody tr").first().waitFor({ state: "visible" });
   const cells = figure.locator("tbody tr td:first-of-type");
   return (await cells.allTextContents()).map((text) => text.trim());
 }
