@@ -119,6 +119,15 @@ describe("connections, sharing, the access log and the enclave in the web app", 
         )
         .toBe(true);
 
+      // The dashboard charts what the provider sent: this week's heart-rate chart has its points.
+      await page.evaluate(() => {
+        location.hash = "#/dashboard?range=week";
+      });
+      const chart = page.locator('[data-chart="heart_rate"][data-drawn="true"]');
+      await chart.waitFor({ state: "visible", timeout: 60_000 });
+      expect(Number(await chart.getAttribute("data-points"))).toBeGreaterThan(0);
+      await go(page, "Connections", "Connections");
+
       await page.getByRole("button", { name: "Sync now" }).click();
       await page.getByRole("status").filter({ hasText: "Sync queued" }).waitFor();
 
