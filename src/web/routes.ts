@@ -26,14 +26,15 @@ interface Page {
 
 const PAGES: Record<string, Page> = {
   "/app": { file: "/app.html", cache: "no-store" },
-  // The API reference (Scalar, web/src/docs): public and data-free, so a short shared cache keeps
-  // deploys visible within minutes. Scalar (Vue) puts its theme in a <style> element and renders
+  // The API reference (Scalar, web/src/docs): public and data-free, yet not cached either: a deploy
+  // replaces the hashed files, and a page cached from the previous one would name files that are
+  // gone. Scalar (Vue) puts its theme in a <style> element and renders
   // style attributes, so this page alone allows inline styles. Scripts stay 'self' (no inline
   // script, no eval), and with connect-src, img-src and font-src limited to this origin an
   // injected style has nowhere to send what it reads. /app keeps style-src 'self'.
   "/docs": {
     file: "/docs.html",
-    cache: "public, max-age=300",
+    cache: "no-store",
     csp: contentSecurityPolicy({ "style-src": "'self' 'unsafe-inline'" }),
   },
 };
