@@ -50,6 +50,7 @@ export interface ChartSpec {
 }
 
 const HEIGHT = 220;
+const LONE_POINT_PAD_S = 12 * 3600;
 const SECOND = 1000;
 
 function cssColor(element: Element, name: string): string {
@@ -215,7 +216,9 @@ export function chartCard(spec: ChartSpec, signal: AbortSignal): HTMLElement {
       legend: { show: false },
       cursor: { show: false },
       scales: {
-        x: { time: true },
+        // One point alone (a single hourly bar) leaves uPlot no span and it draws years of axis:
+        // give it half a day on each side instead.
+        x: { time: true, range: (_u, min, max) => (min === max ? [min - LONE_POINT_PAD_S, max + LONE_POINT_PAD_S] : [min, max]) },
         y:
           levelRange !== undefined
             ? { range: levelRange }
