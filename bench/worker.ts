@@ -33,7 +33,7 @@ import { BenchHealthStore } from "./audit-store";
 import { benchExportRoutes } from "./export-year";
 import { benchFhirRoutes } from "./fhir-year";
 
-export { OAuthState, RateLimiter } from "../src/index";
+export { AuthActivity, OAuthState, RateLimiter, WebhookLedger } from "../src/index";
 export { BenchHealthStore as HealthStore };
 
 const BARE_PATH = "/__bench/bare";

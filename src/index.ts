@@ -6,9 +6,11 @@ import { createApp } from "./app";
 import { handleQueueBatch } from "./queues/consumer";
 import { handleScheduled } from "./scheduled/handler";
 
+export { AuthActivity } from "../durable-objects/auth-activity";
 export { HealthStore } from "../durable-objects/health-store";
 export { OAuthState } from "../durable-objects/oauth-state";
 export { RateLimiter } from "../durable-objects/rate-limiter";
+export { WebhookLedger } from "../durable-objects/webhook-ledger";
 
 const app = createApp();
 

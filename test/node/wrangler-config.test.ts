@@ -32,11 +32,19 @@ describe("wrangler.toml", () => {
     expect(consumers.find((q) => q.queue === "pulse-ingest")?.dead_letter_queue).toBe("pulse-ingest-dlq");
     expect(consumers.find((q) => q.queue === "pulse-sync")?.dead_letter_queue).toBe("pulse-sync-dlq");
     expect(consumers.find((q) => q.queue === "pulse-webhooks")?.dead_letter_queue).toBe("pulse-webhooks-dlq");
-    expect(config.durable_objects.bindings.map((b) => b.name).sort()).toEqual(["HEALTH_STORE", "OAUTH_STATE", "RATE_LIMITER"]);
+    expect(config.durable_objects.bindings.map((b) => b.name).sort()).toEqual([
+      "AUTH_ACTIVITY",
+      "HEALTH_STORE",
+      "OAUTH_STATE",
+      "RATE_LIMITER",
+      "WEBHOOK_LEDGER",
+    ]);
     expect(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []).sort()).toEqual([
+      "AuthActivity",
       "HealthStore",
       "OAuthState",
       "RateLimiter",
+      "WebhookLedger",
     ]);
     expect(config.triggers.crons).toEqual(["*/5 * * * *", "0 * * * *", "30 3 * * *"]);
     expect(config.observability?.enabled).toBe(true);
