@@ -165,7 +165,7 @@ export const DEFAULT_ACTIVITY = {
   webhookDeliveries: 8,
   peakToAverage: 2,
   d1QueryMs: 1,
-  ledgerShards: 64,
+  ledgerShards: 1024,
   // Estimates: figures the harness does not measure yet (each named "estimate" in the output).
   uploadRowBytes: 700,
   securityEventBytes: 600,
@@ -183,12 +183,16 @@ export const WEBHOOK_PER_DELIVERY = {
   workerRequests: 2,
   d1Reads: 2,
   d1Writes: 3,
-  queues: { "pulse-webhooks": 1, "pulse-sync": 1 },
+  queues: { WEBHOOKS: 1, SYNC: 1 },
   r2ClassA: 1,
   durableObjects: { WEBHOOK_LEDGER: 1, HEALTH_STORE: 1 },
 };
 
-/** Which activity each request kind of the harness (bench/worker.ts `requestKind`) grows with. */
+/**
+ * Which activity each request kind of the harness grows with (bench/worker.ts `requestKind`; queue
+ * consumers are `queue:<queue>`). Other kinds (`do:<Class>`, a Durable Object's own work such as its
+ * alarms; `scheduled`; `other`) stay at their measured count a person-day.
+ */
 const KIND_DRIVER = {
   session: "signIns",
   refresh: "refreshes",
@@ -202,9 +206,12 @@ const KIND_DRIVER = {
   webhook: "webhookDeliveries",
   "queue:pulse-webhooks": "webhookDeliveries",
 };
-const QUEUE_DRIVER = { "pulse-ingest": "uploadSyncs", "pulse-sync": "uploadSyncs", "pulse-webhooks": "webhookDeliveries" };
-/** Durable Object namespaces: WEBHOOK_LEDGER per delivery; the others per request (a weighted ratio). */
+/** For a result whose kinds do not break a count down: its cause, by queue binding or namespace. */
+const QUEUE_DRIVER = { INGEST: "uploadSyncs", SYNC: "uploadSyncs", WEBHOOKS: "webhookDeliveries" };
 const OBJECT_DRIVER = { WEBHOOK_LEDGER: "webhookDeliveries" };
+const QUEUE_NAMES = { INGEST: "pulse-ingest", SYNC: "pulse-sync", WEBHOOKS: "pulse-webhooks" };
+const NUMBERS = ["requests", "d1Reads", "d1Writes", "d1RowsRead", "d1RowsWritten", "r2ClassA", "r2ClassB"];
+const isFetchKind = (name) => !name.startsWith("queue:") && !name.startsWith("do:") && name !== "scheduled";
 const DAYS_PER_MONTH = 365.25 / 12;
 const SECONDS_PER_DAY = 86_400;
 
@@ -233,98 +240,113 @@ export function readLoad(path) {
 }
 
 /**
- * `perKind` as counts per person-day. The harness may write run totals; those are recognised by
- * their requests adding up to `users` times the per-person-day requests, and divided.
+ * `perKind` as counts per person-day. bench/population.mjs writes run totals (its `perUserDay`
+ * leaves out its set-up kind, `session`); a result already per person is read as it is. Which one
+ * is recognised by the D1 queries of the other kinds adding up to `users` times `perUserDay`'s.
  */
 function perKindPerUser(load) {
   const kinds = Object.entries(load.perKind);
-  const requests = kinds.reduce((sum, [, kind]) => sum + kind.requests, 0);
-  const perUser = load.perUserDay.workerRequests;
-  const totals = load.users > 1 && Math.abs(requests - perUser * load.users) < Math.abs(requests - perUser);
-  const divide = totals ? load.users : 1;
+  const d1 = kinds.filter(([name]) => name !== "session").reduce((sum, [, kind]) => sum + kind.d1Reads + kind.d1Writes, 0);
+  const perUser = load.perUserDay.d1Reads + load.perUserDay.d1Writes;
+  const divide = load.users > 1 && Math.abs(d1 - perUser * load.users) < Math.abs(d1 - perUser) ? load.users : 1;
+  const per = (value) =>
+    typeof value === "number"
+      ? value / divide
+      : Object.fromEntries(Object.entries(value ?? {}).map(([key, count]) => [key, count / divide]));
   return Object.fromEntries(
-    kinds.map(([name, kind]) => [
-      name,
-      { requests: kind.requests / divide, d1Reads: kind.d1Reads / divide, d1Writes: kind.d1Writes / divide },
-    ]),
+    kinds.map(([name, kind]) => [name, Object.fromEntries(Object.entries(kind).map(([field, value]) => [field, per(value)]))]),
   );
 }
 
-/** The harness's own day, as an activity: what `measuredActivity` returns the model reproduces. */
+/**
+ * The harness's own day, as an activity. With `signIns: 0` (its set-up sign-in is not part of its
+ * person-day) and `peakToAverage: 1`, the model reproduces the measured `perUserDay`.
+ */
 export function measuredActivity(load) {
   const kinds = perKindPerUser(load);
   const sum = (driver) =>
     Object.entries(kinds)
-      .filter(([name]) => KIND_DRIVER[name] === driver && !name.startsWith("queue:"))
-      .reduce((total, [name, kind]) => total + (name === "upload-status" ? 0 : kind.requests), 0);
+      .filter(([name]) => KIND_DRIVER[name] === driver && isFetchKind(name))
+      .reduce((total, [, kind]) => total + kind.requests, 0);
   return {
     signIns: sum("signIns"),
     refreshes: sum("refreshes"),
     reads: sum("reads"),
-    // The harness sends its person's day of data as one sync (one file per record type).
+    // The harness sends its person's day of data as one sync: one file per record type.
     uploadSyncs: 1,
     webhookDeliveries: sum("webhookDeliveries"),
     filesPerSync: kinds.upload?.requests ?? 0,
-    samplesPerDay: load.storage.samplesStored,
+    // `storage.samplesStored` is the run's total, as bench/population.mjs writes it.
+    samplesPerDay: load.storage.samplesStored / load.users,
   };
 }
 
 /**
- * The model. `activity` overrides DEFAULT_ACTIVITY; give it `measuredActivity(load)` (and
- * peakToAverage 1) to reproduce the measured day exactly.
+ * The model. `activity` overrides DEFAULT_ACTIVITY; `measuredActivity(load)` with `signIns: 0` and
+ * `peakToAverage: 1` reproduces the measured day. An activity the harness did not exercise at all
+ * (no request of its kinds) cannot be scaled from it and counts as zero, except provider
+ * deliveries, which have their cost from the code.
  */
 export function capacityModel(load, activity = {}) {
   const a = { ...DEFAULT_ACTIVITY, ...activity };
   const measured = measuredActivity(load);
-  const kinds = perKindPerUser(load);
+  const kinds = Object.entries(perKindPerUser(load));
   const ratio = (driver) => {
     if (driver === undefined) return 1;
     const base = measured[driver];
     return base > 0 ? a[driver] / base : 0;
   };
+  const kindRatio = (name) => ratio(KIND_DRIVER[name]);
   const day = load.perUserDay;
-  // Deliveries the harness did not send are added at their cost read from the code.
-  const webhookFallback = measured.webhookDeliveries === 0 ? a.webhookDeliveries : 0;
-
-  let requests = 0;
-  let modeledRequests = 0;
-  let d1Reads = day.d1Reads;
-  let d1Writes = day.d1Writes;
-  for (const [name, kind] of Object.entries(kinds)) {
-    const r = ratio(KIND_DRIVER[name]);
-    requests += kind.requests;
-    modeledRequests += kind.requests * r;
-    d1Reads += kind.d1Reads * (r - 1);
-    d1Writes += kind.d1Writes * (r - 1);
-  }
-  const requestRatio = requests > 0 ? modeledRequests / requests : 1;
-  const queues = /** @type {Record<string, number>} */ ({});
-  for (const [queue, count] of Object.entries(day.queueMessagesByQueue ?? {})) queues[queue] = count * ratio(QUEUE_DRIVER[queue]);
-  const objects = /** @type {Record<string, number>} */ ({});
-  for (const [ns, count] of Object.entries(day.durableObjectRequestsByNamespace ?? {})) {
-    objects[ns] = count * (OBJECT_DRIVER[ns] ? ratio(OBJECT_DRIVER[ns]) : requestRatio);
-  }
-  for (const [queue, count] of Object.entries(WEBHOOK_PER_DELIVERY.queues))
-    queues[queue] = (queues[queue] ?? 0) + count * webhookFallback;
-  for (const [ns, count] of Object.entries(WEBHOOK_PER_DELIVERY.durableObjects))
-    objects[ns] = (objects[ns] ?? 0) + count * webhookFallback;
+  const sumKinds = (pick, filter = () => true) =>
+    kinds.filter(([name]) => filter(name)).reduce((sum, [name, kind]) => sum + (pick(kind) ?? 0) * kindRatio(name), 0);
+  const measuredRequests = kinds.reduce((sum, [, kind]) => sum + kind.requests, 0);
+  const requestRatio = measuredRequests > 0 ? sumKinds((kind) => kind.requests) / measuredRequests : 1;
   const uploadRatio = ratio("uploadSyncs");
-  const sampleRatio = load.storage.samplesStored > 0 ? a.samplesPerDay / load.storage.samplesStored : 1;
-  const modeledD1Reads = d1Reads + WEBHOOK_PER_DELIVERY.d1Reads * webhookFallback;
-  const modeledD1Writes = d1Writes + WEBHOOK_PER_DELIVERY.d1Writes * webhookFallback;
+  // A count every kind breaks down is summed kind by kind, each scaled by its own activity; one
+  // that only `perUserDay` holds is scaled by its cause.
+  const everyKindHas = (field) => kinds.length > 0 && kinds.every(([, kind]) => kind[field] !== undefined);
+  const modeled = Object.fromEntries(
+    NUMBERS.map((field) => [field, everyKindHas(field) ? sumKinds((kind) => kind[field]) : undefined]),
+  );
+  modeled.d1RowsRead ??= day.d1Reads > 0 ? (day.d1RowsRead * modeled.d1Reads) / day.d1Reads : 0;
+  modeled.d1RowsWritten ??= day.d1Writes > 0 ? (day.d1RowsWritten * modeled.d1Writes) / day.d1Writes : 0;
+  modeled.r2ClassA ??= day.r2ClassA * uploadRatio;
+  modeled.r2ClassB ??= day.r2ClassB * uploadRatio;
+  const record = (field, fallback, drivers, otherwise) => {
+    const out = /** @type {Record<string, number>} */ ({});
+    if (everyKindHas(field)) {
+      for (const [name, kind] of kinds) {
+        for (const [key, count] of Object.entries(kind[field])) out[key] = (out[key] ?? 0) + count * kindRatio(name);
+      }
+    } else {
+      for (const [key, count] of Object.entries(fallback ?? {}))
+        out[key] = count * (drivers[key] ? ratio(drivers[key]) : otherwise);
+    }
+    return out;
+  };
+  const queues = record("queueMessages", day.queueMessagesByQueue, QUEUE_DRIVER, 1);
+  const objects = record("durableObjectRequests", day.durableObjectRequestsByNamespace, OBJECT_DRIVER, requestRatio);
+  // Deliveries the harness did not send are added at their cost read from the code.
+  const webhooks = measured.webhookDeliveries === 0 ? a.webhookDeliveries : 0;
+  for (const [queue, count] of Object.entries(WEBHOOK_PER_DELIVERY.queues))
+    queues[queue] = (queues[queue] ?? 0) + count * webhooks;
+  for (const [ns, count] of Object.entries(WEBHOOK_PER_DELIVERY.durableObjects))
+    objects[ns] = (objects[ns] ?? 0) + count * webhooks;
+  const sampleRatio = measured.samplesPerDay > 0 ? a.samplesPerDay / measured.samplesPerDay : 1;
   const perDay = {
-    workerRequests: day.workerRequests * requestRatio + WEBHOOK_PER_DELIVERY.workerRequests * webhookFallback,
+    workerRequests: sumKinds((kind) => kind.requests, isFetchKind) + WEBHOOK_PER_DELIVERY.workerRequests * webhooks,
     // CPU follows requests here, an upper bound: the day's samples, most of the ingest's CPU, do not grow with the syncs.
     cpuMs: load.cpuMsPerUser * requestRatio,
-    d1Reads: modeledD1Reads,
-    d1Writes: modeledD1Writes,
-    d1RowsRead: day.d1Reads > 0 ? (day.d1RowsRead * modeledD1Reads) / day.d1Reads : 0,
-    d1RowsWritten: day.d1Writes > 0 ? (day.d1RowsWritten * modeledD1Writes) / day.d1Writes : 0,
-    queueMessages: Object.values(queues).reduce((s, n) => s + n, 0),
+    d1Reads: (modeled.d1Reads ?? 0) + WEBHOOK_PER_DELIVERY.d1Reads * webhooks,
+    d1Writes: (modeled.d1Writes ?? 0) + WEBHOOK_PER_DELIVERY.d1Writes * webhooks,
+    d1RowsRead: modeled.d1RowsRead,
+    d1RowsWritten: modeled.d1RowsWritten,
+    queueMessages: Object.values(queues).reduce((sum, n) => sum + n, 0),
     queues,
-    r2ClassA: day.r2ClassA * uploadRatio + WEBHOOK_PER_DELIVERY.r2ClassA * webhookFallback,
-    r2ClassB: day.r2ClassB * uploadRatio,
-    durableObjectRequests: Object.values(objects).reduce((s, n) => s + n, 0),
+    r2ClassA: modeled.r2ClassA + WEBHOOK_PER_DELIVERY.r2ClassA * webhooks,
+    r2ClassB: modeled.r2ClassB,
+    durableObjectRequests: Object.values(objects).reduce((sum, n) => sum + n, 0),
     objects,
   };
 
@@ -368,7 +390,7 @@ export function capacityModel(load, activity = {}) {
       usersAtLimit: usersAt(d1Capacity, perDay.d1Reads + perDay.d1Writes),
     },
     ...Object.entries(perDay.queues).map(([queue, count]) => ({
-      name: `Queue ${queue}`,
+      name: `Queue ${QUEUE_NAMES[queue] ?? queue}`,
       perUser: `${fmt(count)} messages a day`,
       atUsers: `${fmt(peakPerSecond(count))}/s at peak`,
       limit: `${fmt(c("queueMessagesPerSecond"))} messages/s`,
@@ -527,7 +549,7 @@ export function renderSections(model, sourceLabel) {
         ["Workers CPU ms", fmt(perDay.cpuMs)],
         ["D1 reads / writes (queries)", `${fmt(perDay.d1Reads)} / ${fmt(perDay.d1Writes)}`],
         ["D1 rows read / written", `${fmt(perDay.d1RowsRead)} / ${fmt(perDay.d1RowsWritten)}`],
-        ...Object.entries(perDay.queues).map(([queue, n]) => [`Queue ${queue} messages`, fmt(n)]),
+        ...Object.entries(perDay.queues).map(([queue, n]) => [`Queue ${QUEUE_NAMES[queue] ?? queue} messages`, fmt(n)]),
         ["R2 Class A / Class B", `${fmt(perDay.r2ClassA)} / ${fmt(perDay.r2ClassB)}`],
         ...Object.entries(perDay.objects).map(([ns, n]) => [`Durable Object ${ns} requests`, fmt(n)]),
         ["HealthStore growth a year", fmtBytes(storage.healthStoreBytesPerYear)],
@@ -599,7 +621,9 @@ function main() {
     if (value !== undefined) activity[name] = Number(value);
   }
   const load = readLoad(file);
-  const label = `\`${relative(ROOT, file)}\` (${fmt(load.users)} simulated people)`;
+  const shown = relative(ROOT, file);
+  const stand = shown.startsWith("bench/results/") ? "" : ", a stand-in, **not a measurement**";
+  const label = `\`${shown}\` (${fmt(load.users)} simulated people${stand})`;
   console.error(`capacity: read ${relative(ROOT, file)}`);
   const sections = renderSections(capacityModel(load, activity), label);
   if (values.write) {

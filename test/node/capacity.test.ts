@@ -30,22 +30,24 @@ function tempDir() {
 
 describe("the capacity model", () => {
   it("reproduces the harness's own day: D1 writes/s at 10M people = writes a person-day × 10M / 86,400", () => {
-    const model = capacityModel(load, { ...measuredActivity(load), users: TEN_MILLION, peakToAverage: 1 });
-    expect(model.perDay.d1Writes).toBe(load.perUserDay.d1Writes);
-    expect(model.perDay.d1Reads).toBe(load.perUserDay.d1Reads);
+    // The harness's person-day leaves out its set-up sign-in.
+    const model = capacityModel(load, { ...measuredActivity(load), signIns: 0, users: TEN_MILLION, peakToAverage: 1 });
+    expect(model.perDay.d1Writes).toBeCloseTo(load.perUserDay.d1Writes, 9);
+    expect(model.perDay.d1Reads).toBeCloseTo(load.perUserDay.d1Reads, 9);
+    expect(model.perDay.workerRequests).toBeCloseTo(load.perUserDay.workerRequests, 9);
     const writes = model.limits.find((limit) => limit.name === "D1 writes, one primary");
     expect(writes?.rate).toBeCloseTo((load.perUserDay.d1Writes * TEN_MILLION) / 86_400, 6);
     const ingest = model.limits.find((limit) => limit.name === "Queue pulse-ingest");
-    expect(ingest?.rate).toBeCloseTo((load.perUserDay.queueMessagesByQueue["pulse-ingest"] * TEN_MILLION) / 86_400, 6);
+    expect(ingest?.rate).toBeCloseTo((load.perUserDay.queueMessagesByQueue.INGEST * TEN_MILLION) / 86_400, 6);
   });
 
   it("scales each count by the activity it grows with, and applies the peak", () => {
     const base = capacityModel(load, { uploadSyncs: 4 });
     const double = capacityModel(load, { uploadSyncs: 8 });
-    expect(double.perDay.queues["pulse-ingest"]).toBeCloseTo(2 * (base.perDay.queues["pulse-ingest"] ?? Number.NaN), 9);
+    expect(double.perDay.queues.INGEST).toBeCloseTo(2 * (base.perDay.queues.INGEST ?? Number.NaN), 9);
     // The upload kinds' D1 writes (upload, its status polls, the ingest consumer) double; nothing else moves.
     const uploadWrites = ["upload", "upload-status", "queue:pulse-ingest", "queue:pulse-sync"].reduce(
-      (sum, kind) => sum + load.perKind[kind].d1Writes,
+      (sum, kind) => sum + load.perKind[kind].d1Writes / load.users,
       0,
     );
     expect(double.perDay.d1Writes - base.perDay.d1Writes).toBeCloseTo(4 * uploadWrites, 9);
@@ -57,25 +59,46 @@ describe("the capacity model", () => {
 
   it("adds provider deliveries at their cost from the code when the harness sent none", () => {
     const model = capacityModel(load, { webhookDeliveries: 8 });
-    expect(model.perDay.queues["pulse-webhooks"]).toBe(8);
+    expect(model.perDay.queues.WEBHOOKS).toBe(8);
     expect(model.perDay.objects.WEBHOOK_LEDGER).toBe(8);
-    expect(capacityModel(load, { webhookDeliveries: 0 }).perDay.queues["pulse-webhooks"]).toBe(0);
+    expect(capacityModel(load, { webhookDeliveries: 0 }).perDay.queues.WEBHOOKS).toBe(0);
   });
 
-  it("reads per-kind counts written as run totals the same as per person-day", () => {
-    const totals = structuredClone(load);
-    for (const kind of Object.values(totals.perKind) as { requests: number; d1Reads: number; d1Writes: number }[]) {
-      kind.requests *= load.users;
-      kind.d1Reads *= load.users;
-      kind.d1Writes *= load.users;
+  it("reads per-kind counts given per person-day the same as the harness's run totals", () => {
+    const perPerson = structuredClone(load);
+    for (const kind of Object.values(perPerson.perKind) as Record<string, number | Record<string, number>>[]) {
+      for (const [field, value] of Object.entries(kind)) {
+        kind[field] =
+          typeof value === "number"
+            ? value / load.users
+            : Object.fromEntries(Object.entries(value).map(([key, count]) => [key, count / load.users]));
+      }
     }
-    expect(capacityModel(totals).perDay).toEqual(capacityModel(load).perDay);
+    const a = capacityModel(perPerson).perDay;
+    const b = capacityModel(load).perDay;
+    expect(a.d1Writes).toBeCloseTo(b.d1Writes, 9);
+    expect(a.queues.INGEST).toBeCloseTo(b.queues.INGEST ?? Number.NaN, 9);
+    expect(a.objects.HEALTH_STORE).toBeCloseTo(b.objects.HEALTH_STORE ?? Number.NaN, 9);
+  });
+
+  it("models a result whose kinds carry only requests and D1 counts from its perUserDay, each count by its cause", () => {
+    const lean = structuredClone(load);
+    for (const [name, kind] of Object.entries(load.perKind) as [
+      string,
+      { requests: number; d1Reads: number; d1Writes: number },
+    ][]) {
+      lean.perKind[name] = { requests: kind.requests, d1Reads: kind.d1Reads, d1Writes: kind.d1Writes };
+    }
+    const model = capacityModel(lean, { uploadSyncs: 4, webhookDeliveries: 0 });
+    expect(model.perDay.queues.INGEST).toBeCloseTo(4 * load.perUserDay.queueMessagesByQueue.INGEST, 9);
+    expect(model.perDay.r2ClassA).toBeCloseTo(4 * load.perUserDay.r2ClassA, 9);
+    expect(model.perDay.d1Writes).toBeCloseTo(capacityModel(load, { uploadSyncs: 4, webhookDeliveries: 0 }).perDay.d1Writes, 9);
   });
 
   it("names the first binding limit and the number of people at which it binds", () => {
     const model = capacityModel(load);
     const a = DEFAULT_ACTIVITY;
-    const filesPerSync = load.perKind.upload.requests;
+    const filesPerSync = load.perKind.upload.requests / load.users;
     const d1BytesAfterAYear =
       load.storage.d1BytesPerUser + 365 * (a.uploadSyncs * filesPerSync * a.uploadRowBytes + a.signIns * a.securityEventBytes);
     expect(model.binding.name).toBe("D1 database size (10 GB), a year of history");
