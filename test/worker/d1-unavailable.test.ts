@@ -98,7 +98,9 @@ describe("reads while D1 is unavailable", () => {
 
   it.each(UNAVAILABLE)("treats D1's %j as unavailable", async (message) => {
     const user = await createSessionUser();
-    await expectUnavailable(await get(user, "/v1/observations/latest?metrics=heart_rate", { DB: faultyD1(env.DB, down(message)) }));
+    await expectUnavailable(
+      await get(user, "/v1/observations/latest?metrics=heart_rate", { DB: faultyD1(env.DB, down(message)) }),
+    );
   });
 
   it.each([
@@ -119,7 +121,11 @@ describe("sign-in and refresh while D1 is unavailable", () => {
     call(
       app,
       path,
-      { method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": testIp() }, body: JSON.stringify(body) },
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "CF-Connecting-IP": testIp() },
+        body: JSON.stringify(body),
+      },
       bindings,
     );
 
@@ -129,7 +135,9 @@ describe("sign-in and refresh while D1 is unavailable", () => {
 
   it("POST /v1/auth/refresh answers 503, and the refresh token still works afterwards", async () => {
     const user = await createSessionUser();
-    await expectUnavailable(await post("/v1/auth/refresh", { refreshToken: user.refreshToken }, { DB: faultyD1(env.DB, down()) }));
+    await expectUnavailable(
+      await post("/v1/auth/refresh", { refreshToken: user.refreshToken }, { DB: faultyD1(env.DB, down()) }),
+    );
     const retried = await post("/v1/auth/refresh", { refreshToken: user.refreshToken }, {});
     expect(retried.status).toBe(200);
   });
@@ -189,7 +197,9 @@ describe("POST /v1/uploads while R2 is unavailable", () => {
 
   it("keeps an R2 refusal that is not an outage a 500", async () => {
     const user = await createSessionUser();
-    const lake = faultyR2Writes(env.LAKE, () => r2Error("put", 10012, "Your metadata headers exceed the maximum allowed metadata size."));
+    const lake = faultyR2Writes(env.LAKE, () =>
+      r2Error("put", 10012, "Your metadata headers exceed the maximum allowed metadata size."),
+    );
     const res = await postUpload(user, await heartRateFile(3), { LAKE: lake });
     expect(res.status).toBe(500);
     expect(await uploadTraces(user.user.id)).toEqual({ rows: [], objects: [], audits: [] });

@@ -1,8 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { healthStoreFor, setHealthStoreDeadline } from "../../durable-objects/health-store/client";
 import type { HealthStore } from "../../durable-objects/health-store";
+import { healthStoreFor, setHealthStoreDeadline } from "../../durable-objects/health-store/client";
 import type { StoreAuditContext } from "../../durable-objects/health-store/schema";
 import { createApp } from "../../src/app";
 import type { UploadReceipt } from "../../src/uploads/uploads";
