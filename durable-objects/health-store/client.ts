@@ -1,7 +1,7 @@
 import { isDependencyUnavailable } from "../../src/db/errors";
 import { DomainError } from "../../src/errors/domain-error";
 import { type RpcOutcome, unwrapOutcome } from "../../src/errors/rpc";
-import { log } from "../../src/observability/log";
+import { errorName, log } from "../../src/observability/log";
 import type { HealthStore } from "../health-store";
 
 type RpcMethodName = {
@@ -104,7 +104,7 @@ async function withDeadline<T>(method: string, call: Promise<T>): Promise<T> {
 
 /** An overloaded or briefly unreachable object (the runtime's `overloaded`/`retryable` errors). */
 function unavailable(method: string, error: unknown): DomainError {
-  log("warn", "health store unavailable", { method, error: error instanceof Error ? error.name : typeof error });
+  log("warn", "health store unavailable", { method, error: errorName(error) });
   return new DomainError("SERVICE_UNAVAILABLE", "Your health data store is briefly unavailable; retry shortly.", {
     retryAfterSeconds: HEALTH_STORE_RETRY_AFTER_SECONDS,
     cause: error,

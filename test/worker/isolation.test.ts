@@ -183,7 +183,10 @@ describe("one person's HealthStore failing", () => {
     const res = await get(hot, LATEST, { HEALTH_STORE: namespace });
     expect(res.status).toBe(503);
     expect(res.headers.get("Retry-After")).toBe("10");
-    expect(await res.json()).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+    expect(await res.json()).toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      detail: "Your health data store is briefly unavailable; retry shortly.",
+    });
     expect(await latestBpm(await get(other, LATEST, { HEALTH_STORE: namespace }))).toBe(66);
   });
 });
