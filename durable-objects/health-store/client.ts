@@ -1,6 +1,7 @@
+import { isDependencyUnavailable } from "../../src/db/errors";
 import { DomainError } from "../../src/errors/domain-error";
 import { type RpcOutcome, unwrapOutcome } from "../../src/errors/rpc";
-import { log } from "../../src/observability/log";
+import { errorName, log } from "../../src/observability/log";
 import type { HealthStore } from "../health-store";
 
 type RpcMethodName = {
@@ -26,6 +27,32 @@ export type HealthStoreClient = {
   readonly stub: DurableObjectStub<HealthStore>;
 };
 
+/**
+ * How long the Worker waits for one HealthStore call. An object's call has no deadline of its own:
+ * a store stuck on a promise would hold its caller's request open for as long as the client
+ * waits. Past this, the caller gets a 503 and the object keeps running; only that user's requests
+ * are affected, as every user has their own object. Generous, because the ingest job's chunk
+ * writes and export pages legitimately take seconds on a large store.
+ */
+export const HEALTH_STORE_DEADLINE_MS = 30_000;
+
+/** Seconds a caller is asked to wait after a HealthStore call failed for a passing reason. */
+export const HEALTH_STORE_RETRY_AFTER_SECONDS = 10;
+
+let deadlineMs = HEALTH_STORE_DEADLINE_MS;
+
+/**
+ * Changes the deadline of every HealthStore call in this isolate and returns the function that
+ * restores the previous one. For tests, which cannot wait 30 s to see a stuck store answered.
+ */
+export function setHealthStoreDeadline(ms: number): () => void {
+  const previous = deadlineMs;
+  deadlineMs = ms;
+  return () => {
+    deadlineMs = previous;
+  };
+}
+
 /** The one HealthStore of a user (DESIGN §5). Call only after authorizing access to `userId`. */
 export function healthStoreFor(namespace: DurableObjectNamespace<HealthStore>, userId: string): HealthStoreClient {
   const stub = namespace.get(namespace.idFromName(userId));
@@ -40,15 +67,47 @@ export function healthStoreFor(namespace: DurableObjectNamespace<HealthStore>, u
         method = async (...args: unknown[]) => {
           const call = Reflect.get(stub, name) as (...args: unknown[]) => Promise<RpcOutcome<unknown>>;
           try {
-            return unwrapOutcome(await Reflect.apply(call, stub, args));
+            return unwrapOutcome(await withDeadline(name, Reflect.apply(call, stub, args)));
           } catch (error) {
-            throw isRefusedArgument(error) ? refusedArgument(name, error) : error;
+            if (isRefusedArgument(error)) throw refusedArgument(name, error);
+            if (!(error instanceof DomainError) && isDependencyUnavailable(error)) throw unavailable(name, error);
+            throw error;
           }
         };
         methods.set(name, method);
       }
       return method;
     },
+  });
+}
+
+async function withDeadline<T>(method: string, call: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      log("warn", "health store call past its deadline", { method, deadlineMs });
+      reject(
+        new DomainError("SERVICE_UNAVAILABLE", "Your health data store did not answer in time; retry shortly.", {
+          retryAfterSeconds: HEALTH_STORE_RETRY_AFTER_SECONDS,
+        }),
+      );
+    }, deadlineMs);
+  });
+  try {
+    return await Promise.race([call, expired]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    // The object may still answer, or fail, after the deadline: nobody is waiting for it any more.
+    call.catch(() => undefined);
+  }
+}
+
+/** An overloaded or briefly unreachable object (the runtime's `overloaded`/`retryable` errors). */
+function unavailable(method: string, error: unknown): DomainError {
+  log("warn", "health store unavailable", { method, error: errorName(error) });
+  return new DomainError("SERVICE_UNAVAILABLE", "Your health data store is briefly unavailable; retry shortly.", {
+    retryAfterSeconds: HEALTH_STORE_RETRY_AFTER_SECONDS,
+    cause: error,
   });
 }
 

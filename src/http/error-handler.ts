@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
 import { ConfigError } from "../config/config";
+import { isDependencyUnavailable } from "../db/errors";
 import { DomainError, type ErrorCode } from "../errors/domain-error";
 import { errorName, log } from "../observability/log";
 import { HttpError, problemResponse } from "./errors";
@@ -27,6 +28,13 @@ function requestIdOf(c: Context<AppEnv>): string {
   return c.get("requestId") ?? crypto.randomUUID();
 }
 
+/**
+ * Seconds a client is asked to wait when D1, R2 or a Durable Object is briefly unavailable. D1's
+ * own object resets take up to a minute to clear; a short wait spreads the retries without making
+ * a client that was unlucky once wait that long.
+ */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 10;
+
 /** Maps anything thrown to a domain error; unexpected errors become a bare 500. */
 function toDomainError(thrown: unknown, c: Context<AppEnv>): DomainError {
   // A failure while the body was read keeps its real reason (src/http/middleware/body.ts).
@@ -48,6 +56,14 @@ function toDomainError(thrown: unknown, c: Context<AppEnv>): DomainError {
     // Operators need the setting names; callers get nothing internal.
     log("error", "configuration invalid", { requestId: requestIdOf(c), settings: error.settings, detail: error.message });
     return new DomainError("INTERNAL", "The server is misconfigured.");
+  }
+  if (isDependencyUnavailable(error)) {
+    // The client can retry and succeed, so a 503 with Retry-After, not a 500; still an error line,
+    // as an outage must show up in the logs.
+    log("error", "dependency unavailable", { requestId: requestIdOf(c), route: c.req.routePath, error: errorName(error) });
+    return new DomainError("SERVICE_UNAVAILABLE", "Pulse is briefly unable to reach its storage; retry shortly.", {
+      retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
+    });
   }
   log("error", "unhandled error", { requestId: requestIdOf(c), route: c.req.routePath, error: errorName(error) });
   return new DomainError("INTERNAL", "An unexpected error occurred.");
