@@ -6,7 +6,7 @@
  * conditional on the state the job expects, so two deliveries of the same message cannot both
  * move the row; which of them writes a chunk is settled in the store.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { UploadProgress, UploadProgressSeed } from "../../durable-objects/health-store/upload-progress";
 import type { Db } from "../db/client";
 import { type UploadRow, uploads } from "../db/schema";
@@ -23,7 +23,7 @@ export async function startProcessing(db: Db, userId: string, id: string): Promi
   const [started] = await db
     .update(uploads)
     .set({ status: "processing", updatedAt: new Date() })
-    .where(and(eq(uploads.id, id), eq(uploads.userId, userId), inArray(uploads.status, ["queued"])))
+    .where(and(eq(uploads.id, id), eq(uploads.userId, userId), eq(uploads.status, "queued")))
     .returning();
   if (started !== undefined) return started;
   // Another delivery started it a moment ago: the store decides which of the two writes each chunk.
