@@ -84,6 +84,7 @@ import {
   narrativeIdSchema,
   narrativeQuerySchema,
   narrativeResource,
+  noteLatestData,
   type RefreshPlan,
   type RefreshRequest,
   readNarrative,
@@ -129,6 +130,20 @@ import { listSleepSessions, listWorkouts } from "./health-store/sessions-read";
 import { recordSpans } from "./health-store/spans";
 import { dailySummary } from "./health-store/summary";
 import { TouchedSpan } from "./health-store/touched-span";
+import {
+  beginUploadRun,
+  claimChunk,
+  endUploadRun,
+  readUploadProgress,
+  recordChunkProgress,
+  type UploadChunk,
+  type UploadProgress,
+  type UploadProgressSeed,
+  uploadChunkSchema,
+  uploadIdSchema,
+  uploadIdsSchema,
+  uploadProgressSeedSchema,
+} from "./health-store/upload-progress";
 import { parseArgument } from "./health-store/validate";
 import {
   deleteVaultBlob,
@@ -184,6 +199,71 @@ export class HealthStore extends DurableObject<Env> {
       const parsed = parseIngestBatch(batch);
       const context = parseArgument(storeAuditContextSchema, audit, "audit");
       return this.#ingest(parsed, context);
+    });
+  }
+
+  /**
+   * One chunk of an upload (./health-store/upload-progress.ts): stored as `ingestBatch` stores it,
+   * and counted in the upload's progress in the same transaction, provided it is the next chunk;
+   * otherwise `CONFLICT` (reason `upload.overtaken`) and nothing is written. A chunk with no
+   * records (all rejected) is only counted, and records no event.
+   */
+  async ingestUploadChunk(
+    batch: IngestBatchInput,
+    chunk: UploadChunk,
+    audit: StoreAuditContext,
+  ): Promise<RpcOutcome<UploadProgress>> {
+    return outcomeOf(async () => {
+      const parsed = parseIngestBatch(batch);
+      const parsedChunk = parseArgument(uploadChunkSchema, chunk, "chunk");
+      const context = parseArgument(storeAuditContextSchema, audit, "audit");
+      const sql = this.ctx.storage.sql;
+      const now = Date.now();
+      if (parsed.observations.length + parsed.sleepSessions.length + parsed.workouts.length === 0) {
+        return this.#serially(async () => {
+          this.#ensureSchema();
+          return this.ctx.storage.transactionSync(() => {
+            claimChunk(sql, parsedChunk);
+            return recordChunkProgress(sql, parsedChunk, null, now);
+          });
+        });
+      }
+      const action = { action: "observations.write", resource: ingestResource(parsed), result: "success" } as const;
+      return this.#audited(context, action, () => {
+        claimChunk(sql, parsedChunk);
+        return recordChunkProgress(sql, parsedChunk, this.#store(parsed, now, false), now);
+      });
+    });
+  }
+
+  /** An upload ingest run's start: the upload's progress, created from `seed` the first time. */
+  async beginUploadRun(uploadId: string, seed: UploadProgressSeed): Promise<RpcOutcome<UploadProgress>> {
+    return outcomeOf(async () => {
+      const id = parseArgument(uploadIdSchema, uploadId, "uploadId");
+      const parsedSeed = parseArgument(uploadProgressSeedSchema, seed, "seed");
+      return this.#serially(async () => {
+        this.#ensureSchema();
+        return this.ctx.storage.transactionSync(() => beginUploadRun(this.ctx.storage.sql, id, parsedSeed, Date.now()));
+      });
+    });
+  }
+
+  /** An upload ingest run's end: its progress, and whether to queue the narrative refresh its chunks call for. */
+  async endUploadRun(uploadId: string): Promise<RpcOutcome<{ progress: UploadProgress | null; narrativesRefresh: boolean }>> {
+    return outcomeOf(async () => {
+      const id = parseArgument(uploadIdSchema, uploadId, "uploadId");
+      return this.#serially(async () => {
+        this.#ensureSchema();
+        return this.ctx.storage.transactionSync(() => endUploadRun(this.ctx.storage.sql, id, Date.now()));
+      });
+    });
+  }
+
+  /** The progress of those of the uploads named that have started (the status routes, the sweeper). */
+  async uploadProgress(uploadIds: string[]): Promise<RpcOutcome<UploadProgress[]>> {
+    return outcomeOf(async () => {
+      const ids = parseArgument(uploadIdsSchema, uploadIds, "uploadIds");
+      return this.#serially(async () => readUploadProgress(this.ctx.storage.sql, ids));
     });
   }
 
@@ -663,25 +743,35 @@ export class HealthStore extends DurableObject<Env> {
     const empty = batch.observations.length + batch.sleepSessions.length + batch.workouts.length === 0;
     if (empty) return Promise.resolve({ observations: NOTHING, sleepSessions: NOTHING, workouts: NOTHING });
     const now = Date.now();
-    return this.#audited(context, { action: "observations.write", resource: ingestResource(batch), result: "success" }, () => {
-      const sql = this.ctx.storage.sql;
-      const replaced = new TouchedSpan();
-      const result: BatchIngestResult = {
-        observations: ingestObservations(sql, batch.observations, now, replaced),
-        sleepSessions: ingestSleepSessions(sql, batch.sleepSessions, now, replaced),
-        workouts: ingestWorkouts(sql, batch.workouts, now, replaced),
-      };
-      recordSpans(sql, batch);
-      const stored = [result.observations, result.sleepSessions, result.workouts].some(
-        (part) => part.accepted + part.replaced > 0,
-      );
-      if (!stored) return result;
-      const span = batchSpan(batch);
-      markNarrativesStale(sql, span.since, span.until);
-      // What a newer version replaced may lie elsewhere: narratives computed from it are stale too.
-      if (!replaced.empty) markNarrativesStale(sql, replaced.since, replaced.until);
-      return { ...result, narrativesRefresh: requestRefresh(sql, span.latestStart, now) };
-    });
+    return this.#audited(context, { action: "observations.write", resource: ingestResource(batch), result: "success" }, () =>
+      this.#store(batch, now, true),
+    );
+  }
+
+  /**
+   * The writes of an ingestion, inside the caller's transaction. `askRefresh` false (an upload's
+   * chunk) leaves asking for the narrative refresh to the end of the upload's run.
+   */
+  #store(batch: IngestBatch, now: number, askRefresh: boolean): BatchIngestResult {
+    const sql = this.ctx.storage.sql;
+    const replaced = new TouchedSpan();
+    const result: BatchIngestResult = {
+      observations: ingestObservations(sql, batch.observations, now, replaced),
+      sleepSessions: ingestSleepSessions(sql, batch.sleepSessions, now, replaced),
+      workouts: ingestWorkouts(sql, batch.workouts, now, replaced),
+    };
+    recordSpans(sql, batch);
+    const stored = [result.observations, result.sleepSessions, result.workouts].some((part) => part.accepted + part.replaced > 0);
+    if (!stored) return result;
+    const span = batchSpan(batch);
+    markNarrativesStale(sql, span.since, span.until);
+    // What a newer version replaced may lie elsewhere: narratives computed from it are stale too.
+    if (!replaced.empty) markNarrativesStale(sql, replaced.since, replaced.until);
+    if (!askRefresh) {
+      noteLatestData(sql, span.latestStart);
+      return result;
+    }
+    return { ...result, narrativesRefresh: requestRefresh(sql, span.latestStart, now) };
   }
 
   #ensureSchema(): void {

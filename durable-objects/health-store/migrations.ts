@@ -8,6 +8,7 @@ import { STORE_MIGRATION_V3 } from "./migrations-v3";
 import { STORE_MIGRATION_V4 } from "./migrations-v4";
 import { STORE_MIGRATION_V5 } from "./migrations-v5";
 import { STORE_MIGRATION_V6 } from "./migrations-v6";
+import { STORE_MIGRATION_V7 } from "./migrations-v7";
 
 export interface StoreMigration {
   version: number;
@@ -68,6 +69,7 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
   STORE_MIGRATION_V4,
   STORE_MIGRATION_V5,
   STORE_MIGRATION_V6,
+  STORE_MIGRATION_V7,
 ];
 
 /** Applies pending migrations, each in its own transaction. Safe to call on every start. */

@@ -209,8 +209,18 @@ export function markAllNarrativesStale(sql: SqlStorage): void {
  * than 15 minutes ago and presumably lost).
  */
 export function requestRefresh(sql: SqlStorage, latestStart: number, now: number): boolean {
+  noteLatestData(sql, latestStart);
+  return askForRefresh(sql, now);
+}
+
+/** Where the newest data lies, for the refresh job; an ingestion that defers its ask notes only this. */
+export function noteLatestData(sql: SqlStorage, latestStart: number): void {
   const latest = Number(readMeta(sql, META_LATEST_DATA) ?? Number.NEGATIVE_INFINITY);
   if (!(latest >= latestStart)) writeMeta(sql, META_LATEST_DATA, String(latestStart));
+}
+
+/** Whether the caller should queue the refresh job now; if so, it is marked pending. */
+export function askForRefresh(sql: SqlStorage, now: number): boolean {
   const requested = Number(readMeta(sql, META_REFRESH_REQUESTED) ?? Number.NaN);
   if (Number.isFinite(requested) && now - requested < REFRESH_REASK_MS) return false;
   writeMeta(sql, META_REFRESH_REQUESTED, String(now));

@@ -3,6 +3,10 @@
  * anything marks the affected stored narratives stale (in the HealthStore, in its transaction) and,
  * unless a refresh is already pending, asks its caller to queue one `narratives.refresh` message on
  * SYNC, delayed so a burst of uploads or a multi-page provider sync is one regeneration, not many.
+ * An upload's chunks do not ask one by one: its job asks once when a run ends (src/uploads/
+ * ingest-upload.ts), so a file of any size is one message. The message names only the user: the
+ * job reads what is stale and where the newest data lies from the store, which every chunk updated
+ * in its own transaction, so asking late misses nothing.
  *
  * The job regenerates the stale stored narratives (with the offsets each was computed with) and
  * generates the day and the week holding the newest data in the person's home zone (that of their
@@ -37,7 +41,11 @@ export type NarrativeRefreshMessage = z.infer<typeof narrativeRefreshMessage>;
  * queue is logged, not thrown: the data is stored and its narratives are marked stale, so a read
  * regenerates them anyway, and the store asks again after 15 minutes.
  */
-export async function queueNarrativeRefresh(queue: Queue, userId: string, result: BatchIngestResult): Promise<void> {
+export async function queueNarrativeRefresh(
+  queue: Queue,
+  userId: string,
+  result: Pick<BatchIngestResult, "narrativesRefresh">,
+): Promise<void> {
   if (result.narrativesRefresh !== true) return;
   const message: NarrativeRefreshMessage = { type: "narratives.refresh", userId };
   try {

@@ -6,7 +6,7 @@
  *
  * The cut depends only on the file's records, in order, so the same file always gives the same
  * chunks: chunk n of a retried ingest is chunk n of the first attempt, which is what lets a retry
- * skip the chunks already written (`uploads.chunks_done`).
+ * skip the chunks already written (the upload's progress in the HealthStore).
  */
 import type { MappedObservation, MappedRecords, MappedSleepSession, MappedWorkout } from "../health-connect/mapped";
 
@@ -30,6 +30,12 @@ export class Chunker {
   #workouts: MappedWorkout[] = [];
   #stages = 0;
   #rejected = 0;
+  readonly #maxObservations: number;
+
+  /** `maxObservations` below the default makes many chunks of a small file (tests of chunking). */
+  constructor(maxObservations = CHUNK_OBSERVATIONS) {
+    this.#maxObservations = Math.min(Math.max(1, maxObservations), CHUNK_OBSERVATIONS);
+  }
 
   add(mapped: MappedRecords): void {
     for (const observation of mapped.observations) this.#observations.push(observation);
@@ -44,10 +50,10 @@ export class Chunker {
   /** The next full chunk, or with `final` whatever is left (null when nothing is). */
   take(final = false): Chunk | null {
     const sessions = this.#sleepSessions.length + this.#workouts.length;
-    const full = this.#observations.length >= CHUNK_OBSERVATIONS || sessions >= CHUNK_SESSIONS || this.#stages >= CHUNK_STAGES;
+    const full = this.#observations.length >= this.#maxObservations || sessions >= CHUNK_SESSIONS || this.#stages >= CHUNK_STAGES;
     if (!full && !(final && (this.#observations.length > 0 || sessions > 0 || this.#rejected > 0))) return null;
 
-    const observations = this.#observations.splice(0, CHUNK_OBSERVATIONS);
+    const observations = this.#observations.splice(0, this.#maxObservations);
     const sleepSessions = this.#takeSleep();
     const workouts = this.#workouts.splice(0, CHUNK_SESSIONS - sleepSessions.length);
     const chunk = { index: this.#index++, observations, sleepSessions, workouts, rejected: this.#rejected };

@@ -1,53 +1,65 @@
 /**
- * The ingest job's writes to an upload row. Each is conditional on the state the job expects, so
- * two deliveries of the same message (queues deliver at least once) cannot both advance it:
- * the one whose condition no longer holds learns it has been overtaken and stops.
+ * The ingest job's writes to an upload's D1 row: when it starts, when it ends, and the error of an
+ * attempt that will be retried; never per chunk. Chunk by chunk, progress is kept in the user's
+ * HealthStore, in the transaction that writes the chunk (durable-objects/health-store/upload-progress.ts),
+ * so a large file costs D1's single writer the same few writes as a small one. Each write here is
+ * conditional on the state the job expects, so two deliveries of the same message cannot both
+ * move the row; which of them writes a chunk is settled in the store.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
+import type { UploadProgress, UploadProgressSeed } from "../../durable-objects/health-store/upload-progress";
 import type { Db } from "../db/client";
 import { type UploadRow, uploads } from "../db/schema";
+import { findUpload } from "./uploads";
 
-export interface ChunkCounts {
-  accepted: number;
-  duplicate: number;
-  flagged: number;
-  rejected: number;
-}
-
-/** `queued` (or a retried `processing`) → `processing`; null when the upload is done or gone. */
+/**
+ * The upload to work on, `queued` → `processing` (the only write, once per upload or restart; a
+ * continuation or retry only reads); null when the upload is done or gone.
+ */
 export async function startProcessing(db: Db, userId: string, id: string): Promise<UploadRow | null> {
-  const [row] = await db
+  const row = await findUpload(db, userId, id);
+  if (row?.status === "processing") return row;
+  if (row?.status !== "queued") return null;
+  const [started] = await db
     .update(uploads)
     .set({ status: "processing", updatedAt: new Date() })
-    .where(and(eq(uploads.id, id), eq(uploads.userId, userId), inArray(uploads.status, ["queued", "processing"])))
+    .where(and(eq(uploads.id, id), eq(uploads.userId, userId), eq(uploads.status, "queued")))
     .returning();
-  return row ?? null;
+  if (started !== undefined) return started;
+  // Another delivery started it a moment ago: the store decides which of the two writes each chunk.
+  const again = await findUpload(db, userId, id);
+  return again?.status === "processing" ? again : null;
 }
 
-/** Records chunk `index` as written, adding its counts; false if another delivery got there first. */
-export async function recordChunk(db: Db, id: string, index: number, counts: ChunkCounts): Promise<boolean> {
-  const rows = await db
-    .update(uploads)
-    .set({
-      chunksDone: index + 1,
-      accepted: sql`${uploads.accepted} + ${counts.accepted}`,
-      duplicate: sql`${uploads.duplicate} + ${counts.duplicate}`,
-      flagged: sql`${uploads.flagged} + ${counts.flagged}`,
-      rejected: sql`${uploads.rejected} + ${counts.rejected}`,
-      // Progress: the resumes that led here were not in vain (./resume.ts).
-      resumeAttempts: 0,
-      updatedAt: new Date(),
-    })
-    .where(and(eq(uploads.id, id), eq(uploads.status, "processing"), eq(uploads.chunksDone, index)))
-    .returning({ id: uploads.id });
-  return rows.length === 1;
+/** What D1 knew of an upload's progress: seeds the store's record for an upload begun before it kept one. */
+export function progressSeed(row: UploadRow): UploadProgressSeed {
+  return {
+    chunksDone: row.chunksDone,
+    accepted: row.accepted,
+    duplicate: row.duplicate,
+    flagged: row.flagged,
+    rejected: row.rejected,
+  };
 }
 
-export async function completeUpload(db: Db, id: string): Promise<void> {
+/** Completes the upload with its final counts, which D1 keeps from now on. */
+export async function completeUpload(db: Db, id: string, progress: UploadProgress): Promise<void> {
   const now = new Date();
   await db
     .update(uploads)
-    .set({ status: "completed", errorCode: null, errorMessage: null, updatedAt: now, completedAt: now })
+    .set({
+      status: "completed",
+      chunksDone: progress.chunksDone,
+      accepted: progress.accepted,
+      duplicate: progress.duplicate,
+      flagged: progress.flagged,
+      rejected: progress.rejected,
+      resumeAttempts: 0,
+      errorCode: null,
+      errorMessage: null,
+      updatedAt: now,
+      completedAt: now,
+    })
     .where(and(eq(uploads.id, id), eq(uploads.status, "processing")));
 }
 

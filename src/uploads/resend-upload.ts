@@ -5,7 +5,8 @@
  *  - failed (for any reason): restarted where it stopped (./resume.ts `restartFailed`), so a
  *    person always has a way to retry; a file that failed on its own content fails again the same
  *    way, and says so.
- *  - unfinished with no progress for `RESEND_RESUMES_AFTER_MS`: resumed at once, without waiting
+ *  - unfinished with no progress for `RESEND_RESUMES_AFTER_MS` (neither in its D1 row nor in the
+ *    chunk progress its HealthStore keeps, ./live-progress.ts): resumed at once, without waiting
  *    for the sweeper.
  * Whenever it restarts or resumes, the upload keeps its stored copy if R2 still has it and adopts
  * the re-sent copy (same bytes: same SHA-256) otherwise, so a lost raw object is healed by
@@ -15,6 +16,7 @@ import type { Db } from "../db/client";
 import type { UploadRow } from "../db/schema";
 import { log } from "../observability/log";
 import { enqueueIngest } from "./enqueue";
+import { uploadProgress } from "./live-progress";
 import { claimResume, RESEND_RESUMES_AFTER_MS, replaceRawKey, restartFailed } from "./resume";
 
 export async function resendUpload(
@@ -26,7 +28,7 @@ export async function resendUpload(
 ): Promise<UploadRow> {
   const stalled =
     (existing.status === "queued" || existing.status === "processing") &&
-    now.getTime() - existing.updatedAt.getTime() >= RESEND_RESUMES_AFTER_MS;
+    now.getTime() - (await lastProgress(ctx.env, existing, now)) >= RESEND_RESUMES_AFTER_MS;
   if (existing.status !== "failed" && !stalled) {
     await ctx.env.LAKE.delete(resentKey);
     logResent(existing, requestId, "unchanged");
@@ -55,6 +57,15 @@ export async function resendUpload(
   await enqueueIngest(ctx, resumed, requestId, resumed.resumeAttempts);
   logResent(resumed, requestId, "resumed");
   return { ...resumed, r2Key };
+}
+
+/** When the upload last moved: its row, or the last chunk its job wrote, whichever is later. */
+async function lastProgress(env: Env, row: UploadRow, now: Date): Promise<number> {
+  const since = row.updatedAt.getTime();
+  // Recent enough already: the store is not asked.
+  if (now.getTime() - since < RESEND_RESUMES_AFTER_MS) return since;
+  const progress = (await uploadProgress(env, row.userId, [row.id])).get(row.id);
+  return Math.max(since, progress?.updatedAt ?? 0);
 }
 
 /** Deletes whichever of the two copies the upload does not point at. */

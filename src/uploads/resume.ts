@@ -4,8 +4,8 @@
  * those, so the stalled-upload sweeper (./resume-stalled.ts) and a re-sent file (./resend-upload.ts)
  * do: they claim the upload here and queue a fresh `upload.ingest` message for it.
  *
- * A resume is the same resumable job as a retry (./ingest-upload.ts): chunks already recorded in
- * `chunks_done` are skipped, so nothing is written or counted twice.
+ * A resume is the same resumable job as a retry (./ingest-upload.ts): chunks the user's HealthStore
+ * already counted in the upload's progress are skipped, so nothing is written or counted twice.
  *
  * Every write is conditional on the `updated_at` the caller saw, so a job that made progress in
  * the meantime (or another sweeper run) wins and the upload is left alone.
@@ -24,8 +24,8 @@ export const STALLED_AFTER_MS = 4 * 60_000;
 
 /**
  * A re-sent file resumes its unfinished upload once it has made no progress for this long. A
- * running job records a chunk every few seconds, so a phone re-sending a file while it is being
- * ingested does not start a second, competing delivery.
+ * running job records a chunk in the store every few seconds (./live-progress.ts), so a phone
+ * re-sending a file while it is being ingested does not start a second, competing delivery.
  */
 export const RESEND_RESUMES_AFTER_MS = 30_000;
 

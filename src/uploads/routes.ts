@@ -110,13 +110,13 @@ export function registerUploadRoutes(app: App): void {
 
   app.openapi(read, async (c) => {
     const auth = authOf(c);
-    const upload = await getUpload(getDb(c.env.DB), auth.userId, c.req.valid("param").id, auth.deviceId);
+    const upload = await getUpload({ db: getDb(c.env.DB), env: c.env }, auth.userId, c.req.valid("param").id, auth.deviceId);
     return c.json(upload, 200);
   });
 
   app.openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await listUploads(getDb(c.env.DB), authOf(c).userId, { limit, cursor });
+    const page = await listUploads({ db: getDb(c.env.DB), env: c.env }, authOf(c).userId, { limit, cursor });
     return c.json(page, 200);
   });
 }

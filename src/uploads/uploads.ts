@@ -1,6 +1,7 @@
 /**
  * Upload rows in D1 (DESIGN §5, §6): what the status routes read and the ingest job updates.
- * Every read filters by the owning user, so another user's upload id is simply not found.
+ * Every read filters by the owning user, so another user's upload id is simply not found. While an
+ * upload is unfinished its counts come from the user's HealthStore (./live-progress.ts).
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
@@ -8,6 +9,7 @@ import { type UploadRow, type UploadStatus, uploads } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import type { RecordType } from "../health-connect/record-types";
 import { afterCursor, decodeKeyset, newestFirst, pageOf } from "../pagination/keyset";
+import { withLiveProgress } from "./live-progress";
 
 /** The 202 body of `POST /v1/uploads` (DESIGN §6). */
 export interface UploadReceipt {
@@ -84,27 +86,28 @@ export async function findUpload(db: Db, userId: string, id: string): Promise<Up
  * One of the user's uploads. A device credential (`onlyDevice`) sees only the uploads it made itself:
  * it needs their status, not the rest of the account's history.
  */
-export async function getUpload(db: Db, userId: string, id: string, onlyDevice?: string): Promise<UploadView> {
-  const row = await findUpload(db, userId, id);
+export async function getUpload(ctx: { db: Db; env: Env }, userId: string, id: string, onlyDevice?: string): Promise<UploadView> {
+  const row = await findUpload(ctx.db, userId, id);
   if (!row || (onlyDevice !== undefined && row.deviceId !== onlyDevice)) throw new DomainError("NOT_FOUND", "No such upload.");
-  return uploadView(row);
+  const [live = row] = await withLiveProgress(ctx.env, userId, [row]);
+  return uploadView(live);
 }
 
 export async function listUploads(
-  db: Db,
+  ctx: { db: Db; env: Env },
   userId: string,
   page: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: UploadView[]; nextCursor: string | null }> {
   const binding = { list: "uploads" };
   const after = decodeKeyset(page.cursor, binding);
-  const rows = await db
+  const rows = await ctx.db
     .select()
     .from(uploads)
     .where(and(eq(uploads.userId, userId), afterCursor(uploads, after)))
     .orderBy(...newestFirst(uploads))
     .limit(page.limit + 1);
   const { rows: items, nextCursor } = pageOf(rows, page.limit, binding);
-  return { items: items.map(uploadView), nextCursor };
+  return { items: (await withLiveProgress(ctx.env, userId, items)).map(uploadView), nextCursor };
 }
 
 /** Inserts the upload unless this user already sent the same bytes; null when they had. */

@@ -35,21 +35,29 @@ async function lakeLines(userId: string, metric: string): Promise<Record<string,
   return lines;
 }
 
-/** The user's HealthStore namespace with `ingestBatch` failing on the given calls (1-based). */
-function flakyStore(failOn: number[]): DurableObjectNamespace<HealthStore> {
+/**
+ * The user's HealthStore namespace with an upload's chunk writes failing on the given calls
+ * (1-based): before the store sees them, or with `after`, once the store has committed them (the
+ * consumer died before it heard back).
+ */
+function flakyStore(failOn: number[], when: "before" | "after" = "before"): DurableObjectNamespace<HealthStore> {
   let calls = 0;
   const namespace = env.HEALTH_STORE;
   return {
     idFromName: (name: string) => namespace.idFromName(name),
     get: (id: DurableObjectId) => {
       const stub = namespace.get(id);
-      return {
-        ingestBatch: (...args: Parameters<typeof stub.ingestBatch>) => {
-          calls++;
-          if (failOn.includes(calls)) return Promise.reject(new Error("store unavailable"));
-          return stub.ingestBatch(...args);
+      return new Proxy(stub, {
+        get(target, name) {
+          if (name !== "ingestUploadChunk") return Reflect.get(target, name);
+          return async (...args: Parameters<typeof stub.ingestUploadChunk>) => {
+            calls++;
+            if (!failOn.includes(calls)) return stub.ingestUploadChunk(...args);
+            if (when === "after") await stub.ingestUploadChunk(...args);
+            throw new Error("store unavailable");
+          };
         },
-      };
+      });
     },
   } as unknown as DurableObjectNamespace<HealthStore>;
 }
@@ -165,7 +173,8 @@ describe("failures", () => {
     const flaky = { ...env, HEALTH_STORE: flakyStore([2]) };
     await expect(ingestUpload({ db, env: flaky }, seeded.message)).rejects.toThrow("store unavailable");
     const [midway] = await db.select().from(uploads).where(eq(uploads.id, seeded.id));
-    expect(midway).toMatchObject({ status: "processing", chunksDone: 1, accepted: 10000, errorCode: "INTERNAL" });
+    expect(midway).toMatchObject({ status: "processing", errorCode: "INTERNAL" });
+    expect(await getUpload(app, user, seeded.id)).toMatchObject({ status: "processing", counts: { ...none, accepted: 10000 } });
 
     expect(await ingestUpload({ db, env }, seeded.message)).toBe("completed");
     expect(await getUpload(app, user, seeded.id)).toMatchObject({
@@ -175,6 +184,20 @@ describe("failures", () => {
     });
     expect(await storedCounts(user.user.id)).toMatchObject({ observations: 25000 });
     expect(await ingestUpload({ db, env }, seeded.message)).toBe("skipped");
+  });
+
+  it("a chunk the store committed just before the job died is neither written nor counted twice", async () => {
+    const user = await createSessionUser();
+    const seeded = await seedUpload(user, await heartRateFile(25, { prefix: crypto.randomUUID(), samples: 1000 }), 25);
+    const crashing = { ...env, HEALTH_STORE: flakyStore([2], "after") };
+    await expect(ingestUpload({ db, env: crashing }, seeded.message)).rejects.toThrow("store unavailable");
+    expect(await getUpload(app, user, seeded.id)).toMatchObject({ status: "processing", counts: { ...none, accepted: 20000 } });
+
+    expect(await ingestUpload({ db, env }, seeded.message)).toBe("completed");
+    expect(await getUpload(app, user, seeded.id)).toMatchObject({ status: "completed", counts: { ...none, accepted: 25000 } });
+    expect(await storedCounts(user.user.id)).toMatchObject({ observations: 25000 });
+    // The second chunk's lake part, which the dead run never wrote, is there too.
+    expect(await lakeLines(user.user.id, "heart_rate")).toHaveLength(25000);
   });
 
   it("the consumer retries a failing job with backoff instead of acking it", async () => {

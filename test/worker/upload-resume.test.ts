@@ -1,6 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { healthStoreFor } from "../../durable-objects/health-store/client";
 import { createApp } from "../../src/app";
 import { getDb } from "../../src/db/client";
 import { uploads } from "../../src/db/schema";
@@ -32,6 +34,13 @@ function lossyQueue(sent: IngestMessage[] = []): Queue {
       for (const message of messages) sent.push(message.body);
     },
   } as unknown as Queue;
+}
+
+/** The last chunk the store counted for the upload was written at `at` (epoch ms). */
+async function backdateProgress(userId: string, uploadId: string, at: number): Promise<void> {
+  await runInDurableObject(healthStoreFor(env.HEALTH_STORE, userId).stub, (_instance, state) => {
+    state.storage.sql.exec("UPDATE upload_progress SET updated_at = ? WHERE upload_id = ?", at, uploadId);
+  });
 }
 
 async function row(id: string) {
@@ -136,6 +145,36 @@ describe("the stalled-upload sweeper", () => {
   });
 });
 
+describe("a long ingestion that is making progress", () => {
+  it("is left alone by the sweeper and by a re-sent file while its store counts chunks, and resumed once they stop", async () => {
+    const user = await createSessionUser();
+    const bytes = await heartRateFile(25, { prefix: crypto.randomUUID(), samples: 1000 });
+    // Started ten minutes ago, after resumes that made no progress: its D1 row alone looks stalled.
+    const seeded = await seedUpload(user, bytes, 25, { status: "processing" });
+    await db
+      .update(uploads)
+      .set({ resumeAttempts: MAX_RESUMES, updatedAt: new Date(Date.now() - minutes(10)) })
+      .where(eq(uploads.id, seeded.id));
+    const sent: IngestMessage[] = [];
+    const lossy = { db, env: { ...env, INGEST: lossyQueue(sent) } };
+    expect(await ingestUpload({ ...lossy, maxChunksPerRun: 1 }, seeded.message)).toBe("continued");
+    expect((await row(seeded.id)).updatedAt.getTime()).toBeLessThan(Date.now() - minutes(9));
+
+    const swept = await resumeStalledUploads(lossy, new Date());
+    expect([...swept.resumed, ...swept.failed]).not.toContain(seeded.id);
+    expect(await uploadOk(app, user, bytes, 200)).toMatchObject({ uploadId: seeded.id, status: "processing" });
+    const mine = () => sent.filter((message) => message.uploadId === seeded.id);
+    expect(mine()).toEqual([seeded.message]); // its own continuation, nothing more
+
+    // Five minutes without a chunk: stalled. It made progress since it was started, so it is
+    // resumed with its counter back at 1 rather than failed.
+    const later = await resumeStalledUploads(lossy, new Date(Date.now() + minutes(5)));
+    expect(later.resumed).toContain(seeded.id);
+    expect(mine().at(-1)).toMatchObject({ resume: 1 });
+    expect(await getUpload(app, user, seeded.id)).toMatchObject({ status: "processing", counts: { ...none, accepted: 10000 } });
+  });
+});
+
 describe("re-sending the file of an unfinished upload", () => {
   it("resumes it at once when it has made no progress, and it completes with exact counts", async () => {
     const user = await createSessionUser();
@@ -143,10 +182,12 @@ describe("re-sending the file of an unfinished upload", () => {
     const seeded = await seedUpload(user, bytes, 25);
     await ingestUpload({ db, env: { ...env, INGEST: lossyQueue() }, maxChunksPerRun: 2 }, seeded.message);
     // The job stopped after two chunks some time ago.
+    const ago = Date.now() - RESEND_RESUMES_AFTER_MS - 1000;
     await db
       .update(uploads)
-      .set({ updatedAt: new Date(Date.now() - RESEND_RESUMES_AFTER_MS - 1000) })
+      .set({ updatedAt: new Date(ago) })
       .where(eq(uploads.id, seeded.id));
+    await backdateProgress(user.user.id, seeded.id, ago);
 
     const again = await uploadOk(app, user, bytes, 200);
     expect(again).toMatchObject({ uploadId: seeded.id, status: "processing" });
