@@ -4,7 +4,8 @@
  *    looked up so a revoked, expired or idle session stops working, and the role is read from the
  *    user row (a role change applies without waiting for tokens to expire). The lookup goes through
  *    an isolate cache (./session-cache.ts): a change made in this isolate applies at once, one made
- *    elsewhere within 5 s;
+ *    elsewhere within 5 s. The request's use of the session is recorded in the user's AuthActivity
+ *    (./activity.ts), never in D1: an ordinary authenticated read writes nothing to D1;
  *  - `Authorization: DPoP <device credential>` with a `DPoP` proof header: a device credential,
  *    only where the route's scope allows devices (src/auth/devices/authenticate.ts).
  * Failures are 401 with `WWW-Authenticate`; a missing scope or role is 403.
@@ -18,12 +19,10 @@ import { DomainError } from "../errors/domain-error";
 import { HttpError } from "../http/errors";
 import type { AppEnv, AuthContext } from "../http/types";
 import { verifyAccessToken } from "./access-token";
+import { recordSessionUse } from "./activity";
 import { authenticateDevice } from "./devices/authenticate";
-import { noteSessionSeen, type SessionState, sessionState } from "./session-cache";
-import { sessionEndReason } from "./sessions";
-
-/** Session activity is written at most this often, so reads don't each cost a D1 write. */
-const TOUCH_INTERVAL_MS = 60 * 1000;
+import { type SessionState, sessionState } from "./session-cache";
+import { SESSION_IDLE_MS, sessionEndReason } from "./sessions";
 
 export interface RequireAuthOptions {
   /** The scope the route needs (any one of a list); `user` (the full account) by default. */
@@ -74,16 +73,18 @@ async function authenticateSession(c: Context<AppEnv>, token: string): Promise<A
     throw unauthenticated("The session has ended; sign in again.");
   }
   const { session } = state;
-  if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
-    noteSessionSeen(session.id, now);
-    c.executionCtx.waitUntil(
-      getDb(c.env.DB)
-        .update(sessions)
-        .set({ lastSeenAt: now })
-        .where(eq(sessions.id, session.id))
-        .then(() => undefined),
-    );
-  }
+  // No Durable Object read here. D1's `last_seen_at` is the session's last token issuance, so for
+  // a valid token it is at most a token's 15 minutes (plus the cache's 5 s) old and the idle rule
+  // cannot bite on this path; it bites at refresh (./sessions.ts), the only way past those
+  // 15 minutes, which reads the recorded uses.
+  const at = now.getTime();
+  recordSessionUse(c.env, (work) => c.executionCtx.waitUntil(work), {
+    sessionId: session.id,
+    userId: session.userId,
+    lastSeenAt: session.lastSeenAt,
+    at,
+    forgetAt: at + SESSION_IDLE_MS,
+  });
   return { userId: claims.userId, role: state.role, kind: "session", sessionId: session.id, scopes: [...claims.scopes] };
 }
 

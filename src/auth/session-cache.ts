@@ -59,12 +59,6 @@ export function sessionState(
   return loading;
 }
 
-/** Records a `lastSeenAt` write, so the cached copy does not ask for the same write again. */
-export function noteSessionSeen(sessionId: string, at: Date): void {
-  const state = cache.get(sessionId, at.getTime());
-  if (state !== undefined) state.session = { ...state.session, lastSeenAt: at };
-}
-
 /** Drops one session (revoked, ended); call after the D1 write has committed. */
 export function forgetSession(sessionId: string): void {
   generation += 1;

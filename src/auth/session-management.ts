@@ -6,6 +6,7 @@ import type { Db } from "../db/client";
 import { sessions } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import { afterCursor, decodeKeyset, newestFirst, pageOf } from "../pagination/keyset";
+import { recordedSessionUses } from "./activity";
 import { revokeAllDevicesWrite } from "./devices/devices";
 import { forgetSession, forgetUserSessions } from "./session-cache";
 import { sessionEndReason } from "./sessions";
@@ -20,9 +21,12 @@ export interface SessionView {
   current: boolean;
 }
 
-/** The user's live sessions, newest first, cursor-paginated by (creation time, id). */
+/**
+ * The user's live sessions, newest first, cursor-paginated by (creation time, id), each with its
+ * true last use: the later of D1's (the last token issuance) and the one its AuthActivity recorded.
+ */
 export async function listSessions(
-  db: Db,
+  ctx: { db: Db; env: Pick<Env, "AUTH_ACTIVITY"> },
   userId: string,
   currentSessionId: string | undefined,
   page: { limit: number; cursor?: string | undefined },
@@ -30,14 +34,25 @@ export async function listSessions(
 ): Promise<{ items: SessionView[]; nextCursor: string | null }> {
   const binding = { list: "sessions" };
   const after = decodeKeyset(page.cursor, binding);
-  const rows = await db
+  const rows = await ctx.db
     .select()
     .from(sessions)
     .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), afterCursor(sessions, after)))
     .orderBy(...newestFirst(sessions))
     .limit(page.limit + 1);
-  const { rows: live, nextCursor } = pageOf(rows, page.limit, binding);
-  const items = live
+  const { rows: unrevoked, nextCursor } = pageOf(rows, page.limit, binding);
+  // Past their 12 hours nothing recorded can bring them back: only the others are asked about.
+  const unexpired = unrevoked.filter((row) => sessionEndReason(row, now) !== "expired");
+  const recorded = await recordedSessionUses(
+    ctx.env,
+    userId,
+    unexpired.map((row) => row.id),
+  );
+  const items = unexpired
+    .map((row) => {
+      const used = recorded[row.id];
+      return used !== undefined && used > row.lastSeenAt.getTime() ? { ...row, lastSeenAt: new Date(used) } : row;
+    })
     .filter((row) => sessionEndReason(row, now) === undefined)
     .map((row) => ({
       id: row.id,

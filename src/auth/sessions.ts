@@ -4,6 +4,10 @@
  * was stolen or replayed, so the whole session is revoked (OAuth 2.0 Security BCP §4.14).
  * Interactive sessions end 12 h after sign-in or after 30 min without activity (NIST SP 800-63B
  * AAL2 reauthentication); recovery sessions last 15 min and may only add a passkey.
+ *
+ * Activity lives in two places: D1's `last_seen_at` is the last token issuance (sign-in, refresh,
+ * which write D1 anyway), and the requests in between are recorded in the user's AuthActivity
+ * (./activity.ts). A refresh that D1 alone would call idle asks the AuthActivity for the later use.
  */
 import { and, eq, isNull } from "drizzle-orm";
 import type { AuditContext } from "../audit/event";
@@ -14,6 +18,7 @@ import { newId } from "../db/ids";
 import { refreshTokens, type SessionKind, sessions, type UserRow, users } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "./access-token";
+import { recordedSessionUses } from "./activity";
 import { formatOpaqueToken, parseOpaqueToken, randomSecret, secretMatches, sha256Hex } from "./secrets";
 import { forgetSession } from "./session-cache";
 
@@ -57,6 +62,11 @@ export interface TokenBody {
 interface AuthDeps {
   db: Db;
   config: Config;
+}
+
+/** A refresh also reads the recorded activity of the session. */
+interface RefreshDeps extends AuthDeps {
+  env: Pick<Env, "AUTH_ACTIVITY">;
 }
 
 async function newRefreshToken(db: Db, sessionId: string, now: Date): Promise<{ token: string; write: SecurityWrite }> {
@@ -120,9 +130,22 @@ export function sessionEndReason(session: SessionRow, now: Date): string | undef
 const invalidRefresh = () =>
   new DomainError("UNAUTHENTICATED", "The refresh token is invalid, expired or revoked; sign in again.");
 
+/**
+ * The session with its true last use: D1's, or the later one its user's AuthActivity recorded.
+ * The Durable Object is asked only when D1 alone says idle — a client refreshing as its token
+ * expires (every 15 minutes) never is — so only a session that was left alone for a while pays it.
+ */
+export async function withRecordedUse(env: Pick<Env, "AUTH_ACTIVITY">, session: SessionRow, now: Date): Promise<SessionRow> {
+  if (sessionEndReason(session, now) !== "idle") return session;
+  const recorded = (await recordedSessionUses(env, session.userId, [session.id]))[session.id];
+  return recorded !== undefined && recorded > session.lastSeenAt.getTime()
+    ? { ...session, lastSeenAt: new Date(recorded) }
+    : session;
+}
+
 /** Rotates a refresh token: a new access and refresh token, or 401 (and, on reuse, a revoked session). */
 export async function refreshSession(
-  deps: AuthDeps,
+  deps: RefreshDeps,
   presented: string,
   audit: AuditContext,
   now = new Date(),
@@ -137,12 +160,13 @@ export async function refreshSession(
     .where(eq(refreshTokens.id, parsed.id))
     .limit(1);
   if (!row || !(await secretMatches(parsed.secret, row.token.secretHash))) throw invalidRefresh();
-  const { session, user } = row;
+  const { user } = row;
   if (user.deletedAt) throw invalidRefresh();
 
+  const session = await withRecordedUse(deps.env, row.session, now);
   const ended = sessionEndReason(session, now);
   if (ended) {
-    if (!session.revokedAt) await endSession(deps.db, session.id, ended, now);
+    if (!session.revokedAt) await endSession(deps.db, session, ended, now);
     throw invalidRefresh();
   }
   if (row.token.usedAt) {
@@ -179,12 +203,13 @@ export async function refreshSession(
   };
 }
 
-async function endSession(db: Db, sessionId: string, reason: string, now: Date): Promise<void> {
+/** Ends a session found expired or idle, keeping its last recorded use in D1 for the history. */
+async function endSession(db: Db, session: SessionRow, reason: string, now: Date): Promise<void> {
   await db
     .update(sessions)
-    .set({ revokedAt: now, revokedReason: reason })
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
-  forgetSession(sessionId);
+    .set({ revokedAt: now, revokedReason: reason, lastSeenAt: session.lastSeenAt })
+    .where(and(eq(sessions.id, session.id), isNull(sessions.revokedAt)));
+  forgetSession(session.id);
 }
 
 async function revokeForReuse(db: Db, session: SessionRow, audit: AuditContext, now: Date): Promise<void> {

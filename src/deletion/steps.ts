@@ -6,11 +6,14 @@
  * - uploads (raw files and rows) before the lake and the store: an ingest still queued finds its
  *   upload gone and stops instead of writing data back;
  * - the lake before the store: only the store knows which partitions hold the user's parts;
+ * - the credential activity (AuthActivity) after the account's sessions and devices are gone, so
+ *   nothing is left to record more;
  * - the D1 rows that identify the person, then the security chain's erasure, last.
  */
 import { eq, inArray, or } from "drizzle-orm";
 import { healthStoreFor } from "../../durable-objects/health-store/client";
 import type { AuditContext } from "../audit/event";
+import { forgetAuthActivity } from "../auth/activity";
 import type { Db } from "../db/client";
 import {
   auditSeals,
@@ -141,6 +144,11 @@ async function removeSealedAudit(ctx: StepContext): Promise<undefined> {
   await ctx.db.delete(auditSeals).where(eq(auditSeals.chain, ctx.userId));
 }
 
+/** Session and device use and DPoP keys: nothing can add more once the account's rows are gone. */
+async function removeAuthActivity(ctx: StepContext): Promise<undefined> {
+  await forgetAuthActivity(ctx.env, ctx.userId);
+}
+
 /** Every D1 row that names the user, but the user row itself and the security chain (last steps). */
 async function removeAccountRows(ctx: StepContext): Promise<undefined> {
   const { db, userId } = ctx;
@@ -174,4 +182,7 @@ export const DELETION_STEPS: readonly DeletionStep[] = [
   // of the person is left to start another, so this sweep leaves the store and R2 empty for good.
   { name: "store_sweep", run: removeHealthStore },
   { name: "sealed_audit_sweep", run: removeSealedAudit },
+  // After account_rows: with the sessions and devices gone nothing records more. A late write
+  // (a use recorded by a request already answered) expires by the object's own alarm.
+  { name: "auth_activity", run: removeAuthActivity },
 ];

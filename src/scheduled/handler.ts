@@ -4,7 +4,6 @@
  */
 
 import { sealSecurityChainJob } from "../audit/seal/security";
-import { purgeDpopProofsJob } from "../auth/devices/purge-dpop-proofs";
 import { purgeExpiredFlows } from "../auth/passkeys/flows";
 import { purgeEndedSessions } from "../auth/purge-sessions";
 import { resumeAccountDeletionsJob } from "../deletion/resume";
@@ -35,7 +34,6 @@ export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> 
   // Retention: every rule and its job are listed in docs/retention.md.
   [CRONS.daily]: [
     purgeExpiredFlows,
-    purgeDpopProofsJob,
     purgeEndedSessions,
     purgeExpiredWebhookEventsJob,
     maintainAppSubscriptionsJob,

@@ -121,6 +121,12 @@ async function populate(ada: SignedUpUser, other: SignedUpUser) {
   const enrolled = await request(ada, "POST", "/v1/me/devices", { name: "Ada's phone", publicJwk: key.publicJwk });
   expect(enrolled.status).toBe(201);
   const { credential } = await enrolled.json<{ credential: string }>();
+  // Its use (and its DPoP key) recorded in her AuthActivity: authenticated, the upload is not found.
+  const statusPath = `/v1/uploads/upl_${"a".repeat(26)}`;
+  const used = await call(app, statusPath, {
+    headers: { ...(await dpopHeaders(key, credential, "GET", `http://localhost${statusPath}`)), "CF-Connecting-IP": uniqueIp() },
+  });
+  expect(used.status).toBe(404);
 
   // Uploads through the real route and ingest queue: raw objects, observations, sleep and lake parts.
   const session = await asSessionUser(ada);
@@ -232,7 +238,7 @@ async function populate(ada: SignedUpUser, other: SignedUpUser) {
 
   const [passkey] = await db.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.userId, userId));
   if (!passkey) throw new Error("no passkey");
-  return { device: { key, credential }, credentialId: passkey.id, providerUserId };
+  return { device: { key, credential, id: credential.split(".")[0] ?? "" }, credentialId: passkey.id, providerUserId };
 }
 
 /** Every row of every D1 table, as text, with its table name. */
@@ -284,6 +290,7 @@ describe("account deletion: the sweep", () => {
       ).toBe(true);
     }
     expect(await storedCounts(userId)).toMatchObject({ observations: expect.any(Number), sleepSessions: 1 });
+    expect(Object.keys(await env.AUTH_ACTIVITY.getByName(userId).devicesLastUsed([device.id]))).toEqual([device.id]);
 
     // The sandbox provider is told to revoke the connection.
     const revoked: string[] = [];
@@ -347,6 +354,7 @@ describe("account deletion: the sweep", () => {
       "account_rows",
       "store_sweep",
       "sealed_audit_sweep",
+      "auth_activity",
       "security_events",
       "finish",
     ]);
@@ -381,6 +389,15 @@ describe("account deletion: the sweep", () => {
         if (name === "_migrations") continue;
         expect(state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${name}"`).one().n, name).toBe(0);
       }
+      expect(await state.storage.getAlarm()).toBeNull();
+    });
+
+    // Her AuthActivity holds nothing either: no table, no alarm.
+    await runInDurableObject(env.AUTH_ACTIVITY.getByName(userId), async (_instance, state) => {
+      const tables = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+        .toArray();
+      expect(tables).toEqual([]);
       expect(await state.storage.getAlarm()).toBeNull();
     });
 

@@ -1,13 +1,12 @@
 import { env } from "cloudflare:workers";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { calculateJwkThumbprint } from "jose";
-import { describe, expect, it } from "vitest";
-import { purgeDpopProofsJob } from "../../src/auth/devices/purge-dpop-proofs";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { authOf, requireAuth } from "../../src/auth/middleware";
 import { sha256Hex } from "../../src/auth/secrets";
 import { getDb } from "../../src/db/client";
 import { newId } from "../../src/db/ids";
-import { devices, dpopProofs, securityEvents, users } from "../../src/db/schema";
+import { devices, securityEvents, users } from "../../src/db/schema";
 import { type DeviceKey, dpopHeaders, dpopProof, generateDeviceKey } from "./helpers/dpop";
 import { expectProblem } from "./helpers/security-cases";
 import { createSessionUser, type SessionUser } from "./helpers/session-user";
@@ -17,6 +16,10 @@ const BASE = "http://localhost";
 const UPLOADS = "/v1/test/uploads";
 const DAY_MS = 24 * 60 * 60 * 1000;
 const db = getDb(env.DB);
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 // Stands in for the real uploads route: the one scope a device credential carries.
 const app = createTestApp();
@@ -264,15 +267,48 @@ describe("a device credential", () => {
       .set({ createdAt: new Date(Date.now() - 200 * DAY_MS), lastUsedAt: new Date(Date.now() - 89 * DAY_MS) })
       .where(eq(devices.id, id));
     expect((await asDevice(device)).status).toBe(200);
+
+    // Credentials never used since their last use was recorded in D1 (or never used at all).
+    const dormant = await enrolledDevice();
     await db
       .update(devices)
-      .set({ lastUsedAt: new Date(Date.now() - 91 * DAY_MS) })
-      .where(eq(devices.id, id));
-    await expectDpopRefusal(await asDevice(device), "invalid_token");
+      .set({ createdAt: new Date(Date.now() - 200 * DAY_MS), lastUsedAt: new Date(Date.now() - 91 * DAY_MS) })
+      .where(eq(devices.id, dormant.created.device.id));
+    await expectDpopRefusal(await asDevice(dormant), "invalid_token");
+    const unused = await enrolledDevice();
     await db
       .update(devices)
       .set({ createdAt: new Date(Date.now() - 91 * DAY_MS), lastUsedAt: null })
-      .where(eq(devices.id, id));
+      .where(eq(devices.id, unused.created.device.id));
+    await expectDpopRefusal(await asDevice(unused), "invalid_token");
+  });
+
+  it("counts 90 days from its precise last use, though D1 records use once a day", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
+    const device = await enrolledDevice();
+    const id = device.created.device.id;
+    const firstUse = Date.now();
+    expect((await asDevice(device)).status).toBe(200);
+    expect((await storedDevice(id)).lastUsedAt?.getTime()).toBe(firstUse);
+
+    // Ten minutes later: D1 keeps the day's first use, the list shows the latest.
+    advance(10 * 60 * 1000);
+    const laterUse = Date.now();
+    expect((await asDevice(device)).status).toBe(200);
+    expect((await storedDevice(id)).lastUsedAt?.getTime()).toBe(firstUse);
+    const listed = await call(app, "/v1/me/devices", { headers: device.user.headers });
+    const { items } = await listed.json<{ items: CreatedDevice["device"][] }>();
+    expect(items[0]).toMatchObject({
+      lastUsedAt: new Date(laterUse).toISOString(),
+      expiresAt: new Date(laterUse + 90 * DAY_MS).toISOString(),
+    });
+
+    // 90 days after the first use but not after the latest: still working.
+    advance(90 * DAY_MS - 5 * 60 * 1000);
+    expect((await asDevice(device)).status).toBe(200);
+    expect((await storedDevice(id)).lastUsedAt?.getTime()).toBe(Date.now());
+    advance(90 * DAY_MS + 1000);
     await expectDpopRefusal(await asDevice(device), "invalid_token");
   });
 
@@ -362,18 +398,6 @@ describe("DPoP proofs (RFC 9449 §4.3)", () => {
       await dpopProof(device.key, { method: "POST", url, credential, claims: { htu: 7 } }),
     ];
     for (const proof of broken) await expectDpopRefusal(await asDevice(device, { proof }), "invalid_dpop_proof");
-  });
-
-  it("are forgotten by the daily purge once their window has passed", async () => {
-    const now = new Date();
-    const keys = [`test-old-${crypto.randomUUID()}`, `test-new-${crypto.randomUUID()}`];
-    await db.insert(dpopProofs).values([
-      { key: keys[0] ?? "", expiresAt: new Date(now.getTime() - 1000) },
-      { key: keys[1] ?? "", expiresAt: new Date(now.getTime() + 60_000) },
-    ]);
-    await purgeDpopProofsJob.run(env, now);
-    const left = await db.select({ key: dpopProofs.key }).from(dpopProofs).where(inArray(dpopProofs.key, keys));
-    expect(left).toEqual([{ key: keys[1] }]);
   });
 });
 

@@ -31,7 +31,7 @@ describe("scheduled", () => {
 });
 
 describe("daily retention", () => {
-  it("purges expired ceremonies, DPoP proofs and long-ended sessions, and keeps live ones", async () => {
+  it("purges expired ceremonies and long-ended sessions, and keeps live ones", async () => {
     const now = Date.now();
     const day = 24 * 60 * 60 * 1000;
     const user = `usr_${"r".repeat(26)}`;
@@ -45,7 +45,6 @@ describe("daily retention", () => {
       env.DB.prepare(
         "INSERT INTO auth_flows (id, kind, challenge, created_at, expires_at) VALUES ('flw_live', 'login', 'c', ?, ?)",
       ).bind(now, now + 60_000),
-      env.DB.prepare("INSERT INTO dpop_proofs (key, expires_at) VALUES ('old', ?), ('live', ?)").bind(now - 1000, now + 60_000),
       env.DB.prepare(
         "INSERT INTO sessions (id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at) VALUES ('ses_old', ?, 'interactive', ?, ?, ?, NULL), ('ses_live', ?, 'interactive', ?, ?, ?, NULL)",
       ).bind(user, now - 40 * day, now - 40 * day, now - 39 * day, user, now, now, now + day),
@@ -56,7 +55,6 @@ describe("daily retention", () => {
     expect(result.failed).toEqual([]);
     const ids = async (sql: string) => (await env.DB.prepare(sql).all<{ id: string }>()).results.map((row) => row.id);
     expect(await ids("SELECT id FROM auth_flows WHERE id IN ('flw_old', 'flw_live')")).toEqual(["flw_live"]);
-    expect(await ids("SELECT key AS id FROM dpop_proofs WHERE key IN ('old', 'live')")).toEqual(["live"]);
     expect(await ids("SELECT id FROM sessions WHERE id IN ('ses_old', 'ses_live')")).toEqual(["ses_live"]);
   });
 });

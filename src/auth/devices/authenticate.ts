@@ -4,26 +4,28 @@
  * deleted, used within 90 days) and its secret must match; the proof must pass RFC 9449 §4.3
  * (./dpop.ts) for this very request and carry a `jti` this device has not used before.
  *
- * Replay detection stores SHA-256(deviceId:jti) with the instant the proof's `iat` leaves the
- * acceptance window; a second insert of the same key is a replay. The insert and the throttled
- * `last_used_at` update share one batch, so a replayed proof never counts as use. Expired rows
- * are purged daily (./purge-dpop-proofs.ts).
+ * Replay detection and the record of use live in the user's AuthActivity Durable Object
+ * (../activity.ts), not D1: one key per proof — SHA-256 of the `jti`, kept until the proof's `iat`
+ * leaves the acceptance window — inserted atomically, so of two uses of one proof, however
+ * concurrent, exactly one passes; a replay records nothing. D1's `devices.last_used_at`, which the
+ * 90-day expiry reads, is written at most once a day per device: the expiry needs nothing finer,
+ * and a credential that D1 alone would call expired is checked against the precise record first.
  */
 import { and, eq, isNull, lt, or } from "drizzle-orm";
 import type { Context } from "hono";
-import { getDb } from "../../db/client";
-import { isConstraintViolation } from "../../db/errors";
-import { devices, dpopProofs, users } from "../../db/schema";
+import { type Db, getDb } from "../../db/client";
+import { devices, users } from "../../db/schema";
 import type { DomainError } from "../../errors/domain-error";
 import { HttpError } from "../../http/errors";
 import type { AppEnv, AuthContext } from "../../http/types";
 import { log } from "../../observability/log";
-import { parseOpaqueToken, secretMatches, sha256Hex } from "../secrets";
-import { deviceExpiresAt } from "./devices";
+import { recordedDeviceUses, useDpopProof } from "../activity";
+import { parseOpaqueToken, secretMatches } from "../secrets";
+import { DEVICE_UNUSED_TTL_MS, type DeviceRow, deviceExpiresAt } from "./devices";
 import { DPOP_ALGORITHM, DPOP_IAT_WINDOW_SECONDS, type DpopFailure, verifyDpopProof } from "./dpop";
 
-/** `last_used_at` is written at most this often; the 90-day expiry needs nothing finer. */
-const LAST_USED_INTERVAL_MS = 15 * 60 * 1000;
+/** D1's `last_used_at` is written at most this often; the 90-day expiry needs nothing finer. */
+export const DEVICE_LAST_USED_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 type DpopError = "invalid_token" | "invalid_dpop_proof";
 
@@ -62,7 +64,7 @@ export async function authenticateDevice(c: Context<AppEnv>, credential: string)
     .limit(1);
   if (!row || !(await secretMatches(parsed.secret, row.device.secretHash))) throw invalidCredential;
   const { device } = row;
-  if (device.revokedAt || row.deletedAt || deviceExpiresAt(device).getTime() <= now) throw invalidCredential;
+  if (device.revokedAt || row.deletedAt || !(await isUnexpired(c.env, device, now))) throw invalidCredential;
 
   const proof = await verifyDpopProof(c.req.header("DPoP"), {
     method: c.req.method,
@@ -73,27 +75,43 @@ export async function authenticateDevice(c: Context<AppEnv>, credential: string)
   });
   if (!proof.ok) throw refusedProof(c, device.id, proof.failure);
 
-  try {
-    await db.batch([
-      db.insert(dpopProofs).values({
-        key: await sha256Hex(`${device.id}:${proof.jti}`),
-        expiresAt: new Date((proof.iat + DPOP_IAT_WINDOW_SECONDS + 1) * 1000),
-      }),
-      db
-        .update(devices)
-        .set({ lastUsedAt: new Date(now) })
-        .where(
-          and(
-            eq(devices.id, device.id),
-            or(isNull(devices.lastUsedAt), lt(devices.lastUsedAt, new Date(now - LAST_USED_INTERVAL_MS))),
-          ),
-        ),
-    ]);
-  } catch (error) {
-    if (isConstraintViolation(error, /dpop_proofs\.key/)) throw refusedProof(c, device.id, "replay");
-    throw error;
+  const fresh = await useDpopProof(c.env, {
+    userId: device.userId,
+    deviceId: device.id,
+    jti: proof.jti,
+    expiresAt: (proof.iat + DPOP_IAT_WINDOW_SECONDS + 1) * 1000,
+    at: now,
+    deviceForgetAt: now + DEVICE_UNUSED_TTL_MS,
+  });
+  if (!fresh) throw refusedProof(c, device.id, "replay");
+  if (device.lastUsedAt === null || now - device.lastUsedAt.getTime() >= DEVICE_LAST_USED_INTERVAL_MS) {
+    await noteDailyUse(db, device.id, now);
   }
   return { userId: device.userId, role: row.role, kind: "device", deviceId: device.id, scopes: device.scopes };
+}
+
+/**
+ * Whether the credential is within its 90 days of last use. D1's `last_used_at` may be up to a day
+ * behind; only when it alone says expired is the precise record (the AuthActivity) asked, so a
+ * credential is never refused early and a live one pays no Durable Object read for this.
+ */
+async function isUnexpired(env: Env, device: DeviceRow, now: number): Promise<boolean> {
+  if (deviceExpiresAt(device).getTime() > now) return true;
+  const recorded = (await recordedDeviceUses(env, device.userId, [device.id]))[device.id];
+  return recorded !== undefined && recorded + DEVICE_UNUSED_TTL_MS > now;
+}
+
+/** The daily write of D1's `last_used_at`; conditional, so concurrent requests write it once. */
+async function noteDailyUse(db: Db, deviceId: string, now: number): Promise<void> {
+  await db
+    .update(devices)
+    .set({ lastUsedAt: new Date(now) })
+    .where(
+      and(
+        eq(devices.id, deviceId),
+        or(isNull(devices.lastUsedAt), lt(devices.lastUsedAt, new Date(now - DEVICE_LAST_USED_INTERVAL_MS + 1))),
+      ),
+    );
 }
 
 function refusedProof(c: Context<AppEnv>, deviceId: string, failure: DpopFailure | "replay"): DomainError {

@@ -15,6 +15,7 @@ import { newId } from "../../db/ids";
 import { devices } from "../../db/schema";
 import { DomainError } from "../../errors/domain-error";
 import { afterCursor, decodeKeyset, newestFirst, pageOf } from "../../pagination/keyset";
+import { recordedDeviceUses } from "../activity";
 import { formatOpaqueToken, randomSecret, sha256Hex } from "../secrets";
 import type { DevicePublicJwk } from "./schema";
 
@@ -99,9 +100,12 @@ export async function createDevice(
   return { device: deviceView(row), credential: formatOpaqueToken({ id, secret }) };
 }
 
-/** The user's unrevoked credentials, newest first (unused ones too, with their past `expiresAt`). */
+/**
+ * The user's unrevoked credentials, newest first (unused ones too, with their past `expiresAt`),
+ * each with its precise last use: D1 keeps it to the day, the user's AuthActivity to the request.
+ */
 export async function listDevices(
-  ctx: { db: Db },
+  ctx: { db: Db; env: Pick<Env, "AUTH_ACTIVITY"> },
   userId: string,
   page: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: DeviceView[]; nextCursor: string | null }> {
@@ -114,7 +118,16 @@ export async function listDevices(
     .orderBy(...newestFirst(devices))
     .limit(page.limit + 1);
   const { rows: items, nextCursor } = pageOf(rows, page.limit, binding);
-  return { items: items.map(deviceView), nextCursor };
+  const recorded = await recordedDeviceUses(
+    ctx.env,
+    userId,
+    items.map((row) => row.id),
+  );
+  const withUse = items.map((row) => {
+    const used = recorded[row.id];
+    return used !== undefined && used > (row.lastUsedAt?.getTime() ?? 0) ? { ...row, lastUsedAt: new Date(used) } : row;
+  });
+  return { items: withUse.map(deviceView), nextCursor };
 }
 
 /** Revokes one of the user's credentials at once; another user's (or an already revoked) id is 404. */

@@ -63,7 +63,7 @@ export function registerDeviceRoutes(app: App): void {
 
   app.openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await listDevices({ db: getDb(c.env.DB) }, authOf(c).userId, { limit, cursor });
+    const page = await listDevices({ db: getDb(c.env.DB), env: c.env }, authOf(c).userId, { limit, cursor });
     return c.json(page, 200);
   });
 

@@ -106,7 +106,7 @@ export function registerSessionRoutes(app: App): void {
   app.openapi(list, async (c) => {
     const auth = authOf(c);
     const { limit, cursor } = c.req.valid("query");
-    const page = await listSessions(getDb(c.env.DB), auth.userId, auth.sessionId, { limit, cursor });
+    const page = await listSessions({ db: getDb(c.env.DB), env: c.env }, auth.userId, auth.sessionId, { limit, cursor });
     return c.json(page, 200);
   });
 

@@ -63,7 +63,7 @@ const jwks = createRoute({
 export function registerTokenRoutes(app: App): void {
   app.openapi(refresh, async (c) => {
     const { refreshToken } = c.req.valid("json");
-    const body = await refreshSession({ db: getDb(c.env.DB), config: c.var.config }, refreshToken, auditContext(c));
+    const body = await refreshSession({ db: getDb(c.env.DB), config: c.var.config, env: c.env }, refreshToken, auditContext(c));
     return c.json(body, 200);
   });
 

@@ -130,14 +130,3 @@ export const devices = sqliteTable(
   },
   (table) => [index("devices_user_idx").on(table.userId, table.createdAt)],
 );
-
-/** DPoP proof `jti`s seen recently, per device: a second use of one is a replay. */
-export const dpopProofs = sqliteTable(
-  "dpop_proofs",
-  {
-    /** SHA-256 of `deviceId:jti`. */
-    key: text("key").primaryKey(),
-    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
-  },
-  (table) => [index("dpop_proofs_expires_idx").on(table.expiresAt)],
-);
