@@ -19,7 +19,7 @@ import { newId } from "../db/ids";
 import { type UploadRow, uploads, users } from "../db/schema";
 import { DomainError } from "../errors/domain-error";
 import type { RecordType } from "../health-connect/record-types";
-import { log } from "../observability/log";
+import { errorName, log } from "../observability/log";
 import { enqueueIngest } from "./enqueue";
 import { receiveFile } from "./receive-file";
 import { resendUpload } from "./resend-upload";
@@ -92,9 +92,18 @@ export async function createUpload(
   // The account's deletion may have been confirmed while the file was arriving (the credential was
   // checked when the request began). Checked after the insert: either the deletion job lists this
   // row, or this check sees `deleted_at` (set before the job starts) and removes what was written.
-  if (await accountGone(ctx.db, input.userId)) {
-    if (row !== null) await ctx.db.delete(uploads).where(eq(uploads.id, id));
-    await ctx.env.LAKE.delete(file.r2Key);
+  let gone: boolean;
+  try {
+    gone = await accountGone(ctx.db, input.userId);
+  } catch (error) {
+    // D1 failed between the insert and this read: nothing of this request may stay behind.
+    if (row !== null) await discardReceived(ctx, id, file.r2Key);
+    else await ctx.env.LAKE.delete(file.r2Key);
+    throw error;
+  }
+  if (gone) {
+    if (row !== null) await discardReceived(ctx, id, file.r2Key);
+    else await ctx.env.LAKE.delete(file.r2Key);
     throw accountDeleted();
   }
 
@@ -115,8 +124,7 @@ export async function createUpload(
     );
   } catch (error) {
     // An unaudited write of health data must not remain.
-    await ctx.db.delete(uploads).where(eq(uploads.id, id));
-    await ctx.env.LAKE.delete(file.r2Key);
+    await discardReceived(ctx, id, file.r2Key);
     throw error;
   }
 
@@ -135,6 +143,21 @@ export async function createUpload(
 async function accountGone(db: Db, userId: string): Promise<boolean> {
   const [user] = await db.select({ deletedAt: users.deletedAt }).from(users).where(eq(users.id, userId)).limit(1);
   return user === undefined || user.deletedAt !== null;
+}
+
+/**
+ * Removes a just-inserted upload: the raw object first, then the row. If D1 is what failed, the row
+ * may outlive this request as `queued` — with its file already gone, so the stalled-upload sweeper
+ * resumes it into `FILE_MISSING` (failed, "send the file again") and no data is ever ingested from
+ * a request that was answered with an error.
+ */
+async function discardReceived(ctx: UploadContext, id: string, r2Key: string): Promise<void> {
+  await ctx.env.LAKE.delete(r2Key);
+  try {
+    await ctx.db.delete(uploads).where(eq(uploads.id, id));
+  } catch (error) {
+    log("warn", "upload row left for the sweeper", { uploadId: id, error: errorName(error) });
+  }
 }
 
 function accountDeleted(): DomainError {

@@ -6,6 +6,7 @@ import { createApp } from "../../src/app";
 import { getDb } from "../../src/db/client";
 import { uploads } from "../../src/db/schema";
 import type { IngestMessage } from "../../src/uploads/create-upload";
+import { ingestUpload } from "../../src/uploads/ingest-upload";
 import { type D1Rule, d1Error, faultyD1, faultyR2Writes, isWrite, r2Error, recordingQueue } from "./helpers/faults";
 import { createSessionUser, type SessionUser, testIp } from "./helpers/session-user";
 import { call } from "./helpers/test-app";
@@ -173,6 +174,36 @@ describe("POST /v1/uploads while D1 is unavailable", () => {
     const retried = await postUpload(user, await heartRateFile(3), { INGEST: ingest.queue });
     expect(retried.status).toBe(202);
     expect(ingest.sent).toHaveLength(1);
+  });
+
+  it("answers 503 when D1 fails right after the row was inserted, and nothing is ever ingested from it", async () => {
+    const user = await createSessionUser();
+    expect((await get(user, "/v1/uploads")).status).toBe(200);
+    const ingest = recordingQueue<IngestMessage>(env.INGEST);
+    let inserted = false;
+    const rule: D1Rule = (sql) => {
+      if (inserted) return d1Error("Network connection lost.");
+      if (/^insert into "uploads"/i.test(sql)) inserted = true;
+      return undefined;
+    };
+    await expectUnavailable(await postUpload(user, await heartRateFile(3), { DB: faultyD1(env.DB, rule), INGEST: ingest.queue }));
+    expect(inserted).toBe(true);
+    const traces = await uploadTraces(user.user.id);
+    expect(traces.objects).toEqual([]);
+    expect(traces.audits).toEqual([]);
+    expect(ingest.sent).toEqual([]);
+
+    // D1 could not delete the row either: the sweeper's resume finds its file gone and fails it,
+    // so no observation is stored from a request that was answered with an error.
+    const [left] = traces.rows;
+    expect(left).toBeDefined();
+    const outcome = await ingestUpload(
+      { db, env },
+      { type: "upload.ingest", uploadId: left?.id ?? "", userId: user.user.id, requestId: null },
+    );
+    expect(outcome).toBe("failed");
+    const [row] = await db.select().from(uploads).where(eq(uploads.userId, user.user.id));
+    expect(row).toMatchObject({ status: "failed", errorCode: "FILE_MISSING", accepted: 0 });
   });
 
   it("answers 503 and leaves nothing behind when only D1's writes fail", async () => {

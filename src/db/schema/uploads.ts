@@ -32,15 +32,18 @@ export const uploads = sqliteTable(
     status: text("status", { enum: UPLOAD_STATUSES }).notNull(),
     /** Records in the file: the sum of its block counts, every block's framing checked on arrival. */
     recordCount: integer("record_count").notNull(),
+    // The counts below are final once the upload completes; while it is processing, the live counts
+    // are in the user's HealthStore (src/uploads/live-progress.ts), which the job writes per chunk so
+    // that an upload costs D1 a constant number of writes whatever its size (docs/scale.md).
     accepted: integer("accepted").notNull().default(0),
     duplicate: integer("duplicate").notNull().default(0),
     flagged: integer("flagged").notNull().default(0),
     rejected: integer("rejected").notNull().default(0),
-    /** Chunks written to the HealthStore so far: a retried ingest resumes after them. */
+    /** Chunks written, as of completion; a running job's own count is in the HealthStore. */
     chunksDone: integer("chunks_done").notNull().default(0),
     /**
      * Times the stalled-upload sweeper (or a re-sent file) resumed this upload since it last made
-     * progress; reset by every chunk written. Past a bound the upload fails instead of looping.
+     * progress (the HealthStore says whether it did); past a bound the upload fails instead of looping.
      */
     resumeAttempts: integer("resume_attempts").notNull().default(0),
     errorCode: text("error_code"),
