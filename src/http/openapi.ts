@@ -15,9 +15,14 @@ export const ProblemSchema = z
   })
   .openapi("Problem");
 
+/**
+ * Error responses of a route. 503 is always among them: any route that reaches D1, R2 or a Durable
+ * Object answers 503 with Retry-After while that dependency is unavailable (docs/operations.md).
+ */
 export function problemResponses(...statuses: number[]) {
+  const all = statuses.includes(503) ? statuses : [...statuses, 503];
   return Object.fromEntries(
-    statuses.map((status) => [
+    all.map((status) => [
       status,
       { description: "Problem details (RFC 9457)", content: { "application/problem+json": { schema: ProblemSchema } } },
     ]),
