@@ -70,7 +70,16 @@ export interface LedgerEvent {
 
 export type NewLedgerEvent = Pick<
   LedgerEvent,
-  "id" | "provider" | "dedupKey" | "eventType" | "authenticity" | "hints" | "providerUserId" | "r2Key" | "receivedAt" | "enqueuedAt"
+  | "id"
+  | "provider"
+  | "dedupKey"
+  | "eventType"
+  | "authenticity"
+  | "hints"
+  | "providerUserId"
+  | "r2Key"
+  | "receivedAt"
+  | "enqueuedAt"
 >;
 
 export interface LedgerOutcome {
@@ -214,7 +223,12 @@ export class WebhookLedger extends DurableObject<Env> {
     this.#table(true);
     const sql = this.ctx.storage.sql;
     for (const entry of entries) {
-      sql.exec("INSERT INTO event_index (key, event_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", entry.key, entry.eventId, atMs);
+      sql.exec(
+        "INSERT INTO event_index (key, event_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        entry.key,
+        entry.eventId,
+        atMs,
+      );
     }
     await this.#wake();
   }
@@ -240,7 +254,12 @@ export class WebhookLedger extends DurableObject<Env> {
     for (let start = 0; start < ids.length; start += PAGE_SIZE) {
       const page = ids.slice(start, start + PAGE_SIZE);
       const marks = page.map(() => "?").join(", ");
-      rows.push(...this.ctx.storage.sql.exec<Row>(`SELECT * FROM events WHERE id IN (${marks})`, ...page).toArray().map(toEvent));
+      rows.push(
+        ...this.ctx.storage.sql
+          .exec<Row>(`SELECT * FROM events WHERE id IN (${marks})`, ...page)
+          .toArray()
+          .map(toEvent),
+      );
     }
     return rows;
   }

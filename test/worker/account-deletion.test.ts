@@ -37,12 +37,7 @@ import { runAccountDeletion } from "../../src/deletion/job";
 import { resumeAccountDeletionsJob } from "../../src/deletion/resume";
 import { saveConnection } from "../../src/providers/connections";
 import { tokenKeyringFor } from "../../src/providers/tokens";
-import {
-  ledgerShard,
-  loadWebhookEvents,
-  settleWebhookEvents,
-  storeQueuedDeliveries,
-} from "../../src/providers/webhooks/events";
+import { ledgerShard, loadWebhookEvents, settleWebhookEvents, storeQueuedDeliveries } from "../../src/providers/webhooks/events";
 import { handleQueueBatch, QUEUES } from "../../src/queues/consumer";
 import { createUpload } from "../../src/uploads/create-upload";
 import { acceptCurrentConsent } from "./helpers/consent";

@@ -140,7 +140,12 @@ function message(delivery: VerifiedDelivery, receivedAt: Date, body = "{}"): Pro
   };
 }
 
-const hint = (providerUserId: string) => ({ providerUserId, dataType: "sleep", operation: "upsert" as const, date: "2026-11-20" });
+const hint = (providerUserId: string) => ({
+  providerUserId,
+  dataType: "sleep",
+  operation: "upsert" as const,
+  date: "2026-11-20",
+});
 const delivery = (provider: "polar" | "oura", ...accounts: string[]): VerifiedDelivery => ({
   kind: "delivery",
   provider,
@@ -209,6 +214,25 @@ describe("the dedup key, decided in its shard", () => {
     expect(runs.flatMap((run) => run.outcomes).sort()).toEqual(["processed", "skipped", "skipped", "skipped", "skipped"]);
     expect(runs.flatMap((run) => run.syncs)).toEqual([expect.objectContaining({ connectionId })]);
     expect(await eventsAbout("polar", account)).toHaveLength(1);
+  });
+});
+
+describe("a delivery queued before events left D1", () => {
+  it("is stored once in its key's shard and processed, though its id names no shard", async () => {
+    const account = `polar-${crypto.randomUUID()}`;
+    const { connectionId } = await connectedAccount("polar", account);
+    const { body, headers } = await polarDelivery(account);
+    const queued = await routed(body, headers);
+    const legacy = { ...queued, webhookEventId: newId("whe") };
+    expect(ledgerShardOfEvent(legacy.webhookEventId)).toBeNull();
+
+    expect(await processed([legacy])).toEqual({ outcomes: ["processed"], syncs: [expect.objectContaining({ connectionId })] });
+    // Queues' at-least-once retry of the same message, and the provider's re-delivery, change nothing.
+    expect((await processed([legacy])).outcomes).toEqual(["skipped"]);
+    expect((await processed([queued])).outcomes).toEqual(["skipped"]);
+    const [row] = await eventsAbout("polar", account);
+    expect(row).toMatchObject({ status: "processed", connectionId });
+    expect(ledgerShardOfEvent(row?.id ?? "")).toBe(ledgerShard("polar", queued.delivery.dedupKey));
   });
 });
 
@@ -297,7 +321,10 @@ describe("deleting one person's deliveries", () => {
     const { r2Key } = (await eventById(queued.webhookEventId)) ?? { r2Key: "" };
     expect(await env.LAKE.head(r2Key)).not.toBeNull();
     // Reconnected as another provider account: the old one no longer names her, the event still does.
-    await db.update(connections).set({ providerUserId: `polar-${crypto.randomUUID()}` }).where(eq(connections.id, connectionId));
+    await db
+      .update(connections)
+      .set({ providerUserId: `polar-${crypto.randomUUID()}` })
+      .where(eq(connections.id, connectionId));
 
     expect(await deleteWebhookEvents(env, { userId, provider: "polar" })).toEqual({ deleted: 1 });
     expect(await eventById(queued.webhookEventId)).toBeUndefined();

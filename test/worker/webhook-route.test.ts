@@ -233,7 +233,9 @@ describe("refusals", () => {
       expect(await res.json()).toMatchObject({ code: "UNAUTHENTICATED", reason: "unauthenticated", provider: "oura" });
       expect(ingest.sent).toEqual([]);
     }
-    expect({ rows: (await eventsAbout("oura", OURA_VECTOR_ACCOUNT)).length, payloads: await payloadCount("oura") }).toEqual(before);
+    expect({ rows: (await eventsAbout("oura", OURA_VECTOR_ACCOUNT)).length, payloads: await payloadCount("oura") }).toEqual(
+      before,
+    );
   });
 
   it("refuses a stale signed timestamp with 401", async () => {

@@ -65,12 +65,12 @@ export { WEBHOOK_RETENTION_DAYS } from "../../../durable-objects/webhook-ledger"
 /**
  * Ledger shards. Fixed: an event's shard is in its id and its dedup key must always hash to the
  * same shard. Sized by storage, which binds before write rate (docs/providers.md "Storage"): 30
- * days of 10 M people's deliveries are about 3 TB of rows, 3 GB per shard against a Durable
- * Object's 10 GB, at about 10 deliveries a second per shard at peak against roughly 1,000 requests a
- * second one object sustains. A power of two, so doubling keeps every key in its shard or moves it
- * to exactly one other (`h mod 2N` is `h mod N` or that plus N).
+ * days of 10 M people's deliveries are about 7.3 TB of SQLite (1.2 KB an event, measured), 3.6 GB
+ * per shard against a Durable Object's 10 GB, while about 23 requests a second per shard at peak
+ * are far below the roughly 1,000 one object sustains. A power of two, so doubling keeps every key
+ * in its shard or moves it to exactly one other (`h mod 2N` is `h mod N` or that plus N).
  */
-export const WEBHOOK_LEDGER_SHARDS = 1024;
+export const WEBHOOK_LEDGER_SHARDS = 2048;
 /** Shards asked at once by a fan-out (the bench's count): a bound on one invocation's open calls. */
 const FAN_OUT = 64;
 /**
@@ -130,7 +130,11 @@ export function ledgerShardOfEvent(eventId: string): number | null {
 const accountIndexKey = (provider: ProviderName, providerUserId: string) => `account:${provider}:${providerUserId}`;
 const userIndexKey = (userId: string) => `user:${userId}`;
 
-function accountEntries(event: { id: string; provider: ProviderName; hints: readonly { providerUserId: string }[] }): IndexEntry[] {
+function accountEntries(event: {
+  id: string;
+  provider: ProviderName;
+  hints: readonly { providerUserId: string }[];
+}): IndexEntry[] {
   const accounts = new Set(event.hints.map((hint) => hint.providerUserId));
   return [...accounts].map((account) => ({ key: accountIndexKey(event.provider, account), eventId: event.id }));
 }
@@ -181,7 +185,7 @@ function newLedgerEvent(
   delivery: Pick<VerifiedDelivery, "dedupKey" | "eventType" | "authenticity" | "hints">,
   receivedAt: Date,
   enqueuedAt: Date | null,
-): NewLedgerEvent {
+): NewLedgerEvent & { provider: ProviderName } {
   const users = new Set(delivery.hints.map((hint) => hint.providerUserId));
   return {
     id,
@@ -239,6 +243,9 @@ export async function acceptDelivery(
  * event id; a message whose dedup key another event holds (a re-delivery, also one earlier in the
  * same batch) or whose row is gone has none. A queued delivery's payload is written once the event is
  * processed (`keepQueuedPayload`): a delivery about no live connection never stores one.
+ *
+ * A queued delivery whose id names no shard (queued before events left D1) is stored under its id
+ * with its key's shard appended, the same on every attempt, and answered under the message's id.
  */
 export async function storeQueuedDeliveries(
   env: LedgerEnv,
@@ -247,29 +254,39 @@ export async function storeQueuedDeliveries(
   enqueued: { enqueuedAt: Date | null } = { enqueuedAt: now },
 ): Promise<Map<string, WebhookEventRow>> {
   const rows = new Map<string, WebhookEventRow>();
+  /** Row id → the id its message knows it by. */
+  const messageIds = new Map<string, string>();
   const keep = (event: LedgerEvent) => {
     const row = asRow(event);
-    if (row) rows.set(row.id, row);
+    if (row) rows.set(messageIds.get(row.id) ?? row.id, row);
   };
   const calls: Promise<void>[] = [];
-  const queued = messages.flatMap((message) =>
-    message.delivery
-      ? [newLedgerEvent(message.webhookEventId, message.provider, message.delivery, new Date(message.delivery.receivedAt), enqueued.enqueuedAt)]
-      : [],
-  );
+  const queued = messages.flatMap((message) => {
+    const { delivery } = message;
+    if (!delivery) return [];
+    const id =
+      ledgerShardOfEvent(message.webhookEventId) === null
+        ? `${message.webhookEventId}_${ledgerShard(message.provider, delivery.dedupKey)}`
+        : message.webhookEventId;
+    messageIds.set(id, message.webhookEventId);
+    return [newLedgerEvent(id, message.provider, delivery, new Date(delivery.receivedAt), enqueued.enqueuedAt)];
+  });
   // Listed before or while stored, never after: an entry without its event is harmless, an event
   // without its entries could outlive a person's deletion. A re-delivery's entry names no event.
-  const listed = messages.flatMap((message) =>
-    message.delivery ? accountEntries({ id: message.webhookEventId, provider: message.provider, hints: message.delivery.hints }) : [],
+  calls.push(
+    indexEvents(
+      env,
+      queued.flatMap((event) => accountEntries(event)),
+      now,
+    ),
   );
-  calls.push(indexEvents(env, listed, now));
   for (const [shard, events] of byShard(queued, (event) => ledgerShardOfEvent(event.id))) {
     calls.push(
       ledger(env, shard)
         .store(events)
         .then((stored) => {
           // The holder of the key is this message's row when it was written now or by an earlier attempt.
-          for (const { event } of stored) if (events.some((own) => own.id === event.id)) keep(event);
+          for (const { event } of stored) if (messageIds.has(event.id)) keep(event);
         }),
     );
   }
@@ -299,7 +316,10 @@ export async function keepQueuedPayload(env: Pick<Env, "LAKE">, row: WebhookEven
  * queues it again (by reference: the job then reads the row, and a drop deletes the payload). A
  * message naming an existing row needs nothing: the sweep finds that row unprocessed.
  */
-export async function keepDeadLetteredDelivery(env: Pick<Env, "LAKE" | "WEBHOOK_LEDGER">, message: ProviderWebhookMessage): Promise<void> {
+export async function keepDeadLetteredDelivery(
+  env: Pick<Env, "LAKE" | "WEBHOOK_LEDGER">,
+  message: ProviderWebhookMessage,
+): Promise<void> {
   const { delivery } = message;
   if (!delivery) return;
   const rows = await storeQueuedDeliveries(env, [message], new Date(), { enqueuedAt: null });
@@ -391,7 +411,9 @@ export async function settleWebhookEvents(
     userId: outcome.userId ?? null,
     connectionId: outcome.connectionId ?? null,
   }));
-  const resolved = settled.flatMap((outcome) => (outcome.userId === null ? [] : [{ key: userIndexKey(outcome.userId), eventId: outcome.id }]));
+  const resolved = settled.flatMap((outcome) =>
+    outcome.userId === null ? [] : [{ key: userIndexKey(outcome.userId), eventId: outcome.id }],
+  );
   await indexEvents(env, resolved, now);
   await Promise.all(
     [...byShard(settled, (outcome) => ledgerShardOfEvent(outcome.id))].map(([shard, group]) =>
@@ -444,7 +466,11 @@ async function indexedUnder(env: LedgerEnv, keys: readonly string[]): Promise<In
 }
 
 /** The stored deliveries naming one provider account, newest first (support, tests). */
-export async function webhookEventsAbout(env: LedgerEnv, provider: ProviderName, providerUserId: string): Promise<WebhookEventRow[]> {
+export async function webhookEventsAbout(
+  env: LedgerEnv,
+  provider: ProviderName,
+  providerUserId: string,
+): Promise<WebhookEventRow[]> {
   const entries = await indexedUnder(env, [accountIndexKey(provider, providerUserId)]);
   const events = await loadWebhookEvents(
     env,

@@ -9,6 +9,7 @@ import type { AuditContext } from "../../../src/audit/event";
 import { getDb } from "../../../src/db/client";
 import { saveConnection } from "../../../src/providers/connections";
 import type { ProviderName } from "../../../src/providers/registry";
+import { importTokenKeys } from "../../../src/providers/tokens";
 import {
   ledgerShardOfEvent,
   loadWebhookEvents,
@@ -16,7 +17,6 @@ import {
   webhookEventsAbout,
 } from "../../../src/providers/webhooks/events";
 import type { VerifiedDelivery } from "../../../src/providers/webhooks/types";
-import { importTokenKeys } from "../../../src/providers/tokens";
 import { createUser } from "../../../src/users/users";
 
 export const vectors = z
