@@ -28,6 +28,7 @@ import { getDb } from "../src/db/client";
 import { newId } from "../src/db/ids";
 import { CONSENT_DOCUMENTS, consents, grants } from "../src/db/schema";
 import production from "../src/index";
+import { countWebhookEvents } from "../src/providers/webhooks/events";
 import { createUser } from "../src/users/users";
 import { BenchHealthStore } from "./audit-store";
 import { benchExportRoutes } from "./export-year";
@@ -95,10 +96,8 @@ app.post(GRANT_PATH, async (c) => {
   return c.json({ ok: true });
 });
 
-app.get(WEBHOOK_EVENTS_PATH, async (c) => {
-  const row = await c.env.DB.prepare("SELECT count(*) AS stored FROM webhook_events").first<{ stored: number }>();
-  return c.json({ stored: row?.stored ?? 0 });
-});
+// Stored deliveries live in the WebhookLedger's shards, not D1: the count asks every shard.
+app.get(WEBHOOK_EVENTS_PATH, async (c) => c.json({ stored: await countWebhookEvents(c.env) }));
 
 // The audit part (bench/audit.mjs): each call is timed by the client, across the RPC.
 const benchStore = (env: Env, userId: string) =>

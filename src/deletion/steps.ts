@@ -29,13 +29,11 @@ import {
   refreshTokens,
   sessions,
   uploads,
-  webhookEvents,
 } from "../db/schema";
 import { lakeUserDayPrefix } from "../lake/writer";
 import { connectContext } from "../providers/connect/context";
 import { disconnect } from "../providers/connect/manage";
 import { listConnections } from "../providers/connections";
-import { isProviderName } from "../providers/registry";
 import { deleteWebhookEvents } from "../providers/webhooks/events";
 import { deletePrefix } from "./r2";
 
@@ -75,16 +73,13 @@ async function removeProviderConnections(ctx: StepContext): Promise<undefined> {
   await removeWebhookPayloads(ctx);
 }
 
-/** Revoked connections and events resolved to the user name the providers whose payloads may remain. */
+/**
+ * Every stored webhook delivery about the user, at every provider: those resolved to them and those
+ * naming one of their provider accounts (revoked connections still name them). One fan-out over the
+ * ledger's shards for all providers together.
+ */
 async function removeWebhookPayloads(ctx: StepContext): Promise<void> {
-  const named = await ctx.db
-    .select({ provider: connections.provider })
-    .from(connections)
-    .where(eq(connections.userId, ctx.userId))
-    .union(ctx.db.select({ provider: webhookEvents.provider }).from(webhookEvents).where(eq(webhookEvents.userId, ctx.userId)));
-  for (const { provider } of named) {
-    if (isProviderName(provider)) await deleteWebhookEvents(ctx.env, { userId: ctx.userId, provider });
-  }
+  await deleteWebhookEvents(ctx.env, { userId: ctx.userId });
 }
 
 async function removeSharing(ctx: StepContext): Promise<undefined> {

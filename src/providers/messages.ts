@@ -50,7 +50,7 @@ const storedHint = z.object({
 });
 
 /**
- * A verified delivery not yet stored: what its `webhook_events` row and R2 payload will hold.
+ * A verified delivery not yet stored: what its ledger row (src/providers/webhooks/events.ts) and R2 payload will hold.
  * `payload` is the raw body in base64 (bodies are bytes; signatures were checked over them).
  */
 const queuedDelivery = z.object({

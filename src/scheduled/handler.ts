@@ -11,7 +11,6 @@ import { purgeExpiredExportsJob } from "../exports/retention";
 import { errorName, log } from "../observability/log";
 import { maintainAppSubscriptionsJob } from "../providers/subscriptions";
 import { refreshExpiringProviderTokens } from "../providers/sync/refresh-cron";
-import { purgeExpiredWebhookEventsJob, sweepStuckWebhookEventsJob } from "../providers/webhooks/maintenance";
 import { purgeExpiredRawUploadsJob } from "../retention/raw-uploads";
 import { resumeStalledUploadsJob } from "../uploads/resume-stalled";
 import { backfillUsernameSkeletonsJob } from "../users/usernames";
@@ -28,14 +27,15 @@ export const CRONS = {
 } as const;
 
 export const defaultSchedule: Readonly<Record<string, readonly ScheduledJob[]>> = {
-  [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob, sweepStuckWebhookEventsJob],
+  // Stored webhook events are not swept or purged here: each WebhookLedger shard does its own from
+  // its alarm (durable-objects/webhook-ledger.ts), so no cron run has to reach every shard.
+  [CRONS.everyFiveMinutes]: [resumeStalledUploadsJob],
   // The D1 security chain is sealed to R2 hourly (src/audit/seal/security.ts).
   [CRONS.hourly]: [backfillUsernameSkeletonsJob, refreshExpiringProviderTokens, sealSecurityChainJob],
   // Retention: every rule and its job are listed in docs/retention.md.
   [CRONS.daily]: [
     purgeExpiredFlows,
     purgeEndedSessions,
-    purgeExpiredWebhookEventsJob,
     maintainAppSubscriptionsJob,
     purgeExpiredRawUploadsJob,
     // Account deletions whose job did not finish are queued again (src/deletion/resume.ts).

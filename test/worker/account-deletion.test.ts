@@ -32,12 +32,12 @@ import {
   type UserRow,
   uploads,
   users,
-  webhookEvents,
 } from "../../src/db/schema";
 import { runAccountDeletion } from "../../src/deletion/job";
 import { resumeAccountDeletionsJob } from "../../src/deletion/resume";
 import { saveConnection } from "../../src/providers/connections";
 import { tokenKeyringFor } from "../../src/providers/tokens";
+import { ledgerShard, loadWebhookEvents, settleWebhookEvents, storeQueuedDeliveries } from "../../src/providers/webhooks/events";
 import { handleQueueBatch, QUEUES } from "../../src/queues/consumer";
 import { createUpload } from "../../src/uploads/create-upload";
 import { acceptCurrentConsent } from "./helpers/consent";
@@ -197,24 +197,34 @@ async function populate(ada: SignedUpUser, other: SignedUpUser) {
     },
     SYSTEM,
   );
-  const eventId = newId("whe");
-  const payloadKey = `webhooks/sandbox/${now.toISOString().slice(0, 10)}/${eventId}.json`;
-  await env.LAKE.put(payloadKey, JSON.stringify({ user_id: providerUserId, data_type: "heart_rate" }));
-  await db.insert(webhookEvents).values({
-    id: eventId,
-    provider: "sandbox",
-    dedupKey: crypto.randomUUID(),
-    eventType: "heart_rate.updated",
-    authenticity: "signed",
-    hints: [{ providerUserId, dataType: "heart_rate", operation: "upsert" }],
-    providerUserId,
-    r2Key: payloadKey,
-    status: "processed",
-    userId,
-    connectionId: connection.id,
-    receivedAt: now,
-    processedAt: now,
-  });
+  // Stored as the webhook job stores it: a row in its ledger shard, resolved to her, and its payload.
+  const dedupKey = crypto.randomUUID();
+  const eventId = `${newId("whe")}_${ledgerShard("sandbox", dedupKey)}`;
+  const payload = JSON.stringify({ user_id: providerUserId, data_type: "heart_rate" });
+  const rows = await storeQueuedDeliveries(
+    env,
+    [
+      {
+        type: "provider.webhook",
+        provider: "sandbox",
+        webhookEventId: eventId,
+        delivery: {
+          dedupKey,
+          eventType: "heart_rate.updated",
+          authenticity: "signed",
+          hints: [{ providerUserId, dataType: "heart_rate", operation: "upsert" }],
+          receivedAt: now.toISOString(),
+          payload: btoa(payload),
+          contentType: "application/json",
+        },
+      },
+    ],
+    now,
+  );
+  const event = rows.get(eventId);
+  if (!event) throw new Error("no webhook event stored");
+  await env.LAKE.put(event.r2Key, payload);
+  await settleWebhookEvents(env, [{ id: eventId, status: "processed", userId, connectionId: connection.id }], now);
 
   // Sealed chunks of her HealthStore chain.
   const sealKey = `audit/${userId}/1-3.json`;
@@ -238,7 +248,12 @@ async function populate(ada: SignedUpUser, other: SignedUpUser) {
 
   const [passkey] = await db.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.userId, userId));
   if (!passkey) throw new Error("no passkey");
-  return { device: { key, credential, id: credential.split(".")[0] ?? "" }, credentialId: passkey.id, providerUserId };
+  return {
+    device: { key, credential, id: credential.split(".")[0] ?? "" },
+    credentialId: passkey.id,
+    providerUserId,
+    webhookEventId: eventId,
+  };
 }
 
 /** Every row of every D1 table, as text, with its table name. */
@@ -276,7 +291,8 @@ describe("account deletion: the sweep", () => {
     const ada = await signUp({ displayName: `Ada ${crypto.randomUUID()}` });
     const other = await signUp();
     const userId = ada.user.id;
-    const { device, credentialId, providerUserId } = await populate(ada, other);
+    const { device, credentialId, providerUserId, webhookEventId } = await populate(ada, other);
+    expect(await loadWebhookEvents(env, [webhookEventId])).toHaveLength(1);
     const needles = [userId, ada.user.username, ada.user.displayName, credentialId, providerUserId];
     expect((await allD1Rows()).some((row) => needles.some((needle) => row.text.includes(needle)))).toBe(true);
     // Before: her objects under every prefix the job must clear, and data in her store.
@@ -373,6 +389,9 @@ describe("account deletion: the sweep", () => {
     const erased = await db.select().from(securityEvents).where(eq(securityEvents.action, "account.delete_request"));
     expect(erased.some((event) => event.erasedAt !== null && event.salt === null && event.actor.startsWith("c:"))).toBe(true);
     expect(await verifySecurityChain(db)).toMatchObject({ ok: true });
+
+    // The webhook ledger: her stored delivery is gone from its shard.
+    expect(await loadWebhookEvents(env, [webhookEventId])).toEqual([]);
 
     // R2: no key and no body names her.
     const objects = await allR2Objects();

@@ -1,26 +1,21 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
-import { connections, securityEvents, webhookEvents } from "../../src/db/schema";
+import { describe, expect, it, vi } from "vitest";
+import { connections, securityEvents } from "../../src/db/schema";
 import { getProvidersConfig, webhookSecretsFor } from "../../src/providers/config";
 import type { ProviderWebhookMessage } from "../../src/providers/messages";
 import { verifyWebhook } from "../../src/providers/webhooks";
-import {
-  acceptDelivery,
-  deleteWebhookEvents,
-  purgeExpiredWebhookEvents,
-  recordDelivery,
-  sweepStuckWebhookEvents,
-} from "../../src/providers/webhooks/events";
+import { acceptDelivery, deleteWebhookEvents, recordDelivery } from "../../src/providers/webhooks/events";
 import { keepDeadLetteredWebhook, processWebhookEvent } from "../../src/providers/webhooks/process-event";
 import type { VerifiedDelivery, WebhookProvider } from "../../src/providers/webhooks/types";
 import { handleQueueBatch, QUEUES } from "../../src/queues/consumer";
-import { CRONS, defaultSchedule } from "../../src/scheduled/handler";
 import {
   connectedAccount,
   db,
   eventById,
+  eventsOfDelivery,
+  ledgerOf,
   ouraHeaders,
   polarHeaders,
   recordingQueue,
@@ -178,7 +173,7 @@ describe("the provider.webhook job", () => {
     expect(results.flatMap((result) => result.sent)).toEqual([
       expect.objectContaining({ type: "provider.sync", connectionId, reason: "webhook" }),
     ]);
-    const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey));
+    const rows = await eventsOfDelivery(delivery);
     expect(rows.map((row) => row.id)).toEqual([first.webhookEventId]);
     expect(await (await env.LAKE.get(rows[0]?.r2Key ?? ""))?.text()).toBe(body);
   });
@@ -278,7 +273,7 @@ describe("a batch of deliveries on the webhooks queue", () => {
         expect.objectContaining({ type: "provider.sync", connectionId: beaConnection.connectionId, reason: "webhook" }),
       ]),
     );
-    const adaRows = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, adaEvent.delivery.dedupKey));
+    const adaRows = await eventsOfDelivery(adaEvent.delivery);
     expect(adaRows).toMatchObject([{ id: first.webhookEventId, status: "processed", connectionId: adaConnection.connectionId }]);
     expect(await (await env.LAKE.get(adaRows[0]?.r2Key ?? ""))?.text()).toBe(adaEvent.body);
     const droppedRow = await eventById(dropped.webhookEventId);
@@ -339,14 +334,12 @@ describe("delivery storage when a step fails", () => {
     await expect(
       acceptDelivery({ db, env: { ...env, WEBHOOKS: recordingQueue({ failing: true }) } }, delivery, payload, new Date()),
     ).rejects.toThrow();
-    expect(await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey))).toEqual([]);
+    expect(await eventsOfDelivery(delivery)).toEqual([]);
     expect(await queued(delivery, body)).toMatchObject({ delivery: { dedupKey: delivery.dedupKey } });
   });
 
-  it("keeps a queued delivery whose job died before storing it; the sweep queues it again", async () => {
-    const account = `polar-${crypto.randomUUID()}`;
-    const { connectionId } = await connectedAccount("polar", account);
-    const { body, delivery } = await polarEvent(account, { date: "2026-11-21" });
+  it("keeps a queued delivery whose job died before storing it; its shard's sweep queues it again", async () => {
+    const { body, delivery } = await polarEvent(`polar-nobody-${crypto.randomUUID()}`, { date: "2026-11-21" });
     const t0 = new Date(Date.now() - 10 * 60_000);
     const message = await queued(delivery, body, t0);
     // What the dead-letter queue's consumer runs once Queues gave up on the message.
@@ -355,14 +348,17 @@ describe("delivery storage when a step fails", () => {
     expect(row).toMatchObject({ status: "received", enqueuedAt: null, receivedAt: t0 });
     expect(await (await env.LAKE.get(row?.r2Key ?? ""))?.text()).toBe(body);
 
-    const ingest = recordingQueue();
-    const swept = await sweepStuckWebhookEvents({ db, env: { ...env, WEBHOOKS: ingest } }, new Date());
+    const swept = await ledgerOf(message.webhookEventId).sweep(Date.now());
     expect(swept.resent).toContain(message.webhookEventId);
-    const resent = { type: "provider.webhook" as const, provider: "polar" as const, webhookEventId: message.webhookEventId };
-    expect(ingest.sent).toContainEqual(resent);
-    const { outcome, sent } = await runMessage(resent);
-    expect(outcome).toBe("processed");
-    expect(sent).toMatchObject([{ type: "provider.sync", connectionId }]);
+    // The real WEBHOOKS queue and its consumer: the job reads the row, finds nobody connected, and
+    // drops the event with the payload the dead-letter handler kept.
+    await vi.waitFor(
+      async () => {
+        expect(await eventById(message.webhookEventId)).toMatchObject({ status: "dropped", sweeps: 1 });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(await env.LAKE.head(row?.r2Key ?? "")).toBeNull();
   });
 
   it("keeps the row when the queue refuses; the provider's retry completes it, once", async () => {
@@ -372,7 +368,7 @@ describe("delivery storage when a step fails", () => {
     await expect(
       recordDelivery({ db, env: { ...env, WEBHOOKS: recordingQueue({ failing: true }) } }, delivery, payload, t0),
     ).rejects.toThrow();
-    const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey));
+    const [row] = await eventsOfDelivery(delivery);
     expect(row).toMatchObject({ status: "received", enqueuedAt: null });
 
     const retry = recordingQueue();
@@ -387,26 +383,23 @@ describe("delivery storage when a step fails", () => {
     expect(third.sent).toEqual([]);
   });
 
-  it("re-sends a row stuck in received without a message from the five-minute sweep, once", async () => {
-    expect(defaultSchedule[CRONS.everyFiveMinutes]?.map((job) => job.name)).toContain("sweepStuckWebhookEvents");
+  it("re-sends a row stuck in received without a message from its shard's sweep, once", async () => {
     const { body, delivery } = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-22" });
     const payload = { body: new TextEncoder().encode(body), contentType: "application/json" };
     const t0 = new Date(Date.now() - 10 * 60_000);
     await expect(
       recordDelivery({ db, env: { ...env, WEBHOOKS: recordingQueue({ failing: true }) } }, delivery, payload, t0),
     ).rejects.toThrow();
-    const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.dedupKey, delivery.dedupKey));
+    const [row] = await eventsOfDelivery(delivery);
+    const shard = ledgerOf(row?.id ?? "");
 
-    const ingest = recordingQueue();
     const now = new Date();
-    const swept = await sweepStuckWebhookEvents({ db, env: { ...env, WEBHOOKS: ingest } }, now);
+    const swept = await shard.sweep(now.getTime());
     expect(swept.resent).toContain(row?.id);
-    expect(ingest.sent).toContainEqual({ type: "provider.webhook", provider: "polar", webhookEventId: row?.id });
-    expect((await eventById(row?.id ?? ""))?.enqueuedAt).toEqual(now);
+    expect(await eventById(row?.id ?? "")).toMatchObject({ enqueuedAt: now, sweeps: 1 });
 
-    const again = recordingQueue();
-    await sweepStuckWebhookEvents({ db, env: { ...env, WEBHOOKS: again } }, new Date(now.getTime() + 5 * 60_000));
-    expect(again.sent).not.toContainEqual({ type: "provider.webhook", provider: "polar", webhookEventId: row?.id });
+    const again = await shard.sweep(now.getTime() + 5 * 60_000);
+    expect(again.resent).not.toContain(row?.id);
   });
 });
 
@@ -466,18 +459,20 @@ describe("deletion and retention", () => {
     expect(await eventById(unrelatedId)).toBeDefined();
   });
 
-  it("purges rows and payloads older than 30 days in the daily job, and keeps younger ones", async () => {
-    expect(defaultSchedule[CRONS.daily]?.map((job) => job.name)).toContain("purgeExpiredWebhookEvents");
+  it("purges rows and payloads older than 30 days from each shard's alarm, and keeps younger ones", async () => {
     const now = new Date();
     const old = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-10-01" });
     const young = await polarEvent(`polar-${crypto.randomUUID()}`, { date: "2026-11-01" });
     const oldId = await stored(old.delivery, old.body, new Date(now.getTime() - 31 * DAY));
     const youngId = await stored(young.delivery, young.body, new Date(now.getTime() - 29 * DAY));
     const oldKey = (await eventById(oldId))?.r2Key ?? "";
-    const result = await purgeExpiredWebhookEvents(env, now);
-    expect(result.deleted).toBeGreaterThanOrEqual(1);
+    const youngKey = (await eventById(youngId))?.r2Key ?? "";
+    // Each shard set its alarm when it stored the event; running them is what time would do.
+    expect(await runDurableObjectAlarm(ledgerOf(oldId))).toBe(true);
+    await runDurableObjectAlarm(ledgerOf(youngId));
     expect(await eventById(oldId)).toBeUndefined();
     expect(await env.LAKE.head(oldKey)).toBeNull();
     expect(await eventById(youngId)).toBeDefined();
+    expect(await env.LAKE.head(youngKey)).not.toBeNull();
   });
 });

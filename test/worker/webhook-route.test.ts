@@ -10,7 +10,7 @@ import {
   connectedAccount,
   db,
   eventById,
-  eventsOf,
+  eventsAbout,
   GOOGLE_AUTHORIZATION,
   OURA_VERIFICATION_TOKEN,
   ouraHeaders,
@@ -32,6 +32,8 @@ import {
  * through the Worker's own fetch and the real local queue and consumer.
  */
 const app = createApp();
+/** The Oura account the published vector is about. */
+const OURA_VECTOR_ACCOUNT = String(JSON.parse(vectors.oura.rawBody).user_id);
 
 afterEach(() => {
   vi.useRealTimers();
@@ -191,27 +193,27 @@ describe("deliveries", () => {
     expect([firstRun.outcome, againRun.outcome, redelivered.outcome]).toEqual(["processed", "skipped", "skipped"]);
     expect(firstRun.syncs).toEqual([expect.objectContaining({ type: "provider.sync", connectionId, reason: "webhook" })]);
     expect([...againRun.syncs, ...redelivered.syncs]).toEqual([]);
-    const rows = (await eventsOf("whoop")).filter((row) => row.hints[0]?.providerUserId === "4242");
+    const rows = await eventsAbout("whoop", "4242");
     expect(rows.map((row) => row.id)).toEqual([firstMessage?.webhookEventId]);
     expect(await eventById(againMessage?.webhookEventId ?? "")).toBeUndefined();
   });
 
   it("ignores an unsigned event about no connected account: acknowledged, nothing stored", async () => {
     const before = await payloadCount("strava");
-    const rowsBefore = (await eventsOf("strava")).length;
+    const rowsBefore = (await eventsAbout("strava", "999000111")).length;
     const body = JSON.stringify({ ...JSON.parse(vectors.strava.rawBody), owner_id: 999_000_111 });
     const { res, ingest } = await post("strava", body, { "Content-Type": "application/json" });
     expect(res.status).toBe(200);
     expect(ingest.sent).toEqual([]);
     expect(await payloadCount("strava")).toBe(before);
-    expect((await eventsOf("strava")).length).toBe(rowsBefore);
+    expect((await eventsAbout("strava", "999000111")).length).toBe(rowsBefore);
   });
 });
 
 describe("refusals", () => {
   it("refuses an altered body or signature with 401 and stores nothing", async () => {
     at(SIGNED_AT.oura + 30_000);
-    const before = { rows: (await eventsOf("oura")).length, payloads: await payloadCount("oura") };
+    const before = { rows: (await eventsAbout("oura", OURA_VECTOR_ACCOUNT)).length, payloads: await payloadCount("oura") };
     const signature = vectors.oura.headers["x-oura-signature"];
     const cases = [
       { body: vectors.oura.rawBody.replace("sleep", "sleeq"), headers: vectors.oura.headers },
@@ -231,7 +233,9 @@ describe("refusals", () => {
       expect(await res.json()).toMatchObject({ code: "UNAUTHENTICATED", reason: "unauthenticated", provider: "oura" });
       expect(ingest.sent).toEqual([]);
     }
-    expect({ rows: (await eventsOf("oura")).length, payloads: await payloadCount("oura") }).toEqual(before);
+    expect({ rows: (await eventsAbout("oura", OURA_VECTOR_ACCOUNT)).length, payloads: await payloadCount("oura") }).toEqual(
+      before,
+    );
   });
 
   it("refuses a stale signed timestamp with 401", async () => {
@@ -394,7 +398,7 @@ describe("end to end through the Worker and the local queue", () => {
       headers: await whoopHeaders(body, Date.now()),
     });
     expect(res.status).toBe(200);
-    const find = async () => (await eventsOf("whoop")).find((row) => row.hints[0]?.providerUserId === "777001");
+    const find = async () => (await eventsAbout("whoop", "777001"))[0];
     await vi.waitFor(
       async () => {
         expect((await find())?.status).toBe("dropped");

@@ -1,28 +1,38 @@
 /**
- * Where verified webhook deliveries are kept (DESIGN §5, §7): one D1 row per distinct event
- * (`webhook_events`, unique `(provider, dedup_key)`) and the raw payload in R2 under
- * `webhooks/{provider}/{yyyy-mm-dd}/{eventId}.json`. Everything that reads or writes them goes
- * through this module, so moving the rows out of D1 later changes one file.
+ * Where verified webhook deliveries are kept (DESIGN §5, §7): one event row per distinct event in
+ * the WebhookLedger Durable Object shard its `(provider, dedupKey)` hashes to (durable-objects/
+ * webhook-ledger.ts; the dedup key is unique within a shard, so a shard decides alone), and the raw
+ * payload in R2 under `webhooks/{provider}/{yyyy-mm-dd}/{eventId}.json`. Everything that reads or
+ * writes them goes through this module. D1 is only read here (which connections a person has);
+ * a delivery writes nothing to it: at ten million people and tens of deliveries each a day the rows
+ * were thousands of writes a second on D1's single writer (docs/providers.md "Storage" has the
+ * arithmetic behind `WEBHOOK_LEDGER_SHARDS` and how to grow it).
+ *
+ * An event id names its shard (`whe_<random>_<shard>`), so a message that carries only the id (the
+ * sweep's, a large payload's) is routed without its dedup key, and a later change of the shard count
+ * does not move existing events. Because events are spread by dedup key, not by person, each is also
+ * listed under the provider accounts its hints name (when stored) and its user (when resolved), in
+ * the shard each such key hashes to: deleting a person's deliveries asks those few shards.
  *
  * The acknowledgement waits on one durable write only: the WEBHOOKS message carrying the verified
  * delivery (its hints and the raw payload in base64). The webhook job (`storeQueuedDeliveries`) then
  * writes the row, which is where duplicates are recognised (a re-delivery's message finds the first
- * event's row and is acked without being processed), and, once the event is processed, the payload. Measured on the bench
- * (docs/benchmarks.md), the row insert and the R2 put were two thirds of the route's wall time at
- * 50 concurrent senders, and every delivery queued behind D1's single writer; a queue send alone
- * is the cheapest durable thing a Worker can do before answering.
+ * event's row and is acked without being processed), and, once the event is processed, the payload.
+ * Measured on the bench (docs/benchmarks.md), a row insert and an R2 put were two thirds of the
+ * route's wall time at 50 concurrent senders; a queue send alone is the cheapest durable thing a
+ * Worker can do before answering.
  *
  * A delivery whose message would not fit a queue message (Cloudflare Queues: 128 KB; Terra bodies
- * go to 16 MiB) takes the older path (`recordDelivery`): the row first (with `enqueued_at`), then the
- * payload and a message naming the row side by side. If either fails, `enqueued_at` is cleared and
+ * go to 16 MiB) takes the older path (`recordDelivery`): the row first (with `enqueuedAt`), then the
+ * payload and a message naming the row side by side. If either fails, `enqueuedAt` is cleared and
  * the provider gets an error, so it retries; the retry finds the row `received` without
- * `enqueued_at` and finishes the work. If the provider never retries, the five-minute sweep sends the
+ * `enqueuedAt` and finishes the work. If the provider never retries, the shard's sweep sends the
  * message (the job needs only the row's hints, not the payload).
  *
- * Nothing is lost when the webhook job keeps failing: a row it wrote and could not process is
- * re-sent by the sweep an hour on; a queued delivery that dies before its row was written is
- * written by the dead-letter handler (`keepDeadLetteredDelivery`) without `enqueued_at`, so the sweep
- * sends it two minutes later.
+ * Nothing is lost when the webhook job keeps failing: each shard sweeps itself from its alarm (every
+ * five minutes while it holds an unsettled event) and re-sends an event unprocessed an hour after
+ * its message; a queued delivery that dies before its row was written is written by the
+ * dead-letter handler (`keepDeadLetteredDelivery`) without `enqueuedAt`, so the sweep sends it.
  *
  * A delivery about no live connection keeps its row (dedup, history) but not its payload: nothing
  * about an account Pulse does not serve is kept, and a delivery still in the queue when a person
@@ -31,27 +41,38 @@
  * Retention: payloads and rows live `WEBHOOK_RETENTION_DAYS` (30) days, long enough to replay a
  * week of deliveries after an incident and to answer a provider's questions about a month of
  * traffic, short enough that the hints (which name provider accounts) do not outlive their use.
+ * Each shard's alarm deletes its own expired rows and payloads.
  */
-import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
+import type {
+  IndexEntry,
+  LedgerEvent,
+  LedgerOutcome,
+  NewLedgerEvent,
+  WebhookLedger,
+} from "../../../durable-objects/webhook-ledger";
 import { type Db, getDb } from "../../db/client";
 import { newId } from "../../db/ids";
-import { connections, type WebhookEventRow, webhookEvents } from "../../db/schema";
+import { connections } from "../../db/schema";
 import { errorName, log } from "../../observability/log";
 import type { ProviderWebhookMessage, QueuedDelivery } from "../messages";
-import type { ProviderName } from "../registry";
+import { isProviderName, type ProviderName } from "../registry";
 import { decodeBase64, encodeBase64 } from "./crypto.ts";
 import type { VerifiedDelivery } from "./types.ts";
 
-export const WEBHOOK_RETENTION_DAYS = 30;
-const DAY_MS = 24 * 60 * 60 * 1000;
+export { WEBHOOK_RETENTION_DAYS } from "../../../durable-objects/webhook-ledger";
 
-/** The sweep re-sends a row left without a message this long, or unprocessed this long after one. */
-export const UNSENT_AFTER_MS = 2 * 60_000;
-export const UNPROCESSED_AFTER_MS = 60 * 60_000;
-/** After this many sweeps an event that never gets processed is dropped instead of looping. */
-export const MAX_SWEEPS = 5;
-/** D1 binds at most 100 parameters per statement: id lists stay below that. */
-const PAGE_SIZE = 90;
+/**
+ * Ledger shards. Fixed: an event's shard is in its id and its dedup key must always hash to the
+ * same shard. Sized by storage, which binds before write rate (docs/providers.md "Storage"): 30
+ * days of 10 M people's deliveries are about 7.3 TB of SQLite (1.2 KB an event, measured), 3.6 GB
+ * per shard against a Durable Object's 10 GB, while about 23 requests a second per shard at peak
+ * are far below the roughly 1,000 one object sustains. A power of two, so doubling keeps every key
+ * in its shard or moves it to exactly one other (`h mod 2N` is `h mod N` or that plus N).
+ */
+export const WEBHOOK_LEDGER_SHARDS = 2048;
+/** Shards asked at once by a fan-out (the bench's count): a bound on one invocation's open calls. */
+const FAN_OUT = 64;
 /**
  * The largest WEBHOOKS message that carries its delivery inline, in JSON bytes: under Cloudflare
  * Queues' 128 KB per message (https://developers.cloudflare.com/queues/platform/limits/) with room
@@ -59,9 +80,13 @@ const PAGE_SIZE = 90;
  */
 export const INLINE_MESSAGE_MAX_BYTES = 120_000;
 
+export type WebhookEventRow = Omit<LedgerEvent, "provider"> & { provider: ProviderName };
+
+type LedgerEnv = Pick<Env, "WEBHOOK_LEDGER">;
+
 export interface WebhookEventsContext {
   db: Db;
-  env: Pick<Env, "LAKE" | "WEBHOOKS">;
+  env: Pick<Env, "LAKE" | "WEBHOOKS" | "WEBHOOK_LEDGER">;
 }
 
 export interface ReceivedPayload {
@@ -71,6 +96,109 @@ export interface ReceivedPayload {
 
 export function webhookPayloadKey(provider: ProviderName, receivedAt: Date, eventId: string): string {
   return `webhooks/${provider}/${receivedAt.toISOString().slice(0, 10)}/${eventId}.json`;
+}
+
+/**
+ * The shard of a dedup key: FNV-1a over the UTF-8 bytes of `provider` and the key, finished with
+ * MurmurHash3's fmix32 so the low bits the modulo keeps are as mixed as the high ones. Stable
+ * across deploys and runtimes: it is part of where events are.
+ */
+export function ledgerShard(provider: ProviderName, dedupKey: string): number {
+  return shardOf(`${provider}\n${dedupKey}`);
+}
+
+function shardOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) % WEBHOOK_LEDGER_SHARDS;
+}
+
+/** The shard an event id names; null for an id that names none (never issued by this module). */
+export function ledgerShardOfEvent(eventId: string): number | null {
+  const match = /^whe_[a-z2-7]+_(\d{1,6})$/.exec(eventId);
+  return match ? Number(match[1]) : null;
+}
+
+/** The person index's keys (durable-objects/webhook-ledger.ts), each in the shard it hashes to. */
+const accountIndexKey = (provider: ProviderName, providerUserId: string) => `account:${provider}:${providerUserId}`;
+const userIndexKey = (userId: string) => `user:${userId}`;
+
+function accountEntries(event: {
+  id: string;
+  provider: ProviderName;
+  hints: readonly { providerUserId: string }[];
+}): IndexEntry[] {
+  const accounts = new Set(event.hints.map((hint) => hint.providerUserId));
+  return [...accounts].map((account) => ({ key: accountIndexKey(event.provider, account), eventId: event.id }));
+}
+
+/** Writes index entries, one call per index shard, side by side. */
+async function indexEvents(env: LedgerEnv, entries: readonly IndexEntry[], at: Date): Promise<void> {
+  await Promise.all(
+    [...byShard(entries, (entry) => shardOf(entry.key))].map(([shard, group]) => ledger(env, shard).index(group, at.getTime())),
+  );
+}
+
+function newEventId(provider: ProviderName, dedupKey: string): string {
+  return `${newId("whe")}_${ledgerShard(provider, dedupKey)}`;
+}
+
+function ledger(env: LedgerEnv, shard: number): DurableObjectStub<WebhookLedger> {
+  return env.WEBHOOK_LEDGER.getByName(`shard:${shard}`);
+}
+
+function asRow(event: LedgerEvent): WebhookEventRow | null {
+  const { provider } = event;
+  return isProviderName(provider) ? { ...event, provider } : null;
+}
+
+/** Items grouped by the shard `shardOf` names; those naming none are left out. */
+function byShard<T>(items: readonly T[], shardOf: (item: T) => number | null): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const item of items) {
+    const shard = shardOf(item);
+    if (shard !== null) groups.set(shard, [...(groups.get(shard) ?? []), item]);
+  }
+  return groups;
+}
+
+/** `ask` of every shard, `FAN_OUT` at a time: for the rare questions no key narrows (deletion, counts). */
+async function everyShard<T>(ask: (shard: number) => Promise<T>): Promise<T[]> {
+  const answers: T[] = [];
+  for (let start = 0; start < WEBHOOK_LEDGER_SHARDS; start += FAN_OUT) {
+    const shards = Array.from({ length: Math.min(FAN_OUT, WEBHOOK_LEDGER_SHARDS - start) }, (_, index) => start + index);
+    answers.push(...(await Promise.all(shards.map(ask))));
+  }
+  return answers;
+}
+
+function newLedgerEvent(
+  id: string,
+  provider: ProviderName,
+  delivery: Pick<VerifiedDelivery, "dedupKey" | "eventType" | "authenticity" | "hints">,
+  receivedAt: Date,
+  enqueuedAt: Date | null,
+): NewLedgerEvent & { provider: ProviderName } {
+  const users = new Set(delivery.hints.map((hint) => hint.providerUserId));
+  return {
+    id,
+    provider,
+    dedupKey: delivery.dedupKey,
+    eventType: delivery.eventType.slice(0, 200),
+    authenticity: delivery.authenticity,
+    hints: delivery.hints,
+    providerUserId: users.size === 1 ? ([...users][0] ?? null) : null,
+    r2Key: webhookPayloadKey(provider, receivedAt, id),
+    receivedAt,
+    enqueuedAt,
+  };
 }
 
 /**
@@ -86,7 +214,7 @@ export async function acceptDelivery(
 ): Promise<{ eventId: string }> {
   // Base64 makes 3 bytes 4: a body past this cannot fit, and is not encoded only to find out.
   if (payload.body.byteLength > (INLINE_MESSAGE_MAX_BYTES / 4) * 3) return recordDelivery(ctx, delivery, payload, now);
-  const id = newId("whe");
+  const id = newEventId(delivery.provider, delivery.dedupKey);
   const message: ProviderWebhookMessage = {
     type: "provider.webhook",
     provider: delivery.provider,
@@ -109,75 +237,68 @@ export async function acceptDelivery(
 }
 
 /**
- * The webhook job's first step for a queued delivery: writes its row, the dedup decision. Answers
- * `duplicate` when another event already holds the dedup key (a re-delivery: acked, not processed
- * again), `gone` when the dedup key's row vanished meanwhile, else the row: this message's, written
- * now or by an earlier attempt of the same message. The payload is written once the event is
+ * The webhook job's first step for a batch of messages: writes each queued delivery's row in its
+ * shard (the dedup decision) and reads the rows named by messages that carry none (a large payload's,
+ * the sweep's), one call per shard and kind, shards side by side. Answers each message's own row by
+ * event id; a message whose dedup key another event holds (a re-delivery, also one earlier in the
+ * same batch) or whose row is gone has none. A queued delivery's payload is written once the event is
  * processed (`keepQueuedPayload`): a delivery about no live connection never stores one.
- */
-export async function storeQueuedDelivery(
-  ctx: WebhookEventsContext,
-  message: ProviderWebhookMessage & { delivery: QueuedDelivery },
-  now: Date,
-  enqueued: { enqueuedAt: Date | null } = { enqueuedAt: now },
-): Promise<WebhookEventRow | "duplicate" | "gone"> {
-  const { delivery } = message;
-  const [inserted] = await insertQueuedDelivery(ctx.db, message, enqueued.enqueuedAt);
-  if (inserted) return inserted;
-  const [existing] = await ctx.db
-    .select()
-    .from(webhookEvents)
-    .where(and(eq(webhookEvents.provider, message.provider), eq(webhookEvents.dedupKey, delivery.dedupKey)))
-    .limit(1);
-  if (!existing) return "gone";
-  return existing.id === message.webhookEventId ? existing : "duplicate";
-}
-
-/** The dedup row of a queued delivery, inserted unless its dedup key is taken (then no row returned). */
-function insertQueuedDelivery(db: Db, message: ProviderWebhookMessage & { delivery: QueuedDelivery }, enqueuedAt: Date | null) {
-  const { delivery } = message;
-  const receivedAt = new Date(delivery.receivedAt);
-  const users = new Set(delivery.hints.map((hint) => hint.providerUserId));
-  return db
-    .insert(webhookEvents)
-    .values({
-      id: message.webhookEventId,
-      provider: message.provider,
-      dedupKey: delivery.dedupKey,
-      eventType: delivery.eventType,
-      authenticity: delivery.authenticity,
-      hints: delivery.hints,
-      providerUserId: users.size === 1 ? ([...users][0] ?? null) : null,
-      r2Key: webhookPayloadKey(message.provider, receivedAt, message.webhookEventId),
-      status: "received",
-      receivedAt,
-      enqueuedAt,
-    })
-    .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.dedupKey] })
-    .returning();
-}
-
-/**
- * `storeQueuedDelivery` for a whole batch of messages, in two D1 round trips at most: one D1 batch
- * (one transaction) inserting every queued delivery's row, then one read of the rows named by the
- * messages that inserted none (an earlier attempt of the same message wrote it, or the message names
- * a stored row). Answers each message's own row by event id; a message whose dedup key another event
- * holds (a re-delivery, also one earlier in the same batch) or whose row is gone has none.
+ *
+ * A queued delivery whose id names no shard (queued before events left D1) is stored under its id
+ * with its key's shard appended, the same on every attempt, and answered under the message's id.
  */
 export async function storeQueuedDeliveries(
-  db: Db,
+  env: LedgerEnv,
   messages: readonly ProviderWebhookMessage[],
   now: Date,
+  enqueued: { enqueuedAt: Date | null } = { enqueuedAt: now },
 ): Promise<Map<string, WebhookEventRow>> {
   const rows = new Map<string, WebhookEventRow>();
-  const [head, ...tail] = messages.flatMap((message) =>
-    message.delivery ? [insertQueuedDelivery(db, { ...message, delivery: message.delivery }, now)] : [],
+  /** Row id → the id its message knows it by. */
+  const messageIds = new Map<string, string>();
+  const keep = (event: LedgerEvent) => {
+    const row = asRow(event);
+    if (row) rows.set(messageIds.get(row.id) ?? row.id, row);
+  };
+  const calls: Promise<void>[] = [];
+  const queued = messages.flatMap((message) => {
+    const { delivery } = message;
+    if (!delivery) return [];
+    const id =
+      ledgerShardOfEvent(message.webhookEventId) === null
+        ? `${message.webhookEventId}_${ledgerShard(message.provider, delivery.dedupKey)}`
+        : message.webhookEventId;
+    messageIds.set(id, message.webhookEventId);
+    return [newLedgerEvent(id, message.provider, delivery, new Date(delivery.receivedAt), enqueued.enqueuedAt)];
+  });
+  // Listed before or while stored, never after: an entry without its event is harmless, an event
+  // without its entries could outlive a person's deletion. A re-delivery's entry names no event.
+  calls.push(
+    indexEvents(
+      env,
+      queued.flatMap((event) => accountEntries(event)),
+      now,
+    ),
   );
-  if (head !== undefined) {
-    for (const row of (await db.batch([head, ...tail])).flat()) rows.set(row.id, row);
+  for (const [shard, events] of byShard(queued, (event) => ledgerShardOfEvent(event.id))) {
+    calls.push(
+      ledger(env, shard)
+        .store(events)
+        .then((stored) => {
+          // The holder of the key is this message's row when it was written now or by an earlier attempt.
+          for (const { event } of stored) if (messageIds.has(event.id)) keep(event);
+        }),
+    );
   }
-  const missing = [...new Set(messages.map((message) => message.webhookEventId))].filter((id) => !rows.has(id));
-  for (const row of await loadWebhookEvents(db, missing)) rows.set(row.id, row);
+  const referenced = [...new Set(messages.filter((message) => !message.delivery).map((message) => message.webhookEventId))];
+  for (const [shard, ids] of byShard(referenced, ledgerShardOfEvent)) {
+    calls.push(
+      ledger(env, shard)
+        .load(ids)
+        .then((events) => events.forEach(keep)),
+    );
+  }
+  await Promise.all(calls);
   return rows;
 }
 
@@ -191,15 +312,19 @@ export async function keepQueuedPayload(env: Pick<Env, "LAKE">, row: WebhookEven
 
 /**
  * Dead-letter handler of `provider.webhook`: a queued delivery whose job failed every retry before
- * writing its row is written now, row and payload, without `enqueued_at`, so the five-minute sweep
+ * writing its row is written now, row and payload, without `enqueuedAt`, so its shard's sweep
  * queues it again (by reference: the job then reads the row, and a drop deletes the payload). A
  * message naming an existing row needs nothing: the sweep finds that row unprocessed.
  */
-export async function keepDeadLetteredDelivery(env: Env, message: ProviderWebhookMessage): Promise<void> {
-  if (!message.delivery) return;
-  const ctx = { db: getDb(env.DB), env };
-  const row = await storeQueuedDelivery(ctx, { ...message, delivery: message.delivery }, new Date(), { enqueuedAt: null });
-  if (typeof row !== "string" && row.status === "received") await keepQueuedPayload(env, row, message.delivery);
+export async function keepDeadLetteredDelivery(
+  env: Pick<Env, "LAKE" | "WEBHOOK_LEDGER">,
+  message: ProviderWebhookMessage,
+): Promise<void> {
+  const { delivery } = message;
+  if (!delivery) return;
+  const rows = await storeQueuedDeliveries(env, [message], new Date(), { enqueuedAt: null });
+  const row = rows.get(message.webhookEventId);
+  if (row?.status === "received") await keepQueuedPayload(env, row, delivery);
 }
 
 /**
@@ -213,41 +338,23 @@ export async function recordDelivery(
   payload: ReceivedPayload,
   now: Date,
 ): Promise<{ eventId: string; duplicate: boolean }> {
-  const id = newId("whe");
-  const users = new Set(delivery.hints.map((hint) => hint.providerUserId));
-  const [inserted] = await ctx.db
-    .insert(webhookEvents)
-    .values({
-      id,
-      provider: delivery.provider,
-      dedupKey: delivery.dedupKey,
-      eventType: delivery.eventType.slice(0, 200),
-      authenticity: delivery.authenticity,
-      hints: delivery.hints,
-      providerUserId: users.size === 1 ? ([...users][0] ?? null) : null,
-      r2Key: webhookPayloadKey(delivery.provider, now, id),
-      status: "received",
-      receivedAt: now,
-      enqueuedAt: now,
-    })
-    .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.dedupKey] })
-    .returning();
-  if (inserted) {
-    await storeAndEnqueue(ctx, inserted, payload);
-    return { eventId: inserted.id, duplicate: false };
+  const id = newEventId(delivery.provider, delivery.dedupKey);
+  const shard = ledger(ctx.env, ledgerShard(delivery.provider, delivery.dedupKey));
+  const [[stored]] = await Promise.all([
+    shard.store([newLedgerEvent(id, delivery.provider, delivery, now, now)]),
+    indexEvents(ctx.env, accountEntries({ id, provider: delivery.provider, hints: delivery.hints }), now),
+  ]);
+  const event = stored ? asRow(stored.event) : null;
+  if (!stored || !event) throw new Error("the webhook ledger answered no row");
+  if (stored.inserted) {
+    await storeAndEnqueue(ctx, event, payload);
+    return { eventId: event.id, duplicate: false };
   }
-  const [existing] = await ctx.db
-    .select()
-    .from(webhookEvents)
-    .where(and(eq(webhookEvents.provider, delivery.provider), eq(webhookEvents.dedupKey, delivery.dedupKey)))
-    .limit(1);
-  // Deleted between the insert and this read (retention, a person's deletion): nothing to redo.
-  if (!existing) return { eventId: id, duplicate: true };
-  if (existing.status === "received" && existing.enqueuedAt === null) {
-    await storeAndEnqueue(ctx, existing, payload);
-    await markEnqueued(ctx.db, [existing], now);
+  if (event.status === "received" && event.enqueuedAt === null) {
+    await storeAndEnqueue(ctx, event, payload);
+    await shard.setEnqueued(event.id, now.getTime());
   }
-  return { eventId: existing.id, duplicate: true };
+  return { eventId: event.id, duplicate: true };
 }
 
 async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, payload: ReceivedPayload) {
@@ -257,52 +364,25 @@ async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, 
       httpMetadata: { contentType: payload.contentType ?? "application/octet-stream" },
       customMetadata: { provider: row.provider, eventType: row.eventType },
     }),
-    send(ctx, [row]),
+    ctx.env.WEBHOOKS.send({ type: "provider.webhook", provider: row.provider, webhookEventId: row.id }, { contentType: "json" }),
   ]);
   const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
   if (!failed) return;
   // So the provider's retry (or the sweep, two minutes on) does the work again.
-  await ctx.db
-    .update(webhookEvents)
-    .set({ enqueuedAt: null })
-    .where(eq(webhookEvents.id, row.id))
-    .catch((error: unknown) => log("warn", "webhook enqueued_at not cleared", { error: errorName(error) }));
+  const shard = ledgerShardOfEvent(row.id);
+  if (shard !== null) {
+    await ledger(ctx.env, shard)
+      .setEnqueued(row.id, null)
+      .catch((error: unknown) => log("warn", "webhook enqueuedAt not cleared", { error: errorName(error) }));
+  }
   throw failed.reason;
 }
 
-async function send(ctx: WebhookEventsContext, rows: readonly WebhookEventRow[]): Promise<void> {
-  await ctx.env.WEBHOOKS.sendBatch(
-    rows.map((row) => ({
-      body: { type: "provider.webhook" as const, provider: row.provider, webhookEventId: row.id },
-      contentType: "json" as const,
-    })),
-  );
-}
-
-async function markEnqueued(db: Db, rows: readonly WebhookEventRow[], now: Date): Promise<void> {
-  await db
-    .update(webhookEvents)
-    .set({ enqueuedAt: now })
-    .where(
-      inArray(
-        webhookEvents.id,
-        rows.map((row) => row.id),
-      ),
-    );
-}
-
-/** The rows of these event ids that still exist, in as few reads as D1's parameter limit allows. */
-export async function loadWebhookEvents(db: Db, ids: readonly string[]): Promise<WebhookEventRow[]> {
-  const rows: WebhookEventRow[] = [];
-  for (let start = 0; start < ids.length; start += PAGE_SIZE) {
-    rows.push(
-      ...(await db
-        .select()
-        .from(webhookEvents)
-        .where(inArray(webhookEvents.id, ids.slice(start, start + PAGE_SIZE)))),
-    );
-  }
-  return rows;
+/** The events of these ids that still exist, one call per shard. */
+export async function loadWebhookEvents(env: LedgerEnv, ids: readonly string[]): Promise<WebhookEventRow[]> {
+  const groups = [...byShard([...new Set(ids)], ledgerShardOfEvent)];
+  const loaded = await Promise.all(groups.map(([shard, group]) => ledger(env, shard).load(group)));
+  return loaded.flat().flatMap((event) => asRow(event) ?? []);
 }
 
 /** A dropped event's stored payload goes, before the row is settled, so a failure in between is retried. */
@@ -317,166 +397,89 @@ export interface WebhookEventOutcome {
 }
 
 /**
- * Records the job's outcomes in one D1 batch (one round trip, one transaction); only a `received`
- * event moves, so a redelivered message changes nothing.
+ * Records the job's outcomes, one call per shard; only a `received` event moves, so a redelivered
+ * message changes nothing. An event resolved to a person is listed under them too, first.
  */
 export async function settleWebhookEvents(
-  db: Db,
+  env: LedgerEnv,
   outcomes: readonly (WebhookEventOutcome & { id: string })[],
   now: Date,
 ): Promise<void> {
-  const [head, ...tail] = outcomes.map((outcome) =>
-    db
-      .update(webhookEvents)
-      .set({
-        status: outcome.status,
-        userId: outcome.userId ?? null,
-        connectionId: outcome.connectionId ?? null,
-        processedAt: now,
-      })
-      .where(and(eq(webhookEvents.id, outcome.id), eq(webhookEvents.status, "received"))),
+  const settled: LedgerOutcome[] = outcomes.map((outcome) => ({
+    id: outcome.id,
+    status: outcome.status,
+    userId: outcome.userId ?? null,
+    connectionId: outcome.connectionId ?? null,
+  }));
+  const resolved = settled.flatMap((outcome) =>
+    outcome.userId === null ? [] : [{ key: userIndexKey(outcome.userId), eventId: outcome.id }],
   );
-  if (head !== undefined) await db.batch([head, ...tail]);
-}
-
-/**
- * The five-minute sweep: events still `received` with no WEBHOOKS message after `UNSENT_AFTER_MS`
- * (the route failed after the insert and the provider did not retry), or none processed
- * `UNPROCESSED_AFTER_MS` after it (the message died in the DLQ), are sent again; one swept
- * `MAX_SWEEPS` times is dropped. Bounded: at most `maxPages` pages per run.
- */
-export async function sweepStuckWebhookEvents(
-  ctx: WebhookEventsContext,
-  now: Date,
-  budget: { maxPages?: number } = {},
-): Promise<{ resent: string[]; dropped: string[] }> {
-  const result = { resent: [] as string[], dropped: [] as string[] };
-  const unsentBefore = new Date(now.getTime() - UNSENT_AFTER_MS);
-  const unprocessedBefore = new Date(now.getTime() - UNPROCESSED_AFTER_MS);
-  for (let page = 0; page < (budget.maxPages ?? 20); page++) {
-    const rows = await ctx.db
-      .select()
-      .from(webhookEvents)
-      .where(
-        and(
-          eq(webhookEvents.status, "received"),
-          or(
-            and(isNull(webhookEvents.enqueuedAt), lt(webhookEvents.receivedAt, unsentBefore)),
-            lt(webhookEvents.enqueuedAt, unprocessedBefore),
-          ),
-        ),
-      )
-      .orderBy(asc(webhookEvents.receivedAt))
-      .limit(PAGE_SIZE);
-    if (rows.length === 0) break;
-    const exhausted = rows.filter((row) => row.sweeps >= MAX_SWEEPS);
-    const resend = rows.filter((row) => row.sweeps < MAX_SWEEPS);
-    if (exhausted.length > 0) {
-      await ctx.db
-        .update(webhookEvents)
-        .set({ status: "dropped", processedAt: now })
-        .where(
-          and(
-            inArray(
-              webhookEvents.id,
-              exhausted.map((row) => row.id),
-            ),
-            eq(webhookEvents.status, "received"),
-          ),
-        );
-      result.dropped.push(...exhausted.map((row) => row.id));
-    }
-    if (resend.length > 0) {
-      await ctx.db
-        .update(webhookEvents)
-        .set({ sweeps: sql`${webhookEvents.sweeps} + 1` })
-        .where(
-          inArray(
-            webhookEvents.id,
-            resend.map((row) => row.id),
-          ),
-        );
-      await send(ctx, resend);
-      // enqueued_at = now, so the same rows are not picked again on the next page.
-      await markEnqueued(ctx.db, resend, now);
-      result.resent.push(...resend.map((row) => row.id));
-    }
-  }
-  return result;
-}
-
-/**
- * Deletes every stored delivery about one person's account at one provider, rows and payloads
- * (DESIGN §7: deletion also removes stored webhook payloads): the events resolved to the user, and
- * those naming any provider account the user has connected (also before they were resolved, and
- * inside a multi-user batch, whose payload then goes too). Payloads first, so a failure leaves
- * rows to retry rather than orphaned objects.
- */
-export async function deleteWebhookEvents(
-  env: Pick<Env, "DB" | "LAKE">,
-  target: { userId: string; provider: ProviderName },
-): Promise<{ deleted: number }> {
-  const db = getDb(env.DB);
-  const accounts = (
-    await db
-      .select({ providerUserId: connections.providerUserId })
-      .from(connections)
-      .where(and(eq(connections.userId, target.userId), eq(connections.provider, target.provider)))
-  )
-    .map((row) => row.providerUserId)
-    .filter((value): value is string => value !== null)
-    .slice(0, 20);
-  const accountList =
-    accounts.length === 0
-      ? sql`(NULL)`
-      : sql`(${sql.join(
-          accounts.map((account) => sql`${account}`),
-          sql`, `,
-        )})`;
-  const matches = and(
-    eq(webhookEvents.provider, target.provider),
-    or(
-      eq(webhookEvents.userId, target.userId),
-      sql`${webhookEvents.providerUserId} IN ${accountList}`,
-      sql`(${webhookEvents.providerUserId} IS NULL AND EXISTS (SELECT 1 FROM json_each(${webhookEvents.hints}) WHERE json_extract(value, '$.providerUserId') IN ${accountList}))`,
+  await indexEvents(env, resolved, now);
+  await Promise.all(
+    [...byShard(settled, (outcome) => ledgerShardOfEvent(outcome.id))].map(([shard, group]) =>
+      ledger(env, shard).settle(group, now.getTime()),
     ),
   );
-  return deletePages(env, db, matches, Number.POSITIVE_INFINITY);
 }
 
-/** The daily retention job's work: rows and payloads received more than 30 days before `now`. */
-export async function purgeExpiredWebhookEvents(
-  env: Pick<Env, "DB" | "LAKE">,
-  now: Date,
-  maxPages = 500,
+/**
+ * Deletes every stored delivery about one person, rows and payloads (DESIGN §7: deletion also
+ * removes stored webhook payloads): the events resolved to the user, and those naming any provider
+ * account the user has connected (also before they were resolved, and inside a multi-user batch,
+ * whose payload then goes too); at one provider, or at every one when none is named. The person
+ * index names them: one call per index shard of the person's keys, one per shard holding their
+ * events, then their entries go (entries of events kept, another provider's, stay).
+ */
+export async function deleteWebhookEvents(
+  env: Pick<Env, "DB" | "WEBHOOK_LEDGER">,
+  target: { userId: string; provider?: ProviderName },
 ): Promise<{ deleted: number }> {
   const db = getDb(env.DB);
-  const cutoff = new Date(now.getTime() - WEBHOOK_RETENTION_DAYS * DAY_MS);
-  return deletePages(env, db, lt(webhookEvents.receivedAt, cutoff), maxPages);
+  const accounts = await db
+    .select({ provider: connections.provider, providerUserId: connections.providerUserId })
+    .from(connections)
+    .where(
+      target.provider === undefined
+        ? eq(connections.userId, target.userId)
+        : and(eq(connections.userId, target.userId), eq(connections.provider, target.provider)),
+    );
+  const keys = [
+    userIndexKey(target.userId),
+    ...accounts.flatMap((row) => (row.providerUserId === null ? [] : [accountIndexKey(row.provider, row.providerUserId)])),
+  ];
+  const entries = await indexedUnder(env, keys);
+  const ids = [...new Set(entries.map((entry) => entry.eventId))];
+  const forgotten = await Promise.all(
+    [...byShard(ids, ledgerShardOfEvent)].map(([shard, group]) => ledger(env, shard).forget(group, target.provider ?? null)),
+  );
+  const gone = new Set(forgotten.flatMap((result) => result.gone));
+  const stale = entries.filter((entry) => gone.has(entry.eventId) || ledgerShardOfEvent(entry.eventId) === null);
+  await Promise.all(
+    [...byShard(stale, (entry) => shardOf(entry.key))].map(([shard, group]) => ledger(env, shard).unindex(group)),
+  );
+  return { deleted: forgotten.reduce((sum, result) => sum + result.deleted, 0) };
 }
 
-async function deletePages(
-  env: Pick<Env, "LAKE">,
-  db: Db,
-  where: ReturnType<typeof and>,
-  maxPages: number,
-): Promise<{ deleted: number }> {
-  let deleted = 0;
-  for (let page = 0; page < maxPages; page++) {
-    const rows = await db
-      .select({ id: webhookEvents.id, r2Key: webhookEvents.r2Key })
-      .from(webhookEvents)
-      .where(where)
-      .limit(PAGE_SIZE);
-    if (rows.length === 0) break;
-    await env.LAKE.delete(rows.map((row) => row.r2Key));
-    await db.delete(webhookEvents).where(
-      inArray(
-        webhookEvents.id,
-        rows.map((row) => row.id),
-      ),
-    );
-    deleted += rows.length;
-  }
-  return { deleted };
+async function indexedUnder(env: LedgerEnv, keys: readonly string[]): Promise<IndexEntry[]> {
+  const groups = [...byShard([...new Set(keys)], shardOf)];
+  return (await Promise.all(groups.map(([shard, group]) => ledger(env, shard).indexed(group)))).flat();
+}
+
+/** The stored deliveries naming one provider account, newest first (support, tests). */
+export async function webhookEventsAbout(
+  env: LedgerEnv,
+  provider: ProviderName,
+  providerUserId: string,
+): Promise<WebhookEventRow[]> {
+  const entries = await indexedUnder(env, [accountIndexKey(provider, providerUserId)]);
+  const events = await loadWebhookEvents(
+    env,
+    entries.map((entry) => entry.eventId),
+  );
+  return events.sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime());
+}
+
+/** How many events the ledger holds, all shards together (the bench's count of stored deliveries). */
+export async function countWebhookEvents(env: LedgerEnv): Promise<number> {
+  return (await everyShard((shard) => ledger(env, shard).count())).reduce((sum, count) => sum + count, 0);
 }

@@ -1,6 +1,6 @@
 /**
  * The WEBHOOKS job `provider.webhook` (DESIGN §7), a whole queue batch at a time: stores a queued delivery once (./events.ts: the
- * row is the dedup decision, so a re-delivery is acked here without being processed twice), then
+ * ledger row is the dedup decision, so a re-delivery is acked here without being processed twice), then
  * turns the stored delivery into work. Each hinted
  * provider account is resolved to its live connection; a data change becomes one `provider.sync`
  * (reason `webhook`) on the SYNC queue over the hinted range, widened to whole local days; a signed
@@ -16,7 +16,7 @@
 import type { AuditContext } from "../../audit/event";
 import { getConfig } from "../../config/config";
 import { type Db, getDb } from "../../db/client";
-import type { ConnectionRow, StoredHint, WebhookEventRow } from "../../db/schema";
+import type { ConnectionRow, StoredHint } from "../../db/schema";
 import { log } from "../../observability/log";
 import type { Job } from "../../queues/consumer";
 import { accountKey, findLiveConnectionsByProviderUsers, markConnectionStatus } from "../connections";
@@ -30,6 +30,7 @@ import {
   settleWebhookEvents,
   storeQueuedDeliveries,
   type WebhookEventOutcome,
+  type WebhookEventRow,
 } from "./events.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -71,9 +72,9 @@ export async function processWebhookEvent(
  * Processes a batch of `provider.webhook` messages together, each outcome at its message's index.
  * The work is the same as for one, but each step is done once for the whole batch (measured on the
  * bench, docs/benchmarks.md "Provider webhooks": three D1 round trips per delivery, one message after
- * another, were what kept the job behind the route): one D1 batch storing every row, one query
- * resolving every hinted account, one SYNC `sendBatch`, the payload writes side by side, one D1 batch
- * settling every event. Throws if any step fails, having settled nothing that was not also sent and
+ * another, were what kept the job behind the route): one ledger call per shard storing the rows, one
+ * D1 query resolving every hinted account, one SYNC `sendBatch`, the payload writes side by side, one
+ * ledger call per shard settling the events. No D1 write unless a connection is revoked. Throws if any step fails, having settled nothing that was not also sent and
  * stored; every step is idempotent, so the messages can be processed again (alone or together).
  */
 export async function processWebhookEvents(
@@ -81,7 +82,7 @@ export async function processWebhookEvents(
   messages: readonly ProviderWebhookMessage[],
   now: Date,
 ): Promise<ProcessOutcome[]> {
-  const rows = await storeQueuedDeliveries(ctx.db, messages, now);
+  const rows = await storeQueuedDeliveries(ctx.env, messages, now);
   const outcomes: ProcessOutcome[] = messages.map(() => "skipped");
   const pending: { index: number; event: WebhookEventRow; queued: QueuedDelivery | undefined }[] = [];
   const payloads: (() => Promise<void>)[] = [];
@@ -165,7 +166,7 @@ export async function processWebhookEvents(
   }
   // Every payload written (or forgotten) before any event settles: a failure leaves them `received`.
   await Promise.all(payloads.map((write) => write()));
-  await settleWebhookEvents(ctx.db, settled, now);
+  await settleWebhookEvents(ctx.env, settled, now);
   // One line per kind of event and batch, not per event: at a provider's burst rate the log
   // pipeline was the largest share of the Worker's CPU (docs/benchmarks.md).
   for (const fields of dropped.values()) log("info", "webhook events dropped: no live connection", fields);

@@ -80,7 +80,7 @@ export interface VerifiedDelivery {
    * `unsigned-hint`: anyone could have sent it; use only as a prompt to re-fetch with the user's token.
    */
   authenticity: "signed" | "shared-secret" | "unsigned-hint";
-  /** Equal for re-deliveries of the same event, different for different events: the D1 unique key. */
+  /** Equal for re-deliveries of the same event, different for different events: the ledger's unique key. */
   dedupKey: string;
   /** The provider's own event name (`sleep.updated`, `EXERCISE`, `aspect_type:object_type`, …). */
   eventType: string;

@@ -4,14 +4,19 @@
  * what is sent, and connected provider accounts.
  */
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { AuditContext } from "../../../src/audit/event";
 import { getDb } from "../../../src/db/client";
-import { type WebhookEventRow, webhookEvents } from "../../../src/db/schema";
 import { saveConnection } from "../../../src/providers/connections";
 import type { ProviderName } from "../../../src/providers/registry";
 import { importTokenKeys } from "../../../src/providers/tokens";
+import {
+  ledgerShardOfEvent,
+  loadWebhookEvents,
+  type WebhookEventRow,
+  webhookEventsAbout,
+} from "../../../src/providers/webhooks/events";
+import type { VerifiedDelivery } from "../../../src/providers/webhooks/types";
 import { createUser } from "../../../src/users/users";
 
 export const vectors = z
@@ -119,11 +124,31 @@ export async function connectedAccount(provider: ProviderName, providerUserId: s
   return { userId: user.id, connectionId: connection.id };
 }
 
+/** The stored event of this id, read from its ledger shard. */
 export async function eventById(id: string): Promise<WebhookEventRow | undefined> {
-  const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, id));
+  const [row] = await loadWebhookEvents(env, [id]);
   return row;
 }
 
-export async function eventsOf(provider: ProviderName): Promise<WebhookEventRow[]> {
-  return db.select().from(webhookEvents).where(eq(webhookEvents.provider, provider));
+/** Every stored event naming one provider account (the ledger's person index finds them). */
+export async function eventsAbout(provider: ProviderName, providerUserId: string): Promise<WebhookEventRow[]> {
+  return webhookEventsAbout(env, provider, providerUserId);
+}
+
+/** The WebhookLedger shard holding this event (its id names it). */
+export function ledgerOf(eventId: string) {
+  const shard = ledgerShardOfEvent(eventId);
+  if (shard === null) throw new Error(`${eventId} names no ledger shard`);
+  return env.WEBHOOK_LEDGER.getByName(`shard:${shard}`);
+}
+
+/** The stored events holding a delivery's dedup key (at most one), found through the accounts it names. */
+export async function eventsOfDelivery(delivery: VerifiedDelivery): Promise<WebhookEventRow[]> {
+  const rows = new Map<string, WebhookEventRow>();
+  for (const providerUserId of new Set(delivery.hints.map((hint) => hint.providerUserId))) {
+    for (const row of await eventsAbout(delivery.provider, providerUserId)) {
+      if (row.dedupKey === delivery.dedupKey) rows.set(row.id, row);
+    }
+  }
+  return [...rows.values()];
 }
