@@ -17,6 +17,9 @@
  *    (./export-year.ts).
  *  - `/__bench/fhir/seed`: a year of minute heart rate and 90 days of CGM for the fhir and
  *    narratives parts (./fhir-year.ts).
+ *  - `GET /__bench/counters`, `POST /__bench/counters/reset`: the Worker's own counts of D1, R2,
+ *    queue and Durable Object calls per request kind (./counters.ts), for the load part. Every
+ *    binding the app, the queue consumer, the cron and the Durable Objects see is wrapped by it.
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
 import { createApp } from "../src/app";
@@ -29,12 +32,25 @@ import { newId } from "../src/db/ids";
 import { CONSENT_DOCUMENTS, consents, grants } from "../src/db/schema";
 import production from "../src/index";
 import { createUser } from "../src/users/users";
-import { BenchHealthStore } from "./audit-store";
+import type { BenchHealthStore } from "./audit-store";
+import {
+  CountedAuthActivity,
+  CountedHealthStore,
+  CountedOAuthState,
+  CountedRateLimiter,
+  CountedWebhookLedger,
+} from "./counted-objects";
+import { countedEnv, countRequest, resetCounters, snapshotCounters } from "./counters";
 import { benchExportRoutes } from "./export-year";
 import { benchFhirRoutes } from "./fhir-year";
 
-export { AuthActivity, OAuthState, RateLimiter, WebhookLedger } from "../src/index";
-export { BenchHealthStore as HealthStore };
+export {
+  CountedAuthActivity as AuthActivity,
+  CountedHealthStore as HealthStore,
+  CountedOAuthState as OAuthState,
+  CountedRateLimiter as RateLimiter,
+  CountedWebhookLedger as WebhookLedger,
+};
 
 const BARE_PATH = "/__bench/bare";
 const STACK_PATH = "/v1/__bench/stack";
@@ -43,6 +59,7 @@ const AUTHED_PATH = "/v1/__bench/authed";
 const SESSION_PATH = "/__bench/session";
 const WEBHOOK_EVENTS_PATH = "/__bench/webhook-events";
 const GRANT_PATH = "/__bench/grant";
+const COUNTERS_PATH = "/__bench/counters";
 
 // All bench routes answer the same body so the comparison is about the path taken, not bytes.
 const body = () => ({ ok: true });
@@ -64,7 +81,7 @@ app.post(SESSION_PATH, async (c) => {
   const { writes, body: tokens } = await prepareSession({ db, config: c.var.config }, user, "interactive", "bench");
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
-  return c.json({ accessToken: tokens.accessToken, userId: user.id });
+  return c.json({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, userId: user.id });
 });
 
 app.post(GRANT_PATH, async (c) => {
@@ -124,11 +141,39 @@ app.post("/__bench/audit/floor", async (c) =>
   c.json({ hashed: await benchStore(c.env, c.req.query("userId") ?? "").benchHashFloor() }),
 );
 
+/** The load part's request kinds (bench/population.mjs), by method and path. */
+function requestKind(method: string, path: string): string {
+  if (path === SESSION_PATH) return "session";
+  if (path === "/v1/uploads" && method === "POST") return "upload";
+  if (path.startsWith("/v1/uploads/") && method === "GET") return "upload-status";
+  if (path === "/v1/observations/latest") return "latest";
+  if (path === "/v1/summary/daily") return "summary";
+  if (path === "/v1/observations") return "series";
+  if (path === "/v1/auth/refresh") return "refresh";
+  return "other";
+}
+
 export default {
   fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === BARE_PATH) return Response.json(body());
-    return app.fetch(request, env, ctx);
+    const path = new URL(request.url).pathname;
+    if (path === BARE_PATH) return Response.json(body());
+    // The counters themselves are read with the raw env and not counted.
+    if (path === COUNTERS_PATH && request.method === "GET") return Response.json(snapshotCounters());
+    if (path === `${COUNTERS_PATH}/reset` && request.method === "POST") {
+      resetCounters();
+      return Response.json(body());
+    }
+    const kind = requestKind(request.method, path);
+    countRequest(kind);
+    return app.fetch(request, countedEnv(env, kind), ctx);
   },
-  queue: production.queue,
-  scheduled: production.scheduled,
+  queue(batch, env, ctx) {
+    const kind = `queue:${batch.queue}`;
+    countRequest(kind);
+    return production.queue(batch, countedEnv(env, kind), ctx);
+  },
+  scheduled(controller, env, ctx) {
+    countRequest("scheduled");
+    return production.scheduled(controller, countedEnv(env, "scheduled"), ctx);
+  },
 } satisfies ExportedHandler<Env>;
