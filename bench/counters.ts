@@ -183,7 +183,8 @@ function countedD1(db: D1Database, kind: string): D1Database {
         return async (statements: Statement[]) => {
           const results = await target.batch(statements.map((statement) => statement[REAL] ?? statement));
           const entry = counters(kind);
-          statements.forEach((statement, i) => countStatement(entry, statement[SQL] ?? "", results[i]?.meta as Meta));
+          for (const [i, statement] of statements.entries())
+            countStatement(entry, statement[SQL] ?? "", results[i]?.meta as Meta);
           return results;
         };
       }
