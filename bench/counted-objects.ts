@@ -12,6 +12,11 @@ export class CountedHealthStore extends BenchHealthStore {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, countedEnv(env, "do:HealthStore"));
   }
+
+  /** Bytes of this store's SQLite database (pages in use), as the per-object limit counts them. */
+  async benchDatabaseSize(): Promise<number> {
+    return this.ctx.storage.sql.databaseSize;
+  }
 }
 
 export class CountedRateLimiter extends RateLimiter {

@@ -14,9 +14,7 @@
 // `maxActive` at once (the others wait for a slot, as a server with a full connection pool would
 // make them), and think `thinkMs` (±50 %, seeded) between steps. The run must end within
 // `timeLimitMs`.
-import { readdirSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { join } from "node:path";
 import { exportFile, glucoseRecords, heartRateRecords, sleepRecords, stepsRecords } from "./export-files.mjs";
 
 export const KINDS = ["session", "upload", "upload-status", "latest", "summary", "series", "refresh"];
@@ -112,7 +110,7 @@ function check(condition, message) {
 }
 
 /** One person's day; returns the observations their uploads wrote. */
-async function personDay({ index, call, data, day, think, stopped }) {
+async function personDay({ index, call, data, day, think, stopped, userIds }) {
   // A phone's own address: the per-IP limit counts each person apart, as it would in production.
   const ip = `10.${80 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`;
   const step = async () => {
@@ -123,6 +121,7 @@ async function personDay({ index, call, data, day, think, stopped }) {
 
   const session = await call("session", "POST", "/__bench/session", { headers: { "CF-Connecting-IP": ip }, expect: [200] });
   const tokens = session.json;
+  userIds.push(tokens?.userId);
   check(
     typeof tokens?.accessToken === "string" && typeof tokens.refreshToken === "string",
     `session: no access or refresh token in ${JSON.stringify(tokens).slice(0, 200)}`,
@@ -232,36 +231,15 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** Bytes of files under `dir` whose path matches `keep`, recursively; 0 when it does not exist. */
-function bytesUnder(dir, keep = () => true) {
-  let total = 0;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += bytesUnder(path, keep);
-    else if (entry.isFile() && keep(path)) {
-      try {
-        total += statSync(path).size;
-      } catch {
-        // removed while walking (a SQLite journal)
-      }
-    }
-  }
-  return total;
-}
-
-/** What the state directory holds: HealthStore SQLite files, D1, R2 (metadata and blobs). */
-export function storageBytes(persistDir) {
-  return {
-    healthStore: bytesUnder(join(persistDir, "do"), (path) => path.includes("HealthStore")),
-    d1: bytesUnder(join(persistDir, "d1")),
-    r2: bytesUnder(join(persistDir, "r2")),
-  };
+/** Bytes stored (bench/worker.ts): D1's database, R2's objects, the listed users' HealthStores. */
+async function storedBytes(baseUrl, userIds) {
+  const res = await fetch(new URL("/__bench/storage", baseUrl), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ userIds }),
+  });
+  if (!res.ok) throw new LoadFailure(`POST /__bench/storage answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  return res.json();
 }
 
 async function readCounters(baseUrl) {
@@ -310,7 +288,7 @@ function perUser(counters, kinds, per) {
 
 /**
  * Runs `users` people against `baseUrl`. `cpuMeter` (./processes.mjs) gives workerd CPU, and
- * `persistDir` the state directory whose growth is measured. Throws LoadFailure on the first wrong
+ * bytes stored are read from the Worker before and after. Throws LoadFailure on the first wrong
  * answer and TimeLimitExceeded past `timeLimitMs`.
  */
 export async function runPopulation({
@@ -322,7 +300,6 @@ export async function runPopulation({
   maxActive = 40,
   timeLimitMs,
   cpuMeter,
-  persistDir,
   step = () => {},
 }) {
   const next = random(seed);
@@ -336,7 +313,8 @@ export async function runPopulation({
   const think = () => (thinkMs > 0 ? sleep(thinkMs * (0.5 + next())) : Promise.resolve());
 
   await resetCounters(baseUrl);
-  const storageBefore = persistDir ? storageBytes(persistDir) : undefined;
+  const storageBefore = await storedBytes(baseUrl, []);
+  const userIds = [];
   const cpuBefore = cpuMeter?.();
   const started = performance.now();
   const deadline = started + timeLimitMs;
@@ -375,7 +353,9 @@ export async function runPopulation({
       if (stopped()) return;
       const data = await dayOfData({ start: day, seed: seed * 1_000_003 + index * 17 });
       samplesGenerated += data.samples;
-      observationsWritten += await personDay({ index, call, data, day, think, stopped });
+      // Added after the await: `x += await …` would add to the value x had before it.
+      const written = await personDay({ index, call, data, day, think, stopped, userIds });
+      observationsWritten += written;
       completed += 1;
     } catch (error) {
       failure ??= error;
@@ -397,8 +377,7 @@ export async function runPopulation({
 
   const cpuMs = cpuBefore === undefined ? Number.NaN : cpuMeter() - cpuBefore;
   const counters = await readCounters(baseUrl);
-  const storageAfter = persistDir ? storageBytes(persistDir) : undefined;
-  const grown = (key) => (storageAfter ? storageAfter[key] - storageBefore[key] : Number.NaN);
+  const storageAfter = await storedBytes(baseUrl, userIds);
   const costKinds = Object.keys(counters).filter((kind) => !SETUP_KINDS.has(kind));
   const elapsedSeconds = elapsedMs / 1000;
 
@@ -437,9 +416,11 @@ export async function runPopulation({
     ),
     storage: {
       samplesStored: observationsWritten,
-      healthStoreBytesPerSample: grown("healthStore") / observationsWritten,
-      d1BytesPerUser: grown("d1") / users,
-      r2BytesPerUserDay: grown("r2") / users,
+      // Each person's store is new in the run: its whole size is theirs.
+      healthStoreBytesPerSample: storageAfter.healthStoreBytes / observationsWritten,
+      d1BytesPerUser: (storageAfter.d1Bytes - storageBefore.d1Bytes) / users,
+      r2BytesPerUserDay: (storageAfter.r2Bytes - storageBefore.r2Bytes) / users,
+      r2ObjectsPerUserDay: (storageAfter.r2Objects - storageBefore.r2Objects) / users,
     },
     pacing: { thinkMs, arrivalRate, maxActive, timeLimitSeconds: timeLimitMs / 1000, seed },
     counters,

@@ -137,7 +137,6 @@ async function main() {
     maxActive,
     timeLimitMs: timeLimitSeconds * 1000,
     cpuMeter,
-    persistDir,
     step,
   });
   const errors = server.logs.errors;

@@ -20,6 +20,8 @@
  *  - `GET /__bench/counters`, `POST /__bench/counters/reset`: the Worker's own counts of D1, R2,
  *    queue and Durable Object calls per request kind (./counters.ts), for the load part. Every
  *    binding the app, the queue consumer, the cron and the Durable Objects see is wrapped by it.
+ *  - `POST /__bench/storage` `{userIds}`: bytes stored: D1's database size, R2's objects, and the
+ *    SQLite size of each listed user's HealthStore (not counted as load).
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
 import { createApp } from "../src/app";
@@ -60,6 +62,7 @@ const SESSION_PATH = "/__bench/session";
 const WEBHOOK_EVENTS_PATH = "/__bench/webhook-events";
 const GRANT_PATH = "/__bench/grant";
 const COUNTERS_PATH = "/__bench/counters";
+const STORAGE_PATH = "/__bench/storage";
 
 // All bench routes answer the same body so the comparison is about the path taken, not bytes.
 const body = () => ({ ok: true });
@@ -141,6 +144,23 @@ app.post("/__bench/audit/floor", async (c) =>
   c.json({ hashed: await benchStore(c.env, c.req.query("userId") ?? "").benchHashFloor() }),
 );
 
+/** What is stored, read with the raw env so that measuring it is not counted as load. */
+async function storedBytes(env: Env, userIds: string[]) {
+  const d1 = await env.DB.prepare("SELECT 1").run();
+  let r2Bytes = 0;
+  let r2Objects = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await env.LAKE.list({ cursor, limit: 1000 });
+    for (const object of page.objects) r2Bytes += object.size;
+    r2Objects += page.objects.length;
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  const stores = env.HEALTH_STORE as unknown as DurableObjectNamespace<CountedHealthStore>;
+  const sizes = await Promise.all(userIds.map((id) => stores.get(stores.idFromName(id)).benchDatabaseSize()));
+  return { d1Bytes: d1.meta.size_after, r2Bytes, r2Objects, healthStoreBytes: sizes.reduce((a, b) => a + b, 0) };
+}
+
 /** The load part's request kinds (bench/population.mjs), by method and path. */
 function requestKind(method: string, path: string): string {
   if (path === SESSION_PATH) return "session";
@@ -162,6 +182,12 @@ export default {
     if (path === `${COUNTERS_PATH}/reset` && request.method === "POST") {
       resetCounters();
       return Response.json(body());
+    }
+    if (path === STORAGE_PATH && request.method === "POST") {
+      return request
+        .json<{ userIds: string[] }>()
+        .then(({ userIds }) => storedBytes(env, userIds))
+        .then((r) => Response.json(r));
     }
     const kind = requestKind(request.method, path);
     countRequest(kind);
