@@ -106,6 +106,9 @@ function machine() {
   };
 }
 
+// Taken before the run: the code measured is the code built at its start.
+const revision = gitRevision();
+
 async function main() {
   // wrangler.toml names dist/web as the Worker's assets: the bundle cannot be built without it.
   if (!existsSync(join(root, "dist", "web"))) {
@@ -141,7 +144,7 @@ async function main() {
   });
   const errors = server.logs.errors;
   if (errors.length > 0) throw new Error(`the worker logged errors, figures discarded:\n${errors.join("\n")}`);
-  const measured = { ...result, gitRevision: gitRevision(), measuredAt: new Date().toISOString(), machine: machine() };
+  const measured = { ...result, gitRevision: revision, measuredAt: new Date().toISOString(), machine: machine() };
   console.log(formatPopulation(measured));
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(measured, null, 2)}\n`);
