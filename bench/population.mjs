@@ -7,7 +7,8 @@
 // (one Avro file per record type: heart rate every minute, hourly steps, a night of sleep with its
 // stages, CGM glucose every 5 minutes; ~1,750 samples), polls each upload until it is ingested,
 // then reads the latest values, the day's summary and a 30-day hourly heart-rate series, and
-// refreshes the token. Every answer is checked (status and a basic body check); the first failure
+// refreshes the token; between these steps ten minutes pass for the session (last seen ten minutes
+// ago, out of the isolate's 5-second session cache), as it would across a real day. Every answer is checked (status and a basic body check); the first failure
 // stops the run with the status and body.
 //
 // Pacing: people arrive at `arrivalRate` a second (evenly, with a seeded jitter), at most
@@ -110,13 +111,16 @@ function check(condition, message) {
 }
 
 /** One person's day; returns the observations their uploads wrote. */
-async function personDay({ index, call, data, day, think, stopped, userIds }) {
+async function personDay({ index, call, data, day, think, later, stopped, userIds }) {
   // A phone's own address: the per-IP limit counts each person apart, as it would in production.
   const ip = `10.${80 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`;
+  // Between steps of a day, ten minutes pass for the session (bench/worker.ts): its next use is
+  // what a phone's next use is, not a request a second later out of a warm cache.
   const step = async () => {
     if (stopped()) throw new LoadFailure("stopped");
     await think();
     if (stopped()) throw new LoadFailure("stopped");
+    await later(tokens.sessionId);
   };
 
   const session = await call("session", "POST", "/__bench/session", { headers: { "CF-Connecting-IP": ip }, expect: [200] });
@@ -310,6 +314,14 @@ export async function runPopulation({
   const call = httpClient(baseUrl, agent, latencies);
   let failure;
   const stopped = () => failure !== undefined;
+  const later = async (sessionId) => {
+    const res = await fetch(new URL("/__bench/session/later", baseUrl), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sessionId }),
+    });
+    if (!res.ok) throw new LoadFailure(`POST /__bench/session/later answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  };
   const think = () => (thinkMs > 0 ? sleep(thinkMs * (0.5 + next())) : Promise.resolve());
 
   await resetCounters(baseUrl);
@@ -354,7 +366,7 @@ export async function runPopulation({
       const data = await dayOfData({ start: day, seed: seed * 1_000_003 + index * 17 });
       samplesGenerated += data.samples;
       // Added after the await: `x += await …` would add to the value x had before it.
-      const written = await personDay({ index, call, data, day, think, stopped, userIds });
+      const written = await personDay({ index, call, data, day, think, later, stopped, userIds });
       observationsWritten += written;
       completed += 1;
     } catch (error) {

@@ -20,18 +20,24 @@
  *  - `GET /__bench/counters`, `POST /__bench/counters/reset`: the Worker's own counts of D1, R2,
  *    queue and Durable Object calls per request kind (./counters.ts), for the load part. Every
  *    binding the app, the queue consumer, the cron and the Durable Objects see is wrapped by it.
+ *  - `POST /__bench/session/later` `{sessionId}`: the session as it is ten minutes after its last
+ *    use (last seen ten minutes ago: past the touch interval, within the idle limit; out of this
+ *    isolate's session cache), so the load part's next step is the next use of a person's day,
+ *    not a request a second later (not counted as load).
  *  - `POST /__bench/storage` `{userIds}`: bytes stored: D1's database size, R2's objects, and the
  *    SQLite size of each listed user's HealthStore (not counted as load).
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
+import { eq } from "drizzle-orm";
 import { createApp } from "../src/app";
 import { verifyUserAudit } from "../src/auditor/verify";
 import { requireAuth } from "../src/auth/middleware";
+import { forgetSession } from "../src/auth/session-cache";
 import { prepareSession } from "../src/auth/sessions";
 import { CURRENT_CONSENT_VERSIONS } from "../src/consent/consents";
 import { getDb } from "../src/db/client";
 import { newId } from "../src/db/ids";
-import { CONSENT_DOCUMENTS, consents, grants } from "../src/db/schema";
+import { CONSENT_DOCUMENTS, consents, grants, sessions } from "../src/db/schema";
 import production from "../src/index";
 import { createUser } from "../src/users/users";
 import type { BenchHealthStore } from "./audit-store";
@@ -84,7 +90,12 @@ app.post(SESSION_PATH, async (c) => {
   const { writes, body: tokens } = await prepareSession({ db, config: c.var.config }, user, "interactive", "bench");
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
-  return c.json({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, userId: user.id });
+  return c.json({
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    userId: user.id,
+    sessionId: tokens.sessionId,
+  });
 });
 
 app.post(GRANT_PATH, async (c) => {
@@ -161,6 +172,16 @@ async function storedBytes(env: Env, userIds: string[]) {
   return { d1Bytes: d1.meta.size_after, r2Bytes, r2Objects, healthStoreBytes: sizes.reduce((a, b) => a + b, 0) };
 }
 
+/** Ten minutes pass for one session: last seen ten minutes ago, and no longer cached in this isolate. */
+async function sessionLater(env: Env, sessionId: string) {
+  await getDb(env.DB)
+    .update(sessions)
+    .set({ lastSeenAt: new Date(Date.now() - 600_000) })
+    .where(eq(sessions.id, sessionId));
+  forgetSession(sessionId);
+  return Response.json(body());
+}
+
 /** The load part's request kinds (bench/population.mjs), by method and path. */
 function requestKind(method: string, path: string): string {
   if (path === SESSION_PATH) return "session";
@@ -182,6 +203,9 @@ export default {
     if (path === `${COUNTERS_PATH}/reset` && request.method === "POST") {
       resetCounters();
       return Response.json(body());
+    }
+    if (path === `${SESSION_PATH}/later` && request.method === "POST") {
+      return request.json<{ sessionId: string }>().then(({ sessionId }) => sessionLater(env, sessionId));
     }
     if (path === STORAGE_PATH && request.method === "POST") {
       return request
