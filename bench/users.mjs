@@ -4,7 +4,7 @@
 // it on 127.0.0.1 with real local D1, R2, Queues and Durable Objects in a throw-away directory,
 // prints markdown tables and writes bench/results/load-<N>.json (docs/benchmarks.md, "Load").
 //
-// Options: --users <n> (required), --time-limit <s> (default max(120, 1.2 s per person): 20 min
+// Options: --users <n> (required), --time-limit <s> (default max(300 s, 1.2 s per person): 20 min
 // for 1,000), --seed <k> (1), --think-ms <ms> mean pause between a person's steps (500),
 // --arrival-rate <people/s> (2), --max-active <n> people at once (40), --out <file> (the JSON;
 // default bench/results/load-<N>.json). Exit 1 when an answer is wrong or the time limit passes.
@@ -42,7 +42,7 @@ const seed = Number(options.seed);
 const thinkMs = Number(options["think-ms"]);
 const arrivalRate = Number(options["arrival-rate"]);
 const maxActive = Number(options["max-active"]);
-const timeLimitSeconds = options["time-limit"] === undefined ? Math.max(120, 1.2 * users) : Number(options["time-limit"]);
+const timeLimitSeconds = options["time-limit"] === undefined ? Math.max(300, 1.2 * users) : Number(options["time-limit"]);
 if (
   !Number.isInteger(users) ||
   users < 1 ||
@@ -74,7 +74,11 @@ function cleanupNow() {
   rmSync(workDir, { recursive: true, force: true });
 }
 process.on("exit", cleanupNow);
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
+for (const signal of ["SIGINT", "SIGTERM"])
+  process.on(signal, () => {
+    console.error(`load stopped by ${signal}`);
+    process.exit(130);
+  });
 // A hang guard beyond the run's own limit: the build and start-up get two minutes more.
 const watchdog = setTimeout(
   () => {
