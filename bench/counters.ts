@@ -30,6 +30,8 @@ export interface KindCounters {
   r2ClassB: number;
   r2ByOperation: Record<string, number>;
   queueMessages: Record<string, number>;
+  /** Messages delivered to this Worker's consumer, by queue name (retries included). */
+  queueMessagesReceived: Record<string, number>;
   durableObjectRequests: Record<string, number>;
 }
 
@@ -49,6 +51,7 @@ function counters(kind: string): KindCounters {
       r2ClassB: 0,
       r2ByOperation: {},
       queueMessages: {},
+      queueMessagesReceived: {},
       durableObjectRequests: {},
     };
     tally.set(kind, entry);
@@ -63,6 +66,11 @@ const bump = (record: Record<string, number>, key: string, by = 1) => {
 /** One more request (a fetch, a queue batch, a scheduled run) of `kind`. */
 export function countRequest(kind: string): void {
   counters(kind).requests += 1;
+}
+
+/** A batch of `count` messages from `queue` delivered to the consumer. */
+export function countDelivery(kind: string, queue: string, count: number): void {
+  bump(counters(kind).queueMessagesReceived, queue, count);
 }
 
 export function snapshotCounters(): Record<string, KindCounters> {

@@ -7,7 +7,10 @@
 // Options: --users <n> (required), --time-limit <s> (default max(300 s, 1.2 s per person): 20 min
 // for 1,000), --seed <k> (1), --think-ms <ms> mean pause between a person's steps (500),
 // --arrival-rate <people/s> (2), --max-active <n> people at once (40), --out <file> (the JSON;
-// default bench/results/load-<N>.json). Exit 1 when an answer is wrong or the time limit passes.
+// default bench/results/load-<N>.json), --settle-limit <s> how long to wait, once everyone is done,
+// for the messages they queued to be delivered (120; the narrative refresh is delayed a minute;
+// 0: not waited for, and the JSON says `settled: false`). Exit 1 when an answer is wrong or the
+// time limit passes.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -34,6 +37,7 @@ const { values: options } = parseArgs({
     "think-ms": { type: "string", default: "500" },
     "arrival-rate": { type: "string", default: "2" },
     "max-active": { type: "string", default: "40" },
+    "settle-limit": { type: "string", default: "120" },
     out: { type: "string" },
   },
 });
@@ -42,6 +46,7 @@ const seed = Number(options.seed);
 const thinkMs = Number(options["think-ms"]);
 const arrivalRate = Number(options["arrival-rate"]);
 const maxActive = Number(options["max-active"]);
+const settleLimitSeconds = Number(options["settle-limit"]);
 const timeLimitSeconds = options["time-limit"] === undefined ? Math.max(300, 1.2 * users) : Number(options["time-limit"]);
 if (
   !Number.isInteger(users) ||
@@ -51,11 +56,12 @@ if (
   !(thinkMs >= 0) ||
   !(arrivalRate >= 0) ||
   !(Number.isInteger(maxActive) && maxActive >= 1) ||
-  !(timeLimitSeconds > 0)
+  !(timeLimitSeconds > 0) ||
+  !(settleLimitSeconds >= 0)
 ) {
   console.error(
-    "usage: npm run load -- --users N [--time-limit S] [--seed K] [--think-ms MS] [--arrival-rate R] [--max-active M] [--out FILE]\n" +
-      "  N a whole number from 1 to 100000; S > 0; K a whole number; MS and R >= 0; M >= 1",
+    "usage: npm run load -- --users N [--time-limit S] [--seed K] [--think-ms MS] [--arrival-rate R] [--max-active M] [--settle-limit S2] [--out FILE]\n" +
+      "  N a whole number from 1 to 100000; S > 0; K a whole number; MS, R and S2 >= 0; M >= 1",
   );
   process.exit(2);
 }
@@ -143,6 +149,7 @@ async function main() {
     arrivalRate,
     maxActive,
     timeLimitMs: timeLimitSeconds * 1000,
+    settleLimitMs: settleLimitSeconds * 1000,
     cpuMeter,
     step,
   });

@@ -48,7 +48,7 @@ import {
   CountedRateLimiter,
   CountedWebhookLedger,
 } from "./counted-objects";
-import { countedEnv, countRequest, resetCounters, snapshotCounters } from "./counters";
+import { countDelivery, countedEnv, countRequest, resetCounters, snapshotCounters } from "./counters";
 import { benchExportRoutes } from "./export-year";
 import { benchFhirRoutes } from "./fhir-year";
 
@@ -220,6 +220,7 @@ export default {
   queue(batch, env, ctx) {
     const kind = `queue:${batch.queue}`;
     countRequest(kind);
+    countDelivery(kind, batch.queue, batch.messages.length);
     return production.queue(batch, countedEnv(env, kind), ctx);
   },
   scheduled(controller, env, ctx) {

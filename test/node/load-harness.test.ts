@@ -42,6 +42,8 @@ beforeAll(async () => {
         "0",
         "--time-limit",
         "90",
+        "--settle-limit",
+        "0",
         "--out",
         out,
       ],
