@@ -18,6 +18,8 @@
  * run in its isolate, so one module-level tally sees all of it.
  */
 
+import { isWriteStatement } from "./sql-verb";
+
 export interface KindCounters {
   requests: number;
   d1Reads: number;
@@ -83,19 +85,6 @@ export function resetCounters(): void {
 
 // ---------------------------------------------------------------------------------------------
 // D1
-
-/** First keyword of the statement, past comments and a leading WITH … AS (…) clause. */
-const WRITE_VERBS = new Set(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"]);
-
-export function isWriteStatement(sql: string): boolean {
-  const text = sql.replace(/--[^\n]*\n?|\/\*[\s\S]*?\*\//g, " ").trim();
-  const verb = /^[A-Za-z]+/.exec(text)?.[0]?.toUpperCase() ?? "";
-  if (verb === "WITH") {
-    // A common table expression precedes the real verb: the first write keyword after it decides.
-    return /\b(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(text);
-  }
-  return WRITE_VERBS.has(verb);
-}
 
 const REAL = Symbol("real statement");
 const SQL = Symbol("statement sql");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isWriteStatement } from "../../bench/counters";
+import { isWriteStatement } from "../../bench/sql-verb";
 
 describe("the bench Worker's D1 counter: a statement is a write by its SQL verb", () => {
   it.each([
