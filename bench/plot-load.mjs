@@ -5,8 +5,8 @@
 // its value at N = 10, on a log axis of N. Flat is the goal; the 1.5x line is the target.
 // Hand-written SVG, no dependency.
 //
-// Usage: node bench/plot-load.mjs [--suffix -before] [--out docs/scale-cost-per-user.svg]
-// (--suffix reads load-<N><suffix>.json). Needs N = 10 and at least one of N = 100, 1000.
+// Usage: node bench/plot-load.mjs [--before] [--out docs/scale-cost-per-user.svg]
+// (--before reads the load-<N>-before.json files). Needs N = 10 and at least one of N = 100, 1000.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,8 +14,9 @@ import { parseArgs } from "node:util";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: options } = parseArgs({
-  options: { suffix: { type: "string", default: "" }, out: { type: "string", default: "docs/scale-cost-per-user.svg" } },
+  options: { before: { type: "boolean", default: false }, out: { type: "string", default: "docs/scale-cost-per-user.svg" } },
 });
+const suffix = options.before ? "-before" : "";
 const SIZES = [10, 100, 1000];
 const TARGET = 1.5;
 
@@ -30,12 +31,12 @@ const SERIES = [
 
 const results = new Map();
 for (const n of SIZES) {
-  const file = join(root, "bench", "results", `load-${n}${options.suffix}.json`);
+  const file = join(root, "bench", "results", `load-${n}${suffix}.json`);
   if (existsSync(file)) results.set(n, JSON.parse(readFileSync(file, "utf8")));
 }
 if (!results.has(10) || results.size < 2) {
   console.error(
-    `plot-load needs bench/results/load-10${options.suffix}.json and load-100 or load-1000: run \`npm run load -- --users N\` first.`,
+    `plot-load needs bench/results/load-10${suffix}.json and load-100 or load-1000: run \`npm run load -- --users N\` first.`,
   );
   process.exit(2);
 }
@@ -64,7 +65,7 @@ const svg = [];
 svg.push(
   `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
   `<rect width="${width}" height="${height}" fill="#fff"/>`,
-  `<text x="${margin.left}" y="24" font-size="15" font-weight="600">Cost per person against N (relative to N = 10): flat is the goal</text>`,
+  `<text x="${margin.left}" y="24" font-size="15" font-weight="600">Cost per person against N (relative to N = 10): flat is the goal${options.before ? " (before)" : ""}</text>`,
 );
 // Grid and y axis.
 const yStep = yMax <= 3 ? 0.5 : 1;
@@ -115,6 +116,7 @@ const revisions = [...new Set(sizes.map((n) => results.get(n).gitRevision))].joi
 svg.push(
   `<text x="${legendX}" y="${margin.top + 26 + lines.length * 22 + 16}" fill="#666" font-size="11">revision ${esc(revisions)}</text>`,
   `<text x="${legendX}" y="${margin.top + 26 + lines.length * 22 + 32}" fill="#666" font-size="11">${esc(base.machine?.cpus ?? "?")} CPUs, one local workerd</text>`,
+  `<text x="${legendX}" y="${margin.top + 26 + lines.length * 22 + 48}" fill="#666" font-size="11">lines that stay at 1.0× overlap</text>`,
   "</svg>",
 );
 
