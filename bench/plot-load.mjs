@@ -64,6 +64,7 @@ const esc = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").
 const svg = [];
 svg.push(
   `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+  `<title>Cost per person against the number of simulated people, relative to N = 10${options.before ? ", before the scale changes" : ""}</title>`,
   `<rect width="${width}" height="${height}" fill="#fff"/>`,
   `<text x="${margin.left}" y="24" font-size="15" font-weight="600">Cost per person against N (relative to N = 10): flat is the goal${options.before ? " (before)" : ""}</text>`,
 );
