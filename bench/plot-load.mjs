@@ -113,13 +113,17 @@ lines.forEach((line, i) => {
     `<text x="${legendX + 28}" y="${ly}">${esc(line.label)} (${esc(value)})</text>`,
   );
 });
-const revisions = [...new Set(sizes.map((n) => results.get(n).gitRevision))].join(", ");
-svg.push(
-  `<text x="${legendX}" y="${margin.top + 26 + lines.length * 22 + 16}" fill="#666" font-size="11">revision ${esc(revisions)}</text>`,
-  `<text x="${legendX}" y="${margin.top + 26 + lines.length * 22 + 32}" fill="#666" font-size="11">${esc(base.machine?.cpus ?? "?")} CPUs, one local workerd</text>`,
-  `<text x="${legendX}" y="${margin.top + 26 + lines.length * 22 + 48}" fill="#666" font-size="11">lines that stay at 1.0× overlap</text>`,
-  "</svg>",
-);
+const notes = [
+  ...sizes.map((n) => `N = ${n.toLocaleString("en")}: revision ${results.get(n).gitRevision}`),
+  `${base.machine?.cpus ?? "?"} CPUs, one local workerd`,
+  "lines that stay at 1.0× overlap",
+];
+notes.forEach((note, i) => {
+  svg.push(
+    `<text x="${legendX}" y="${margin.top + 42 + (lines.length + i) * 22 - 6 * i}" fill="#666" font-size="11">${esc(note)}</text>`,
+  );
+});
+svg.push("</svg>");
 
 const out = resolve(root, options.out);
 writeFileSync(out, `${svg.join("\n")}\n`);
