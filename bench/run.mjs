@@ -29,6 +29,10 @@
 //         while the route answers 404).
 //  audit  verifying a 100k-event sealed audit chain, per 10k events, against recomputing the live
 //         chain alone and against WebCrypto SHA-256 of the same inputs (./audit.mjs).
+//  load   a day of data for N = 10 and then N = 50 simulated people (session, four Avro uploads
+//         ingested, latest values, daily summary, 30-day hourly series, token refresh) against the
+//         same workerd: workerd CPU and D1 writes per person at 50 against 10, target within 1.5x;
+//         every count from the bench Worker's own counters (./load-part.mjs, ./population.mjs).
 //  web    the web app in headless Chromium: JS + CSS gzipped per page, and the time from navigation
 //         to the first heart-rate chart drawn over a month of minute heart rate, against the same
 //         API reads alone from the same page (./web.mjs; builds dist/web first).
@@ -59,6 +63,7 @@ import { benchExport, exportMissed, formatExport } from "./export.mjs";
 import { benchFhir, fhirMissed, formatFhir } from "./fhir.mjs";
 import { benchIngest, formatIngest, INGEST_TARGET_RATIO } from "./ingest.mjs";
 import { runLoad } from "./load.mjs";
+import { benchLoad, formatLoad, loadMissed } from "./load-part.mjs";
 import { killWorkerdChildren, workerdCpuMeter } from "./processes.mjs";
 import { saveProfiles, startProfiles, summarizeProfiles } from "./profile.mjs";
 import { BENCH_PROVIDER_CREDENTIALS, benchWebhooks, formatProviders, webhookMissed } from "./providers.mjs";
@@ -82,7 +87,21 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(2);
 }
 
-const PARTS = ["http", "avro", "ingest", "query", "providers", "export", "ai", "sharing", "audit", "fhir", "narratives", "web"];
+const PARTS = [
+  "http",
+  "avro",
+  "ingest",
+  "query",
+  "providers",
+  "export",
+  "ai",
+  "sharing",
+  "audit",
+  "fhir",
+  "narratives",
+  "load",
+  "web",
+];
 
 const { values: options } = parseArgs({
   options: {
@@ -154,7 +173,8 @@ process.on("exit", cleanupNow);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 // A hang guard sized from the options: builds and start-up, the middleware rounds, the ingest
 // rounds (~3 s each), the query part (~8 s of loading, then two requests a step) and the ai part
-// (a user a second to load, four requests a step, ~40 ms an in-process run). The providers part
+// (a user a second to load, four requests a step, ~40 ms an in-process run); the load part runs
+// three crowds of at most three minutes each. The providers part
 // also waits for the webhook queue to drain between runs and runs the backfill rounds (minutes each).
 const watchdogMs =
   2 * 60_000 +
@@ -167,6 +187,7 @@ const watchdogMs =
   (parts.has("fhir") || parts.has("narratives") ? 8 * 60_000 : 0) +
   (parts.has("ai") ? 2 * 60_000 + aiRequests * 500 + aiRuns * 100 : 0) +
   (parts.has("audit") ? 5 * 60_000 : 0) +
+  (parts.has("load") ? 10 * 60_000 : 0) +
   (parts.has("web") ? 2 * 60_000 + webRuns * 3 * 5_000 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench did not finish within ${Math.round(watchdogMs / 1000)} s; stopping.`);
@@ -303,7 +324,7 @@ async function main() {
   }
 
   let benchModule;
-  const needsWorker = ["http", "ingest", "query", "providers", "sharing", "audit", "web"].some((part) => parts.has(part));
+  const needsWorker = ["http", "ingest", "query", "providers", "sharing", "audit", "load", "web"].some((part) => parts.has(part));
   if (needsWorker) {
     const bundling = parts.has("http") ? "src/index.ts (deploy bundle) and bench/worker.ts" : "bench/worker.ts";
     step(`bundling ${bundling} with wrangler deploy --dry-run`);
@@ -408,6 +429,13 @@ async function main() {
       report.push(formatAudit(audit));
       record.audit = audit;
       missed ||= audit.ratioToLive > AUDIT_TARGET_RATIO;
+    }
+    if (parts.has("load")) {
+      const load = await benchLoad({ baseUrl: server.url, cpuMeter, step });
+      assertNoWorkerErrors();
+      report.push(formatLoad(load));
+      record.load = load;
+      missed ||= loadMissed(load);
     }
     if (parts.has("web")) {
       const web = await benchWeb({ baseUrl: server.url, runs: webRuns, step });

@@ -17,25 +17,49 @@
  *    (./export-year.ts).
  *  - `/__bench/fhir/seed`: a year of minute heart rate and 90 days of CGM for the fhir and
  *    narratives parts (./fhir-year.ts).
+ *  - `GET /__bench/counters`, `POST /__bench/counters/reset`: the Worker's own counts of D1, R2,
+ *    queue and Durable Object calls per request kind (./counters.ts), for the load part. Every
+ *    binding the app, the queue consumer, the cron and the Durable Objects see is wrapped by it.
+ *  - `POST /__bench/session/later` `{sessionId}`: the session as it is ten minutes after its last
+ *    use (last seen ten minutes ago: past the touch interval, within the idle limit; out of this
+ *    isolate's session cache), so the load part's next step is the next use of a person's day,
+ *    not a request a second later (not counted as load).
+ *  - `POST /__bench/storage` `{userIds}`: bytes stored: D1's database size, R2's objects, and the
+ *    SQLite size of each listed user's HealthStore (not counted as load).
  * Everything else, including /health, uploads and the read API, is the production app unchanged.
  */
+import { eq } from "drizzle-orm";
 import { createApp } from "../src/app";
 import { verifyUserAudit } from "../src/auditor/verify";
 import { requireAuth } from "../src/auth/middleware";
+import { forgetSession } from "../src/auth/session-cache";
 import { prepareSession } from "../src/auth/sessions";
 import { CURRENT_CONSENT_VERSIONS } from "../src/consent/consents";
 import { getDb } from "../src/db/client";
 import { newId } from "../src/db/ids";
-import { CONSENT_DOCUMENTS, consents, grants } from "../src/db/schema";
+import { CONSENT_DOCUMENTS, consents, grants, sessions } from "../src/db/schema";
 import production from "../src/index";
 import { countWebhookEvents } from "../src/providers/webhooks/events";
 import { createUser } from "../src/users/users";
-import { BenchHealthStore } from "./audit-store";
+import type { BenchHealthStore } from "./audit-store";
+import {
+  CountedAuthActivity,
+  CountedHealthStore,
+  CountedOAuthState,
+  CountedRateLimiter,
+  CountedWebhookLedger,
+} from "./counted-objects";
+import { countDelivery, countedEnv, countRequest, resetCounters, snapshotCounters } from "./counters";
 import { benchExportRoutes } from "./export-year";
 import { benchFhirRoutes } from "./fhir-year";
 
-export { AuthActivity, OAuthState, RateLimiter, WebhookLedger } from "../src/index";
-export { BenchHealthStore as HealthStore };
+export {
+  CountedAuthActivity as AuthActivity,
+  CountedHealthStore as HealthStore,
+  CountedOAuthState as OAuthState,
+  CountedRateLimiter as RateLimiter,
+  CountedWebhookLedger as WebhookLedger,
+};
 
 const BARE_PATH = "/__bench/bare";
 const STACK_PATH = "/v1/__bench/stack";
@@ -44,6 +68,8 @@ const AUTHED_PATH = "/v1/__bench/authed";
 const SESSION_PATH = "/__bench/session";
 const WEBHOOK_EVENTS_PATH = "/__bench/webhook-events";
 const GRANT_PATH = "/__bench/grant";
+const COUNTERS_PATH = "/__bench/counters";
+const STORAGE_PATH = "/__bench/storage";
 
 // All bench routes answer the same body so the comparison is about the path taken, not bytes.
 const body = () => ({ ok: true });
@@ -65,7 +91,12 @@ app.post(SESSION_PATH, async (c) => {
   const { writes, body: tokens } = await prepareSession({ db, config: c.var.config }, user, "interactive", "bench");
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
-  return c.json({ accessToken: tokens.accessToken, userId: user.id });
+  return c.json({
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    userId: user.id,
+    sessionId: tokens.sessionId,
+  });
 });
 
 app.post(GRANT_PATH, async (c) => {
@@ -123,11 +154,76 @@ app.post("/__bench/audit/floor", async (c) =>
   c.json({ hashed: await benchStore(c.env, c.req.query("userId") ?? "").benchHashFloor() }),
 );
 
+/** What is stored, read with the raw env so that measuring it is not counted as load. */
+async function storedBytes(env: Env, userIds: string[]) {
+  const d1 = await env.DB.prepare("SELECT 1").run();
+  let r2Bytes = 0;
+  let r2Objects = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await env.LAKE.list({ cursor, limit: 1000 });
+    for (const object of page.objects) r2Bytes += object.size;
+    r2Objects += page.objects.length;
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  const stores = env.HEALTH_STORE as unknown as DurableObjectNamespace<CountedHealthStore>;
+  const sizes = await Promise.all(userIds.map((id) => stores.get(stores.idFromName(id)).benchDatabaseSize()));
+  return { d1Bytes: d1.meta.size_after, r2Bytes, r2Objects, healthStoreBytes: sizes.reduce((a, b) => a + b, 0) };
+}
+
+/** Ten minutes pass for one session: last seen ten minutes ago, and no longer cached in this isolate. */
+async function sessionLater(env: Env, sessionId: string) {
+  await getDb(env.DB)
+    .update(sessions)
+    .set({ lastSeenAt: new Date(Date.now() - 600_000) })
+    .where(eq(sessions.id, sessionId));
+  forgetSession(sessionId);
+  return Response.json(body());
+}
+
+/** The load part's request kinds (bench/population.mjs), by method and path. */
+function requestKind(method: string, path: string): string {
+  if (path === SESSION_PATH) return "session";
+  if (path === "/v1/uploads" && method === "POST") return "upload";
+  if (path.startsWith("/v1/uploads/") && method === "GET") return "upload-status";
+  if (path === "/v1/observations/latest") return "latest";
+  if (path === "/v1/summary/daily") return "summary";
+  if (path === "/v1/observations") return "series";
+  if (path === "/v1/auth/refresh") return "refresh";
+  return "other";
+}
+
 export default {
   fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === BARE_PATH) return Response.json(body());
-    return app.fetch(request, env, ctx);
+    const path = new URL(request.url).pathname;
+    if (path === BARE_PATH) return Response.json(body());
+    // The counters themselves are read with the raw env and not counted.
+    if (path === COUNTERS_PATH && request.method === "GET") return Response.json(snapshotCounters());
+    if (path === `${COUNTERS_PATH}/reset` && request.method === "POST") {
+      resetCounters();
+      return Response.json(body());
+    }
+    if (path === `${SESSION_PATH}/later` && request.method === "POST") {
+      return request.json<{ sessionId: string }>().then(({ sessionId }) => sessionLater(env, sessionId));
+    }
+    if (path === STORAGE_PATH && request.method === "POST") {
+      return request
+        .json<{ userIds: string[] }>()
+        .then(({ userIds }) => storedBytes(env, userIds))
+        .then((r) => Response.json(r));
+    }
+    const kind = requestKind(request.method, path);
+    countRequest(kind);
+    return app.fetch(request, countedEnv(env, kind), ctx);
   },
-  queue: production.queue,
-  scheduled: production.scheduled,
+  queue(batch, env, ctx) {
+    const kind = `queue:${batch.queue}`;
+    countRequest(kind);
+    countDelivery(kind, batch.queue, batch.messages.length);
+    return production.queue(batch, countedEnv(env, kind), ctx);
+  },
+  scheduled(controller, env, ctx) {
+    countRequest("scheduled");
+    return production.scheduled(controller, countedEnv(env, "scheduled"), ctx);
+  },
 } satisfies ExportedHandler<Env>;
