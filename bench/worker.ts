@@ -31,6 +31,7 @@
 import { eq } from "drizzle-orm";
 import { createApp } from "../src/app";
 import { verifyUserAudit } from "../src/auditor/verify";
+import { forgetRecentSessionUse } from "../src/auth/activity";
 import { requireAuth } from "../src/auth/middleware";
 import { forgetSession } from "../src/auth/session-cache";
 import { prepareSession } from "../src/auth/sessions";
@@ -178,6 +179,7 @@ async function sessionLater(env: Env, sessionId: string) {
     .set({ lastSeenAt: new Date(Date.now() - 600_000) })
     .where(eq(sessions.id, sessionId));
   forgetSession(sessionId);
+  forgetRecentSessionUse(sessionId);
   return Response.json(body());
 }
 

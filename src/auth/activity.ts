@@ -52,6 +52,14 @@ export function recordSessionUse(env: ActivityEnv, waitUntil: (work: Promise<unk
   );
 }
 
+/**
+ * Forgets that this isolate recorded the session's use recently, so its next request records again.
+ * The load harness (bench/worker.ts) uses it to stand a session ten minutes after its last use.
+ */
+export function forgetRecentSessionUse(sessionId: string): void {
+  recentlyRecorded.delete(sessionId);
+}
+
 /** The latest recorded use (ms) of each of the user's sessions that has one. */
 export function recordedSessionUses(env: ActivityEnv, userId: string, sessionIds: string[]): Promise<Record<string, number>> {
   if (sessionIds.length === 0) return Promise.resolve({});
