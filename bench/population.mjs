@@ -475,6 +475,7 @@ export async function runPopulation({
       // Each person's store is new in the run: its whole size is theirs.
       healthStoreBytesPerSample: storageAfter.healthStoreBytes / observationsWritten,
       d1BytesPerUser: (storageAfter.d1Bytes - storageBefore.d1Bytes) / users,
+      d1BytesPerUploadRow: storageAfter.d1BytesPerUploadRow,
       r2BytesPerUserDay: (storageAfter.r2Bytes - storageBefore.r2Bytes) / users,
       r2ObjectsPerUserDay: (storageAfter.r2Objects - storageBefore.r2Objects) / users,
     },

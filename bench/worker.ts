@@ -169,7 +169,35 @@ async function storedBytes(env: Env, userIds: string[]) {
   } while (cursor !== undefined);
   const stores = env.HEALTH_STORE as unknown as DurableObjectNamespace<CountedHealthStore>;
   const sizes = await Promise.all(userIds.map((id) => stores.get(stores.idFromName(id)).benchDatabaseSize()));
-  return { d1Bytes: d1.meta.size_after, r2Bytes, r2Objects, healthStoreBytes: sizes.reduce((a, b) => a + b, 0) };
+  return {
+    d1Bytes: d1.meta.size_after,
+    d1BytesPerUploadRow: await uploadRowBytes(env.DB),
+    r2Bytes,
+    r2Objects,
+    healthStoreBytes: sizes.reduce((a, b) => a + b, 0),
+  };
+}
+
+/**
+ * What one more `uploads` row costs D1, indexes included: every row the run wrote is copied once
+ * (a new id and file hash, the rest as it is), the database's size compared, and the copies
+ * deleted. Upload rows are what D1 keeps for every file ever sent (docs/scale.md), so the capacity
+ * model takes its growth from this rather than from an estimate. Null with no uploads to copy.
+ */
+async function uploadRowBytes(db: D1Database): Promise<number | null> {
+  const { results: columns } = await db.prepare("PRAGMA table_info(uploads)").all<{ name: string }>();
+  const names = columns.map((column) => column.name);
+  const copied = names.map((name) =>
+    name === "id" ? "'benchcopy_' || id" : name === "sha256" ? "lower(hex(randomblob(32)))" : `"${name}"`,
+  );
+  const before = (await db.prepare("SELECT count(*) AS n FROM uploads").run<{ n: number }>()).meta.size_after;
+  const insert = await db
+    .prepare(`INSERT INTO uploads (${names.map((name) => `"${name}"`).join(", ")}) SELECT ${copied.join(", ")} FROM uploads`)
+    .run();
+  const rows = insert.meta.changes;
+  const after = insert.meta.size_after;
+  await db.prepare("DELETE FROM uploads WHERE substr(id, 1, 10) = 'benchcopy_'").run();
+  return rows > 0 ? (after - before) / rows : null;
 }
 
 /** Ten minutes pass for one session: last seen ten minutes ago, and no longer cached in this isolate. */
