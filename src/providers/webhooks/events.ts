@@ -123,7 +123,10 @@ function shardOf(text: string): number {
 /** The shard an event id names; null for an id that names none (never issued by this module). */
 export function ledgerShardOfEvent(eventId: string): number | null {
   const match = /^whe_[a-z2-7]+_(\d{1,6})$/.exec(eventId);
-  return match ? Number(match[1]) : null;
+  if (!match) return null;
+  const shard = Number(match[1]);
+  // Past the last shard is no shard: addressing it would create an object outside the ledger.
+  return shard < WEBHOOK_LEDGER_SHARDS ? shard : null;
 }
 
 /** The person index's keys (durable-objects/webhook-ledger.ts), each in the shard it hashes to. */
@@ -246,6 +249,8 @@ export async function acceptDelivery(
  *
  * A queued delivery whose id names no shard (queued before events left D1) is stored under its id
  * with its key's shard appended, the same on every attempt, and answered under the message's id.
+ * One whose id names another shard than its key's was not queued by `acceptDelivery` and is not
+ * stored: stored there, its key would escape the dedup of its own shard and be processed twice.
  */
 export async function storeQueuedDeliveries(
   env: LedgerEnv,
@@ -264,10 +269,13 @@ export async function storeQueuedDeliveries(
   const queued = messages.flatMap((message) => {
     const { delivery } = message;
     if (!delivery) return [];
-    const id =
-      ledgerShardOfEvent(message.webhookEventId) === null
-        ? `${message.webhookEventId}_${ledgerShard(message.provider, delivery.dedupKey)}`
-        : message.webhookEventId;
+    const keyShard = ledgerShard(message.provider, delivery.dedupKey);
+    const named = ledgerShardOfEvent(message.webhookEventId);
+    const id = named === null ? `${message.webhookEventId}_${keyShard}` : message.webhookEventId;
+    if (ledgerShardOfEvent(id) !== keyShard) {
+      log("warn", "webhook message refused: its event id does not name its key's shard", { provider: message.provider });
+      return [];
+    }
     messageIds.set(id, message.webhookEventId);
     return [newLedgerEvent(id, message.provider, delivery, new Date(delivery.receivedAt), enqueued.enqueuedAt)];
   });

@@ -1,0 +1,72 @@
+/**
+ * The webhook ledger attacked as a careless producer or a forged queue message would: event ids
+ * that name no shard, or another shard than their key's. Whatever the id, one event is processed once.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { getDb } from "../../src/db/client";
+import { newId } from "../../src/db/ids";
+import type { ProviderWebhookMessage } from "../../src/providers/messages";
+import { ledgerShard, ledgerShardOfEvent, WEBHOOK_LEDGER_SHARDS } from "../../src/providers/webhooks/events";
+import { processWebhookEvents } from "../../src/providers/webhooks/process-event";
+import { connectedAccount, eventsAbout, recordingQueue } from "./helpers/webhooks";
+
+async function processed(messages: readonly ProviderWebhookMessage[]) {
+  const sync = recordingQueue();
+  const merged = { ...env, SYNC: sync };
+  const outcomes = await processWebhookEvents({ db: getDb(merged.DB), env: merged }, messages, new Date());
+  return { outcomes, syncs: sync.sent };
+}
+
+function queued(account: string, webhookEventId?: string, dedupKey = `polar:${crypto.randomUUID()}`): ProviderWebhookMessage {
+  return {
+    type: "provider.webhook",
+    provider: "polar",
+    webhookEventId: webhookEventId ?? `${newId("whe")}_${ledgerShard("polar", dedupKey)}`,
+    delivery: {
+      dedupKey,
+      eventType: "SLEEP",
+      authenticity: "signed",
+      hints: [{ providerUserId: account, dataType: "sleep", operation: "upsert", date: "2026-11-20" }],
+      receivedAt: new Date().toISOString(),
+      payload: btoa("{}"),
+      contentType: "application/json",
+    },
+  };
+}
+
+/** A shard other than `shard`, within range. */
+const otherShard = (shard: number) => (shard + 1) % WEBHOOK_LEDGER_SHARDS;
+
+describe("an event id that names no shard of the ledger", () => {
+  it("names none when its number is past the last shard", () => {
+    expect(ledgerShardOfEvent(`${newId("whe")}_${WEBHOOK_LEDGER_SHARDS - 1}`)).toBe(WEBHOOK_LEDGER_SHARDS - 1);
+    expect(ledgerShardOfEvent(`${newId("whe")}_${WEBHOOK_LEDGER_SHARDS}`)).toBeNull();
+    expect(ledgerShardOfEvent(`${newId("whe")}_99999`)).toBeNull();
+    expect(ledgerShardOfEvent(`${newId("whe")}_-1`)).toBeNull();
+    expect(ledgerShardOfEvent(`${newId("whe")}_x1`)).toBeNull();
+  });
+
+  for (const [label, suffix] of [
+    ["past the last shard", (_shard: number) => "99999"],
+    ["another shard than its key's", (shard: number) => String(otherShard(shard))],
+    ["a negative shard", (_shard: number) => "-1"],
+    ["no number", (_shard: number) => "abc"],
+  ] as const) {
+    it(`processes one event once when a copy's id names ${label}`, async () => {
+      const account = `polar-${crypto.randomUUID()}`;
+      const { connectionId } = await connectedAccount("polar", account);
+      const honest = queued(account);
+      const dedupKey = honest.delivery?.dedupKey ?? "";
+      const shard = ledgerShard("polar", dedupKey);
+      const crafted = queued(account, `${newId("whe")}_${suffix(shard)}`, dedupKey);
+
+      const first = await processed([honest]);
+      const second = await processed([crafted]);
+      expect(first).toEqual({ outcomes: ["processed"], syncs: [expect.objectContaining({ connectionId })] });
+      expect(second.syncs).toEqual([]);
+      expect(second.outcomes).toEqual(["skipped"]);
+      expect(await eventsAbout("polar", account)).toHaveLength(1);
+    });
+  }
+});
