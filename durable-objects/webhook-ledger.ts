@@ -8,7 +8,9 @@
  *
  * The contract:
  *  - `store(events)`: inserts each event unless its `(provider, dedupKey)` is held; answers, per
- *    event, the row now holding the key and whether it is this event's. Synchronous from the first
+ *    event, the row now holding the key and whether it is this event's (no row when the key is free
+ *    but the id is another event's: an id is never reused, so that message is not ours to store,
+ *    and refusing it alone keeps it from failing the events stored with it). Synchronous from the first
  *    statement to the answer (a Durable Object runs one event at a time until it awaits), so of two
  *    concurrent deliveries of one event exactly one inserts.
  *  - `load(ids)`, `setEnqueued(id, atMs)`, `settle(outcomes, nowMs)`: the job's reads and writes;
@@ -179,7 +181,7 @@ export class WebhookLedger extends DurableObject<Env> {
     return true;
   }
 
-  async store(events: readonly NewLedgerEvent[]): Promise<{ inserted: boolean; event: LedgerEvent }[]> {
+  async store(events: readonly NewLedgerEvent[]): Promise<{ inserted: boolean; event: LedgerEvent | null }[]> {
     this.#table(true);
     const sql = this.ctx.storage.sql;
     const results = events.map((event) => {
@@ -188,7 +190,7 @@ export class WebhookLedger extends DurableObject<Env> {
           `INSERT INTO events (id, provider, dedup_key, event_type, authenticity, hints, provider_user_id, r2_key,
              status, received_at, enqueued_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?)
-           ON CONFLICT (provider, dedup_key) DO NOTHING
+           ON CONFLICT DO NOTHING
            RETURNING *`,
           event.id,
           event.provider,
@@ -203,10 +205,10 @@ export class WebhookLedger extends DurableObject<Env> {
         )
         .toArray();
       if (inserted) return { inserted: true, event: toEvent(inserted) };
-      const holder = sql
+      const [holder] = sql
         .exec<Row>("SELECT * FROM events WHERE provider = ? AND dedup_key = ?", event.provider, event.dedupKey)
-        .one();
-      return { inserted: false, event: toEvent(holder) };
+        .toArray();
+      return { inserted: false, event: holder === undefined ? null : toEvent(holder) };
     });
     await this.#wake();
     return results;

@@ -1,6 +1,7 @@
 /**
  * The webhook ledger attacked as a careless producer or a forged queue message would: event ids
- * that name no shard, or another shard than their key's. Whatever the id, one event is processed once.
+ * that name no shard, another shard than their key's, or another event's id. Whatever the id, one
+ * event is processed once, and one bad message does not hold up its batch.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -69,4 +70,34 @@ describe("an event id that names no shard of the ledger", () => {
       expect(await eventsAbout("polar", account)).toHaveLength(1);
     });
   }
+});
+
+describe("a queued delivery whose id is another event's", () => {
+  it("is refused alone: its batch-mates are processed, and the other event keeps its payload", async () => {
+    const ada = `polar-${crypto.randomUUID()}`;
+    const bob = `polar-${crypto.randomUUID()}`;
+    const { connectionId: adaConnection } = await connectedAccount("polar", ada);
+    const { connectionId: bobConnection } = await connectedAccount("polar", bob);
+    const original = queued(ada);
+    expect((await processed([original])).outcomes).toEqual(["processed"]);
+    const [stored] = await eventsAbout("polar", ada);
+    const payloadBefore = await (await env.LAKE.get(stored?.r2Key ?? ""))?.text();
+
+    // A different event (its own dedup key, hashing to the same shard) under the first one's id.
+    const shard = ledgerShardOfEvent(original.webhookEventId);
+    let key = "";
+    do key = `polar:${crypto.randomUUID()}`;
+    while (ledgerShard("polar", key) !== shard);
+    const impostor = { ...queued(ada, original.webhookEventId, key) };
+    if (impostor.delivery) impostor.delivery.payload = btoa('{"forged":true}');
+    const neighbour = queued(bob);
+
+    const run = await processed([impostor, neighbour]);
+    expect(run.outcomes).toEqual(["skipped", "processed"]);
+    expect(run.syncs).toEqual([expect.objectContaining({ connectionId: bobConnection })]);
+    expect(await (await env.LAKE.get(stored?.r2Key ?? ""))?.text()).toBe(payloadBefore);
+    expect((await eventsAbout("polar", ada)).map((row) => [row.id, row.dedupKey, row.connectionId])).toEqual([
+      [original.webhookEventId, original.delivery?.dedupKey, adaConnection],
+    ]);
+  });
 });

@@ -294,7 +294,7 @@ export async function storeQueuedDeliveries(
         .store(events)
         .then((stored) => {
           // The holder of the key is this message's row when it was written now or by an earlier attempt.
-          for (const { event } of stored) if (messageIds.has(event.id)) keep(event);
+          for (const { event } of stored) if (event !== null && messageIds.has(event.id)) keep(event);
         }),
     );
   }
@@ -352,7 +352,7 @@ export async function recordDelivery(
     shard.store([newLedgerEvent(id, delivery.provider, delivery, now, now)]),
     indexEvents(ctx.env, accountEntries({ id, provider: delivery.provider, hints: delivery.hints }), now),
   ]);
-  const event = stored ? asRow(stored.event) : null;
+  const event = stored?.event ? asRow(stored.event) : null;
   if (!stored || !event) throw new Error("the webhook ledger answered no row");
   if (stored.inserted) {
     await storeAndEnqueue(ctx, event, payload);
