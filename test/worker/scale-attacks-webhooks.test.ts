@@ -5,12 +5,17 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
 import { getDb } from "../../src/db/client";
 import { newId } from "../../src/db/ids";
 import type { ProviderWebhookMessage } from "../../src/providers/messages";
-import { ledgerShard, ledgerShardOfEvent, WEBHOOK_LEDGER_SHARDS } from "../../src/providers/webhooks/events";
+import { ledgerShard, ledgerShardOfEvent, recordDelivery, WEBHOOK_LEDGER_SHARDS } from "../../src/providers/webhooks/events";
 import { processWebhookEvents } from "../../src/providers/webhooks/process-event";
-import { connectedAccount, eventsAbout, recordingQueue } from "./helpers/webhooks";
+import type { VerifiedDelivery } from "../../src/providers/webhooks/types";
+import { call } from "./helpers/test-app";
+import { connectedAccount, db, eventsAbout, polarHeaders, recordingQueue } from "./helpers/webhooks";
+
+const app = createApp();
 
 async function processed(messages: readonly ProviderWebhookMessage[]) {
   const sync = recordingQueue();
@@ -99,5 +104,54 @@ describe("a queued delivery whose id is another event's", () => {
     expect((await eventsAbout("polar", ada)).map((row) => [row.id, row.dedupKey, row.connectionId])).toEqual([
       [original.webhookEventId, original.delivery?.dedupKey, adaConnection],
     ]);
+  });
+});
+
+describe("the WEBHOOKS queue refusing a delivery", () => {
+  it("answers the provider 503 with Retry-After, not 500, and its retry is stored once", async () => {
+    const account = `polar-${crypto.randomUUID()}`;
+    const { connectionId } = await connectedAccount("polar", account);
+    const body = JSON.stringify({
+      event: "SLEEP",
+      user_id: account,
+      timestamp: new Date().toISOString(),
+      entity_id: crypto.randomUUID(),
+      date: "2026-11-20",
+    });
+    const send = async (queue: Queue) =>
+      call(app, "/webhooks/polar", { method: "POST", body, headers: await polarHeaders(body) }, { WEBHOOKS: queue });
+
+    const refused = await send(recordingQueue({ failing: true }));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("Content-Type")).toContain("application/problem+json");
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(JSON.stringify(await refused.json())).not.toContain("queue unavailable");
+
+    const queue = recordingQueue();
+    expect((await send(queue)).status).toBe(200);
+    const run = await processed(queue.sent as ProviderWebhookMessage[]);
+    expect(run.syncs).toEqual([expect.objectContaining({ connectionId })]);
+    expect(await eventsAbout("polar", account)).toHaveLength(1);
+  });
+
+  it("refuses a delivery too large for a message as unavailable too, and its retry completes it", async () => {
+    const account = `polar-${crypto.randomUUID()}`;
+    const delivery: VerifiedDelivery = {
+      kind: "delivery",
+      provider: "polar",
+      dedupKey: `polar:${crypto.randomUUID()}`,
+      eventType: "SLEEP",
+      authenticity: "signed",
+      hints: [{ providerUserId: account, dataType: "sleep", operation: "upsert", date: "2026-11-20" }],
+    };
+    const payload = { body: new Uint8Array(200_000), contentType: "application/json" };
+    const failing = recordingQueue({ failing: true });
+    const refused = recordDelivery({ db, env: { ...env, WEBHOOKS: failing } }, delivery, payload, new Date());
+    await expect(refused).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE", retryAfterSeconds: expect.any(Number) });
+
+    const queue = recordingQueue();
+    const retried = await recordDelivery({ db, env: { ...env, WEBHOOKS: queue } }, delivery, payload, new Date());
+    expect(retried.duplicate).toBe(true);
+    expect(queue.sent).toEqual([expect.objectContaining({ webhookEventId: retried.eventId })]);
   });
 });

@@ -54,6 +54,7 @@ import type {
 import { type Db, getDb } from "../../db/client";
 import { newId } from "../../db/ids";
 import { connections } from "../../db/schema";
+import { DomainError } from "../../errors/domain-error";
 import { errorName, log } from "../../observability/log";
 import type { ProviderWebhookMessage, QueuedDelivery } from "../messages";
 import { isProviderName, type ProviderName } from "../registry";
@@ -79,6 +80,8 @@ const FAN_OUT = 64;
  * for the envelope Queues adds. About 90 KB of raw body once in base64.
  */
 export const INLINE_MESSAGE_MAX_BYTES = 120_000;
+/** Seconds a provider is asked to wait when the WEBHOOKS queue refused its delivery (as an upload's ingest queue). */
+const QUEUE_RETRY_AFTER_SECONDS = 5;
 
 export type WebhookEventRow = Omit<LedgerEvent, "provider"> & { provider: ProviderName };
 
@@ -235,8 +238,24 @@ export async function acceptDelivery(
   if (new TextEncoder().encode(JSON.stringify(message)).byteLength > INLINE_MESSAGE_MAX_BYTES) {
     return recordDelivery(ctx, delivery, payload, now);
   }
-  await ctx.env.WEBHOOKS.send(message, { contentType: "json" });
+  try {
+    await ctx.env.WEBHOOKS.send(message, { contentType: "json" });
+  } catch (error) {
+    throw queueUnavailable(error);
+  }
   return { eventId: id };
+}
+
+/**
+ * The WEBHOOKS queue refused the delivery: nothing was acknowledged, so the provider is told to
+ * retry (503 with Retry-After, as for any dependency out) rather than shown a bug (500).
+ */
+function queueUnavailable(error: unknown): DomainError {
+  log("error", "webhooks queue unavailable", { error: errorName(error) });
+  return new DomainError("SERVICE_UNAVAILABLE", "The delivery could not be queued; retry shortly.", {
+    retryAfterSeconds: QUEUE_RETRY_AFTER_SECONDS,
+    cause: error,
+  });
 }
 
 /**
@@ -374,6 +393,7 @@ async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, 
     }),
     ctx.env.WEBHOOKS.send({ type: "provider.webhook", provider: row.provider, webhookEventId: row.id }, { contentType: "json" }),
   ]);
+  const [stored, queued] = results;
   const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
   if (!failed) return;
   // So the provider's retry (or the sweep, two minutes on) does the work again.
@@ -383,6 +403,8 @@ async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, 
       .setEnqueued(row.id, null)
       .catch((error: unknown) => log("warn", "webhook enqueuedAt not cleared", { error: errorName(error) }));
   }
+  // R2's own failure keeps its classification (src/db/errors.ts); the queue has none of its own.
+  if (stored?.status === "fulfilled" && queued?.status === "rejected") throw queueUnavailable(queued.reason);
   throw failed.reason;
 }
 
