@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { authOf, requireAuth } from "../../src/auth/middleware";
 import { type DeviceKey, dpopProof, generateDeviceKey } from "./helpers/dpop";
+import { durableObjectOverloaded } from "./helpers/faults";
 import { createSessionUser, type SessionUser, testIp } from "./helpers/session-user";
 import { createTestApp } from "./helpers/test-app";
 
@@ -165,5 +166,52 @@ describe("DPoP proofs against the AuthActivity", () => {
     expect((await upload(again, stale)).status).toBe(401);
     expect((await upload(device, await proofFor(device))).status).toBe(401);
     expect((await upload(again, await proofFor(again))).status).toBe(200);
+  });
+});
+
+/** The AuthActivity namespace with every object refusing calls as an overloaded object does. */
+function overloadedActivity(): DurableObjectNamespace {
+  const refuse = () => Promise.reject(durableObjectOverloaded());
+  const stub = new Proxy({}, { get: (_target, name) => (name === "then" ? undefined : refuse) });
+  return new Proxy(env.AUTH_ACTIVITY, {
+    get: (target, name) => (name === "getByName" ? () => stub : Reflect.get(target, name)),
+  }) as DurableObjectNamespace;
+}
+
+async function callWith(bindings: Partial<Env>, path: string, init: RequestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.request(`${BASE}${path}`, init, { ...env, ...bindings }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+describe("the AuthActivity unavailable", () => {
+  it("answers 503 with Retry-After where it must be read, and never blocks an ordinary read", async () => {
+    const clock = controlClock();
+    const user = await createSessionUser();
+    const device = await enrol(user);
+    const down = { AUTH_ACTIVITY: overloadedActivity() as Env["AUTH_ACTIVITY"] };
+    clock.advance(2 * MINUTE);
+
+    // Recording a use is best effort: the read answers.
+    expect((await callWith(down, "/v1/me", { headers: bearer(user.accessToken) })).status).toBe(200);
+    for (const res of [
+      await callWith(down, "/v1/me/sessions", { headers: bearer(user.accessToken) }),
+      await callWith(down, UPLOADS, {
+        method: "POST",
+        headers: { Authorization: `DPoP ${device.credential}`, DPoP: await proofFor(device), "CF-Connecting-IP": testIp() },
+      }),
+    ]) {
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+    }
+    // A refresh D1 alone calls idle needs the record: unavailable, not "signed out".
+    clock.advance(40 * MINUTE);
+    const refreshed = await callWith(down, "/v1/auth/refresh", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": testIp() },
+      body: JSON.stringify({ refreshToken: user.refreshToken }),
+    });
+    expect(refreshed.status).toBe(503);
   });
 });
