@@ -355,7 +355,9 @@ export class WebhookLedger extends DurableObject<Env> {
    * the row, the provider did not retry; a dead-lettered delivery), or none processed
    * `UNPROCESSED_AFTER_MS` after their message, are sent again by reference; one swept
    * `MAX_SWEEPS` times is dropped. The count goes up before the send and the time after it, so a
-   * failed send is retried on the next alarm without looping forever.
+   * send that went out but was not recorded (the object reset in between) still counts, and an
+   * event that never gets processed cannot loop forever; a send the queue refused is taken back,
+   * so an outage of the queue drops nothing and the next alarm (30 s on) tries again.
    */
   async sweep(nowMs: number): Promise<{ resent: string[]; dropped: string[]; backlog: boolean }> {
     const result = { resent: [] as string[], dropped: [] as string[], backlog: false };
@@ -387,12 +389,18 @@ export class WebhookLedger extends DurableObject<Env> {
         const ids = resend.map((row) => row.id);
         const marks = ids.map(() => "?").join(", ");
         sql.exec(`UPDATE events SET sweeps = sweeps + 1 WHERE id IN (${marks})`, ...ids);
-        await this.env.WEBHOOKS.sendBatch(
-          resend.map((row) => ({
-            body: { type: "provider.webhook" as const, provider: row.provider, webhookEventId: row.id },
-            contentType: "json" as const,
-          })),
-        );
+        try {
+          await this.env.WEBHOOKS.sendBatch(
+            resend.map((row) => ({
+              body: { type: "provider.webhook" as const, provider: row.provider, webhookEventId: row.id },
+              contentType: "json" as const,
+            })),
+          );
+        } catch (error) {
+          // A refused send is no sweep: counted, an outage of a few retries would drop every stuck event.
+          sql.exec(`UPDATE events SET sweeps = sweeps - 1 WHERE id IN (${marks})`, ...ids);
+          throw error;
+        }
         // enqueued_at = now, so the same rows are not picked again on the next page.
         sql.exec(`UPDATE events SET enqueued_at = ? WHERE status = 'received' AND id IN (${marks})`, nowMs, ...ids);
         result.resent.push(...ids);

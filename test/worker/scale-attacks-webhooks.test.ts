@@ -3,17 +3,25 @@
  * that name no shard, another shard than their key's, or another event's id. Whatever the id, one
  * event is processed once, and one bad message does not hold up its batch.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { WebhookLedger } from "../../durable-objects/webhook-ledger";
 import { createApp } from "../../src/app";
 import { getDb } from "../../src/db/client";
 import { newId } from "../../src/db/ids";
 import type { ProviderWebhookMessage } from "../../src/providers/messages";
-import { ledgerShard, ledgerShardOfEvent, recordDelivery, WEBHOOK_LEDGER_SHARDS } from "../../src/providers/webhooks/events";
+import {
+  ledgerShard,
+  ledgerShardOfEvent,
+  recordDelivery,
+  storeQueuedDeliveries,
+  WEBHOOK_LEDGER_SHARDS,
+} from "../../src/providers/webhooks/events";
 import { processWebhookEvents } from "../../src/providers/webhooks/process-event";
 import type { VerifiedDelivery } from "../../src/providers/webhooks/types";
 import { call } from "./helpers/test-app";
-import { connectedAccount, db, eventsAbout, polarHeaders, recordingQueue } from "./helpers/webhooks";
+import { connectedAccount, db, eventById, eventsAbout, polarHeaders, recordingQueue } from "./helpers/webhooks";
 
 const app = createApp();
 
@@ -153,5 +161,48 @@ describe("the WEBHOOKS queue refusing a delivery", () => {
     const retried = await recordDelivery({ db, env: { ...env, WEBHOOKS: queue } }, delivery, payload, new Date());
     expect(retried.duplicate).toBe(true);
     expect(queue.sent).toEqual([expect.objectContaining({ webhookEventId: retried.eventId })]);
+  });
+});
+
+describe("a shard's sweep while the WEBHOOKS queue is down", () => {
+  it("keeps a stuck event through any number of refused sends, and re-sends it once the queue is back", async () => {
+    const account = `polar-nobody-${crypto.randomUUID()}`;
+    const lost = queued(account);
+    const t0 = Date.now() - 10 * 60_000;
+    if (lost.delivery) lost.delivery.receivedAt = new Date(t0).toISOString();
+    // Written by the dead-letter path (no message) ten minutes ago: the sweep must send it.
+    await storeQueuedDeliveries(env, [lost], new Date(t0), { enqueuedAt: null });
+    const shard = env.WEBHOOK_LEDGER.getByName(`shard:${ledgerShardOfEvent(lost.webhookEventId)}`);
+
+    // The alarm comes back every 30 s after a failure: ten of them are five minutes of outage.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const now = Date.now() + attempt * 30_000;
+      await runInDurableObject(shard, async (instance: WebhookLedger) => {
+        const ledger = instance as unknown as { env: Env };
+        const real = ledger.env;
+        ledger.env = { ...real, WEBHOOKS: recordingQueue({ failing: true }) };
+        try {
+          await expect(instance.sweep(now)).rejects.toThrow();
+        } finally {
+          ledger.env = real;
+        }
+      });
+    }
+    expect(await eventById(lost.webhookEventId)).toMatchObject({ status: "received" });
+
+    const back = recordingQueue();
+    const swept = await runInDurableObject(shard, async (instance: WebhookLedger) => {
+      const ledger = instance as unknown as { env: Env };
+      const real = ledger.env;
+      ledger.env = { ...real, WEBHOOKS: back };
+      try {
+        return await instance.sweep(Date.now() + 6 * 60_000);
+      } finally {
+        ledger.env = real;
+      }
+    });
+    expect(swept.dropped).not.toContain(lost.webhookEventId);
+    expect(back.sent).toContainEqual(expect.objectContaining({ webhookEventId: lost.webhookEventId }));
+    expect(await eventById(lost.webhookEventId)).toMatchObject({ status: "received", sweeps: 1 });
   });
 });
