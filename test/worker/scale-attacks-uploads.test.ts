@@ -1,0 +1,52 @@
+/**
+ * Uploads attacked where a re-sent file meets a dependency that fails: the re-sent copy reached R2
+ * before Pulse knew it was a re-send, so whatever fails next must not leave that copy behind, a
+ * file of health data no upload row names and no retention pass would ever find.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
+import { durableObjectOverloaded } from "./helpers/faults";
+import { createSessionUser } from "./helpers/session-user";
+import { call } from "./helpers/test-app";
+import { seedUpload } from "./helpers/upload-api";
+import { heartRateFile } from "./helpers/upload-files";
+
+const app = createApp();
+
+/** The HEALTH_STORE namespace with this one user's store refusing calls as an overloaded object does. */
+function overloadedStoreOf(userId: string): Env["HEALTH_STORE"] {
+  const hotId = env.HEALTH_STORE.idFromName(userId);
+  const refusing = new Proxy(
+    {},
+    { get: (_target, name) => (name === "then" ? undefined : () => Promise.reject(durableObjectOverloaded())) },
+  );
+  return {
+    idFromName: (name: string) => env.HEALTH_STORE.idFromName(name),
+    get: (id: DurableObjectId) => (id.equals(hotId) ? refusing : env.HEALTH_STORE.get(id)),
+  } as unknown as Env["HEALTH_STORE"];
+}
+
+async function rawKeysOf(userId: string): Promise<string[]> {
+  const listed = await env.LAKE.list({ prefix: `raw/${userId}/` });
+  return listed.objects.map((object) => object.key);
+}
+
+describe("a re-sent file of an unfinished upload", () => {
+  it("leaves no copy in R2 when the store that says whether it stalled is unavailable (503)", async () => {
+    const user = await createSessionUser();
+    const bytes = await heartRateFile(5, { prefix: crypto.randomUUID() });
+    // Processing, its row untouched for five minutes: only the store can say whether it moves.
+    const seeded = await seedUpload(user, bytes, 5, { status: "processing", updatedAt: new Date(Date.now() - 5 * 60_000) });
+
+    const res = await call(
+      app,
+      "/v1/uploads",
+      { method: "POST", headers: { ...user.headers, "Content-Type": "application/avro" }, body: bytes },
+      { HEALTH_STORE: overloadedStoreOf(user.user.id) },
+    );
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(await rawKeysOf(user.user.id)).toEqual([seeded.key]);
+  });
+});
