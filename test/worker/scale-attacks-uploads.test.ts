@@ -4,9 +4,12 @@
  * file of health data no upload row names and no retention pass would ever find.
  */
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { durableObjectOverloaded } from "./helpers/faults";
+import { getDb } from "../../src/db/client";
+import { uploads } from "../../src/db/schema";
+import { type D1Rule, d1Error, durableObjectOverloaded, faultyD1 } from "./helpers/faults";
 import { createSessionUser } from "./helpers/session-user";
 import { call } from "./helpers/test-app";
 import { seedUpload } from "./helpers/upload-api";
@@ -47,6 +50,31 @@ describe("a re-sent file of an unfinished upload", () => {
     );
     expect(res.status).toBe(503);
     expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(await rawKeysOf(user.user.id)).toEqual([seeded.key]);
+  });
+});
+
+describe("a re-sent file of a completed upload", () => {
+  it("leaves no copy in R2 when D1 fails while finding the upload it repeats (503)", async () => {
+    const user = await createSessionUser();
+    const bytes = await heartRateFile(5, { prefix: crypto.randomUUID() });
+    const seeded = await seedUpload(user, bytes, 5);
+    await getDb(env.DB).update(uploads).set({ status: "completed" }).where(eq(uploads.id, seeded.id));
+    let conflicted = false;
+    const rule: D1Rule = (sql) => {
+      if (/^insert into "uploads"/i.test(sql)) conflicted = true;
+      else if (conflicted && /from "uploads"/i.test(sql)) return d1Error("Network connection lost.");
+      return undefined;
+    };
+
+    const res = await call(
+      app,
+      "/v1/uploads",
+      { method: "POST", headers: { ...user.headers, "Content-Type": "application/avro" }, body: bytes },
+      { DB: faultyD1(env.DB, rule) },
+    );
+    expect(conflicted).toBe(true);
+    expect(res.status).toBe(503);
     expect(await rawKeysOf(user.user.id)).toEqual([seeded.key]);
   });
 });
