@@ -9,6 +9,8 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { getDb } from "../../src/db/client";
 import { uploads } from "../../src/db/schema";
+import { DELETION_STEPS } from "../../src/deletion/steps";
+import { ingestUpload } from "../../src/uploads/ingest-upload";
 import { type D1Rule, d1Error, durableObjectOverloaded, faultyD1 } from "./helpers/faults";
 import { createSessionUser } from "./helpers/session-user";
 import { call } from "./helpers/test-app";
@@ -76,5 +78,63 @@ describe("a re-sent file of a completed upload", () => {
     expect(conflicted).toBe(true);
     expect(res.status).toBe(503);
     expect(await rawKeysOf(user.user.id)).toEqual([seeded.key]);
+  });
+});
+
+/** Every lake part key naming this user, all metrics and days. */
+async function lakeKeysOf(userId: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.LAKE.list({ prefix: "lake/", cursor });
+    keys.push(...page.objects.map((object) => object.key).filter((key) => key.includes(`/${userId}/`)));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  return keys;
+}
+
+describe("an upload ingesting while its person deletes their account", () => {
+  it("writes no lake part once the deletion has removed the uploads: none is left behind", async () => {
+    const user = await createSessionUser();
+    const userId = user.user.id;
+    const seeded = await seedUpload(user, await heartRateFile(300, { prefix: crypto.randomUUID() }), 300);
+    const steps = (names: string[]) =>
+      DELETION_STEPS.filter((step) => names.includes(step.name)).reduce(
+        (done, step) =>
+          done.then(() =>
+            step.run({
+              env,
+              db: getDb(env.DB),
+              userId,
+              audit: { actor: "system:deletion", role: "system", reason: null, requestId: null, ip: null },
+              resumeFrom: null,
+              checkpoint: async () => undefined,
+              lakePartitionsPerRun: 400,
+            }),
+          ),
+        Promise.resolve<unknown>(undefined),
+      );
+
+    // The deletion's first steps run right after the job wrote its first chunk's lake part.
+    let deleting: Promise<unknown> | undefined;
+    const lake = new Proxy(env.LAKE, {
+      get(target, name) {
+        if (name === "put") {
+          return async (...args: Parameters<R2Bucket["put"]>) => {
+            const written = await target.put(...args);
+            deleting ??= steps(["uploads", "lake"]);
+            await deleting;
+            return written;
+          };
+        }
+        const value: unknown = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await ingestUpload({ db: getDb(env.DB), env: { ...env, LAKE: lake }, chunkObservations: 100 }, seeded.message);
+    expect(deleting).toBeDefined();
+    await steps(["store", "account_rows", "store_sweep"]);
+
+    expect(await lakeKeysOf(userId)).toEqual([]);
   });
 });
