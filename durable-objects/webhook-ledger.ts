@@ -214,9 +214,15 @@ export class WebhookLedger extends DurableObject<Env> {
     return results;
   }
 
-  /** Set on the first write of a quiet shard; a write never postpones a sweep already due. */
+  /**
+   * A write brings the next sweep to at most `SWEEP_INTERVAL_MS` away, never later: a shard asleep
+   * until its oldest row expires (weeks away) would otherwise leave a new event that gets stuck
+   * unswept until then.
+   */
   async #wake(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);
+    const due = Date.now() + SWEEP_INTERVAL_MS;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > due) await this.ctx.storage.setAlarm(due);
   }
 
   /** Lists events under their keys (idempotent: an entry written twice is one entry). */

@@ -3,7 +3,7 @@
  * that name no shard, another shard than their key's, or another event's id. Whatever the id, one
  * event is processed once, and one bad message does not hold up its batch.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { WebhookLedger } from "../../durable-objects/webhook-ledger";
@@ -204,5 +204,28 @@ describe("a shard's sweep while the WEBHOOKS queue is down", () => {
     expect(swept.dropped).not.toContain(lost.webhookEventId);
     expect(back.sent).toContainEqual(expect.objectContaining({ webhookEventId: lost.webhookEventId }));
     expect(await eventById(lost.webhookEventId)).toMatchObject({ status: "received", sweeps: 1 });
+  });
+});
+
+describe("a shard asleep until its oldest row expires", () => {
+  it("wakes within five minutes of a new event, so a stuck one is not left for weeks", async () => {
+    const account = `polar-nobody-${crypto.randomUUID()}`;
+    const first = queued(account);
+    const shardNumber = ledgerShardOfEvent(first.webhookEventId);
+    let key = "";
+    do key = `polar:${crypto.randomUUID()}`;
+    while (ledgerShard("polar", key) !== shardNumber);
+    const second = queued(account, undefined, key);
+    const shard = env.WEBHOOK_LEDGER.getByName(`shard:${shardNumber}`);
+    const alarm = () => runInDurableObject(shard, (_instance, state) => state.storage.getAlarm());
+
+    // Processed (dropped: nobody is connected), then the shard's alarm finds nothing unsettled.
+    expect((await processed([first])).outcomes).toEqual(["dropped"]);
+    expect(await runDurableObjectAlarm(shard)).toBe(true);
+    expect(await alarm()).toBeGreaterThan(Date.now() + 29 * 24 * 60 * 60_000);
+
+    // A delivery whose job died before storing it: the dead-letter path writes it without a message.
+    await storeQueuedDeliveries(env, [second], new Date(), { enqueuedAt: null });
+    expect(await alarm()).toBeLessThanOrEqual(Date.now() + 5 * 60_000);
   });
 });
