@@ -229,3 +229,16 @@ describe("a shard asleep until its oldest row expires", () => {
     expect(await alarm()).toBeLessThanOrEqual(Date.now() + 5 * 60_000);
   });
 });
+
+describe("a message naming another provider's event", () => {
+  it("is acknowledged without processing that event or changing it", async () => {
+    const account = `polar-${crypto.randomUUID()}`;
+    await connectedAccount("polar", account);
+    const polar = queued(account);
+    await storeQueuedDeliveries(env, [polar], new Date());
+    const forged: ProviderWebhookMessage = { type: "provider.webhook", provider: "oura", webhookEventId: polar.webhookEventId };
+
+    expect(await processed([forged])).toEqual({ outcomes: ["skipped"], syncs: [] });
+    expect(await eventById(polar.webhookEventId)).toMatchObject({ provider: "polar", status: "received", sweeps: 0 });
+  });
+});
