@@ -133,6 +133,7 @@ import { TouchedSpan } from "./health-store/touched-span";
 import {
   beginUploadRun,
   claimChunk,
+  endAllUploads,
   endUploadRun,
   readUploadProgress,
   recordChunkProgress,
@@ -504,6 +505,11 @@ export class HealthStore extends DurableObject<Env> {
         listAccessLog(this.ctx.storage.sql, parsed),
       );
     });
+  }
+
+  /** Account deletion: no upload of this user's writes another chunk (./health-store/upload-progress.ts). */
+  async endAllUploads(): Promise<RpcOutcome<number>> {
+    return outcomeOf(async () => this.#serially(async () => endAllUploads(this.ctx.storage.sql)));
   }
 
   /** Account deletion: the lake partitions holding this user's uploaded data (./health-store/lake-partitions.ts). */

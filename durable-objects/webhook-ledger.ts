@@ -8,7 +8,9 @@
  *
  * The contract:
  *  - `store(events)`: inserts each event unless its `(provider, dedupKey)` is held; answers, per
- *    event, the row now holding the key and whether it is this event's. Synchronous from the first
+ *    event, the row now holding the key and whether it is this event's (no row when the key is free
+ *    but the id is another event's: an id is never reused, so that message is not ours to store,
+ *    and refusing it alone keeps it from failing the events stored with it). Synchronous from the first
  *    statement to the answer (a Durable Object runs one event at a time until it awaits), so of two
  *    concurrent deliveries of one event exactly one inserts.
  *  - `load(ids)`, `setEnqueued(id, atMs)`, `settle(outcomes, nowMs)`: the job's reads and writes;
@@ -179,7 +181,7 @@ export class WebhookLedger extends DurableObject<Env> {
     return true;
   }
 
-  async store(events: readonly NewLedgerEvent[]): Promise<{ inserted: boolean; event: LedgerEvent }[]> {
+  async store(events: readonly NewLedgerEvent[]): Promise<{ inserted: boolean; event: LedgerEvent | null }[]> {
     this.#table(true);
     const sql = this.ctx.storage.sql;
     const results = events.map((event) => {
@@ -188,7 +190,7 @@ export class WebhookLedger extends DurableObject<Env> {
           `INSERT INTO events (id, provider, dedup_key, event_type, authenticity, hints, provider_user_id, r2_key,
              status, received_at, enqueued_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?)
-           ON CONFLICT (provider, dedup_key) DO NOTHING
+           ON CONFLICT DO NOTHING
            RETURNING *`,
           event.id,
           event.provider,
@@ -203,18 +205,24 @@ export class WebhookLedger extends DurableObject<Env> {
         )
         .toArray();
       if (inserted) return { inserted: true, event: toEvent(inserted) };
-      const holder = sql
+      const [holder] = sql
         .exec<Row>("SELECT * FROM events WHERE provider = ? AND dedup_key = ?", event.provider, event.dedupKey)
-        .one();
-      return { inserted: false, event: toEvent(holder) };
+        .toArray();
+      return { inserted: false, event: holder === undefined ? null : toEvent(holder) };
     });
     await this.#wake();
     return results;
   }
 
-  /** Set on the first write of a quiet shard; a write never postpones a sweep already due. */
+  /**
+   * A write brings the next sweep to at most `SWEEP_INTERVAL_MS` away, never later: a shard asleep
+   * until its oldest row expires (weeks away) would otherwise leave a new event that gets stuck
+   * unswept until then.
+   */
   async #wake(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);
+    const due = Date.now() + SWEEP_INTERVAL_MS;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > due) await this.ctx.storage.setAlarm(due);
   }
 
   /** Lists events under their keys (idempotent: an entry written twice is one entry). */
@@ -353,7 +361,9 @@ export class WebhookLedger extends DurableObject<Env> {
    * the row, the provider did not retry; a dead-lettered delivery), or none processed
    * `UNPROCESSED_AFTER_MS` after their message, are sent again by reference; one swept
    * `MAX_SWEEPS` times is dropped. The count goes up before the send and the time after it, so a
-   * failed send is retried on the next alarm without looping forever.
+   * send that went out but was not recorded (the object reset in between) still counts, and an
+   * event that never gets processed cannot loop forever; a send the queue refused is taken back,
+   * so an outage of the queue drops nothing and the next alarm (30 s on) tries again.
    */
   async sweep(nowMs: number): Promise<{ resent: string[]; dropped: string[]; backlog: boolean }> {
     const result = { resent: [] as string[], dropped: [] as string[], backlog: false };
@@ -385,12 +395,18 @@ export class WebhookLedger extends DurableObject<Env> {
         const ids = resend.map((row) => row.id);
         const marks = ids.map(() => "?").join(", ");
         sql.exec(`UPDATE events SET sweeps = sweeps + 1 WHERE id IN (${marks})`, ...ids);
-        await this.env.WEBHOOKS.sendBatch(
-          resend.map((row) => ({
-            body: { type: "provider.webhook" as const, provider: row.provider, webhookEventId: row.id },
-            contentType: "json" as const,
-          })),
-        );
+        try {
+          await this.env.WEBHOOKS.sendBatch(
+            resend.map((row) => ({
+              body: { type: "provider.webhook" as const, provider: row.provider, webhookEventId: row.id },
+              contentType: "json" as const,
+            })),
+          );
+        } catch (error) {
+          // A refused send is no sweep: counted, an outage of a few retries would drop every stuck event.
+          sql.exec(`UPDATE events SET sweeps = sweeps - 1 WHERE id IN (${marks})`, ...ids);
+          throw error;
+        }
         // enqueued_at = now, so the same rows are not picked again on the next page.
         sql.exec(`UPDATE events SET enqueued_at = ? WHERE status = 'received' AND id IN (${marks})`, nowMs, ...ids);
         result.resent.push(...ids);

@@ -76,6 +76,17 @@ export function readUploadProgress(sql: SqlStorage, ids: readonly string[]): Upl
     .map(progressOf);
 }
 
+/**
+ * Account deletion, once the uploads' D1 rows are gone: every upload's progress goes, so a job
+ * still running is refused its next chunk (`claimChunk`) and writes neither its rows nor, after
+ * them, a lake part the deletion's lake step has already passed. Answers how many were ended.
+ */
+export function endAllUploads(sql: SqlStorage): number {
+  const table = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'upload_progress'").toArray();
+  if (table.length === 0) return 0;
+  return sql.exec("DELETE FROM upload_progress").rowsWritten;
+}
+
 /** A run's start: the upload's progress, created from `seed` (D1's view of it) the first time. */
 export function beginUploadRun(sql: SqlStorage, uploadId: string, seed: UploadProgressSeed, now: number): UploadProgress {
   sql.exec(

@@ -105,7 +105,7 @@ async function removeUploads(ctx: StepContext): Promise<undefined> {
       .from(uploads)
       .where(eq(uploads.userId, ctx.userId))
       .limit(500);
-    if (page.length === 0) return;
+    if (page.length === 0) break;
     await ctx.env.LAKE.delete(page.map((row) => row.r2Key));
     await ctx.db.delete(uploads).where(
       inArray(
@@ -114,6 +114,9 @@ async function removeUploads(ctx: StepContext): Promise<undefined> {
       ),
     );
   }
+  // An ingest job already past its row keeps writing chunks, and each chunk's lake part, until its
+  // store refuses the next one: refused from now on, before the lake step lists what to delete.
+  await healthStoreFor(ctx.env.HEALTH_STORE, ctx.userId).endAllUploads();
 }
 
 /** Partitions come sorted by (metric, date), so `metric/date` of the last one done is the cursor. */

@@ -108,7 +108,14 @@ export async function createUpload(
   }
 
   if (row === null) {
-    const existing = await findBySha256(ctx.db, input.userId, file.sha256);
+    let existing: UploadRow | undefined;
+    try {
+      existing = await findBySha256(ctx.db, input.userId, file.sha256);
+    } catch (error) {
+      // No row names this copy, and none will: it goes with the request.
+      await ctx.env.LAKE.delete(file.r2Key);
+      throw error;
+    }
     if (!existing) {
       await ctx.env.LAKE.delete(file.r2Key);
       throw new DomainError("CONFLICT", "The same file was being uploaded and removed at once; send it again.");

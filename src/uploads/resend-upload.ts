@@ -14,7 +14,7 @@
  */
 import type { Db } from "../db/client";
 import type { UploadRow } from "../db/schema";
-import { log } from "../observability/log";
+import { errorName, log } from "../observability/log";
 import { enqueueIngest } from "./enqueue";
 import { uploadProgress } from "./live-progress";
 import { claimResume, RESEND_RESUMES_AFTER_MS, replaceRawKey, restartFailed } from "./resume";
@@ -25,6 +25,29 @@ export async function resendUpload(
   resentKey: string,
   requestId: string | null,
   now: Date,
+): Promise<UploadRow> {
+  // The re-sent copy is in R2 already. Until a write may have pointed the row at it, a failure
+  // (the store, R2 or D1 unavailable) deletes it: no row would name it, no retention pass find it.
+  const adoption = { started: false };
+  try {
+    return await resend(ctx, existing, resentKey, requestId, now, adoption);
+  } catch (error) {
+    if (!adoption.started) {
+      await ctx.env.LAKE.delete(resentKey).catch((cleanup: unknown) =>
+        log("warn", "re-sent upload copy not deleted", { requestId, uploadId: existing.id, error: errorName(cleanup) }),
+      );
+    }
+    throw error;
+  }
+}
+
+async function resend(
+  ctx: { db: Db; env: Env },
+  existing: UploadRow,
+  resentKey: string,
+  requestId: string | null,
+  now: Date,
+  adoption: { started: boolean },
 ): Promise<UploadRow> {
   const stalled =
     (existing.status === "queued" || existing.status === "processing") &&
@@ -39,6 +62,7 @@ export async function resendUpload(
   const r2Key = keepStored ? existing.r2Key : resentKey;
 
   if (existing.status === "failed") {
+    adoption.started = r2Key === resentKey;
     const restarted = await restartFailed(ctx.db, existing.id, r2Key, now);
     await discardUnused(ctx, restarted?.r2Key ?? existing.r2Key, existing.r2Key, resentKey);
     if (restarted === null) return existing; // restarted by a concurrent re-send
@@ -52,7 +76,10 @@ export async function resendUpload(
     await ctx.env.LAKE.delete(resentKey);
     return existing; // it moved on, or a concurrent re-send resumed it
   }
-  if (!keepStored) await replaceRawKey(ctx.db, resumed.id, resentKey);
+  if (!keepStored) {
+    adoption.started = true;
+    await replaceRawKey(ctx.db, resumed.id, resentKey);
+  }
   await discardUnused(ctx, keepStored ? existing.r2Key : resentKey, existing.r2Key, resentKey);
   await enqueueIngest(ctx, resumed, requestId, resumed.resumeAttempts);
   logResent(resumed, requestId, "resumed");

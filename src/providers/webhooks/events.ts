@@ -54,6 +54,7 @@ import type {
 import { type Db, getDb } from "../../db/client";
 import { newId } from "../../db/ids";
 import { connections } from "../../db/schema";
+import { DomainError } from "../../errors/domain-error";
 import { errorName, log } from "../../observability/log";
 import type { ProviderWebhookMessage, QueuedDelivery } from "../messages";
 import { isProviderName, type ProviderName } from "../registry";
@@ -79,6 +80,8 @@ const FAN_OUT = 64;
  * for the envelope Queues adds. About 90 KB of raw body once in base64.
  */
 export const INLINE_MESSAGE_MAX_BYTES = 120_000;
+/** Seconds a provider is asked to wait when the WEBHOOKS queue refused its delivery (as an upload's ingest queue). */
+const QUEUE_RETRY_AFTER_SECONDS = 5;
 
 export type WebhookEventRow = Omit<LedgerEvent, "provider"> & { provider: ProviderName };
 
@@ -123,7 +126,10 @@ function shardOf(text: string): number {
 /** The shard an event id names; null for an id that names none (never issued by this module). */
 export function ledgerShardOfEvent(eventId: string): number | null {
   const match = /^whe_[a-z2-7]+_(\d{1,6})$/.exec(eventId);
-  return match ? Number(match[1]) : null;
+  if (!match) return null;
+  const shard = Number(match[1]);
+  // Past the last shard is no shard: addressing it would create an object outside the ledger.
+  return shard < WEBHOOK_LEDGER_SHARDS ? shard : null;
 }
 
 /** The person index's keys (durable-objects/webhook-ledger.ts), each in the shard it hashes to. */
@@ -232,8 +238,24 @@ export async function acceptDelivery(
   if (new TextEncoder().encode(JSON.stringify(message)).byteLength > INLINE_MESSAGE_MAX_BYTES) {
     return recordDelivery(ctx, delivery, payload, now);
   }
-  await ctx.env.WEBHOOKS.send(message, { contentType: "json" });
+  try {
+    await ctx.env.WEBHOOKS.send(message, { contentType: "json" });
+  } catch (error) {
+    throw queueUnavailable(error);
+  }
   return { eventId: id };
+}
+
+/**
+ * The WEBHOOKS queue refused the delivery: nothing was acknowledged, so the provider is told to
+ * retry (503 with Retry-After, as for any dependency out) rather than shown a bug (500).
+ */
+function queueUnavailable(error: unknown): DomainError {
+  log("error", "webhooks queue unavailable", { error: errorName(error) });
+  return new DomainError("SERVICE_UNAVAILABLE", "The delivery could not be queued; retry shortly.", {
+    retryAfterSeconds: QUEUE_RETRY_AFTER_SECONDS,
+    cause: error,
+  });
 }
 
 /**
@@ -246,6 +268,8 @@ export async function acceptDelivery(
  *
  * A queued delivery whose id names no shard (queued before events left D1) is stored under its id
  * with its key's shard appended, the same on every attempt, and answered under the message's id.
+ * One whose id names another shard than its key's was not queued by `acceptDelivery` and is not
+ * stored: stored there, its key would escape the dedup of its own shard and be processed twice.
  */
 export async function storeQueuedDeliveries(
   env: LedgerEnv,
@@ -264,10 +288,13 @@ export async function storeQueuedDeliveries(
   const queued = messages.flatMap((message) => {
     const { delivery } = message;
     if (!delivery) return [];
-    const id =
-      ledgerShardOfEvent(message.webhookEventId) === null
-        ? `${message.webhookEventId}_${ledgerShard(message.provider, delivery.dedupKey)}`
-        : message.webhookEventId;
+    const keyShard = ledgerShard(message.provider, delivery.dedupKey);
+    const named = ledgerShardOfEvent(message.webhookEventId);
+    const id = named === null ? `${message.webhookEventId}_${keyShard}` : message.webhookEventId;
+    if (ledgerShardOfEvent(id) !== keyShard) {
+      log("warn", "webhook message refused: its event id does not name its key's shard", { provider: message.provider });
+      return [];
+    }
     messageIds.set(id, message.webhookEventId);
     return [newLedgerEvent(id, message.provider, delivery, new Date(delivery.receivedAt), enqueued.enqueuedAt)];
   });
@@ -286,7 +313,7 @@ export async function storeQueuedDeliveries(
         .store(events)
         .then((stored) => {
           // The holder of the key is this message's row when it was written now or by an earlier attempt.
-          for (const { event } of stored) if (messageIds.has(event.id)) keep(event);
+          for (const { event } of stored) if (event !== null && messageIds.has(event.id)) keep(event);
         }),
     );
   }
@@ -344,7 +371,7 @@ export async function recordDelivery(
     shard.store([newLedgerEvent(id, delivery.provider, delivery, now, now)]),
     indexEvents(ctx.env, accountEntries({ id, provider: delivery.provider, hints: delivery.hints }), now),
   ]);
-  const event = stored ? asRow(stored.event) : null;
+  const event = stored?.event ? asRow(stored.event) : null;
   if (!stored || !event) throw new Error("the webhook ledger answered no row");
   if (stored.inserted) {
     await storeAndEnqueue(ctx, event, payload);
@@ -366,6 +393,7 @@ async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, 
     }),
     ctx.env.WEBHOOKS.send({ type: "provider.webhook", provider: row.provider, webhookEventId: row.id }, { contentType: "json" }),
   ]);
+  const [stored, queued] = results;
   const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
   if (!failed) return;
   // So the provider's retry (or the sweep, two minutes on) does the work again.
@@ -375,6 +403,8 @@ async function storeAndEnqueue(ctx: WebhookEventsContext, row: WebhookEventRow, 
       .setEnqueued(row.id, null)
       .catch((error: unknown) => log("warn", "webhook enqueuedAt not cleared", { error: errorName(error) }));
   }
+  // R2's own failure keeps its classification (src/db/errors.ts); the queue has none of its own.
+  if (stored?.status === "fulfilled" && queued?.status === "rejected") throw queueUnavailable(queued.reason);
   throw failed.reason;
 }
 
