@@ -23,8 +23,11 @@ const DAY_MS = 86_400_000;
 
 /** Everything the app enqueued on SYNC during a test. */
 let sent: unknown[] = [];
+/** Set to make SYNC refuse every message, as a queue that is unavailable does. */
+let syncRefuses = false;
 const SYNC = {
   async send(body: unknown) {
+    if (syncRefuses) throw new Error("Queue send failed: internal error");
     sent.push(body);
   },
   async sendBatch(messages: Iterable<{ body: unknown }>) {
@@ -737,6 +740,24 @@ describe("DELETE /v1/connections/:provider", () => {
 });
 
 describe("POST /v1/connections/:provider/sync", () => {
+  it("answers 503 with Retry-After while the SYNC queue refuses, and queues once it is back", async () => {
+    sandboxProvider();
+    const user = await createSessionUser();
+    await connect(user);
+    sent = [];
+    syncRefuses = true;
+    try {
+      const refused = await json(user, "POST", "/v1/connections/sandbox/sync");
+      await expectProblem(refused, 503, "SERVICE_UNAVAILABLE");
+      expect(refused.headers.get("Retry-After")).toBe("5");
+    } finally {
+      syncRefuses = false;
+    }
+    expect(sent).toEqual([]);
+    expect((await json(user, "POST", "/v1/connections/sandbox/sync")).status).toBe(202);
+    expect(sent).toHaveLength(1);
+  });
+
   it("queues a manual sync: by default since the backfill window, or the range asked for", async () => {
     sandboxProvider();
     const user = await createSessionUser();

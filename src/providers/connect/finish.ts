@@ -145,6 +145,14 @@ export async function enqueueSync(
     until: range.until.toISOString(),
     reason,
   });
-  await ctx.env.SYNC.send(message, { contentType: "json" });
+  try {
+    await ctx.env.SYNC.send(message, { contentType: "json" });
+  } catch (error) {
+    // Nothing was queued and nothing else was written: the caller may simply ask again.
+    throw new DomainError("SERVICE_UNAVAILABLE", "The sync could not be queued; try again shortly.", {
+      retryAfterSeconds: 5,
+      cause: error,
+    });
+  }
   return message;
 }
