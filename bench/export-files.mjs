@@ -17,7 +17,8 @@ const ZONE_MS = 2 * HOUR_MS;
 /** UTC midnight, Monday 2026-10-05: the first instant of every generated export. */
 export const EXPORT_START = Date.UTC(2026, 9, 5);
 
-function random(seed) {
+/** A small seeded generator (mulberry32): the same seed gives the same exports and the same pacing. */
+export function random(seed) {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

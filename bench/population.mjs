@@ -16,7 +16,7 @@
 // make them), and think `thinkMs` (±50 %, seeded) between steps. The run must end within
 // `timeLimitMs`.
 import { Agent, request } from "node:http";
-import { exportFile, glucoseRecords, heartRateRecords, sleepRecords, stepsRecords } from "./export-files.mjs";
+import { exportFile, glucoseRecords, heartRateRecords, random, sleepRecords, stepsRecords } from "./export-files.mjs";
 
 export const KINDS = ["session", "upload", "upload-status", "latest", "summary", "series", "refresh"];
 /** Kinds that are the bench's own set-up, left out of the per-user-day cost (a person signs up once). */
@@ -33,17 +33,6 @@ const SETTLE_LIMIT_MS = 120_000;
 
 export class LoadFailure extends Error {}
 export class TimeLimitExceeded extends Error {}
-
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const sleep = (ms) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
 const isoDate = (ms) => new Date(ms).toISOString().slice(0, 10);
