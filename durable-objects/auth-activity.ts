@@ -36,6 +36,8 @@ const TABLES = [
   "CREATE TABLE IF NOT EXISTS dpop_keys (device_id TEXT NOT NULL, jti_hash TEXT NOT NULL, forget_at INTEGER NOT NULL, PRIMARY KEY (device_id, jti_hash)) WITHOUT ROWID",
 ] as const;
 const PURGEABLE = ["session_use", "device_use", "dpop_keys"] as const;
+type UseTable = "session_use" | "device_use";
+type UseColumn = "session_id" | "device_id";
 
 function assertId(name: string, value: unknown): asserts value is string {
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_CHARS)
@@ -62,13 +64,7 @@ export class AuthActivity extends DurableObject<Env> {
     assertInstant("atMs", atMs);
     assertInstant("forgetAtMs", forgetAtMs);
     this.#createTables();
-    this.ctx.storage.sql.exec(
-      `INSERT INTO session_use (session_id, used_at, forget_at) VALUES (?, ?, ?)
-       ON CONFLICT (session_id) DO UPDATE SET used_at = max(used_at, excluded.used_at), forget_at = max(forget_at, excluded.forget_at)`,
-      sessionId,
-      atMs,
-      forgetAtMs,
-    );
+    this.#recordUse("session_use", "session_id", sessionId, atMs, forgetAtMs);
     await this.#purgeBy(forgetAtMs);
   }
 
@@ -98,13 +94,7 @@ export class AuthActivity extends DurableObject<Env> {
       expiresAtMs,
     );
     if (rowsWritten === 0) return false;
-    this.ctx.storage.sql.exec(
-      `INSERT INTO device_use (device_id, used_at, forget_at) VALUES (?, ?, ?)
-       ON CONFLICT (device_id) DO UPDATE SET used_at = max(used_at, excluded.used_at), forget_at = max(forget_at, excluded.forget_at)`,
-      deviceId,
-      nowMs,
-      deviceForgetAtMs,
-    );
+    this.#recordUse("device_use", "device_id", deviceId, nowMs, deviceForgetAtMs);
     await this.#purgeBy(expiresAtMs);
     return true;
   }
@@ -137,7 +127,18 @@ export class AuthActivity extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(next + PURGE_DELAY_MS);
   }
 
-  #lastUses(table: "session_use" | "device_use", column: "session_id" | "device_id", ids: string[]): Record<string, number> {
+  /** The latest use wins, whatever order the calls arrive in; so does the later expiry. */
+  #recordUse(table: UseTable, column: UseColumn, id: string, atMs: number, forgetAtMs: number): void {
+    this.ctx.storage.sql.exec(
+      `INSERT INTO ${table} (${column}, used_at, forget_at) VALUES (?, ?, ?)
+       ON CONFLICT (${column}) DO UPDATE SET used_at = max(used_at, excluded.used_at), forget_at = max(forget_at, excluded.forget_at)`,
+      id,
+      atMs,
+      forgetAtMs,
+    );
+  }
+
+  #lastUses(table: UseTable, column: UseColumn, ids: string[]): Record<string, number> {
     const found: Record<string, number> = {};
     if (ids.length === 0 || !this.#hasTables()) return found;
     const rows = this.ctx.storage.sql
